@@ -1,0 +1,305 @@
+"""Every setting of a gradviz run, as frozen dataclasses that round-trip through plain dicts.
+
+A run trains one to three models on identical batches of one task:
+
+    RunConfig(task=TaskConfig, models=(ModelSetup(label, ModelConfig, TrainConfig), ...),
+              seed, device, record_every)
+
+``from_dict`` validates field by field and raises ``ConfigError`` naming the field and the bad
+value, so a config file, a command line and a GUI form all fail the same clear way and nothing
+half-built ever escapes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+MODEL_KINDS = ("rnn", "lstm", "gru")
+NONLINEARITIES = ("tanh", "relu")
+INITS = ("default", "orthogonal", "identity")
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+DEVICES = ("auto", "cpu", "cuda", "mps")
+TASK_NAMES = ("adding", "adding1997", "copy", "order", "names")
+MAX_MODELS = 3
+
+
+class ConfigError(ValueError):
+    """A setting with a bad value; the message names the field and the value."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The recurrent network: kind, size and initialisation."""
+
+    kind: str = "lstm"
+    """rnn, lstm or gru."""
+    hidden: int = 64
+    """Units per layer (H)."""
+    layers: int = 1
+    """Stacked recurrent layers."""
+    nonlinearity: str = "tanh"
+    """Vanilla RNN only: tanh or relu (relu with identity init is the IRNN)."""
+    init: str = "default"
+    """default (PyTorch's uniform), orthogonal, or identity (W_hh = I, Le et al. 2015)."""
+    spectral_radius: float = 0.0
+    """If > 0, W_hh (each gate block) is rescaled to this spectral radius after init."""
+    forget_bias: float = 1.0
+    """LSTM: initial forget-gate bias (split over b_ih and b_hh); +1 after Jozefowicz 2015."""
+    forget_gate: bool = True
+    """LSTM: False gives the 1997 original, with f_t fixed at 1."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How one model is optimised."""
+
+    optimizer: str = "adam"
+    """sgd (with momentum), adam or rmsprop."""
+    lr: float = 0.01
+    """Learning rate; can change between steps."""
+    momentum: float = 0.9
+    """SGD momentum."""
+    clip: float = 1.0
+    """Gradient-norm clipping threshold (Pascanu et al. 2013); 0 turns clipping off."""
+    tbptt: int = 0
+    """Truncated BPTT window k (gradient flows back at most k steps); 0 = full BPTT."""
+
+
+@dataclass(frozen=True)
+class TaskConfig:
+    """The long-range task and its batches."""
+
+    name: str = "adding"
+    """adding, adding1997, copy, order or names."""
+    seq_len: int = 50
+    """Sequence length T."""
+    batch: int = 64
+    """Sequences per training step."""
+    distance: int = 10
+    """names task: how many words after the title word the name comes."""
+
+
+@dataclass(frozen=True)
+class ModelSetup:
+    """One model of a run with its own optimiser settings and a label for legends."""
+
+    label: str = "LSTM"
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run: the task, 1 to 3 models trained on the same batches, and run settings."""
+
+    task: TaskConfig = field(default_factory=TaskConfig)
+    models: tuple[ModelSetup, ...] = (ModelSetup(),)
+    seed: int = 0
+    """Seeds both the initial weights and the batches."""
+    device: str = "auto"
+    """auto (CUDA, else MPS, else CPU), cpu, cuda or mps."""
+    record_every: int = 10
+    """Record the full probes (gradients per timestep, gates) every this many steps."""
+    probe_sample: int = 0
+    """Which sample of the batch the gate heatmaps show."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunConfig:
+        return _parse(cls, data, "")
+
+    @classmethod
+    def from_json(cls, text: str) -> RunConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"config is not valid JSON: {exc}") from None
+        return cls.from_dict(data)
+
+
+# ---- validation ---------------------------------------------------------------------------
+
+_CHOICES: dict[str, tuple[str, ...]] = {
+    "kind": MODEL_KINDS,
+    "nonlinearity": NONLINEARITIES,
+    "init": INITS,
+    "optimizer": OPTIMIZERS,
+    "device": DEVICES,
+    "name": TASK_NAMES,
+}
+
+# (minimum, maximum) inclusive; the GUI's widgets use the same ranges.
+RANGES: dict[str, tuple[float, float]] = {
+    "hidden": (1, 1024),
+    "layers": (1, 4),
+    "spectral_radius": (0.0, 10.0),
+    "forget_bias": (-10.0, 10.0),
+    "lr": (1e-6, 10.0),
+    "momentum": (0.0, 0.999),
+    "clip": (0.0, 1e6),
+    "tbptt": (0, 10000),
+    "seq_len": (2, 10000),
+    "batch": (1, 4096),
+    "distance": (1, 9999),
+    "seed": (0, 2**31 - 1),
+    "record_every": (1, 100000),
+    "probe_sample": (0, 4095),
+}
+
+_NESTED = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
+
+
+def _parse(cls: type, data: Any, prefix: str) -> Any:
+    name = prefix.rstrip(".") or "config"
+    if not isinstance(data, dict):
+        raise ConfigError(f"{name} must be a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key {prefix}{unknown[0]!r}; known keys: {', '.join(known)}")
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        where = f"{prefix}{key}"
+        if key in _NESTED:
+            values[key] = _parse(_NESTED[key], value, where + ".")
+        elif key == "models":
+            values[key] = _parse_models(value)
+        else:
+            values[key] = _check_value(where, key, value, known[key].default)
+    result = cls(**values)
+    if cls is RunConfig:
+        _check_run(result)
+    return result
+
+
+def _parse_models(value: Any) -> tuple[ModelSetup, ...]:
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_MODELS:
+        raise ConfigError(f"models must be a list of 1 to {MAX_MODELS} models, got {value!r}")
+    setups = []
+    for i, item in enumerate(value):
+        if isinstance(item, ModelSetup):
+            item = dataclasses.asdict(item)
+        setups.append(_parse(ModelSetup, item, f"models[{i}]."))
+    return tuple(setups)
+
+
+def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
+    expected = type(default)
+    if expected is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where} must be true or false, got {value!r}")
+        return value
+    if expected is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                raise ConfigError(f"{where} must be a whole number, got {value!r}")
+    elif expected is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{where} must be a number, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise ConfigError(f"{where} must be finite, got {value!r}")
+    elif expected is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{where} must be text, got {value!r}")
+        if key in _CHOICES and value not in _CHOICES[key]:
+            raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+        if key == "label" and not 1 <= len(value) <= 40:
+            raise ConfigError(f"{where} must be 1 to 40 characters, got {value!r}")
+    if key in RANGES:
+        low, high = RANGES[key]
+        if not low <= value <= high:
+            raise ConfigError(f"{where} must be between {low:g} and {high:g}, got {value!r}")
+    return value
+
+
+def _check_run(run: RunConfig) -> None:
+    task = run.task
+    if task.name == "names" and task.distance >= task.seq_len:
+        raise ConfigError(
+            f"task.distance must be smaller than task.seq_len ({task.seq_len}), "
+            f"got {task.distance}"
+        )
+    if task.name == "adding1997" and task.seq_len < 4:
+        raise ConfigError(f"task.seq_len must be at least 4 for adding1997, got {task.seq_len}")
+    if task.name == "order" and task.seq_len < 10:
+        raise ConfigError(f"task.seq_len must be at least 10 for order, got {task.seq_len}")
+    if run.probe_sample >= task.batch:
+        raise ConfigError(
+            f"probe_sample must be smaller than task.batch ({task.batch}), got {run.probe_sample}"
+        )
+
+
+# ---- flat settings (command line flags and flat config files) ----------------------------
+
+# flat name -> (section, field); "model" and "train" settings apply to every model of the run.
+FLAT_KEYS: dict[str, tuple[str, str]] = {
+    "task": ("task", "name"),
+    "seq_len": ("task", "seq_len"),
+    "batch": ("task", "batch"),
+    "distance": ("task", "distance"),
+    "model": ("model", "kind"),
+    "hidden": ("model", "hidden"),
+    "layers": ("model", "layers"),
+    "nonlinearity": ("model", "nonlinearity"),
+    "init": ("model", "init"),
+    "spectral_radius": ("model", "spectral_radius"),
+    "forget_bias": ("model", "forget_bias"),
+    "forget_gate": ("model", "forget_gate"),
+    "optimizer": ("train", "optimizer"),
+    "lr": ("train", "lr"),
+    "momentum": ("train", "momentum"),
+    "clip": ("train", "clip"),
+    "tbptt": ("train", "tbptt"),
+    "seed": ("run", "seed"),
+    "device": ("run", "device"),
+    "record_every": ("run", "record_every"),
+    "probe_sample": ("run", "probe_sample"),
+}
+
+
+def default_label(model: ModelConfig) -> str:
+    """A legend label that says what the model is: 'tanh RNN', 'LSTM', 'GRU'."""
+    if model.kind == "rnn":
+        return f"{model.nonlinearity} RNN"
+    return model.kind.upper() if model.forget_gate or model.kind != "lstm" else "LSTM 1997"
+
+
+def with_overrides(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
+    """``config`` with flat settings applied (model and train settings to every model).
+
+    Keys may use dashes or underscores. Raises ConfigError for unknown keys or bad values.
+    """
+    data = config.to_dict()
+    relabel = False
+    for raw_key, value in overrides.items():
+        key = raw_key.replace("-", "_")
+        if key not in FLAT_KEYS:
+            raise ConfigError(f"unknown setting {raw_key!r}; known settings: {', '.join(FLAT_KEYS)}")
+        section, name = FLAT_KEYS[key]
+        if section == "run":
+            data[name] = value
+        elif section == "task":
+            data["task"][name] = value
+        else:
+            relabel |= section == "model" and name in ("kind", "nonlinearity", "forget_gate")
+            for setup in data["models"]:
+                setup[section][name] = value
+    result = RunConfig.from_dict(data)
+    if relabel and len(result.models) == 1:
+        setup = result.models[0]
+        result = dataclasses.replace(
+            result, models=(dataclasses.replace(setup, label=default_label(setup.model)),)
+        )
+    return result

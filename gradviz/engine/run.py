@@ -1,0 +1,101 @@
+"""A run: one task, 1 to 3 models trained on identical batches, as a generator of records.
+
+``Run.steps()`` yields a ``StepRecord`` after every training step and can be stopped or
+paused cooperatively through a ``RunControl`` (checked between steps, never mid-step). The
+CLI, the tests and the GUI's worker thread all drive training through this one class.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import torch
+
+from gradviz.config import RunConfig, TrainConfig
+from gradviz.engine.device import choose_device, prepare_device
+from gradviz.engine.trainer import ModelTrainer
+from gradviz.probes.records import StepRecord
+from gradviz.tasks import Task, make_task
+
+
+class RunControl:
+    """Thread-safe stop and pause flags, checked between training steps."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused loop so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def wait_while_paused(self) -> None:
+        while not self._running.wait(0.1):
+            pass
+
+
+def build_task(config: RunConfig) -> Task:
+    return make_task(config.task.name, config.task.seq_len, config.task.distance)
+
+
+class Run:
+    """Trains the models of ``config`` side by side, step by step."""
+
+    def __init__(self, config: RunConfig):
+        self.config = config
+        self.device = choose_device(config.device)
+        prepare_device(self.device)
+        self.task = build_task(config)
+        self.trainers = [ModelTrainer(setup, self.task, config.seed, self.device) for setup in config.models]
+        # Batches come from their own seeded CPU generator: the same on every device.
+        self.generator = torch.Generator().manual_seed(config.seed)
+        self.step = 0
+
+    @property
+    def labels(self) -> list[str]:
+        return [setup.label for setup in self.config.models]
+
+    def train_step(self, record: bool | None = None) -> StepRecord:
+        """One step for every model on one shared batch; records probes every record_every."""
+        if record is None:
+            record = self.step % self.config.record_every == 0
+        x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
+        sample = self.config.probe_sample
+        models = tuple(trainer.step(x, y, record, sample) for trainer in self.trainers)
+        result = StepRecord(self.step, models)
+        self.step += 1
+        return result
+
+    def steps(self, count: int | None = None, control: RunControl | None = None) -> Iterator[StepRecord]:
+        """Yield a record per step until ``count`` steps, a stop, or every model diverged."""
+        done = 0
+        while count is None or done < count:
+            if control is not None:
+                control.wait_while_paused()
+                if control.stopped:
+                    return
+            record = self.train_step()
+            done += 1
+            yield record
+            if all(trainer.diverged for trainer in self.trainers):
+                return
+
+    def set_train(self, index: int, train: TrainConfig) -> None:
+        """Apply learning rate / clipping / optimiser changes to model ``index`` between steps."""
+        self.trainers[index].set_train(train)

@@ -1,0 +1,86 @@
+"""One model and its optimiser: a BPTT training step that can also measure itself."""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor
+
+from gradviz.config import ModelSetup, TrainConfig
+from gradviz.models import SequenceModel, build_model
+from gradviz.probes.measure import measure, state_tensors
+from gradviz.probes.records import ModelRecord
+from gradviz.tasks import Task
+
+
+def make_optimizer(params, train: TrainConfig) -> torch.optim.Optimizer:
+    if train.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=train.lr, momentum=train.momentum)
+    if train.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=train.lr)
+    return torch.optim.Adam(params, lr=train.lr)
+
+
+class ModelTrainer:
+    """Trains one ``SequenceModel`` with back-propagation through time.
+
+    Steps that record nothing use torch's fused kernel on the same weights; recorded steps run
+    the observable loop and ask autograd, in the same backward pass, for the gradients of the
+    parameters and of every h_t and c_t.
+    """
+
+    def __init__(self, setup: ModelSetup, task: Task, seed: int, device: torch.device):
+        self.setup = setup
+        self.task = task
+        self.model: SequenceModel = build_model(setup.model, task.input_size, task.output_size, seed).to(device)
+        self.train = setup.train
+        self.optimizer = make_optimizer(self.model.parameters(), self.train)
+        self.diverged = False
+
+    def set_train(self, train: TrainConfig) -> None:
+        """Change learning rate, momentum, clipping or truncation between steps, live.
+
+        Changing the optimiser kind starts a fresh optimiser (its moment estimates are lost).
+        """
+        if train.optimizer != self.train.optimizer:
+            self.optimizer = make_optimizer(self.model.parameters(), train)
+        for group in self.optimizer.param_groups:
+            group["lr"] = train.lr
+            if "momentum" in group and train.optimizer == "sgd":
+                group["momentum"] = train.momentum
+        self.train = train
+
+    def step(self, x: Tensor, y: Tensor, record: bool, sample: int = 0) -> ModelRecord:
+        """One update on batch (x, y); with ``record`` the returned record carries Probes."""
+        if self.diverged:
+            return ModelRecord(loss=math.nan, metric=math.nan, grad_norm=math.nan, diverged=True)
+        model = self.model
+        outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
+        prediction = model.head(self.task.readout(outputs))
+        loss = self.task.loss(prediction, y)
+        params = model.torch_parameter_names()
+        probes = None
+        self.optimizer.zero_grad(set_to_none=True)
+        if record:
+            assert traces is not None
+            states = state_tensors(traces)
+            grads = torch.autograd.grad(loss, list(params.values()) + states, allow_unused=True)
+            param_grads = {}
+            for (name, param), grad in zip(params.items(), grads):
+                param.grad = torch.zeros_like(param) if grad is None else grad
+                param_grads[name] = param.grad
+            probes = measure(model, traces, list(grads[len(params):]), param_grads, sample)
+        else:
+            loss.backward()
+        max_norm = self.train.clip if self.train.clip > 0 else math.inf
+        # Returns the norm before clipping: what Pascanu et al. (2013) plot.
+        grad_norm = torch.nn.utils.clip_grad_norm_(list(params.values()), max_norm)
+        loss_value, norm_value = torch.stack([loss.detach(), grad_norm.detach()]).tolist()
+        if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
+            # A NaN/inf update would poison the weights for good: keep the last finite ones.
+            self.diverged = True
+            return ModelRecord(loss_value, math.nan, norm_value, diverged=True, probes=probes)
+        self.optimizer.step()
+        metric = self.task.metric(prediction.detach(), y)
+        return ModelRecord(loss_value, metric, norm_value, probes=probes)

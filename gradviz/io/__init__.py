@@ -1,0 +1,1 @@
+"""Files without Qt: run files (npz + JSON config), atomic writes."""

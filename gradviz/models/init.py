@@ -1,0 +1,56 @@
+"""Initialisations of the recurrent weights: the knob between vanishing and exploding.
+
+- ``default``: PyTorch's U(-1/sqrt(H), 1/sqrt(H)) for every weight and bias.
+- ``orthogonal``: each H x H gate block of W_hh orthogonal (all singular values 1).
+- ``identity``: each W_hh block the identity and all biases 0, with input weights drawn
+  from N(0, 0.001^2), as in the IRNN of Le, Jaitly and Hinton (2015).
+- ``spectral_radius`` > 0 then rescales each W_hh block to that spectral radius.
+- LSTM: the forget-gate bias (b_ih slice plus b_hh slice) is set to ``forget_bias``, +1 by
+  default after Jozefowicz, Zaremba and Sutskever (2015).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gradviz.config import ModelConfig
+
+
+def gate_blocks(weight_hh: Tensor, hidden: int) -> list[Tensor]:
+    """The square H x H blocks of W_hh, one per gate (views, so in-place edits stick)."""
+    return list(weight_hh.split(hidden, dim=0))
+
+
+def spectral_radius(matrix: Tensor) -> float:
+    """Largest absolute eigenvalue of a square matrix."""
+    eigenvalues = torch.linalg.eigvals(matrix.detach().double().cpu())
+    return float(eigenvalues.abs().max())
+
+
+@torch.no_grad()
+def initialise(rnn: nn.RNNBase, config: ModelConfig) -> None:
+    """Apply ``config``'s initialisation in place (uses torch's global RNG: seed it first)."""
+    hidden = rnn.hidden_size
+    for layer in range(rnn.num_layers):
+        w_ih = getattr(rnn, f"weight_ih_l{layer}")
+        w_hh = getattr(rnn, f"weight_hh_l{layer}")
+        biases = [getattr(rnn, f"bias_ih_l{layer}"), getattr(rnn, f"bias_hh_l{layer}")]
+        if config.init == "orthogonal":
+            for block in gate_blocks(w_hh, hidden):
+                nn.init.orthogonal_(block)
+        elif config.init == "identity":
+            for block in gate_blocks(w_hh, hidden):
+                block.copy_(torch.eye(hidden))
+            nn.init.normal_(w_ih, std=0.001)
+            for bias in biases:
+                bias.zero_()
+        if config.spectral_radius > 0:
+            for block in gate_blocks(w_hh, hidden):
+                radius = spectral_radius(block)
+                if radius > 0:
+                    block.mul_(config.spectral_radius / radius)
+        if config.kind == "lstm":
+            # torch's gate order is i, f, g, o: the forget slice is [H, 2H).
+            biases[0][hidden : 2 * hidden] = config.forget_bias
+            biases[1][hidden : 2 * hidden] = 0.0

@@ -1,0 +1,69 @@
+"""A recurrent stack with a linear readout: the model a task trains.
+
+``SequenceModel`` owns ``rnn`` (an observable torch.nn.RNN/LSTM/GRU) and ``head`` (a
+``nn.Linear`` from H to the task's output size). ``torch_parameter_names`` gives the names
+the run files use: torch's own for the recurrent layers, ``head.weight`` for the readout.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gradviz.config import ModelConfig
+from gradviz.models.cells import GATE_NAMES, LayerTrace
+from gradviz.models.init import initialise
+from gradviz.models.recurrent import ObservableGRU, ObservableLSTM, ObservableRNN, State
+
+
+class SequenceModel(nn.Module):
+    """Recurrent layers plus a linear readout, built and initialised from a ModelConfig."""
+
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int):
+        super().__init__()
+        self.config = config
+        if config.kind == "lstm":
+            self.rnn = ObservableLSTM(input_size, config.hidden, config.layers, config.forget_gate)
+        elif config.kind == "gru":
+            self.rnn = ObservableGRU(input_size, config.hidden, config.layers)
+        elif config.kind == "rnn":
+            self.rnn = ObservableRNN(input_size, config.hidden, config.layers, config.nonlinearity)
+        else:
+            raise ValueError(f"unknown model kind {config.kind!r}")
+        self.head = nn.Linear(config.hidden, output_size)
+        initialise(self.rnn, config)
+
+    @property
+    def gate_names(self) -> tuple[str, ...]:
+        return GATE_NAMES[self.config.kind]
+
+    def forward(
+        self,
+        x: Tensor,  # (T, B, I)
+        observe: bool = False,
+        tbptt: int = 0,
+    ) -> tuple[Tensor, State, list[LayerTrace] | None]:
+        """Top-layer outputs (T, B, H), final state, and per-layer traces if ``observe``.
+
+        Unobserved calls take torch's fused kernel where it computes the same function.
+        """
+        if not observe and self.rnn.can_fuse:
+            outputs, state = self.rnn.forward_fused(x, tbptt=tbptt)
+            return outputs, state, None
+        traces = [LayerTrace() for _ in range(self.config.layers)] if observe else None
+        outputs, state = self.rnn.forward_observed(x, tbptt=tbptt, traces=traces)
+        return outputs, state, traces
+
+    def torch_parameter_names(self) -> dict[str, nn.Parameter]:
+        """Parameters keyed as in torch.nn (``weight_hh_l0``) and ``head.weight``/``head.bias``."""
+        named = {}
+        for name, param in self.named_parameters():
+            named[name.removeprefix("rnn.")] = param
+        return named
+
+
+def build_model(config: ModelConfig, input_size: int, output_size: int, seed: int) -> SequenceModel:
+    """A freshly initialised model; the same seed gives the same weights on every device."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return SequenceModel(config, input_size, output_size)

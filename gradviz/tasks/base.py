@@ -1,0 +1,93 @@
+"""The contract every synthetic task fulfils.
+
+A task generates (x, y) batches on the fly, time-major like torch.nn's recurrent layers:
+x is (T, B, input_size). It declares the lecture's RNN kind (many-to-one or many-to-many),
+how the model's per-step outputs are read out, its loss, its metric, and the scores of a
+predictor with no memory (the baseline every loss plot draws). Baselines are computed from
+the task's definition, never typed in; tests check them against a simulation.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+MANY_TO_ONE = "many-to-one"
+MANY_TO_MANY = "many-to-many"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """What a memoryless predictor scores, with a sentence saying which predictor that is."""
+
+    loss: float
+    metric: float
+    explanation: str
+
+
+class Task(ABC):
+    """A synthetic long-range task of sequence length ``seq_len``.
+
+    Subclasses set the class attributes and implement ``generate``, ``loss``, ``metric`` and
+    ``baseline``. ``output_size`` is the width of the model's linear readout; ``title`` and
+    the one-sentence ``description`` are what the app shows (menus, tooltips).
+    """
+
+    name: str = ""
+    title: str = ""
+    description: str = ""
+    kind: str = MANY_TO_ONE
+    loss_name: str = ""
+    metric_name: str = ""
+    higher_metric_is_better: bool = True
+    input_size: int = 1
+    output_size: int = 1
+
+    def __init__(self, seq_len: int) -> None:
+        if seq_len < 2:
+            raise ValueError(f"seq_len must be at least 2, got {seq_len}")
+        self.seq_len = seq_len
+
+    @property
+    def total_steps(self) -> int:
+        """Length of the generated sequences (the copy task adds 20 steps to T)."""
+        return self.seq_len
+
+    def readout(self, outputs: torch.Tensor) -> torch.Tensor:
+        """Select the hidden states the loss sees: (T, B, H) -> (B, H) or (T, B, H)."""
+        return outputs[-1] if self.kind == MANY_TO_ONE else outputs
+
+    @abstractmethod
+    def generate(
+        self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One batch: x (T, B, input_size) float32 and the targets, on ``device``.
+
+        Randomness comes only from ``generator`` (a CPU generator; tensors are moved to the
+        device afterwards), so the same seed gives the same batches on every device.
+        """
+
+    @abstractmethod
+    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Scalar training loss of the readout prediction against the target."""
+
+    @abstractmethod
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+        """The task's human-facing score (accuracy-like), as a Python float."""
+
+    @abstractmethod
+    def baseline(self) -> Baseline:
+        """Loss and metric of the best predictor that has no memory of earlier inputs."""
+
+
+def cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over every position: logits (..., C) against class ids (...)."""
+    return F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1))
+
+
+def accuracy(prediction: torch.Tensor, target: torch.Tensor) -> float:
+    """Fraction of positions whose arg-max logit (..., C) is the target class (...)."""
+    return (prediction.argmax(dim=-1) == target).float().mean().item()
