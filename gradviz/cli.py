@@ -177,8 +177,8 @@ def command_train(args: argparse.Namespace) -> int:
     progress.close()
     assert last is not None
     print(f"{run.task.title}, T={config.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
-    for label, trainer, model in zip(run.labels, run.trainers, last.models):
-        probes = _latest_probes(history, run.labels.index(label))
+    for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
+        probes = _latest_probes(history, index)
         status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
         print(f"  {label}: {status}; {probes}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
@@ -223,7 +223,7 @@ class _Progress:
         self.next_report = now + 0.2
         width = 24
         filled = int(width * done / self.total)
-        losses = "  ".join(f"{label} {m.loss:.4g}" for label, m in zip(self.labels, record.models))
+        losses = "  ".join(f"{label} {m.loss:.4g}" for label, m in zip(self.labels, record.models, strict=True))
         rate = done / max(now - self.started, 1e-9)
         line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  {rate:.0f} steps/s  loss: {losses}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
@@ -251,7 +251,7 @@ def command_probe(args: argparse.Namespace) -> int:
 
 def command_app(args: argparse.Namespace) -> int:
     try:
-        from gradviz.gui.app import run_app
+        from gradviz.gui.app import NoDisplayError, run_app
     except ImportError as exc:
         raise UsageError(f"the app needs PySide6 and pyqtgraph ({exc}); install gradviz with its GUI") from None
     size = None
@@ -266,7 +266,10 @@ def command_app(args: argparse.Namespace) -> int:
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
     config = config_from_args(args)
-    return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+    try:
+        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+    except NoDisplayError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -165,7 +165,7 @@ def _parse(cls: type, data: Any, prefix: str) -> Any:
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"unknown key {prefix}{unknown[0]!r}; known keys: {', '.join(known)}")
+        raise ConfigError(f"unknown key {prefix + unknown[0]!r}; known keys: {', '.join(known)}")
     values: dict[str, Any] = {}
     for key, value in data.items():
         where = f"{prefix}{key}"

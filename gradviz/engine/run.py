@@ -75,6 +75,9 @@ class Run:
         """One step for every model on one shared batch; records probes every record_every."""
         if record is None:
             record = self.step % self.config.record_every == 0
+        # Flushing subnormals is a per-thread CPU flag: set it in the thread that trains, which
+        # need not be the one that built the Run (the GUI's worker thread, say).
+        prepare_device(self.device)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
         models = tuple(trainer.step(x, y, record, sample) for trainer in self.trainers)

@@ -67,9 +67,17 @@ class ModelTrainer:
             states = state_tensors(traces)
             grads = torch.autograd.grad(loss, list(params.values()) + states, allow_unused=True)
             param_grads = {}
-            for (name, param), grad in zip(params.items(), grads):
-                param.grad = torch.zeros_like(param) if grad is None else grad
-                param_grads[name] = param.grad
+            storages = set()
+            for (name, param), grad in zip(params.items(), grads[: len(params)], strict=True):
+                if grad is None:
+                    grad = torch.zeros_like(param)
+                elif grad.untyped_storage().data_ptr() in storages:
+                    # autograd hands b_ih and b_hh one shared tensor (they are summed): without
+                    # a copy, in-place clipping would scale that gradient twice.
+                    grad = grad.clone()
+                storages.add(grad.untyped_storage().data_ptr())
+                param.grad = grad
+                param_grads[name] = grad
             probes = measure(model, traces, list(grads[len(params):]), param_grads, sample)
         else:
             loss.backward()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -25,7 +25,7 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], for
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"folder {directory} does not exist")
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+    handle, temp_name = _create_temp(directory, target.name)
     try:
         with os.fdopen(handle, "wb") as stream:
             write(stream)
@@ -36,3 +36,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], for
         Path(temp_name).unlink(missing_ok=True)
         raise
     return target
+
+
+def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
+    """A new, exclusively created file beside the target.
+
+    Created with mode 0o666 so the umask applies, as for any file the user saves (mkstemp's
+    0o600 would make every saved run unreadable to anyone else).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        temp = directory / f".{name}.{secrets.token_hex(6)}.part"
+        try:
+            return os.open(temp, flags, 0o666), temp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"cannot create a temporary file in {directory}")

@@ -14,6 +14,9 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
     model<m>/mean/<name>  (N, L, T)     batch and unit mean per timestep
     model<m>/spectral_radius (N, L), half_life (N,), underflow_steps (N,)
     model<m>/param_grad_norms (N, P) with model<m>/param_names (P,)
+
+Every model has a row at every recorded step; once a model has diverged its rows are NaN
+(-1 in integer columns such as underflow_steps).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,5 +141,5 @@ def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
         if "pickle" in str(exc).lower():
             raise RunFileError(f"{path} contains pickled objects, which gradviz never loads") from None
         raise RunFileError(f"{path} is damaged: {exc}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
         raise RunFileError(f"{path} is damaged: {exc}") from None

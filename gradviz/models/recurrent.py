@@ -13,6 +13,8 @@ Tests prove the two agree with a fresh torch.nn module to 1e-5, outputs and grad
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import Tensor, nn
 
@@ -87,7 +89,7 @@ class _Observable:
         first = steps % tbptt or tbptt
         bounds = [0, *range(first, steps + 1, tbptt)]
         outputs = []
-        for start, end in zip(bounds, bounds[1:]):
+        for start, end in itertools.pairwise(bounds):
             if state is not None:
                 state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
             out, state = super().forward(x[start:end], state)  # type: ignore[arg-type]

@@ -15,14 +15,26 @@ import torch
 from torch import Tensor
 
 
+def sample_norms(grad: Tensor) -> Tensor:
+    """(B, H) -> (B,) L2 norm of each row, without underflow.
+
+    A plain float32 norm squares its elements, so gradients below about 1e-19 (whose squares
+    are subnormal, flushed to zero on CPU) would show as exactly 0 although they are not:
+    scaling each row by its largest element first keeps every nonzero gradient visible.
+    """
+    scale = grad.abs().amax(dim=-1, keepdim=True)
+    scale = torch.where(torch.isfinite(scale) & (scale > 0), scale, torch.ones_like(scale))
+    return torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
+
+
 def norm_per_step(states: list[Tensor], grads: list[Tensor | None]) -> Tensor:
     """(T,) mean over the batch of per-sample L2 norms; a step the loss never reaches is 0."""
     rows = []
-    for state, grad in zip(states, grads):
+    for state, grad in zip(states, grads, strict=True):
         if grad is None:
             rows.append(state.new_zeros(()))
         else:
-            rows.append(torch.linalg.vector_norm(grad, dim=-1).mean())
+            rows.append(sample_norms(grad).mean())
     return torch.stack(rows)
 
 

@@ -31,7 +31,7 @@ class DecimatingBuffer:
         if offered % self.stride:
             return False
         if self._rows == self.capacity:
-            for name, column in self._columns.items():
+            for column in self._columns.values():
                 kept = column[0 : self._rows : 2]
                 column[: len(kept)] = kept
             self._rows = (self._rows + 1) // 2
@@ -55,6 +55,13 @@ class DecimatingBuffer:
     def names(self) -> list[str]:
         return list(self._columns)
 
+    def blank_row(self) -> dict[str, np.ndarray]:
+        """A row shaped like the others with nothing measured: NaN, or -1 in integer columns."""
+        return {
+            name: np.full(column.shape[1:], np.nan if column.dtype.kind in "fc" else -1, dtype=column.dtype)
+            for name, column in self._columns.items()
+        }
+
     def nbytes(self) -> int:
         return sum(column.nbytes for column in self._columns.values())
 
@@ -69,6 +76,10 @@ class RunHistory:
 
     ``scalars`` holds loss, metric and gradient norm of every model at (evenly thinned) every
     step; ``probes[m]`` holds model m's full Probes at (thinned) every recorded step.
+
+    All models' probe buffers share one capacity and get a row at every recorded step (NaN for
+    a model that has diverged and measures nothing), so they are thinned in lockstep and row n
+    of every model is the same training step: what the run file's shared ``step`` says.
     """
 
     def __init__(self, models: int):
@@ -78,6 +89,7 @@ class RunHistory:
         self.param_names: list[list[str]] = [[] for _ in range(models)]
         self.gate_names: list[list[str]] = [[] for _ in range(models)]
         self.last_step = -1
+        self._probe_capacity = 0
 
     def add(self, record) -> None:
         """Append a ``StepRecord``."""
@@ -88,11 +100,27 @@ class RunHistory:
             metric=np.array([m.metric for m in record.models]),
             grad_norm=np.array([m.grad_norm for m in record.models]),
         )
-        for index, model in enumerate(record.models):
-            if model.probes is not None:
-                self._add_probes(index, record.step, model)
+        if not record.recorded:
+            return
+        rows = [None if model.probes is None else self._probe_row(record.step, model) for model in record.models]
+        if not self._probe_capacity:
+            row_bytes = max(sum(np.asarray(v).nbytes for v in row.values()) for row in rows if row is not None)
+            self._probe_capacity = int(min(1024, max(16, PROBE_BUDGET_BYTES // row_bytes)))
+        for index, (model, row) in enumerate(zip(record.models, rows, strict=True)):
+            buffer = self.probes[index]
+            if row is None:
+                if buffer is None:
+                    continue  # diverged before its first measurement: no shapes to align to
+                row = buffer.blank_row()
+                row["step"] = np.int64(record.step)
+            elif buffer is None:
+                buffer = self.probes[index] = DecimatingBuffer(self._probe_capacity)
+                self.param_names[index] = list(model.probes.param_grad_norms)
+                self.gate_names[index] = list(model.probes.gates)
+            buffer.append(**row)
 
-    def _add_probes(self, index: int, step: int, model) -> None:
+    @staticmethod
+    def _probe_row(step: int, model) -> dict[str, np.ndarray]:
         probes = model.probes
         row = {
             "step": np.int64(step),
@@ -111,14 +139,7 @@ class RunHistory:
             row[f"gate/{name}"] = value
         for name, value in probes.gate_means.items():
             row[f"mean/{name}"] = value
-        buffer = self.probes[index]
-        if buffer is None:
-            row_bytes = sum(np.asarray(v).nbytes for v in row.values())
-            capacity = int(min(1024, max(16, PROBE_BUDGET_BYTES // row_bytes)))
-            buffer = self.probes[index] = DecimatingBuffer(capacity)
-            self.param_names[index] = list(probes.param_grad_norms)
-            self.gate_names[index] = list(probes.gates)
-        buffer.append(**row)
+        return row
 
     def probe_column(self, index: int, name: str) -> np.ndarray:
         buffer = self.probes[index]

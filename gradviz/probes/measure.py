@@ -52,6 +52,7 @@ def measure(
     gate_values = {name: [torch.stack(trace.gates[name]) for trace in traces] for name in model.gate_names}
     if model.config.kind == "lstm":
         gate_values["cell_state"] = [torch.stack(trace.cell).detach() for trace in traces]
+    gate_values["hidden"] = [torch.stack(trace.hidden).detach() for trace in traces]
     for name, per_layer in gate_values.items():
         stacked = torch.stack(per_layer)  # (L, T, B, H)
         on_device[f"gate/{name}"] = stacked[:, :, sample]
@@ -66,7 +67,7 @@ def measure(
         grad_c=host.get("grad_c"),
         gates={name: host[f"gate/{name}"] for name in gate_values},
         gate_means={name: host[f"mean/{name}"] for name in gate_values},
-        param_grad_norms=dict(zip(names, host["param_norms"].astype(float).tolist())),
+        param_grad_norms=dict(zip(names, host["param_norms"].astype(float).tolist(), strict=True)),
         spectral_radius=spectral_radii(model),
         half_life=half_life(grad_h[-1]),
         underflow_steps=int(np.count_nonzero(grad_h[-1] == 0)),

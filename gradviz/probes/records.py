@@ -18,7 +18,7 @@ class Probes:
 
     grad_h: np.ndarray  # (L, T) float32: mean over batch of |dL/dh_t| (see gradients.py)
     grad_c: np.ndarray | None  # (L, T) LSTM: the same for the cell state c_t
-    gates: dict[str, np.ndarray]  # name -> (L, T, H): one sample's activations
+    gates: dict[str, np.ndarray]  # name -> (L, T, H): one sample: gates, cell_state, hidden h_t
     gate_means: dict[str, np.ndarray]  # name -> (L, T): batch and unit mean per timestep
     param_grad_norms: dict[str, float]  # torch name -> |grad| before clipping
     spectral_radius: np.ndarray  # (L,) of W_hh's candidate block (W_hh itself for an RNN)

@@ -35,13 +35,15 @@ def test_observed_forward_and_gradients_equal_torch_nn(kind, nonlinearity, layer
     out, state = model.rnn.forward_observed(x, traces=traces)
     ref_out, ref_state = ref(x)
     assert (out - ref_out).abs().max() <= 1e-5
-    for mine, theirs in zip(state if kind == "lstm" else [state], ref_state if kind == "lstm" else [ref_state]):
+    mine_states = state if kind == "lstm" else [state]
+    ref_states = ref_state if kind == "lstm" else [ref_state]
+    for mine, theirs in zip(mine_states, ref_states, strict=True):
         assert (mine - theirs).abs().max() <= 1e-5
 
     weights = torch.randn_like(out)
     grads = torch.autograd.grad((out * weights).sum(), list(model.rnn.parameters()))
     ref_grads = torch.autograd.grad((ref_out * weights).sum(), list(ref.parameters()))
-    for name, g, rg in zip(dict(model.rnn.named_parameters()), grads, ref_grads):
+    for name, g, rg in zip(dict(model.rnn.named_parameters()), grads, ref_grads, strict=True):
         assert (g - rg).abs().max() <= 1e-5, name
 
     for trace in traces:
@@ -78,7 +80,8 @@ def test_lstm_gates_match_their_equations():
     h = c = torch.zeros(3, 5)
     for t in range(6):
         z = x[t] @ w_ih.T + h @ w_hh.T + b
-        i, f, g, o = torch.sigmoid(z[:, :5]), torch.sigmoid(z[:, 5:10]), torch.tanh(z[:, 10:15]), torch.sigmoid(z[:, 15:])
+        i, f = torch.sigmoid(z[:, :5]), torch.sigmoid(z[:, 5:10])
+        g, o = torch.tanh(z[:, 10:15]), torch.sigmoid(z[:, 15:])
         c = f * c + i * g
         h = o * torch.tanh(c)
         torch.testing.assert_close(trace.gates["forget"][t], f.detach())

@@ -326,7 +326,7 @@ def test_temporal_order_layout_classes_and_balance() -> None:
     first_is_y = symbols[t1, columns] == sym_y
     second_is_y = symbols[t2, columns] == sym_y
     names = [task.classes[int(c)] for c in y[:50]]
-    expected = ["XY"[int(a)] + "XY"[int(b)] for a, b in zip(first_is_y[:50], second_is_y[:50])]
+    expected = ["XY"[int(a)] + "XY"[int(b)] for a, b in zip(first_is_y[:50], second_is_y[:50], strict=True)]
     assert names == expected
     assert torch.equal(y, 2 * first_is_y.long() + second_is_y.long())
     balance = y.bincount(minlength=4) / batch
