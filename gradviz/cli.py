@@ -265,7 +265,8 @@ def command_app(args: argparse.Namespace) -> int:
             raise UsageError(f"--size must look like 1920x1080, got {args.size!r}") from None
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
-    config = config_from_args(args)
+    # The app opens on the default preset unless a preset or a config file says otherwise.
+    config = config_from_args(args) if args.config else None
     try:
         return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
     except NoDisplayError as exc:

@@ -32,6 +32,8 @@ from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
 from gradviz.gui.plots.column import GATE_TITLES, ModelColumn
 from gradviz.gui.worker import DIVERGED, FAILED, PAUSED, RUNNING, Frame, TrainingWorker
+from gradviz.engine.run import build_task
+from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.presets import PRESET_ORDER, Preset, load_preset, preset_names
 
 FRAME_INTERVAL_MS = 30
@@ -235,6 +237,7 @@ class MainWindow(QMainWindow):
     def _gate_changed(self) -> None:
         for column in self.columns:
             column.gate = self.gate_box.currentData()
+            column.redraw_probes()
         self.frame_version = -1  # repaint with the new gate
 
     # ---- worker events ----------------------------------------------------------------------
@@ -284,10 +287,7 @@ class MainWindow(QMainWindow):
             self.plots_layout.addWidget(column)
         for column in self.columns:
             column.reset_plots()
-        # Same y-range for every model's gradient and loss: columns compare at a glance.
-        for column in self.columns[1:]:
-            column.profile_plot.setYLink(self.columns[0].profile_plot)
-            column.loss_plot.setYLink(self.columns[0].loss_plot)
+            column.set_timesteps(build_task(config).total_steps)
 
     def refresh(self) -> None:
         """Timer slot: paint the newest frame if there is one."""
@@ -297,11 +297,11 @@ class MainWindow(QMainWindow):
             return
         self.frame_version = frame.version
         self.last_frame = frame
-        levels = self._gradient_levels(frame)
+        ranges = shared_ranges(frame, self.worker.baseline.loss)
         config = self.controls.active
-        for index, (column, view) in enumerate(zip(self.columns, frame.models)):
+        for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
             clip = config.models[index].train.clip if index < len(config.models) else 0.0
-            column.show_frame(view, frame.scalars, self.worker.baseline, clip, levels, frame.steps_done)
+            column.show_frame(view, frame.scalars, self.worker.baseline, clip, ranges)
         self.explanation.show_frame(
             frame,
             [setup.model.nonlinearity for setup in config.models],
@@ -317,19 +317,6 @@ class MainWindow(QMainWindow):
             self.fps = self.frames_painted / (now - self._fps_clock)
             self.frames_painted = 0
             self._fps_clock = now
-
-    @staticmethod
-    def _gradient_levels(frame: Frame) -> tuple[float, float]:
-        """One colour scale for every model's gradient history: top at the largest log norm."""
-        tops = []
-        for view in frame.models:
-            grad = view.history.get("grad_h")
-            if grad is not None and grad.size:
-                finite = grad[np.isfinite(grad) & (grad > 0)]
-                if finite.size:
-                    tops.append(float(np.log10(finite.max())))
-        top = np.ceil(max(tops)) if tops else 0.0
-        return (top - 10.0, top)
 
     # ---- help and closing -------------------------------------------------------------------
 

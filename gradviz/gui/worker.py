@@ -208,6 +208,8 @@ class TrainingWorker(QObject):
     def _build(self, config: RunConfig) -> None:
         self._pending_config = None
         start, self._start_after_reset = self._start_after_reset, False
+        # A start sent before the first build (the window autostarts) must survive it.
+        start = start or (self.history is None and self._state == RUNNING)
         run = Run(config)
         with self._lock:
             self.run = run

@@ -11,8 +11,10 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QGraphicsItem
 
 pg.setConfigOptions(imageAxisOrder="row-major")
+LEFT_AXIS_WIDTH = 56
 
 
 def make_plot(title: str, x_label: str, y_label: str, x_units: str | None = None) -> pg.PlotItem:
@@ -21,6 +23,13 @@ def make_plot(title: str, x_label: str, y_label: str, x_units: str | None = None
     plot.setLabel("bottom", x_label, units=x_units)
     plot.setLabel("left", y_label)
     plot.showGrid(x=True, y=True, alpha=0.2)
+    # A fixed axis width: otherwise new tick labels change the width, which re-lays out and
+    # repaints every plot of the column on every frame.
+    plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+    for name in ("left", "bottom"):
+        # Axes repaint whenever a curve next to them does; replaying their text costs ~1 ms
+        # each, blitting a cached pixmap almost nothing.
+        plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     return plot

@@ -18,6 +18,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, finite_or_nan, log10_or_nan, make_plot
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, model_pen
@@ -42,6 +43,16 @@ GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 GRADIENT_SPAN = 10.0  # decades of log10 |dL/dh_t| the colour bar spans below its top
 
 
+def nice_upper(value: float) -> float:
+    """The smallest of 10, 20, 50, 100, 200, 500, ... at or above ``value`` (at least 10)."""
+    value = max(float(value), 10.0)
+    decade = 10.0 ** math.floor(math.log10(value))
+    for factor in (1.0, 2.0, 5.0, 10.0):
+        if factor * decade >= value:
+            return factor * decade
+    return 10.0 * decade
+
+
 def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
     """Fixed levels for bounded gates; symmetric levels for C_t and h_t (tanh h: [-1, 1])."""
     if name in GATE_LEVELS:
@@ -52,15 +63,32 @@ def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
     return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
 
 
-class ModelColumn(pg.GraphicsLayoutWidget):
-    """All plots of one model; ``show_frame`` updates them from a ModelView."""
+class ModelColumn(QWidget):
+    """All plots of one model; ``show_frame`` updates them from a ModelView.
+
+    The header is a plain QLabel outside the plot scene: changing its text every frame must
+    not re-run the layout of every plot.
+    """
 
     def __init__(self, index: int, parent=None):
         super().__init__(parent)
         self.index = index
         self.shown: dict[str, np.ndarray] = {}
         self.gate = "forget"
-        self.header = self.addLabel("", row=0, col=0, colspan=3, justify="left")
+        self._drawn_probe_step: int | None = None
+        self._drawn_history_rows = -1
+        self._ranges: dict[tuple[int, str], tuple[float, float]] = {}
+        self._baseline: Baseline | None = None
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.header = QLabel()
+        self.header.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        layout.addWidget(self.header)
+        self.graphics = pg.GraphicsLayoutWidget()
+        layout.addWidget(self.graphics, 1)
+        self.addItem = self.graphics.addItem
+        self.addLayout = self.graphics.addLayout
 
         self.loss_plot = make_plot("Loss over training, against the memoryless baseline", "training step", "loss")
         self.loss_plot.setLogMode(y=True)
@@ -75,10 +103,10 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         )
         self.loss_plot.addItem(self.baseline_line, ignoreBounds=False)
         self.metric_plot = make_plot("Task metric", "training step", "metric")
-        self.metric_curve = self.metric_plot.plot(pen=model_pen(index, width=1.5))
+        self.metric_curve = self.metric_plot.plot(pen=model_pen(index, width=1))
         self.metric_curve.setClipToView(True)
         self.metric_curve.setDownsampling(auto=True, method="mean")
-        self.metric_baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1.5, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.metric_baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
         self.metric_plot.addItem(self.metric_baseline)
         self.metric_plot.setYRange(0, 1)
         row = self.addLayout(row=1, col=0, colspan=3)
@@ -93,7 +121,7 @@ class ModelColumn(pg.GraphicsLayoutWidget):
             "log10 |dL/dh_t|",
         )
         self.profile_plot.addLegend(offset=(-10, 10))
-        self.profile_h = self.profile_plot.plot(pen=model_pen(index, width=2.5), name="|dL/dh_t|")
+        self.profile_h = self.profile_plot.plot(pen=model_pen(index, width=2), name="|dL/dh_t|")
         self.profile_c = self.profile_plot.plot(pen=model_pen(index, width=2, dashed=True), name="|dL/dC_t|")
         self.addItem(self.profile_plot, row=2, col=0, colspan=3)
         self.profile_readout = HoverReadout(self.profile_plot, self._describe_profile)
@@ -109,14 +137,13 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         self.gate_means_plot.addLegend(offset=(-10, 5), colCount=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
         self.addItem(self.gate_means_plot, row=5, col=0, colspan=3)
-        self.gate_means_plot.setXLink(self.gate_plot)
-
+        
         self.norms_plot = make_plot("Gradient norm per parameter, before clipping", "training step", "log10 |grad|")
         self.norms_plot.setLogMode(y=True)
         self.norms_plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
         self.clip_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#bbbbbb", width=1.5, style=pg.QtCore.Qt.PenStyle.DotLine), label="clip",
+            angle=0, pen=pg.mkPen("#bbbbbb", width=1, style=pg.QtCore.Qt.PenStyle.DotLine), label="clip",
             labelOpts={"position": 0.05, "color": "#bbbbbb"},
         )
         self.norms_plot.addItem(self.clip_line)
@@ -125,19 +152,20 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         self.radius_one = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#777777", width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
         self.radius_plot.addItem(self.radius_one)
         self.half_life_plot = make_plot("Gradient half-life", "training step", "timesteps")
-        self.half_life_curve = self.half_life_plot.plot(pen=model_pen(index, width=1.5), symbol=None)
+        self.half_life_curve = self.half_life_plot.plot(pen=model_pen(index, width=1), symbol=None)
         row = self.addLayout(row=6, col=0, colspan=3)
         row.addItem(self.norms_plot, 0, 0)
         row.addItem(self.radius_plot, 0, 1)
         row.addItem(self.half_life_plot, 0, 2)
 
-        for plot in (self.history_plot, self.gate_plot, self.gate_means_plot):
-            plot.setXLink(self.profile_plot)
-        for plot in (self.metric_plot, self.norms_plot, self.radius_plot, self.half_life_plot):
-            plot.setXLink(self.loss_plot)
-        layout = self.ci.layout
+        grid = self.graphics.ci.layout
         for row_index, stretch in enumerate((0, 4, 4, 4, 4, 2, 3)):
-            layout.setRowStretchFactor(row_index, stretch)
+            grid.setRowStretchFactor(row_index, stretch)
+
+    def set_timesteps(self, steps: int) -> None:
+        """Fix the x range of the per-timestep plots to 1..T (no autorange jumps)."""
+        for plot in (self.profile_plot, self.history_plot, self.gate_plot, self.gate_means_plot):
+            plot.setXRange(0.5, steps + 0.5, padding=0)
 
     # ---- updates -------------------------------------------------------------------------
 
@@ -147,14 +175,41 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         scalars: dict[str, np.ndarray],
         baseline: Baseline,
         clip: float,
-        gradient_levels: tuple[float, float],
-        steps_done: int,
+        ranges: dict[str, tuple[float, float]],
     ) -> None:
+        """Paint one frame. Plots fed by recorded probes are only redrawn when a new record
+        arrived: between records only the loss curve and the header change."""
         self._show_scalars(scalars, baseline)
-        self._show_history(view, gradient_levels, clip)
-        if view.latest is not None and view.latest.probes is not None:
+        self._set_range(self.loss_plot, "y", ranges["loss"])
+        self._set_step_range(int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1)
+        history_rows = (len(view.history.get("step", ())), int(view.history["step"][-1]) if len(view.history.get("step", ())) else -1)
+        if history_rows != self._drawn_history_rows:
+            self._drawn_history_rows = history_rows
+            self._show_history(view, ranges["gradient_levels"], clip)
+        latest = view.latest
+        if latest is not None and latest.probes is not None and self._drawn_probe_step != id(latest):
+            self._drawn_probe_step = id(latest)
             self._show_latest(view)
-        self._show_header(view, scalars, baseline, steps_done)
+        self._set_range(self.profile_plot, "y", ranges["profile"])
+        self._show_header(view, scalars, baseline)
+
+    def _set_range(self, plot: pg.PlotItem, axis: str, span: tuple[float, float]) -> None:
+        """Change a range only when it really changes: a new range regenerates the axis."""
+        key = (id(plot), axis)
+        if self._ranges.get(key) != span:
+            self._ranges[key] = span
+            (plot.setXRange if axis == "x" else plot.setYRange)(*span, padding=0)
+
+    def _set_step_range(self, steps_done: int) -> None:
+        """Training-step axes grow in 1-2-5 jumps, not every step: their ticks stay cached."""
+        upper = nice_upper(steps_done)
+        for plot in (self.loss_plot, self.metric_plot, self.norms_plot, self.radius_plot, self.half_life_plot):
+            self._set_range(plot, "x", (0.0, upper))
+
+    def redraw_probes(self) -> None:
+        """Forget what was drawn, so the next frame redraws everything (new gate chosen)."""
+        self._drawn_probe_step = None
+        self._drawn_history_rows = -1
 
     def _show_scalars(self, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         steps = scalars.get("step", np.empty(0))
@@ -164,9 +219,11 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         self.shown["loss_step"], self.shown["loss"], self.shown["metric"] = steps, loss, metric
         self.loss_curve.setData(steps, loss, connect="finite")
         self.metric_curve.setData(steps, metric, connect="finite")
-        self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
-        self.baseline_line.label.setFormat(f"baseline {baseline.loss:.3g}")
-        self.metric_baseline.setValue(baseline.metric)
+        if self._baseline != baseline:
+            self._baseline = baseline
+            self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
+            self.baseline_line.label.setFormat(f"baseline {baseline.loss:.3g}")
+            self.metric_baseline.setValue(baseline.metric)
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
@@ -214,7 +271,7 @@ class ModelColumn(pg.GraphicsLayoutWidget):
             curve = self.norm_curves.get(name)
             if curve is None:
                 colour = OKABE_ITO[position % len(OKABE_ITO)]
-                curve = self.norms_plot.plot(pen=pg.mkPen(colour, width=1.5), name=name)
+                curve = self.norms_plot.plot(pen=pg.mkPen(colour, width=1), name=name)
                 self.norm_curves[name] = curve
             values = finite_or_nan(norms[:, position])
             curve.setData(steps, np.where(values > 0, values, np.nan), connect="finite")
@@ -233,7 +290,7 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         self.shown["half_life"] = half
         self.half_life_curve.setData(steps, half, connect="finite")
 
-    def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline, steps_done: int) -> None:
+    def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         colour = model_pen(self.index).color().name()
         parts = [f"<span style='color:{colour}; font-size:13pt'><b>{view.label}</b></span>"]
         if len(scalars.get("step", ())):
@@ -249,7 +306,9 @@ class ModelColumn(pg.GraphicsLayoutWidget):
                 parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
         if view.latest is not None and view.latest.diverged:
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
-        self.header.setText(" &nbsp;·&nbsp; ".join(parts))
+        text = " &nbsp;·&nbsp; ".join(parts)
+        if text != self.header.text():
+            self.header.setText(text)
 
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
@@ -261,6 +320,9 @@ class ModelColumn(pg.GraphicsLayoutWidget):
         self.history_map.clear()
         self.gate_map.clear()
         self.header.setText("")
+        self._ranges.clear()
+        self._baseline = None
+        self.redraw_probes()
 
     def _describe_profile(self, x: float, y: float) -> str | None:
         profile = self.shown.get("profile_h")

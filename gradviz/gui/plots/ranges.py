@@ -1,0 +1,44 @@
+"""Axis ranges and colour levels shared by every model's column, so columns compare at a
+glance: the same height on two gradient plots means the same gradient."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gradviz.gui.worker import Frame
+
+GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top
+
+
+def _finite_logs(arrays: list[np.ndarray]) -> np.ndarray:
+    values = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.empty(0)
+    values = values[np.isfinite(values) & (values > 0)]
+    return np.log10(values)
+
+
+def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, float]]:
+    """y ranges of the gradient and loss plots, and the gradient history's colour levels."""
+    profiles, histories = [], []
+    for view in frame.models:
+        probes = view.latest.probes if view.latest is not None else None
+        if probes is not None:
+            profiles.append(probes.top_grad_h)
+            if probes.grad_c is not None:
+                profiles.append(probes.grad_c[-1])
+        grad = view.history.get("grad_h")
+        if grad is not None and grad.size:
+            histories.append(grad[:, -1, :])
+    logs = _finite_logs(profiles)
+    profile = (math.floor(logs.min()) - 0.5, math.ceil(logs.max()) + 0.5) if logs.size else (-10.0, 0.0)
+
+    history_logs = _finite_logs(histories)
+    top = math.ceil(history_logs.max()) if history_logs.size else 0.0
+    levels = (top - GRADIENT_DECADES, top)
+
+    losses = [frame.scalars["loss"]] if "loss" in frame.scalars else []
+    loss_logs = _finite_logs(losses + [np.array([baseline_loss])])
+    # Half-decade steps: the axis is regenerated only when the loss crosses one.
+    loss = (math.floor(loss_logs.min() * 2 - 0.3) / 2, math.ceil(loss_logs.max() * 2 + 0.3) / 2) if loss_logs.size else (-3.0, 0.0)
+    return {"profile": profile, "gradient_levels": levels, "loss": loss}
