@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -28,12 +27,12 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import ConfigError, RunConfig
+from gradviz.engine.run import build_task
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
 from gradviz.gui.plots.column import GATE_TITLES, ModelColumn
-from gradviz.gui.worker import DIVERGED, FAILED, PAUSED, RUNNING, Frame, TrainingWorker
-from gradviz.engine.run import build_task
 from gradviz.gui.plots.ranges import shared_ranges
+from gradviz.gui.worker import RUNNING, Frame, TrainingWorker
 from gradviz.presets import PRESET_ORDER, Preset, load_preset, preset_names
 
 FRAME_INTERVAL_MS = 30
@@ -68,7 +67,9 @@ class MainWindow(QMainWindow):
         self.worker.runReset.connect(self._on_reset)
         self.worker.runFailed.connect(self._on_failed)
         self.worker.runDiverged.connect(self._on_diverged)
-        self.controls.trainChanged.connect(self.worker.set_train)
+        # Through a lambda, not the worker's method: a slot of an object living in the worker
+        # thread would be queued to that thread's event loop, which the training loop never runs.
+        self.controls.trainChanged.connect(lambda index, train: self.worker.set_train(index, train))
         self.controls.pendingChanged.connect(self._on_pending)
         self._rebuild_columns(config)
         self._show_description(preset)
@@ -185,7 +186,8 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Settings", self)
         dock.setObjectName("settings")
         dock.setWidget(splitter)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        features = QDockWidget.DockWidgetFeature
+        dock.setFeatures(features.DockWidgetMovable | features.DockWidgetFloatable)
         dock.setMinimumWidth(300)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
         self.resizeDocks([dock], [330], Qt.Orientation.Horizontal)

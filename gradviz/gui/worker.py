@@ -233,7 +233,11 @@ class TrainingWorker(QObject):
         return record
 
     def _on_diverged(self, record: StepRecord) -> None:
-        names = [f"{label} (gradient norm {m.grad_norm:.3g})" for label, m in zip(self.run.labels, record.models) if m.diverged]
+        names = [
+            f"{label} (gradient norm {m.grad_norm:.3g})"
+            for label, m in zip(self.run.labels, record.models, strict=True)
+            if m.diverged
+        ]
         message = f"diverged at step {record.step}: {', '.join(names)}"
         if all(trainer.diverged for trainer in self.run.trainers):
             self._set_state(DIVERGED)

@@ -57,9 +57,10 @@ class ExplanationPanel(QTextBrowser):
                     value = f" &nbsp; <b>mean {float(np.mean(probes.gate_means[gate][-1])):.2f}</b>"
                 lines.append(f"<div style='font-family:monospace; margin-left:8px'>{text}{value}</div>")
             if probes is not None:
+                block = " (candidate block)" if view.kind != "rnn" else ""
                 radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
                 lines.append(
-                    f"<div style='margin-left:8px'>spectral radius of W_hh{' (candidate block)' if view.kind != 'rnn' else ''}: "
+                    f"<div style='margin-left:8px'>spectral radius of W_hh{block}: "
                     f"<b>{radius}</b>; {describe_half_life(probes.half_life)}</div>"
                 )
             blocks.append("".join(lines))

@@ -27,6 +27,7 @@ def make_plot(title: str, x_label: str, y_label: str, x_units: str | None = None
     # repaints every plot of the column on every frame.
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
     for name in ("left", "bottom"):
+        plot.getAxis(name).enableAutoSIPrefix(False)  # no "(x0.001)": values are shown as they are
         # Axes repaint whenever a curve next to them does; replaying their text costs ~1 ms
         # each, blitting a cached pixmap almost nothing.
         plot.getAxis(name).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)

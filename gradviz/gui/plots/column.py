@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, finite_or_nan, log10_or_nan, make_plot
@@ -40,7 +40,7 @@ GATE_TITLES = {
 # Fixed colour levels: sigmoid gates live in [0, 1], tanh outputs in [-1, 1].
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
-GRADIENT_SPAN = 10.0  # decades of log10 |dL/dh_t| the colour bar spans below its top
+DASH, DOT = Qt.PenStyle.DashLine, Qt.PenStyle.DotLine  # decades of log10 |dL/dh_t| the colour bar spans below its top
 
 
 def nice_upper(value: float) -> float:
@@ -83,21 +83,22 @@ class ModelColumn(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         self.header = QLabel()
-        self.header.setTextFormat(pg.QtCore.Qt.TextFormat.RichText)
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.header.setWordWrap(True)  # a long header must wrap, not widen the window
         layout.addWidget(self.header)
         self.graphics = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphics, 1)
         self.addItem = self.graphics.addItem
         self.addLayout = self.graphics.addLayout
 
-        self.loss_plot = make_plot("Loss over training, against the memoryless baseline", "training step", "loss")
+        self.loss_plot = make_plot("Loss against the memoryless baseline", "training step", "loss")
         self.loss_plot.setLogMode(y=True)
         self.loss_curve = self.loss_plot.plot(pen=model_pen(index), name="loss")
         self.loss_curve.setClipToView(True)
         self.loss_curve.setDownsampling(auto=True, method="mean")
         self.baseline_line = pg.InfiniteLine(
             angle=0,
-            pen=pg.mkPen("#999999", width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+            pen=pg.mkPen("#999999", width=2, style=DASH),
             label="baseline",
             labelOpts={"position": 0.08, "color": "#bbbbbb", "anchors": [(0, 1), (0, 1)]},
         )
@@ -106,7 +107,7 @@ class ModelColumn(QWidget):
         self.metric_curve = self.metric_plot.plot(pen=model_pen(index, width=1))
         self.metric_curve.setClipToView(True)
         self.metric_curve.setDownsampling(auto=True, method="mean")
-        self.metric_baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+        self.metric_baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1, style=DASH))
         self.metric_plot.addItem(self.metric_baseline)
         self.metric_plot.setYRange(0, 1)
         row = self.addLayout(row=1, col=0, colspan=3)
@@ -116,7 +117,7 @@ class ModelColumn(QWidget):
         row.layout.setColumnStretchFactor(1, 1)
 
         self.profile_plot = make_plot(
-            "Gradient through time now: how much learning signal reaches step t",
+            "Gradient through time: learning signal reaching step t",
             "timestep t",
             "log10 |dL/dh_t|",
         )
@@ -126,30 +127,30 @@ class ModelColumn(QWidget):
         self.addItem(self.profile_plot, row=2, col=0, colspan=3)
         self.profile_readout = HoverReadout(self.profile_plot, self._describe_profile)
 
-        self.history_plot = make_plot("History: where in the sequence the gradient reaches", "timestep t", "training step")
+        self.history_plot = make_plot("Gradient through time over training", "timestep t", "training step")
         self.addItem(self.history_plot, row=3, col=0, colspan=3)
         self.history_map = Heatmap(self.history_plot, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
 
         self.gate_plot = make_plot("Gate for one sample", "timestep t", "unit")
         self.addItem(self.gate_plot, row=4, col=0, colspan=3)
         self.gate_map = Heatmap(self.gate_plot, GATE_MAP, "activation", "activation")
-        self.gate_means_plot = make_plot("Gate means over batch and units", "timestep t", "mean")
+        self.gate_means_plot = make_plot("Means over batch and units", "timestep t", "mean")
         self.gate_means_plot.addLegend(offset=(-10, 5), colCount=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
         self.addItem(self.gate_means_plot, row=5, col=0, colspan=3)
-        
-        self.norms_plot = make_plot("Gradient norm per parameter, before clipping", "training step", "log10 |grad|")
+
+        self.norms_plot = make_plot("Gradient norms before clipping", "training step", "|grad|")
         self.norms_plot.setLogMode(y=True)
         self.norms_plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
         self.clip_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#bbbbbb", width=1, style=pg.QtCore.Qt.PenStyle.DotLine), label="clip",
+            angle=0, pen=pg.mkPen("#bbbbbb", width=1, style=DOT), label="clip",
             labelOpts={"position": 0.05, "color": "#bbbbbb"},
         )
         self.norms_plot.addItem(self.clip_line)
         self.radius_plot = make_plot("Spectral radius of W_hh", "training step", "rho")
         self.radius_curves: list[pg.PlotDataItem] = []
-        self.radius_one = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#777777", width=1, style=pg.QtCore.Qt.PenStyle.DotLine))
+        self.radius_one = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#777777", width=1, style=DOT))
         self.radius_plot.addItem(self.radius_one)
         self.half_life_plot = make_plot("Gradient half-life", "training step", "timesteps")
         self.half_life_curve = self.half_life_plot.plot(pen=model_pen(index, width=1), symbol=None)
@@ -182,7 +183,8 @@ class ModelColumn(QWidget):
         self._show_scalars(scalars, baseline)
         self._set_range(self.loss_plot, "y", ranges["loss"])
         self._set_step_range(int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1)
-        history_rows = (len(view.history.get("step", ())), int(view.history["step"][-1]) if len(view.history.get("step", ())) else -1)
+        recorded = view.history.get("step", np.empty(0))
+        history_rows = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
         if history_rows != self._drawn_history_rows:
             self._drawn_history_rows = history_rows
             self._show_history(view, ranges["gradient_levels"], clip)
@@ -241,7 +243,7 @@ class ModelColumn(QWidget):
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.shown["gate"] = values
-        self.gate_plot.setTitle(f"{GATE_TITLES.get(gate, gate)} for one sample (top layer)")
+        self.gate_plot.setTitle(f"{GATE_TITLES.get(gate, gate)}, one sample")
         units = values.shape[0]
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], units), gate_levels(gate, values))
 
@@ -264,7 +266,9 @@ class ModelColumn(QWidget):
         logs = log10_or_nan(grad_h)
         self.shown["history"] = logs
         height = max(float(steps[-1] - steps[0]), 1.0)
-        self.history_map.set(np.where(np.isnan(logs), levels[0], logs), QRectF(0.5, float(steps[0]), logs.shape[1], height), levels)
+        # Underflowed (exactly 0) gradients take the bottom colour of the bar.
+        rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
+        self.history_map.set(np.where(np.isnan(logs), levels[0], logs), rect, levels)
 
         norms = view.history["param_grad_norms"]  # (N, P)
         for position, name in enumerate(view.param_names):

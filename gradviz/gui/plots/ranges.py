@@ -40,5 +40,7 @@ def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, 
     losses = [frame.scalars["loss"]] if "loss" in frame.scalars else []
     loss_logs = _finite_logs(losses + [np.array([baseline_loss])])
     # Half-decade steps: the axis is regenerated only when the loss crosses one.
-    loss = (math.floor(loss_logs.min() * 2 - 0.3) / 2, math.ceil(loss_logs.max() * 2 + 0.3) / 2) if loss_logs.size else (-3.0, 0.0)
+    loss = (-3.0, 0.0)
+    if loss_logs.size:
+        loss = (math.floor(loss_logs.min() * 2 - 0.3) / 2, math.ceil(loss_logs.max() * 2 + 0.3) / 2)
     return {"profile": profile, "gradient_levels": levels, "loss": loss}
