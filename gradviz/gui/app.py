@@ -66,6 +66,7 @@ def run_app(
 
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
     window = MainWindow(chosen.config if chosen else config, preset=chosen)
+    window.ask_before_discard = screenshot is None
     if size:
         window.resize(*size)
     window.show()

@@ -1,4 +1,5 @@
-"""The main window: transport controls, the settings panel, one column of plots per model.
+"""The main window: transport controls, the settings panel, the plot board, and the menus for
+presets, presentation mode, themes, export and saved runs.
 
 The window only paints. Training lives in ``TrainingWorker``; a QTimer at ~33 fps asks it for
 the latest frame and hands the arrays to the plots, so painting never waits for training and
@@ -8,16 +9,20 @@ training never waits for painting.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QSlider,
     QSplitter,
@@ -27,36 +32,63 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.engine.run import build_task
+from gradviz.gui.export import ExportError, export_panels, export_widget, panel_image
+from gradviz.gui.export_dialog import ExportDialog
+from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
-from gradviz.gui.plots.column import GATE_TITLES, ModelColumn
-from gradviz.gui.plots.ranges import shared_ranges
-from gradviz.gui.worker import RUNNING, Frame, TrainingWorker
-from gradviz.presets import PRESET_ORDER, Preset, load_preset, preset_names
+from gradviz.gui.plots.base import Panel
+from gradviz.gui.plots.board import PlotBoard
+from gradviz.gui.plots.column import GATE_TITLES
+from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
+from gradviz.gui.worker import RUNNING, TrainingWorker
+from gradviz.io.checkpoint import has_state
+from gradviz.io.runfile import RunFileError, SavedRun, load_run
+from gradviz.presets import Preset, load_preset, preset_names
 
 FRAME_INTERVAL_MS = 30
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
+MAX_RECENT = 8
+SHORTCUTS = [
+    ("Space", "start / pause"),
+    ("Right", "train exactly one step"),
+    ("R", "reset: apply the settings"),
+    ("1-7", "presets"),
+    ("F5", "presentation mode (F5 or Esc leaves)"),
+    ("Ctrl+E", "export a figure or data"),
+    ("Ctrl+Shift+C", "copy the current plot"),
+    ("Ctrl+S / Ctrl+O", "save / open a run"),
+    ("F1", "this list"),
+    ("Ctrl+Q", "quit"),
+]
 
 
 class MainWindow(QMainWindow):
     """gradviz's window; ``worker`` trains, the window shows."""
 
-    def __init__(self, config: RunConfig, preset: Preset | None = None, autostart: bool = True):
+    def __init__(self, config: RunConfig, preset: Preset | None = None, autostart: bool = True,
+                 settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("gradviz: vanishing gradients, live")
         self.resize(1600, 950)
+        self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
         self.preset = preset
+        self.theme_name = str(self.settings.value("theme", "dark"))
+        self.presentation = False
         self.frame_version = -1
         self.last_frame: Frame | None = None
         self.frames_painted = 0
         self.fps = 0.0
         self._fps_clock = time.perf_counter()
-        self.columns: list[ModelColumn] = []
+        self.ask_before_discard = True  # off for --screenshot, which closes by itself
+        self.run_path: Path | None = None
+        self.replay: SavedRun | None = None  # a recording the slider is looking at
+        self.replay_only = False  # an opened run without model state: nothing to continue
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
+        self.board = PlotBoard()
         self._build_central()
         self._build_actions()
         self._build_docks()
@@ -67,12 +99,16 @@ class MainWindow(QMainWindow):
         self.worker.runReset.connect(self._on_reset)
         self.worker.runFailed.connect(self._on_failed)
         self.worker.runDiverged.connect(self._on_diverged)
+        self.worker.runSaved.connect(self._on_saved)
+        self.worker.saveFailed.connect(lambda message: self._show_banner(message))
         # Through a lambda, not the worker's method: a slot of an object living in the worker
         # thread would be queued to that thread's event loop, which the training loop never runs.
         self.controls.trainChanged.connect(lambda index, train: self.worker.set_train(index, train))
         self.controls.pendingChanged.connect(self._on_pending)
-        self._rebuild_columns(config)
+        self.board.set_config(config)
         self._show_description(preset)
+        self.apply_style()
+        self._restore_window_state()
         if autostart:
             self.worker.start()
         self.worker.launch()
@@ -81,6 +117,10 @@ class MainWindow(QMainWindow):
         self.timer.setInterval(FRAME_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
         self.timer.start()
+
+    @property
+    def columns(self):
+        return self.board.columns
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -97,11 +137,21 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; }")
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
-        self.plots = QWidget()
-        self.plots_layout = QHBoxLayout(self.plots)
-        self.plots_layout.setContentsMargins(0, 0, 0, 0)
-        self.plots_layout.setSpacing(6)
-        layout.addWidget(self.plots, 1)
+        layout.addWidget(self.board, 1)
+
+        replay = QHBoxLayout()
+        self.history_label = QLabel("History")
+        self.history_slider = QSlider(Qt.Orientation.Horizontal)
+        self.history_slider.setToolTip("Move every plot to any recorded step (pauses training)")
+        self.history_slider.setRange(0, 0)
+        self.history_slider.valueChanged.connect(self._slider_moved)
+        self.live_button = QPushButton("Live")
+        self.live_button.setToolTip("Back to the newest step")
+        self.live_button.clicked.connect(self.follow_live)
+        replay.addWidget(self.history_label)
+        replay.addWidget(self.history_slider, 1)
+        replay.addWidget(self.live_button)
+        layout.addLayout(replay)
         self.setCentralWidget(central)
 
     def _action(self, text: str, shortcut: str | None, slot, tip: str) -> QAction:
@@ -111,65 +161,100 @@ class MainWindow(QMainWindow):
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
         action.setStatusTip(tip)
         action.triggered.connect(slot)
-        self.addAction(action)
+        self.addAction(action)  # shortcuts work with the menu bar hidden (presentation mode)
         return action
 
     def _build_actions(self) -> None:
         self.start_action = self._action("Start", "Space", self.toggle_running, "Start or pause training")
         self.step_action = self._action("Step", "Right", self.step_once, "Train exactly one step and show it")
         self.reset_action = self._action("Reset", "R", self.reset, "Rebuild the models from the settings")
+        self.presentation_action = self._action("Presentation mode", "F5", self.toggle_presentation,
+                                                "Full screen, large fonts, thick lines, high contrast")
+        self.presentation_action.setCheckable(True)
+        self.export_action = self._action("Export...", "Ctrl+E", self.export_dialog,
+                                          "Export the window or a plot to PNG/SVG, or its data to CSV/NPZ")
+        copy_action = self._action("Copy plot", "Ctrl+Shift+C", self.copy_plot,
+                                   "Copy the last clicked plot to the clipboard")
+        save_action = self._action("Save run", "Ctrl+S", self.save_run, "Save the run: settings, history and model")
+        save_as_action = self._action("Save run as...", "Ctrl+Shift+S", lambda: self.save_run(ask=True),
+                                      "Save the run under a new name")
+        open_action = self._action("Open run...", "Ctrl+O", self.open_run_dialog, "Open a saved run and replay it")
+        open_config = self._action("Open configuration...", None, self.open_config_dialog,
+                                   "Load settings from a JSON or TOML file")
+        save_config = self._action("Save configuration...", None, self.save_config_dialog,
+                                   "Save the settings as an editable JSON file")
         quit_action = self._action("Quit", "Ctrl+Q", self.close, "Close gradviz")
+        escape = QShortcut(QKeySequence("Esc"), self)
+        escape.activated.connect(lambda: self.presentation and self.toggle_presentation())
 
         menu = self.menuBar()
         file_menu = menu.addMenu("&File")
+        for action in (open_action, save_action, save_as_action):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Recent runs")
+        file_menu.addSeparator()
+        file_menu.addAction(open_config)
+        file_menu.addAction(save_config)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_action)
+        file_menu.addAction(copy_action)
+        file_menu.addSeparator()
         file_menu.addAction(quit_action)
         run_menu = menu.addMenu("&Run")
         for action in (self.start_action, self.step_action, self.reset_action):
             run_menu.addAction(action)
+        view_menu = menu.addMenu("&View")
+        view_menu.addAction(self.presentation_action)
+        theme_menu = view_menu.addMenu("Theme")
+        group = QActionGroup(self)
+        self.theme_actions = {}
+        for name in ("dark", "light"):
+            action = QAction(name.capitalize(), self, checkable=True)
+            action.setChecked(name == self.theme_name)
+            action.triggered.connect(lambda checked=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[name] = action
         self.preset_menu = menu.addMenu("&Presets")
-        self.preset_actions: dict[str, QAction] = {}
         for number, name in enumerate(preset_names(), start=1):
             preset = load_preset(name)
-            shortcut = str(number) if number <= len(PRESET_ORDER) else None
-            action = self._action(f"{preset.title}", shortcut, lambda checked=False, n=name: self.load_preset(n),
+            shortcut = str(number) if number <= 9 else None
+            action = self._action(preset.title, shortcut, lambda checked=False, n=name: self.load_preset(n),
                                   preset.description)
             self.preset_menu.addAction(action)
-            self.preset_actions[name] = action
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(self._action("Keyboard shortcuts", "F1", self.show_shortcuts, "List the shortcuts"))
         help_menu.addAction(self._action("About gradviz", None, self.show_about, "What gradviz is"))
+        self._refresh_recent()
 
         toolbar = QToolBar("Transport")
         toolbar.setObjectName("transport")
         toolbar.setMovable(False)
-        toolbar.addAction(self.start_action)
-        toolbar.addAction(self.step_action)
-        toolbar.addAction(self.reset_action)
+        for action in (self.start_action, self.step_action, self.reset_action):
+            toolbar.addAction(action)
         toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Speed "))
-        self.speed = QSlider(Qt.Orientation.Horizontal)
-        self.speed.setRange(0, 100)
-        self.speed.setValue(100)
-        self.speed.setFixedWidth(140)
-        self.speed.setToolTip("Training speed: full speed at the right, slow motion (one step a second) at the left")
-        self.speed.valueChanged.connect(self._speed_changed)
-        toolbar.addWidget(self.speed)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Gate shown "))
-        self.gate_box = QComboBox()
-        for name in GATE_CHOICES:
-            self.gate_box.addItem(GATE_TITLES[name], name)
-        self.gate_box.setToolTip("Which gate (or state) the gate heatmaps show, for the models that have it")
-        self.gate_box.currentIndexChanged.connect(self._gate_changed)
-        toolbar.addWidget(self.gate_box)
-        toolbar.addSeparator()
-        toolbar.addWidget(QLabel(" Preset "))
         self.preset_box = QComboBox()
         for name in preset_names():
             self.preset_box.addItem(load_preset(name).title, name)
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.load_preset(self.preset_box.itemData(index)))
         toolbar.addWidget(self.preset_box)
+        # What presentation mode hides: the transport bar keeps start/pause, step, reset, preset.
+        self.desk_only: list[QAction] = [toolbar.addSeparator(), toolbar.addWidget(QLabel(" Speed "))]
+        self.speed = QSlider(Qt.Orientation.Horizontal)
+        self.speed.setRange(0, 100)
+        self.speed.setValue(100)
+        self.speed.setFixedWidth(120)
+        self.speed.setToolTip("Training speed: full speed at the right, slow motion (one step a second) at the left")
+        self.speed.valueChanged.connect(self._speed_changed)
+        self.desk_only.append(toolbar.addWidget(self.speed))
+        self.desk_only.append(toolbar.addWidget(QLabel(" Gate shown ")))
+        self.gate_box = QComboBox()
+        for name in GATE_CHOICES:
+            self.gate_box.addItem(GATE_TITLES[name], name)
+        self.gate_box.setToolTip("Which gate (or state) the gate heatmaps show, for the models that have it")
+        self.gate_box.currentIndexChanged.connect(self._gate_changed)
+        self.desk_only.append(toolbar.addWidget(self.gate_box))
         self.addToolBar(toolbar)
         self.toolbar = toolbar
 
@@ -205,13 +290,19 @@ class MainWindow(QMainWindow):
     # ---- transport ------------------------------------------------------------------------
 
     def toggle_running(self) -> None:
+        if self.replay_only:
+            self._show_banner("This run file has no model state to continue from: press Reset to train anew.")
+            return
+        self.follow_live()
         if self.worker.state == RUNNING:
             self.worker.pause()
         else:
             self.worker.start()
 
     def step_once(self) -> None:
-        self.worker.step_once()
+        if not self.replay_only:
+            self.follow_live()
+            self.worker.step_once()
 
     def reset(self) -> None:
         try:
@@ -219,16 +310,20 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self._show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
+        self.replay_only = False
+        self.follow_live()
         self.worker.reset(config, start=self.worker.state == RUNNING)
         self.controls.set_config(config)
+        self.settings.setValue("last_config", config.to_json())
 
     def load_preset(self, name: str) -> None:
         preset = load_preset(name)
         self.preset = preset
+        self.replay_only = False
+        self.follow_live()
         self.controls.set_config(preset.config)
         self._show_description(preset)
-        index = self.preset_box.findData(name)
-        self.preset_box.setCurrentIndex(index)
+        self.preset_box.setCurrentIndex(self.preset_box.findData(name))
         self.worker.reset(preset.config, start=True)
 
     def _speed_changed(self, value: int) -> None:
@@ -237,22 +332,51 @@ class MainWindow(QMainWindow):
         self.worker.set_delay(delay)
 
     def _gate_changed(self) -> None:
-        for column in self.columns:
-            column.gate = self.gate_box.currentData()
-            column.redraw_probes()
-        self.frame_version = -1  # repaint with the new gate
+        self.board.set_gate(self.gate_box.currentData())
+        self._repaint_now()
+
+    # ---- style ------------------------------------------------------------------------------
+
+    def apply_style(self) -> None:
+        style = style_for(self.theme_name, self.presentation)
+        apply_theme(style.theme)
+        app = QApplication.instance()
+        apply_widget_palette(app, style.theme, style.font_pt)
+        self.board.apply_style(style)
+        self.explanation.set_font_size(style.font_pt)
+        self._repaint_now()
+
+    def set_theme(self, name: str) -> None:
+        self.theme_name = name
+        self.theme_actions[name].setChecked(True)
+        self.settings.setValue("theme", name)
+        self.apply_style()
+
+    def toggle_presentation(self) -> None:
+        self.presentation = not self.presentation
+        self.presentation_action.setChecked(self.presentation)
+        self.settings_dock.setVisible(not self.presentation)
+        self.menuBar().setVisible(not self.presentation)
+        for action in self.desk_only:
+            action.setVisible(not self.presentation)
+        if self.presentation:
+            self.showFullScreen()
+        else:
+            self.showNormal()
+        self.apply_style()
 
     # ---- worker events ----------------------------------------------------------------------
 
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
-        if state in (RUNNING,):
+        if state == RUNNING:
             self.banner.setVisible(False)
 
     def _on_reset(self, config: RunConfig) -> None:
         self.banner.setVisible(False)
-        self._rebuild_columns(config)
+        self.board.set_config(config)
+        self.controls.set_config(config)
         self.frame_version = -1
         self.device_label.setText(f"  {self.worker.device_name}  ")
 
@@ -265,53 +389,56 @@ class MainWindow(QMainWindow):
     def _on_pending(self, pending: bool) -> None:
         self.reset_action.setText("Reset*" if pending else "Reset")
 
+    def _on_saved(self, path: str) -> None:
+        self.run_path = Path(path)
+        self._add_recent(path)
+        self.statusBar().showMessage(f"Saved {path}", 5000)
+
     def _show_banner(self, text: str) -> None:
         self.banner.setText(text)
         self.banner.setVisible(True)
 
     def _show_description(self, preset: Preset | None) -> None:
-        if preset is None:
-            self.description.setText("")
-            return
-        self.description.setText(f"<b>{preset.title}.</b> {preset.description}")
+        self.description.setText(f"<b>{preset.title}.</b> {preset.description}" if preset else "")
 
     # ---- painting ---------------------------------------------------------------------------
 
-    def _rebuild_columns(self, config: RunConfig) -> None:
-        while len(self.columns) > len(config.models):
-            column = self.columns.pop()
-            self.plots_layout.removeWidget(column)
-            column.deleteLater()
-        while len(self.columns) < len(config.models):
-            column = ModelColumn(len(self.columns))
-            column.gate = self.gate_box.currentData()
-            self.columns.append(column)
-            self.plots_layout.addWidget(column)
-        for column in self.columns:
-            column.reset_plots()
-            column.set_timesteps(build_task(config).total_steps)
-
     def refresh(self) -> None:
-        """Timer slot: paint the newest frame if there is one."""
-        frame = self.worker.frame(self.frame_version)
+        """Timer slot: paint the newest frame if there is one (not while looking back)."""
         self._count_fps()
-        if frame is None or self.worker.baseline is None or len(frame.models) != len(self.columns):
+        if self.replay is not None:
+            return
+        frame = self.worker.frame(self.frame_version)
+        if frame is None or self.worker.baseline is None or len(frame.models) != len(self.board.columns):
             return
         self.frame_version = frame.version
+        self._paint(frame)
+        recorded = len(frame.models[0].history.get("step", ())) if frame.models else 0
+        self.history_slider.blockSignals(True)
+        self.history_slider.setRange(0, max(recorded - 1, 0))
+        self.history_slider.setValue(max(recorded - 1, 0))
+        self.history_slider.blockSignals(False)
+        self.history_label.setText("Live")
+        self.step_label.setText(f"  step {frame.steps_done}  ")
+        self.rate_label.setText(f"  {frame.steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
+        self.frames_painted += 1
+
+    def _paint(self, frame: Frame) -> None:
         self.last_frame = frame
-        ranges = shared_ranges(frame, self.worker.baseline.loss)
-        config = self.controls.active
-        for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
-            clip = config.models[index].train.clip if index < len(config.models) else 0.0
-            column.show_frame(view, frame.scalars, self.worker.baseline, clip, ranges)
+        config = self.board.config
+        self.board.show_frame(frame, self.worker.baseline)
         self.explanation.show_frame(
             frame,
             [setup.model.nonlinearity for setup in config.models],
             [setup.model.kind == "lstm" and not setup.model.forget_gate for setup in config.models],
         )
-        self.step_label.setText(f"  step {frame.steps_done}  ")
-        self.rate_label.setText(f"  {frame.steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
-        self.frames_painted += 1
+
+    def _repaint_now(self) -> None:
+        if self.replay is not None:
+            self._slider_moved(self.history_slider.value())
+        else:
+            self.frame_version = -1
+            self.refresh()
 
     def _count_fps(self) -> None:
         now = time.perf_counter()
@@ -320,17 +447,171 @@ class MainWindow(QMainWindow):
             self.frames_painted = 0
             self._fps_clock = now
 
-    # ---- help and closing -------------------------------------------------------------------
+    # ---- history slider and saved runs ------------------------------------------------------
+
+    def _slider_moved(self, index: int) -> None:
+        if self.replay is None:
+            if index >= self.history_slider.maximum():
+                return
+            arrays = self.worker.arrays()
+            if arrays is None or "step" not in arrays:
+                return
+            self.worker.pause()
+            self.replay = SavedRun(self.board.config, arrays)
+        frame = frame_from_saved(self.replay, index)
+        self._paint(frame)
+        self.history_label.setText(f"Step {frame.steps_done - 1}")
+
+    def follow_live(self) -> None:
+        """Leave the history view: the plots follow training again."""
+        if self.replay is not None and not self.replay_only:
+            self.replay = None
+            self.frame_version = -1
+
+    def open_run(self, path: str | Path) -> bool:
+        """Open a run file: replay its history, ready to continue training if it can."""
+        try:
+            saved = load_run(path)
+        except RunFileError as exc:
+            QMessageBox.warning(self, "Cannot open run", str(exc))
+            return False
+        self.board.set_config(saved.config)
+        self.controls.set_config(saved.config)
+        self.preset = None
+        self._show_description(None)
+        self.run_path = Path(path)
+        self._add_recent(str(path))
+        if has_state(saved.arrays):
+            self.replay_only = False
+            self.replay = None
+            self.worker.restore(saved.config, saved.arrays)
+        else:
+            self.worker.pause()
+            self.replay_only = True
+            self.replay = saved
+            self._show_banner("This run file has no model state: you can replay it; Reset trains anew.")
+        steps = saved.arrays.get("step", ())
+        self.history_slider.blockSignals(True)
+        self.history_slider.setRange(0, max(len(steps) - 1, 0))
+        self.history_slider.setValue(max(len(steps) - 1, 0))
+        self.history_slider.blockSignals(False)
+        if self.replay is not None and len(steps):
+            self._slider_moved(len(steps) - 1)
+        return True
+
+    def open_run_dialog(self) -> None:
+        if not self._confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Open run", str(self._folder()), "gradviz runs (*.npz)")
+        if path:
+            self.open_run(path)
+
+    def save_run(self, ask: bool = False) -> None:
+        path = self.run_path
+        if ask or path is None:
+            chosen, _ = QFileDialog.getSaveFileName(self, "Save run", str(self._folder() / "run.npz"),
+                                                    "gradviz runs (*.npz)")
+            if not chosen:
+                return
+            path = Path(chosen if chosen.endswith(".npz") else chosen + ".npz")
+        # The file dialog asked before overwriting; saving again to the run's own file is expected.
+        self.worker.save(path, force=True)
+
+    def open_config_dialog(self) -> None:
+        from gradviz.cli import UsageError, read_config_file
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open configuration", str(self._folder()),
+                                              "Configurations (*.json *.toml)")
+        if not path:
+            return
+        try:
+            config = read_config_file(Path(path))
+        except UsageError as exc:
+            QMessageBox.warning(self, "Cannot open configuration", str(exc))
+            return
+        self.controls.set_config(config, active=False)
+        self._show_banner("Configuration loaded into the settings: press Reset (R) to apply it.")
+
+    def save_config_dialog(self) -> None:
+        from gradviz.io.atomic import atomic_write
+
+        try:
+            config = self.controls.config()
+        except ConfigError as exc:
+            QMessageBox.warning(self, "Cannot save configuration", str(exc))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save configuration", str(self._folder() / "gradviz.json"),
+                                              "JSON (*.json)")
+        if path:
+            try:
+                atomic_write(path, lambda stream: stream.write(config.to_json().encode()), force=True)
+            except OSError as exc:
+                QMessageBox.warning(self, "Cannot save configuration", str(exc))
+
+    def _folder(self) -> Path:
+        return Path(str(self.settings.value("folder", str(Path.home()))))
+
+    def _add_recent(self, path: str) -> None:
+        recent = [p for p in self._recent() if p != path]
+        self.settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self.settings.setValue("folder", str(Path(path).parent))
+        self._refresh_recent()
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _refresh_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self._recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self._confirm_discard() and self.open_run(p))
+        self.recent_menu.setEnabled(bool(self._recent()))
+
+    def has_unsaved_run(self) -> bool:
+        run = self.worker.run
+        return run is not None and run.step > 0 and self.worker.saved_at_step != run.step
+
+    def _confirm_discard(self) -> bool:
+        if not self.ask_before_discard or not self.has_unsaved_run():
+            return True
+        answer = QMessageBox.question(
+            self, "Unsaved run", "The current run has not been saved. Discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ---- export -----------------------------------------------------------------------------
+
+    def panel_at_last_click(self) -> Panel:
+        return self.board.current_panel or self.board.columns[0].panels["gradient"]
+
+    def copy_plot(self) -> None:
+        QApplication.clipboard().setImage(panel_image(self.panel_at_last_click()))
+        self.statusBar().showMessage("Plot copied to the clipboard", 3000)
+
+    def export_dialog(self) -> None:
+        dialog = ExportDialog(self, self.board, str(self._folder()))
+        dialog.exec()
+
+    def export(self, target: str, path: str | Path, scale: int = 1) -> Path:
+        """Export ``target`` ('window', 'board', '<panel>' for every model, or '<m>:<panel>')."""
+        if target == "window":
+            return export_widget(self, path, scale)
+        if target == "board":
+            return export_widget(self.board, path, scale)
+        model, _, name = target.rpartition(":")
+        panels = self.board.panels(name)
+        labels = [setup.label for setup in self.board.config.models]
+        if model:
+            panels, labels = [panels[int(model)]], [labels[int(model)]]
+        return export_panels(panels, path, scale, labels=labels)
+
+    # ---- help, settings and closing ---------------------------------------------------------
 
     def show_shortcuts(self) -> None:
-        lines = [
-            "Space: start / pause",
-            "Right: one training step",
-            "R: reset (apply the settings)",
-            *(f"{i}: preset '{name}'" for i, name in enumerate(preset_names(), start=1) if i <= len(PRESET_ORDER)),
-            "F1: this list",
-            "Ctrl+Q: quit",
-        ]
+        names = [f"{i}: {load_preset(name).title}" for i, name in enumerate(preset_names(), start=1) if i <= 9]
+        lines = [f"{key}: {what}" for key, what in SHORTCUTS] + ["", "Presets:"] + names
         QMessageBox.information(self, "Keyboard shortcuts", "\n".join(lines))
 
     def show_about(self) -> None:
@@ -338,12 +619,27 @@ class MainWindow(QMainWindow):
             self,
             "About gradviz",
             "gradviz trains recurrent networks live and shows how much gradient reaches each timestep.\n\n"
-            "1986 back-propagation through time; 1991/1994 the vanishing-gradient analyses (Hochreiter; "
-            "Bengio, Simard and Frasconi); 1997 LSTM; 2000 forget gate; 2013 gradient clipping; 2014 GRU; "
-            "2015 IRNN and forget bias 1; 2016 unitary RNNs and the copy task.",
+            "1982 Hopfield networks; 1986 back-propagation through time; 1991/1994 the vanishing-gradient "
+            "analyses (Hochreiter; Bengio, Simard and Frasconi); 1997 LSTM; 2000 forget gate; 2013 gradient "
+            "clipping; 2014 GRU; 2015 IRNN and forget bias 1; 2016 unitary RNNs and the copy task.",
         )
 
+    def _restore_window_state(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("window_state")
+        if state is not None:
+            self.restoreState(state)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self._confirm_discard():
+            event.ignore()
+            return
+        if not self.presentation:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("window_state", self.saveState())
         self.timer.stop()
         self.worker.shutdown()
         super().closeEvent(event)
+

@@ -13,42 +13,19 @@ import queue
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal
 
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
+from gradviz.gui.frames import Frame, frame_from_history
+from gradviz.io.checkpoint import history_from_arrays, restore_run, state_arrays
+from gradviz.io.runfile import run_arrays, save_arrays
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, StepRecord
 from gradviz.tasks import Baseline
 
 IDLE, RUNNING, PAUSED, DIVERGED, FAILED = "idle", "running", "paused", "diverged", "failed"
-PROBE_COLUMNS = ("step", "grad_h", "half_life", "spectral_radius", "param_grad_norms", "underflow_steps")
-
-
-@dataclass(frozen=True)
-class ModelView:
-    """One model's data for one frame: its latest measured record and its probe history."""
-
-    label: str
-    kind: str
-    latest: ModelRecord | None  # the last record that carries Probes
-    history: dict[str, np.ndarray]  # PROBE_COLUMNS -> (N, ...)
-    param_names: list[str]
-
-
-@dataclass(frozen=True)
-class Frame:
-    """Everything the window paints, as copies: safe to keep while training goes on."""
-
-    version: int
-    steps_done: int
-    state: str
-    steps_per_second: float
-    scalars: dict[str, np.ndarray]  # step (S,), loss / metric / grad_norm (S, M)
-    models: tuple[ModelView, ...] = field(default_factory=tuple)
 
 
 class TrainingWorker(QObject):
@@ -58,6 +35,8 @@ class TrainingWorker(QObject):
     runReset = Signal(object)  # the new RunConfig, once its Run exists
     runFailed = Signal(str)  # a readable message
     runDiverged = Signal(int, str)  # step, message
+    runSaved = Signal(str)  # path
+    saveFailed = Signal(str)  # a readable message
 
     def __init__(self, config: RunConfig):
         super().__init__()
@@ -75,6 +54,8 @@ class TrainingWorker(QObject):
         self.baseline: Baseline | None = None
         self._latest: list[ModelRecord | None] = []
         self._start_after_reset = False
+        self._restore: tuple | None = None
+        self.saved_at_step: int | None = None  # steps done when last saved (None: never)
         self._thread = QThread()
         self._thread.setObjectName("gradviz-training")
         self.moveToThread(self._thread)
@@ -96,6 +77,21 @@ class TrainingWorker(QObject):
 
     def reset(self, config: RunConfig, start: bool = False) -> None:
         self._send("reset", config, start)
+
+    def restore(self, config: RunConfig, arrays: dict) -> None:
+        """Continue a saved run (its weights, optimiser, batches and history); stays paused."""
+        self._send("restore", config, arrays)
+
+    def save(self, path, force: bool = False) -> None:
+        """Write the run file between two steps; answers with runSaved or saveFailed."""
+        self._send("save", path, force)
+
+    def arrays(self) -> dict | None:
+        """The run file's arrays of the history so far (no model state): for the slider."""
+        with self._lock:
+            if self.run is None or self.history is None or self.baseline is None:
+                return None
+            return run_arrays(self.run.config, self.history, (self.baseline.loss, self.baseline.metric))
 
     def set_train(self, index: int, train: TrainConfig) -> None:
         self._send("train", index, train)
@@ -130,20 +126,8 @@ class TrainingWorker(QObject):
         with self._lock:
             if self._version == newer_than or self.history is None or self.run is None:
                 return None
-            history = self.history
-            scalars = {name: history.scalars.column(name) for name in history.scalars.names()}
-            models = []
-            for index, setup in enumerate(self.run.config.models):
-                columns = {name: history.probe_column(index, name) for name in PROBE_COLUMNS}
-                for name in history.gate_names[index]:
-                    columns[f"mean/{name}"] = history.probe_column(index, f"mean/{name}")
-                models.append(
-                    ModelView(
-                        setup.label, setup.model.kind, self._latest[index], columns, list(history.param_names[index])
-                    )
-                )
-            return Frame(
-                self._version, self.run.step, self._state, self._rate, scalars, tuple(models)
+            return frame_from_history(
+                self.history, self.run.config, self._latest, self._version, self.run.step, self._state, self._rate
             )
 
     # ---- the loop (worker thread) ----------------------------------------------------------
@@ -163,6 +147,8 @@ class TrainingWorker(QObject):
                     stepping += self._apply(command)
                 if self._pending_config is not None:
                     self._build(self._pending_config)
+                if self._restore is not None:
+                    self._restored(*self._restore)
                 runnable = self.run is not None and self._state in (RUNNING, PAUSED, IDLE)
                 if runnable and (self._state == RUNNING or stepping):
                     record = self._train_step(force_record=bool(stepping))
@@ -199,6 +185,11 @@ class TrainingWorker(QObject):
         elif name == "reset":
             self._pending_config = command[1]
             self._start_after_reset = command[2]
+        elif name == "restore":
+            self._pending_config = None
+            self._restore = (command[1], command[2])
+        elif name == "save":
+            self._save(command[1], command[2])
         elif name == "train" and self.run is not None:
             index, train = command[1], command[2]
             if index < len(self.run.trainers):
@@ -217,9 +208,39 @@ class TrainingWorker(QObject):
             self._latest = [None] * len(config.models)
             self.device_name = describe_device(run.device)
             self.baseline = run.task.baseline()
+            self.saved_at_step = None
             self._version += 1
         self._set_state(RUNNING if start else IDLE)
         self.runReset.emit(config)
+
+    def _restored(self, config: RunConfig, arrays: dict) -> None:
+        self._restore = None
+        run = restore_run(config, arrays)
+        history = history_from_arrays(config, arrays)
+        with self._lock:
+            self.run, self.history = run, history
+            self._latest = [None] * len(config.models)
+            self.device_name = describe_device(run.device)
+            self.baseline = run.task.baseline()
+            self.saved_at_step = run.step
+            self._version += 1
+        self._set_state(PAUSED)
+        self.runReset.emit(config)
+
+    def _save(self, path, force: bool) -> None:
+        if self.run is None or self.history is None or self.baseline is None:
+            self.saveFailed.emit("There is no run to save yet.")
+            return
+        try:
+            with self._lock:
+                arrays = run_arrays(self.run.config, self.history, (self.baseline.loss, self.baseline.metric))
+            arrays.update(state_arrays(self.run))
+            save_arrays(path, arrays, force=force)
+        except (OSError, ValueError) as exc:
+            self.saveFailed.emit(f"Could not save {path}: {exc}")
+            return
+        self.saved_at_step = self.run.step
+        self.runSaved.emit(str(path))
 
     def _train_step(self, force_record: bool) -> StepRecord:
         assert self.run is not None and self.history is not None

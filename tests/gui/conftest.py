@@ -3,6 +3,8 @@
 import dataclasses
 
 import pytest
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.gui.theme import DARK, apply_theme
@@ -20,8 +22,23 @@ def small_config(models: int = 2) -> RunConfig:
 
 
 @pytest.fixture
-def make_window(qtbot):
-    """Build a MainWindow (not started unless asked); every window is closed at the end."""
+def answers(monkeypatch):
+    """What the window's question boxes answer (Discard unless a test says otherwise)."""
+    asked = {"answer": QMessageBox.StandardButton.Discard, "questions": []}
+
+    def question(parent, title, text, *args, **kwargs):
+        asked["questions"].append(text)
+        return asked["answer"]
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    monkeypatch.setattr(QMessageBox, "warning", staticmethod(lambda *a, **k: asked["questions"].append(a[2])))
+    return asked
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path, answers):
+    """Build a MainWindow (not started unless asked) with its own settings file; every window
+    is closed at the end and its training thread must have ended."""
     from gradviz.gui.main_window import MainWindow
 
     apply_theme(DARK)
@@ -31,7 +48,8 @@ def make_window(qtbot):
         config = config or small_config()
         if changes:
             config = dataclasses.replace(config, **changes)
-        window = MainWindow(config, autostart=autostart)
+        settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(config, autostart=autostart, settings=settings)
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()

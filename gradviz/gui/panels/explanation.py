@@ -41,6 +41,13 @@ class ExplanationPanel(QTextBrowser):
         self.setMinimumHeight(160)
         self.html = ""
 
+    def set_font_size(self, points: int) -> None:
+        font = self.font()
+        font.setPointSize(points)
+        self.setFont(font)
+        self.document().setDefaultFont(font)
+        self.html = ""  # re-render at the new size
+
     def show_frame(self, frame: Frame, nonlinearities: list[str], no_forget: list[bool]) -> None:
         blocks = []
         for index, view in enumerate(frame.models):

@@ -1,14 +1,13 @@
 """One model's column of live plots, top to bottom:
 
 1. loss and task metric over training, with the task's memoryless baseline;
-2. gradient through time now: log10 |dL/dh_t| against timestep t (and c_t for an LSTM);
+2. gradient through time now: log10 |dL/dh_t| against timestep t (and C_t for an LSTM);
 3. its history: training step x timestep heatmap of the same log norm;
-4. a gate (or c_t, h_t) for one sample as a timestep x unit heatmap, and every gate's mean
+4. a gate (or C_t, h_t) of one sample as a timestep x unit heatmap, and every gate's mean
    per timestep;
 5. per-parameter gradient norms before clipping, spectral radius of W_hh, and half-life.
 
-Every array a plot shows is kept on the object (``shown``) so tests can compare it with the
-worker's records.
+Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for export and tests.
 """
 
 from __future__ import annotations
@@ -20,9 +19,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gradviz.gui.plots.base import Heatmap, HoverReadout, finite_or_nan, log10_or_nan, make_plot
-from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, model_pen
-from gradviz.gui.worker import ModelView
+from gradviz.gui.frames import ModelView
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
+from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.probes import describe_half_life
 from gradviz.tasks import Baseline
 
@@ -40,7 +39,9 @@ GATE_TITLES = {
 # Fixed colour levels: sigmoid gates live in [0, 1], tanh outputs in [-1, 1].
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
-DASH, DOT = Qt.PenStyle.DashLine, Qt.PenStyle.DotLine  # decades of log10 |dL/dh_t| the colour bar spans below its top
+DOT = Qt.PenStyle.DotLine
+PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
+               "half_life")
 
 
 def nice_upper(value: float) -> float:
@@ -54,12 +55,11 @@ def nice_upper(value: float) -> float:
 
 
 def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
-    """Fixed levels for bounded gates; symmetric levels for C_t and h_t (tanh h: [-1, 1])."""
+    """Fixed levels for bounded gates; symmetric levels for C_t and h_t."""
     if name in GATE_LEVELS:
         return GATE_LEVELS[name]
     finite = values[np.isfinite(values)]
-    top = float(np.abs(finite).max()) if finite.size else 1.0
-    top = max(top, 1e-6)
+    top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
     return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
 
 
@@ -70,14 +70,15 @@ class ModelColumn(QWidget):
     not re-run the layout of every plot.
     """
 
-    def __init__(self, index: int, parent=None):
+    def __init__(self, index: int, metric_name: str = "metric", parent=None):
         super().__init__(parent)
         self.index = index
-        self.shown: dict[str, np.ndarray] = {}
+        self.colour = model_colour(index)
         self.gate = "forget"
-        self._drawn_probe_step: int | None = None
-        self._drawn_history_rows = -1
-        self._ranges: dict[tuple[int, str], tuple[float, float]] = {}
+        self.style = PlotStyle()
+        self._drawn_probes: int | None = None
+        self._drawn_history: tuple[int, int] = (-1, -1)
+        self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
         self._baseline: Baseline | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -88,87 +89,99 @@ class ModelColumn(QWidget):
         layout.addWidget(self.header)
         self.graphics = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphics, 1)
-        self.addItem = self.graphics.addItem
-        self.addLayout = self.graphics.addLayout
+        self.panels: dict[str, Panel] = {}
+        self._build(metric_name)
+        self.apply_style(self.style)
 
-        self.loss_plot = make_plot("Loss against the memoryless baseline", "training step", "loss")
-        self.loss_plot.setLogMode(y=True)
-        self.loss_curve = self.loss_plot.plot(pen=model_pen(index), name="loss")
-        self.loss_curve.setClipToView(True)
-        self.loss_curve.setDownsampling(auto=True, method="mean")
-        self.baseline_line = pg.InfiniteLine(
-            angle=0,
-            pen=pg.mkPen("#999999", width=2, style=DASH),
-            label="baseline",
-            labelOpts={"position": 0.08, "color": "#bbbbbb", "anchors": [(0, 1), (0, 1)]},
-        )
-        self.loss_plot.addItem(self.baseline_line, ignoreBounds=False)
-        self.metric_plot = make_plot("Task metric", "training step", "metric")
-        self.metric_curve = self.metric_plot.plot(pen=model_pen(index, width=1))
-        self.metric_curve.setClipToView(True)
-        self.metric_curve.setDownsampling(auto=True, method="mean")
-        self.metric_baseline = pg.InfiniteLine(angle=0, pen=pg.mkPen("#999999", width=1, style=DASH))
-        self.metric_plot.addItem(self.metric_baseline)
-        self.metric_plot.setYRange(0, 1)
-        row = self.addLayout(row=1, col=0, colspan=3)
-        row.addItem(self.loss_plot, 0, 0)
-        row.addItem(self.metric_plot, 0, 1)
-        row.layout.setColumnStretchFactor(0, 3)
-        row.layout.setColumnStretchFactor(1, 1)
+    def _panel(self, name: str, caption: str, x_label: str, y_label: str) -> Panel:
+        panel = Panel(name, caption, x_label, y_label)
+        self.panels[name] = panel
+        return panel
 
-        self.profile_plot = make_plot(
-            "Gradient through time: learning signal reaching step t",
-            "timestep t",
-            "log10 |dL/dh_t|",
-        )
-        self.profile_plot.addLegend(offset=(-10, 10))
-        self.profile_h = self.profile_plot.plot(pen=model_pen(index, width=2), name="|dL/dh_t|")
-        self.profile_c = self.profile_plot.plot(pen=model_pen(index, width=2, dashed=True), name="|dL/dC_t|")
-        self.addItem(self.profile_plot, row=2, col=0, colspan=3)
-        self.profile_readout = HoverReadout(self.profile_plot, self._describe_profile)
+    def _build(self, metric_name: str) -> None:
+        colour = self.colour
+        top = self.graphics.addLayout(row=0, col=0)
+        self.loss = self._panel("loss", "Loss; dashed: the memoryless baseline. Below it, the model remembers.",
+                                "training step", "loss")
+        self.loss.plot.setLogMode(y=True)
+        self.loss_curve = self.loss.curve(colour)
+        self.baseline_line = self.loss.line(label="baseline")
+        self.metric = self._panel("metric", f"{metric_name}; dashed: no memory", "training step", "metric")
+        self.metric_curve = self.metric.curve(colour, role="thin")
+        self.metric_baseline = self.metric.line()
+        self.metric.plot.setYRange(0, 1)
+        top.addItem(self.loss, 0, 0)
+        top.addItem(self.metric, 0, 1)
+        top.layout.setColumnStretchFactor(0, 3)
+        top.layout.setColumnStretchFactor(1, 1)
 
-        self.history_plot = make_plot("Gradient through time over training", "timestep t", "training step")
-        self.addItem(self.history_plot, row=3, col=0, colspan=3)
-        self.history_map = Heatmap(self.history_plot, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+        self.gradient = self._panel(
+            "gradient", "How much gradient reaches step t: solid |dL/dh_t|, dashed |dL/dC_t| (log10).",
+            "timestep t", "log10 |dL/dh_t|")
+        self.gradient.add_legend()
+        self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
+        self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
+        self.graphics.addItem(self.gradient, row=1, col=0)
+        self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
-        self.gate_plot = make_plot("Gate for one sample", "timestep t", "unit")
-        self.addItem(self.gate_plot, row=4, col=0, colspan=3)
-        self.gate_map = Heatmap(self.gate_plot, GATE_MAP, "activation", "activation")
-        self.gate_means_plot = make_plot("Means over batch and units", "timestep t", "mean")
-        self.gate_means_plot.addLegend(offset=(-10, 5), colCount=4)
+        self.history = self._panel("history", "The same over training: where in the sequence the model learns.",
+                                   "timestep t", "training step")
+        self.graphics.addItem(self.history, row=2, col=0)
+        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+
+        self.gates = self._panel("gates", "Gate activations of one sequence, per unit and timestep.", "timestep t",
+                                 "unit")
+        self.graphics.addItem(self.gates, row=3, col=0)
+        self.gate_map = Heatmap(self.gates, GATE_MAP, "activation", "activation")
+
+        self.gate_means = self._panel("gate_means", "Each gate's mean over batch and units, per timestep.",
+                                      "timestep t", "mean")
+        self.gate_means.add_legend(columns=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
-        self.addItem(self.gate_means_plot, row=5, col=0, colspan=3)
+        self.graphics.addItem(self.gate_means, row=4, col=0)
 
-        self.norms_plot = make_plot("Gradient norms before clipping", "training step", "|grad|")
-        self.norms_plot.setLogMode(y=True)
-        self.norms_plot.addLegend(offset=(-5, 5), labelTextSize="7pt")
+        bottom = self.graphics.addLayout(row=5, col=0)
+        self.grad_norms = self._panel("grad_norms", "Gradient norm per parameter before clipping; dotted: clip.",
+                                      "training step", "|grad|")
+        self.grad_norms.plot.setLogMode(y=True)
+        self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
-        self.clip_line = pg.InfiniteLine(
-            angle=0, pen=pg.mkPen("#bbbbbb", width=1, style=DOT), label="clip",
-            labelOpts={"position": 0.05, "color": "#bbbbbb"},
-        )
-        self.norms_plot.addItem(self.clip_line)
-        self.radius_plot = make_plot("Spectral radius of W_hh", "training step", "rho")
+        self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
+        self.spectral = self._panel("spectral_radius", "Spectral radius of W_hh; > 1 can explode.",
+                                    "training step", "rho")
+        self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
-        self.radius_one = pg.InfiniteLine(pos=1.0, angle=0, pen=pg.mkPen("#777777", width=1, style=DOT))
-        self.radius_plot.addItem(self.radius_one)
-        self.half_life_plot = make_plot("Gradient half-life", "training step", "timesteps")
-        self.half_life_curve = self.half_life_plot.plot(pen=model_pen(index, width=1), symbol=None)
-        row = self.addLayout(row=6, col=0, colspan=3)
-        row.addItem(self.norms_plot, 0, 0)
-        row.addItem(self.radius_plot, 0, 1)
-        row.addItem(self.half_life_plot, 0, 2)
+        self.half_life = self._panel("half_life", "Timesteps over which the gradient halves.", "training step",
+                                     "timesteps")
+        self.half_life_curve = self.half_life.curve(colour, role="thin")
+        for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
+            bottom.addItem(panel, 0, position)
 
         grid = self.graphics.ci.layout
-        for row_index, stretch in enumerate((0, 4, 4, 4, 4, 2, 3)):
-            grid.setRowStretchFactor(row_index, stretch)
+        for row, stretch in enumerate((4, 4, 4, 4, 2, 3)):
+            grid.setRowStretchFactor(row, stretch)
+        for heatmap in (self.history_map, self.gate_map):
+            heatmap.readout.connect()
+        self.profile_readout.connect()
+
+    # ---- style --------------------------------------------------------------------------------
+
+    def apply_style(self, style: PlotStyle) -> None:
+        self.style = style
+        self.graphics.setBackground(style.theme.background)
+        for panel in self.panels.values():
+            panel.apply_style(style)
+        for heatmap in (self.history_map, self.gate_map):
+            heatmap.apply_style(style)
+        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_pt + 2}pt; }}")
+        self.redraw_probes()
+
+    # ---- updates ------------------------------------------------------------------------------
 
     def set_timesteps(self, steps: int) -> None:
         """Fix the x range of the per-timestep plots to 1..T (no autorange jumps)."""
-        for plot in (self.profile_plot, self.history_plot, self.gate_plot, self.gate_means_plot):
-            plot.setXRange(0.5, steps + 0.5, padding=0)
-
-    # ---- updates -------------------------------------------------------------------------
+        for panel in (self.gradient, self.history, self.gates, self.gate_means):
+            panel.plot.setXRange(0.5, steps + 0.5, padding=0)
 
     def show_frame(
         self,
@@ -179,46 +192,42 @@ class ModelColumn(QWidget):
         ranges: dict[str, tuple[float, float]],
     ) -> None:
         """Paint one frame. Plots fed by recorded probes are only redrawn when a new record
-        arrived: between records only the loss curve and the header change."""
+        arrived: between records only the loss curves and the header change."""
         self._show_scalars(scalars, baseline)
-        self._set_range(self.loss_plot, "y", ranges["loss"])
-        self._set_step_range(int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1)
+        self._set_range(self.loss, "y", ranges["loss"])
+        steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
+        for panel in (self.loss, self.metric, self.grad_norms, self.spectral, self.half_life):
+            self._set_range(panel, "x", (0.0, nice_upper(steps_done)))
         recorded = view.history.get("step", np.empty(0))
-        history_rows = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
-        if history_rows != self._drawn_history_rows:
-            self._drawn_history_rows = history_rows
+        history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
+        if history_key != self._drawn_history:
+            self._drawn_history = history_key
             self._show_history(view, ranges["gradient_levels"], clip)
         latest = view.latest
-        if latest is not None and latest.probes is not None and self._drawn_probe_step != id(latest):
-            self._drawn_probe_step = id(latest)
+        if latest is not None and latest.probes is not None and self._drawn_probes != id(latest):
+            self._drawn_probes = id(latest)
             self._show_latest(view)
-        self._set_range(self.profile_plot, "y", ranges["profile"])
+        self._set_range(self.gradient, "y", ranges["profile"])
         self._show_header(view, scalars, baseline)
 
-    def _set_range(self, plot: pg.PlotItem, axis: str, span: tuple[float, float]) -> None:
+    def _set_range(self, panel: Panel, axis: str, span: tuple[float, float]) -> None:
         """Change a range only when it really changes: a new range regenerates the axis."""
-        key = (id(plot), axis)
-        if self._ranges.get(key) != span:
-            self._ranges[key] = span
-            (plot.setXRange if axis == "x" else plot.setYRange)(*span, padding=0)
-
-    def _set_step_range(self, steps_done: int) -> None:
-        """Training-step axes grow in 1-2-5 jumps, not every step: their ticks stay cached."""
-        upper = nice_upper(steps_done)
-        for plot in (self.loss_plot, self.metric_plot, self.norms_plot, self.radius_plot, self.half_life_plot):
-            self._set_range(plot, "x", (0.0, upper))
+        if self._ranges.get((panel.name, axis)) != span:
+            self._ranges[(panel.name, axis)] = span
+            (panel.plot.setXRange if axis == "x" else panel.plot.setYRange)(*span, padding=0)
 
     def redraw_probes(self) -> None:
-        """Forget what was drawn, so the next frame redraws everything (new gate chosen)."""
-        self._drawn_probe_step = None
-        self._drawn_history_rows = -1
+        """Forget what was drawn, so the next frame redraws everything (new gate, new style)."""
+        self._drawn_probes = None
+        self._drawn_history = (-1, -1)
 
     def _show_scalars(self, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         steps = scalars.get("step", np.empty(0))
         loss = finite_or_nan(scalars["loss"][:, self.index]) if len(steps) else np.empty(0)
         metric = finite_or_nan(scalars["metric"][:, self.index]) if len(steps) else np.empty(0)
         loss = np.where(loss > 0, loss, np.nan)  # log axis
-        self.shown["loss_step"], self.shown["loss"], self.shown["metric"] = steps, loss, metric
+        self.loss.data = {"step": steps, "loss": loss, "baseline": np.full(len(steps), baseline.loss)}
+        self.metric.data = {"step": steps, "metric": metric, "baseline": np.full(len(steps), baseline.metric)}
         self.loss_curve.setData(steps, loss, connect="finite")
         self.metric_curve.setData(steps, metric, connect="finite")
         if self._baseline != baseline:
@@ -229,74 +238,78 @@ class ModelColumn(QWidget):
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
-        steps = np.arange(1, probes.grad_h.shape[1] + 1)
+        timesteps = np.arange(1, probes.grad_h.shape[1] + 1)
         profile = log10_or_nan(probes.top_grad_h)
-        self.shown["profile_h"] = profile
-        self.profile_h.setData(steps, profile, connect="finite")
+        self.gradient.data = {"t": timesteps, "log10_grad_h": profile}
+        self.profile_h.setData(timesteps, profile, connect="finite")
         if probes.grad_c is not None:
             profile_c = log10_or_nan(probes.grad_c[-1])
-            self.shown["profile_c"] = profile_c
-            self.profile_c.setData(steps, profile_c, connect="finite")
+            self.gradient.data["log10_grad_c"] = profile_c
+            self.profile_c.setData(timesteps, profile_c, connect="finite")
         else:
             self.profile_c.setData([], [])
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
-        self.shown["gate"] = values
-        self.gate_plot.setTitle(f"{GATE_TITLES.get(gate, gate)}, one sample")
-        units = values.shape[0]
-        self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], units), gate_levels(gate, values))
+        self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
+        self.gates.plot.setTitle(GATE_TITLES.get(gate, gate), color=self.style.theme.foreground,
+                                 size=f"{self.style.font_pt}pt")
+        self.gate_map.value_name = GATE_TITLES.get(gate, gate)
+        self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
 
+        self.gate_means.data = {"t": timesteps}
         for name, means in probes.gate_means.items():
             if name in ("cell_state", "hidden") and len(probes.gate_means) > 2:
-                continue  # unbounded; their own heatmap shows them
+                continue  # unbounded states: their own heatmap shows them
             curve = self.gate_means_curves.get(name)
             if curve is None:
                 colour = GATE_COLOURS.get(name, OKABE_ITO[len(self.gate_means_curves) % len(OKABE_ITO)])
-                curve = self.gate_means_plot.plot(pen=pg.mkPen(colour, width=2), name=GATE_TITLES.get(name, name))
+                curve = self.gate_means.curve(colour, name=GATE_TITLES.get(name, name))
+                self.gate_means.apply_style(self.style)
                 self.gate_means_curves[name] = curve
-            self.shown[f"mean/{name}"] = means[-1]
-            curve.setData(steps, means[-1])
+            self.gate_means.data[name] = means[-1]
+            curve.setData(timesteps, means[-1])
 
     def _show_history(self, view: ModelView, levels: tuple[float, float], clip: float) -> None:
         steps = view.history.get("step", np.empty(0))
         if len(steps) == 0:
             return
-        grad_h = view.history["grad_h"][:, -1, :]  # (N, T) top layer
-        logs = log10_or_nan(grad_h)
-        self.shown["history"] = logs
+        logs = log10_or_nan(view.history["grad_h"][:, -1, :])  # (N, T) top layer
+        self.history.data = {"step": steps, "t": np.arange(1, logs.shape[1] + 1), "log10_grad_h": logs}
         height = max(float(steps[-1] - steps[0]), 1.0)
         # Underflowed (exactly 0) gradients take the bottom colour of the bar.
         rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
         self.history_map.set(np.where(np.isnan(logs), levels[0], logs), rect, levels)
 
         norms = view.history["param_grad_norms"]  # (N, P)
+        self.grad_norms.data = {"step": steps}
         for position, name in enumerate(view.param_names):
             curve = self.norm_curves.get(name)
             if curve is None:
-                colour = OKABE_ITO[position % len(OKABE_ITO)]
-                curve = self.norms_plot.plot(pen=pg.mkPen(colour, width=1), name=name)
+                curve = self.grad_norms.curve(OKABE_ITO[position % len(OKABE_ITO)], role="thin", name=name)
+                self.grad_norms.apply_style(self.style)
                 self.norm_curves[name] = curve
             values = finite_or_nan(norms[:, position])
-            curve.setData(steps, np.where(values > 0, values, np.nan), connect="finite")
-        self.shown["param_grad_norms"] = norms
+            values = np.where(values > 0, values, np.nan)
+            self.grad_norms.data[name] = values
+            curve.setData(steps, values, connect="finite")
         self.clip_line.setVisible(clip > 0)
         if clip > 0:
             self.clip_line.setValue(math.log10(clip))
 
         radius = view.history["spectral_radius"]  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
-            layer = len(self.radius_curves)
-            self.radius_curves.append(self.radius_plot.plot(pen=model_pen(self.index, width=2, dashed=layer > 0)))
+            self.radius_curves.append(self.spectral.curve(self.colour, role="thin", dashed=len(self.radius_curves) > 0))
+        self.spectral.data = {"step": steps}
         for layer, curve in enumerate(self.radius_curves):
+            self.spectral.data[f"layer{layer}"] = radius[:, layer]
             curve.setData(steps, radius[:, layer])
         half = finite_or_nan(view.history["half_life"])
-        self.shown["half_life"] = half
+        self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
-        colour = model_pen(self.index).color().name()
-        parts = [f"<span style='color:{colour}; font-size:13pt'><b>{view.label}</b></span>"]
+        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
         if len(scalars.get("step", ())):
             loss = float(scalars["loss"][-1, self.index])
             verdict = "below" if loss < 0.9 * baseline.loss else "at"
@@ -316,7 +329,8 @@ class ModelColumn(QWidget):
 
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
-        self.shown.clear()
+        for panel in self.panels.values():
+            panel.data = {}
         for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve):
             curve.setData([], [])
         for curve in [*self.gate_means_curves.values(), *self.norm_curves.values(), *self.radius_curves]:
@@ -329,9 +343,10 @@ class ModelColumn(QWidget):
         self.redraw_probes()
 
     def _describe_profile(self, x: float, y: float) -> str | None:
-        profile = self.shown.get("profile_h")
-        if profile is None or not 1 <= round(x) <= len(profile):
+        profile = self.gradient.data.get("log10_grad_h")
+        t = int(round(x))
+        if profile is None or not 1 <= t <= len(profile):
             return None
-        value = profile[int(round(x)) - 1]
+        value = profile[t - 1]
         shown = "0 (underflow)" if np.isnan(value) else f"{10 ** value:.3g} (log10 {value:.2f})"
-        return f"t = {int(round(x))}: |dL/dh_t| = {shown}"
+        return f"t = {t}: |dL/dh_t| = {shown}"

@@ -1,0 +1,83 @@
+"""The plot board: one ``ModelColumn`` per model, side by side, fed one ``Frame`` at a time.
+
+Used by the main window (live or replayed runs) and by headless figure export, so a figure
+in a paper is pixel for pixel what the lecture showed.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QHBoxLayout, QWidget
+
+from gradviz.config import RunConfig
+from gradviz.engine.run import build_task
+from gradviz.gui.frames import Frame
+from gradviz.gui.plots.base import Panel
+from gradviz.gui.plots.column import ModelColumn
+from gradviz.gui.plots.ranges import shared_ranges
+from gradviz.gui.theme import PlotStyle
+from gradviz.tasks import Baseline
+
+
+class PlotBoard(QWidget):
+    """Columns of plots for the models of one RunConfig."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.columns: list[ModelColumn] = []
+        self.style = PlotStyle()
+        self.gate = "forget"
+        self.layout_ = QHBoxLayout(self)
+        self.layout_.setContentsMargins(0, 0, 0, 0)
+        self.layout_.setSpacing(6)
+        self.config: RunConfig | None = None
+        self.current_panel: Panel | None = None  # the last plot clicked: what "Copy plot" copies
+
+    def set_config(self, config: RunConfig) -> None:
+        """Columns for ``config``'s models, emptied, with timestep axes of its task."""
+        self.config = config
+        task = build_task(config)
+        self.current_panel = None
+        while len(self.columns) > len(config.models):
+            column = self.columns.pop()
+            self.layout_.removeWidget(column)
+            column.deleteLater()
+        while len(self.columns) < len(config.models):
+            column = ModelColumn(len(self.columns), task.metric_name)
+            column.gate = self.gate
+            column.apply_style(self.style)
+            column.graphics.scene().sigMouseClicked.connect(lambda event, c=column: self._clicked(c, event))
+            self.columns.append(column)
+            self.layout_.addWidget(column)
+        for column in self.columns:
+            column.metric.caption_text = f"{task.metric_name}; dashed: no memory"
+            column.metric.apply_style(self.style)
+            column.reset_plots()
+            column.set_timesteps(task.total_steps)
+
+    def show_frame(self, frame: Frame, baseline: Baseline) -> None:
+        if self.config is None or len(frame.models) != len(self.columns):
+            return
+        ranges = shared_ranges(frame, baseline.loss)
+        for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
+            clip = self.config.models[index].train.clip
+            column.show_frame(view, frame.scalars, baseline, clip, ranges)
+
+    def set_gate(self, gate: str) -> None:
+        self.gate = gate
+        for column in self.columns:
+            column.gate = gate
+            column.redraw_probes()
+
+    def apply_style(self, style: PlotStyle) -> None:
+        self.style = style
+        for column in self.columns:
+            column.apply_style(style)
+
+    def _clicked(self, column: ModelColumn, event) -> None:
+        for panel in column.panels.values():
+            if panel.sceneBoundingRect().contains(event.scenePos()):
+                self.current_panel = panel
+
+    def panels(self, name: str) -> list[Panel]:
+        """The panel called ``name`` of every model, left to right."""
+        return [column.panels[name] for column in self.columns]
