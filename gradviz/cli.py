@@ -52,7 +52,13 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--model", choices=MODEL_KINDS, help="recurrent cell (default lstm)")
     add("--task", choices=TASK_NAMES, help="long-range task (default adding)")
     add("--seq-len", type=int, help="sequence length T (default 50)")
-    add("--distance", type=int, help="names task: words between title and name (default 10)")
+    add("--distance", type=int, help="names: words between title and name; reviews: words after the decisive one (default 10)")
+    add("--data", help="text task: CSV or TSV file of labelled reviews (never downloaded)")
+    add("--text-column", help="text task: column holding the text (default review)")
+    add("--label-column", help="text task: column holding the label (default sentiment)")
+    add("--vocab-size", type=int, help="text task: vocabulary size incl. <pad> and <unk> (default 10000)")
+    add("--max-len", type=int, help="text task: words per review, the last ones (default 200)")
+    add("--test-fraction", type=float, help="text task: share held out for evaluation (default 0.2)")
     add("--hidden", type=int, help="units per layer H (default 64)")
     add("--layers", type=int, help="stacked recurrent layers (default 1)")
     add("--nonlinearity", choices=NONLINEARITIES, help="RNN activation (default tanh)")
@@ -89,15 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--steps", type=int, default=1000, help="training steps (default 1000)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    export = sub.add_parser("export", help="render a figure (or a plot's data) without a screen")
+    _add_run_options(export)
+    export.add_argument("--run", type=Path, help="render this saved run instead of training")
+    export.add_argument("--steps", type=int, default=500, help="training steps before the figure (default 500)")
+    export.add_argument("--plot", help="one plot of every model: loss, metric, gradient, history, gates, ...")
+    export.add_argument("--scale", type=int, default=1, help="PNG resolution: 1, 2 or 4 (default 1)")
+    export.add_argument("--theme", choices=("dark", "light"), default="light", help="default light (for paper)")
+    export.add_argument("--size", default="1600x1000", help="figure size in pixels at scale 1 (default 1600x1000)")
+    export.add_argument("--quiet", action="store_true", help="no progress bar")
+
     probe = sub.add_parser("probe", help="measure one step at initialisation")
     _add_run_options(probe)
+
+    bench = sub.add_parser("bench", help="measure what watching costs, as ratios (docs/PERFORMANCE.md)")
+    bench.add_argument("--quick", action="store_true", help="fewer repetitions, under 2 minutes")
+    bench.add_argument("--device", choices=DEVICES, default="auto", help="default auto: CUDA, else MPS, else CPU")
+    bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
     return parser
 
 
 # ---- configuration ------------------------------------------------------------------------
 
 FLAG_FIELDS = (
-    "model", "task", "seq_len", "distance", "hidden", "layers", "nonlinearity", "init",
+    "model", "task", "seq_len", "distance", "data", "text_column", "label_column", "vocab_size", "max_len",
+    "test_fraction", "hidden", "layers", "nonlinearity", "init",
     "spectral_radius", "forget_bias", "forget_gate", "batch", "optimizer", "lr", "momentum",
     "clip", "tbptt", "seed", "device", "record_every", "probe_sample",
 )
@@ -152,38 +174,55 @@ def _check_out(args: argparse.Namespace) -> None:
             raise UsageError(f"folder {args.out.parent} does not exist")
 
 
-def command_train(args: argparse.Namespace) -> int:
+def _train(config: RunConfig, steps: int, quiet: bool):
+    """Train ``steps`` steps (or until divergence) with a progress bar: (run, history, last, seconds)."""
     from gradviz.engine import Run
-    from gradviz.io.runfile import save_run
     from gradviz.probes.history import RunHistory
 
-    config = config_from_args(args)
-    if args.steps < 1:
-        raise UsageError(f"--steps must be at least 1, got {args.steps}")
-    _check_out(args)
+    if steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {steps}")
     run = Run(config)
-    baseline = run.task.baseline()
     history = RunHistory(len(config.models))
-    progress = _Progress(args.steps, run.labels, quiet=args.quiet)
+    progress = _Progress(steps, run.labels, quiet=quiet)
     started = time.perf_counter()
     last = None
-    for record in run.steps(args.steps):
+    for record in run.steps(steps):
         history.add(record)
         last = record
         progress.update(record)
         if record.diverged:
             break
-    elapsed = time.perf_counter() - started
     progress.close()
     assert last is not None
-    print(f"{run.task.title}, T={config.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
+    return run, history, last, time.perf_counter() - started
+
+
+def _run_file_arrays(run, history) -> dict:
+    """What a run file holds: the history, and the model state to continue training from."""
+    from gradviz.io.checkpoint import state_arrays
+    from gradviz.io.runfile import run_arrays
+
+    baseline = run.task.baseline()
+    return {**run_arrays(run.config, history, (baseline.loss, baseline.metric)), **state_arrays(run)}
+
+
+def command_train(args: argparse.Namespace) -> int:
+    from gradviz.io.runfile import save_arrays
+
+    config = config_from_args(args)
+    _check_out(args)
+    _load_text(config, args.quiet)
+    run, history, last, elapsed = _train(config, args.steps, args.quiet)
+    baseline = run.task.baseline()
+    print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
         probes = _latest_probes(history, index)
         status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
         print(f"  {label}: {status}; {probes}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
+    _print_evaluation(run)
     if args.out is not None:
-        save_run(args.out, config, history, (baseline.loss, baseline.metric), force=args.force)
+        save_arrays(args.out, _run_file_arrays(run, history), force=args.force)
         print(f"wrote {args.out}")
     if last.diverged:
         step = last.step
@@ -191,6 +230,42 @@ def command_train(args: argparse.Namespace) -> int:
         print(f"gradviz: training diverged at step {step} (gradient norm {norms})", file=sys.stderr)
         return EXIT_DIVERGED
     return 0
+
+
+def _load_text(config: RunConfig, quiet: bool) -> None:
+    """Text task: read the file now, with a progress line, so that the Run reuses it."""
+    if config.task.name != "text":
+        return
+    from gradviz.io.textdata import load_text_dataset_cached
+
+    task = config.task
+
+    def progress(done: int, total: int) -> None:
+        if not quiet:
+            print(f"\rreading {task.data}: {done / max(total, 1):.0%}", end="", file=sys.stderr, flush=True)
+
+    dataset = load_text_dataset_cached(
+        task.data, text_column=task.text_column, label_column=task.label_column, vocab_size=task.vocab_size,
+        max_len=task.max_len, test_fraction=task.test_fraction, seed=config.seed, progress=progress,
+    )
+    if not quiet:
+        print(file=sys.stderr)
+    print(dataset.describe())
+
+
+def _print_evaluation(run) -> None:
+    """Text tasks: precision, recall, F1 and confusion of every model on the held-out set."""
+    if run.task.vocab_size is None:
+        return
+    from gradviz.engine.evaluate import evaluate_model
+
+    where = "the test split" if run.task.name == "text" else "a fixed generated set"
+    for label, trainer in zip(run.labels, run.trainers, strict=True):
+        if trainer.diverged:
+            continue
+        evaluation = evaluate_model(trainer.model, run.task)
+        print(f"\n{label} on {where} ({evaluation.total} reviews):")
+        print(evaluation.table())
 
 
 def _latest_probes(history, index: int) -> str:
@@ -233,6 +308,53 @@ class _Progress:
             print(file=sys.stderr)
 
 
+def command_export(args: argparse.Namespace) -> int:
+    from gradviz.io.runfile import RunFileError, SavedRun, load_run
+
+    if args.out is None:
+        raise UsageError("export needs --out FIG.png or FIG.svg (or .csv/.npz with --plot)")
+    suffix = args.out.suffix.lower()
+    if suffix not in (".png", ".svg", ".csv", ".npz"):
+        raise UsageError(f"--out must end in .png, .svg, .csv or .npz, got {args.out.name!r}")
+    if suffix in (".csv", ".npz") and not args.plot:
+        raise UsageError("data export (.csv/.npz) needs --plot NAME")
+    if args.scale not in (1, 2, 4):
+        raise UsageError(f"--scale must be 1, 2 or 4, got {args.scale}")
+    size = _parse_size(args.size)
+    _check_out(args)
+    if args.run is not None:
+        if args.preset or args.config:
+            raise UsageError("give --run or --preset/--config, not both")
+        try:
+            saved = load_run(args.run)
+        except RunFileError as exc:
+            raise UsageError(str(exc)) from None
+    else:
+        config = config_from_args(args)
+        run, history, last, _ = _train(config, args.steps, args.quiet)
+        saved = SavedRun(config, _run_file_arrays(run, history))
+    try:
+        from gradviz.gui.figure import PANEL_NAMES, export_figure
+    except ImportError as exc:
+        raise UsageError(f"figure export needs PySide6 and pyqtgraph ({exc})") from None
+    if args.plot and args.plot not in PANEL_NAMES:
+        raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PANEL_NAMES)}")
+    path = export_figure(saved, args.out, scale=args.scale, plot=args.plot, theme=args.theme, size=size,
+                         force=args.force)
+    print(f"wrote {path}")
+    return 0
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+        if not (320 <= width <= 10000 and 240 <= height <= 10000):
+            raise ValueError
+    except ValueError:
+        raise UsageError(f"--size must look like 1920x1080, got {text!r}") from None
+    return width, height
+
+
 def command_probe(args: argparse.Namespace) -> int:
     from gradviz.engine.probe import probe_arrays
     from gradviz.io.runfile import save_arrays
@@ -249,6 +371,19 @@ def command_probe(args: argparse.Namespace) -> int:
     return 0
 
 
+def command_bench(args: argparse.Namespace) -> int:
+    from gradviz.bench import run_bench, table
+
+    if args.json is not None and not args.json.parent.exists():
+        raise UsageError(f"folder {args.json.parent} does not exist")
+    results = run_bench(quick=args.quick, device=args.device, log=lambda line: print(line, file=sys.stderr))
+    print(table(results))
+    if args.json is not None:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"wrote {args.json}")
+    return 0
+
+
 def command_app(args: argparse.Namespace) -> int:
     try:
         from gradviz.gui.app import NoDisplayError, run_app
@@ -256,13 +391,7 @@ def command_app(args: argparse.Namespace) -> int:
         raise UsageError(f"the app needs PySide6 and pyqtgraph ({exc}); install gradviz with its GUI") from None
     size = None
     if args.screenshot is not None:
-        try:
-            width, height = (int(part) for part in args.size.lower().split("x"))
-            if width < 320 or height < 240:
-                raise ValueError
-            size = (width, height)
-        except ValueError:
-            raise UsageError(f"--size must look like 1920x1080, got {args.size!r}") from None
+        size = _parse_size(args.size)
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
     # The app opens on the default preset unless a preset or a config file says otherwise.
@@ -276,13 +405,21 @@ def command_app(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"train": command_train, "probe": command_probe}
+    commands = {"train": command_train, "probe": command_probe, "export": command_export,
+                "bench": command_bench}
     try:
         return commands.get(args.command, command_app)(args)
     except UsageError as exc:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except (FileExistsError, FileNotFoundError) as exc:
+        print(f"gradviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as exc:
+        from gradviz.io.textdata import TextDataError
+
+        if not isinstance(exc, TextDataError):
+            raise
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:

@@ -23,7 +23,7 @@ NONLINEARITIES = ("tanh", "relu")
 INITS = ("default", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
-TASK_NAMES = ("adding", "adding1997", "copy", "order", "names")
+TASK_NAMES = ("adding", "adding1997", "copy", "order", "names", "reviews", "text")
 MAX_MODELS = 3
 
 
@@ -74,13 +74,27 @@ class TaskConfig:
     """The long-range task and its batches."""
 
     name: str = "adding"
-    """adding, adding1997, copy, order or names."""
+    """adding, adding1997, copy, order, names, reviews (synthetic) or text (a file)."""
     seq_len: int = 50
     """Sequence length T."""
     batch: int = 64
     """Sequences per training step."""
     distance: int = 10
-    """names task: how many words after the title word the name comes."""
+    """names task: how many words after the title word the name comes; reviews task: how many
+    words after the decisive word the review ends."""
+    data: str = ""
+    """text task: the CSV or TSV file of labelled reviews ("" = none; never downloaded).
+    For the text task T is ``max_len`` and ``seq_len`` is not used."""
+    text_column: str = "review"
+    """text task: the column holding the text (by its header name)."""
+    label_column: str = "sentiment"
+    """text task: the column holding the class label (2 or more distinct values)."""
+    vocab_size: int = 10000
+    """text task: ids in the vocabulary, <pad> and <unk> included (rarer words become <unk>)."""
+    max_len: int = 200
+    """text task: words per review fed to the model (the last ones; shorter reviews are padded)."""
+    test_fraction: float = 0.2
+    """text task: share of the reviews held out for evaluation."""
 
 
 @dataclass(frozen=True)
@@ -150,6 +164,9 @@ RANGES: dict[str, tuple[float, float]] = {
     "seq_len": (2, 10000),
     "batch": (1, 4096),
     "distance": (1, 9999),
+    "vocab_size": (3, 1_000_000),
+    "max_len": (2, 10000),
+    "test_fraction": (0.01, 0.9),
     "seed": (0, 2**31 - 1),
     "record_every": (1, 100000),
     "probe_sample": (0, 4095),
@@ -217,6 +234,8 @@ def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
             raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
         if key == "label" and not 1 <= len(value) <= 40:
             raise ConfigError(f"{where} must be 1 to 40 characters, got {value!r}")
+        if key in ("text_column", "label_column") and not value.strip():
+            raise ConfigError(f"{where} must name a column, got {value!r}")
     if key in RANGES:
         low, high = RANGES[key]
         if not low <= value <= high:
@@ -226,10 +245,16 @@ def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
 
 def _check_run(run: RunConfig) -> None:
     task = run.task
-    if task.name == "names" and task.distance >= task.seq_len:
+    if task.name in ("names", "reviews") and task.distance >= task.seq_len:
         raise ConfigError(
             f"task.distance must be smaller than task.seq_len ({task.seq_len}), "
             f"got {task.distance}"
+        )
+    if task.name == "text" and not task.data.strip():
+        raise ConfigError("task.data must name a CSV or TSV file of labelled reviews for the text task, got ''")
+    if task.name == "text" and task.text_column == task.label_column:
+        raise ConfigError(
+            f"task.text_column and task.label_column must differ, both are {task.text_column!r}"
         )
     if task.name == "adding1997" and task.seq_len < 4:
         raise ConfigError(f"task.seq_len must be at least 4 for adding1997, got {task.seq_len}")
@@ -249,6 +274,12 @@ FLAT_KEYS: dict[str, tuple[str, str]] = {
     "seq_len": ("task", "seq_len"),
     "batch": ("task", "batch"),
     "distance": ("task", "distance"),
+    "data": ("task", "data"),
+    "text_column": ("task", "text_column"),
+    "label_column": ("task", "label_column"),
+    "vocab_size": ("task", "vocab_size"),
+    "max_len": ("task", "max_len"),
+    "test_fraction": ("task", "test_fraction"),
     "model": ("model", "kind"),
     "hidden": ("model", "hidden"),
     "layers": ("model", "layers"),

@@ -24,12 +24,12 @@ def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarra
     prepare_device(device)
     task = build_task(config)
     setup = config.models[model_index]
-    model = build_model(setup.model, task.input_size, task.output_size, config.seed).to(device)
+    model = build_model(setup.model, task.input_size, task.output_size, config.seed, task.vocab_size).to(device)
     generator = torch.Generator().manual_seed(config.seed)
     x, y = task.generate(config.task.batch, generator, device)
 
     traces = [LayerTrace() for _ in range(setup.model.layers)]
-    outputs, _ = model.rnn.forward_observed(x, tbptt=setup.train.tbptt, traces=traces)
+    outputs, _ = model.rnn.forward_observed(model.embed(x), tbptt=setup.train.tbptt, traces=traces)
     loss = task.loss(model.head(task.readout(outputs)), y)
     params = model.torch_parameter_names()
     states = state_tensors(traces)

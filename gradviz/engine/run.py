@@ -16,7 +16,7 @@ from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.trainer import ModelTrainer
 from gradviz.probes.records import StepRecord
-from gradviz.tasks import Task, make_task
+from gradviz.tasks import Task, task_from_config
 
 
 class RunControl:
@@ -51,7 +51,8 @@ class RunControl:
 
 
 def build_task(config: RunConfig) -> Task:
-    return make_task(config.task.name, config.task.seq_len, config.task.distance)
+    """The run's task; the text task reads (or reuses) its file and splits it with the run's seed."""
+    return task_from_config(config.task, config.seed)
 
 
 class Run:

@@ -9,7 +9,7 @@ from torch import Tensor
 
 from gradviz.config import ModelSetup, TrainConfig
 from gradviz.models import SequenceModel, build_model
-from gradviz.probes.measure import measure, state_tensors
+from gradviz.probes.measure import measure, probe_tensors
 from gradviz.probes.records import ModelRecord
 from gradviz.tasks import Task
 
@@ -33,7 +33,9 @@ class ModelTrainer:
     def __init__(self, setup: ModelSetup, task: Task, seed: int, device: torch.device):
         self.setup = setup
         self.task = task
-        self.model: SequenceModel = build_model(setup.model, task.input_size, task.output_size, seed).to(device)
+        self.model: SequenceModel = build_model(
+            setup.model, task.input_size, task.output_size, seed, vocab_size=task.vocab_size
+        ).to(device)
         self.train = setup.train
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
@@ -64,7 +66,7 @@ class ModelTrainer:
         self.optimizer.zero_grad(set_to_none=True)
         if record:
             assert traces is not None
-            states = state_tensors(traces)
+            states = probe_tensors(traces)  # (T, B, H) per layer: every timestep at once
             grads = torch.autograd.grad(loss, list(params.values()) + states, allow_unused=True)
             param_grads = {}
             storages = set()

@@ -14,7 +14,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QIODevice, QPointF, QRectF, QSize, Qt
+from PySide6.QtCore import QBuffer, QIODevice, QPoint, QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QWidget
@@ -60,7 +60,7 @@ class _Picture:
 
     def paint(self, painter: QPainter) -> None:
         if self.widget is not None:
-            self.widget.render(painter)
+            self.widget.render(painter, QPoint(0, 0))
             return
         x = 0.0
         for panel in self.panels:

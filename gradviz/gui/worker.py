@@ -18,9 +18,9 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
-from gradviz.gui.frames import Frame, frame_from_history
+from gradviz.gui.frames import Frame, frame_from_history, frame_from_saved
 from gradviz.io.checkpoint import history_from_arrays, restore_run, state_arrays
-from gradviz.io.runfile import run_arrays, save_arrays
+from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, StepRecord
 from gradviz.tasks import Baseline
@@ -217,9 +217,11 @@ class TrainingWorker(QObject):
         self._restore = None
         run = restore_run(config, arrays)
         history = history_from_arrays(config, arrays)
+        # The plots of "now" show the last recorded step until training makes a newer one.
+        latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models] if "step" in arrays else None
         with self._lock:
             self.run, self.history = run, history
-            self._latest = [None] * len(config.models)
+            self._latest = latest or [None] * len(config.models)
             self.device_name = describe_device(run.device)
             self.baseline = run.task.baseline()
             self.saved_at_step = run.step

@@ -4,8 +4,9 @@ Each class subclasses its torch.nn counterpart, so parameters have exactly torch
 layout (``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, ...) and state
 dicts load both ways. Two forwards share those weights:
 
-- ``forward_observed`` runs the explicit loops of ``cells.py`` and can fill one
-  ``LayerTrace`` per layer (gates, and h_t / c_t as graph nodes for per-timestep gradients);
+- ``forward_observed`` runs the explicit loops of ``cells.py`` (forward and hand-written BPTT)
+  and can fill one ``LayerTrace`` per layer (gates, and h_t / c_t whose gradients are the
+  per-timestep total derivatives);
 - ``forward_fused`` runs torch's fused kernel, for training steps that record nothing.
 
 Tests prove the two agree with a fresh torch.nn module to 1e-5, outputs and gradients.
@@ -61,19 +62,18 @@ class _Observable:
                 h0, c0 = state[0][layer], state[1][layer]
                 premul = torch.addmm(b_ih + b_hh, layer_input.flatten(0, 1), w_ih.t())
                 premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, 4H)
-                outs, h, c = lstm_layer(premul, h0, c0, w_hh, self.forget_gate, tbptt, trace)
+                layer_input, h, c = lstm_layer(premul, h0, c0, w_hh, self.forget_gate, tbptt, trace)
                 finals_c.append(c)
             elif self.kind == "gru":
                 premul = torch.addmm(b_ih, layer_input.flatten(0, 1), w_ih.t())
                 premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, 3H)
-                outs, h = gru_layer(premul, state[layer], w_hh, b_hh, tbptt, trace)
+                layer_input, h = gru_layer(premul, state[layer], w_hh, b_hh, tbptt, trace)
             else:
                 premul = torch.addmm(b_ih + b_hh, layer_input.flatten(0, 1), w_ih.t())
                 premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, H)
                 relu = self.nonlinearity == "relu"
-                outs, h = rnn_layer(premul, state[layer], w_hh, relu, tbptt, trace)
-            finals_h.append(h)
-            layer_input = torch.stack(outs)  # (T, B, H)
+                layer_input, h = rnn_layer(premul, state[layer], w_hh, relu, tbptt, trace)
+            finals_h.append(h)  # layer_input is now this layer's outputs (T, B, H)
         h_n = torch.stack(finals_h)  # (L, B, H)
         final: State = (h_n, torch.stack(finals_c)) if self.kind == "lstm" else h_n
         return layer_input, final
@@ -81,7 +81,7 @@ class _Observable:
     def forward_fused(self, x: Tensor, state: State | None = None, tbptt: int = 0) -> tuple[Tensor, State]:
         """torch.nn's kernel on the same weights; truncated BPTT by detaching between chunks.
 
-        Chunks end at the last step, as in ``cells._truncate``: the first one is the short one.
+        Chunks end at the last step, as in ``cells._cut``: the first one is the short one.
         """
         steps = x.shape[0]
         if not tbptt or tbptt >= steps:

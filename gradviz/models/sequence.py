@@ -3,6 +3,11 @@
 ``SequenceModel`` owns ``rnn`` (an observable torch.nn.RNN/LSTM/GRU) and ``head`` (a
 ``nn.Linear`` from H to the task's output size). ``torch_parameter_names`` gives the names
 the run files use: torch's own for the recurrent layers, ``head.weight`` for the readout.
+
+For a task over words (``vocab_size`` given) an ``embedding`` (``nn.Embedding`` with
+``vocab_size`` rows of width ``input_size``; row 0, the padding id, stays zero and gets no
+gradient) sits in front of the recurrent stack: the model then takes token ids (T, B) and
+its first parameter is ``embedding.weight``. Without ``vocab_size`` nothing changes.
 """
 
 from __future__ import annotations
@@ -19,9 +24,10 @@ from gradviz.models.recurrent import ObservableGRU, ObservableLSTM, ObservableRN
 class SequenceModel(nn.Module):
     """Recurrent layers plus a linear readout, built and initialised from a ModelConfig."""
 
-    def __init__(self, config: ModelConfig, input_size: int, output_size: int):
+    def __init__(self, config: ModelConfig, input_size: int, output_size: int, vocab_size: int | None = None):
         super().__init__()
         self.config = config
+        self.embedding = nn.Embedding(vocab_size, input_size, padding_idx=0) if vocab_size else None
         if config.kind == "lstm":
             self.rnn = ObservableLSTM(input_size, config.hidden, config.layers, config.forget_gate)
         elif config.kind == "gru":
@@ -37,9 +43,13 @@ class SequenceModel(nn.Module):
     def gate_names(self) -> tuple[str, ...]:
         return GATE_NAMES[self.config.kind]
 
+    def embed(self, x: Tensor) -> Tensor:
+        """Token ids (T, B) -> (T, B, I) through the embedding; numeric input passes unchanged."""
+        return x if self.embedding is None else self.embedding(x)
+
     def forward(
         self,
-        x: Tensor,  # (T, B, I)
+        x: Tensor,  # (T, B, I), or (T, B) token ids with an embedding
         observe: bool = False,
         tbptt: int = 0,
     ) -> tuple[Tensor, State, list[LayerTrace] | None]:
@@ -47,6 +57,7 @@ class SequenceModel(nn.Module):
 
         Unobserved calls take torch's fused kernel where it computes the same function.
         """
+        x = self.embed(x)
         if not observe and self.rnn.can_fuse:
             outputs, state = self.rnn.forward_fused(x, tbptt=tbptt)
             return outputs, state, None
@@ -62,8 +73,10 @@ class SequenceModel(nn.Module):
         return named
 
 
-def build_model(config: ModelConfig, input_size: int, output_size: int, seed: int) -> SequenceModel:
+def build_model(
+    config: ModelConfig, input_size: int, output_size: int, seed: int, vocab_size: int | None = None
+) -> SequenceModel:
     """A freshly initialised model; the same seed gives the same weights on every device."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return SequenceModel(config, input_size, output_size)
+        return SequenceModel(config, input_size, output_size, vocab_size)

@@ -27,6 +27,14 @@ def sample_norms(grad: Tensor) -> Tensor:
     return torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
 
 
+def norms_over_time(grad: Tensor | None, steps: int, like: Tensor) -> Tensor:
+    """(T, B, H) -> (T,) mean over the batch of per-sample L2 norms, every timestep at once;
+    ``None`` (the loss never reaches these states) gives zeros like ``like``."""
+    if grad is None:
+        return like.new_zeros(steps)
+    return sample_norms(grad).mean(dim=-1)
+
+
 def norm_per_step(states: list[Tensor], grads: list[Tensor | None]) -> Tensor:
     """(T,) mean over the batch of per-sample L2 norms; a step the loss never reaches is 0."""
     rows = []

@@ -1,4 +1,9 @@
-"""Turn one observed forward/backward pass into ``Probes``: the numbers behind every plot."""
+"""Turn one observed forward/backward pass into ``Probes``: the numbers behind every plot.
+
+Everything is reduced on the device, for all timesteps at once, and copied to the host in one
+transfer: per-timestep gradient norms from the (T, B, H) gradients of each layer's probes,
+one sample's gates, and gate means over batch and units.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gradviz.models import LayerTrace, SequenceModel, spectral_radius
-from gradviz.probes.gradients import half_life, norm_per_step
+from gradviz.probes.gradients import half_life, norms_over_time
 from gradviz.probes.records import Probes
 
 
@@ -26,49 +31,63 @@ def spectral_radii(model: SequenceModel) -> np.ndarray:
 
 
 def state_tensors(traces: list[LayerTrace]) -> list[Tensor]:
-    """Every h_t of every layer, then every c_t (LSTM): the graph nodes to differentiate."""
+    """Every h_t of every layer, then every c_t (LSTM): a gradient per timestep and layer."""
     return [h for trace in traces for h in trace.hidden] + [c for trace in traces for c in trace.cell]
+
+
+def probe_tensors(traces: list[LayerTrace]) -> list[Tensor]:
+    """Each layer's (T, B, H) probe of h_t, then of c_t (LSTM): one gradient per layer gives
+    every timestep's total derivative at once (``measure`` takes these gradients)."""
+    return [trace.probes[0] for trace in traces] + [trace.probes[1] for trace in traces if len(trace.probes) > 1]
 
 
 def measure(
     model: SequenceModel,
     traces: list[LayerTrace],
-    state_grads: list[Tensor | None],
+    probe_grads: list[Tensor | None],
     param_grads: dict[str, Tensor],
     sample: int,
 ) -> Probes:
-    """Reduce gradients and gates on the device, then copy to the host once."""
-    steps = len(traces[0].hidden)
+    """Reduce gradients and gates on the device, then copy to the host once.
+
+    ``probe_grads`` are the gradients of ``probe_tensors(traces)``, in that order.
+    """
     layers = len(traces)
+    steps = traces[0].values["hidden"].shape[0]
+    like = traces[0].values["hidden"]
     on_device: dict[str, Tensor] = {}
-    h_grads, c_grads = state_grads[: steps * layers], state_grads[steps * layers :]
-    on_device["grad_h"] = torch.stack(
-        [norm_per_step(t.hidden, h_grads[i * steps : (i + 1) * steps]) for i, t in enumerate(traces)]
-    )
+    h_grads, c_grads = probe_grads[:layers], probe_grads[layers:]
+    on_device["grad_h"] = torch.stack([norms_over_time(grad, steps, like) for grad in h_grads])  # (L, T)
     if c_grads:
-        on_device["grad_c"] = torch.stack(
-            [norm_per_step(t.cell, c_grads[i * steps : (i + 1) * steps]) for i, t in enumerate(traces)]
-        )
-    gate_values = {name: [torch.stack(trace.gates[name]) for trace in traces] for name in model.gate_names}
-    if model.config.kind == "lstm":
-        gate_values["cell_state"] = [torch.stack(trace.cell).detach() for trace in traces]
-    gate_values["hidden"] = [torch.stack(trace.hidden).detach() for trace in traces]
-    for name, per_layer in gate_values.items():
-        stacked = torch.stack(per_layer)  # (L, T, B, H)
-        on_device[f"gate/{name}"] = stacked[:, :, sample]
-        on_device[f"mean/{name}"] = stacked.mean(dim=(2, 3))
-    names = list(param_grads)
-    on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in names])
-    host = {key: value.detach().float().cpu().numpy() for key, value in on_device.items()}
+        on_device["grad_c"] = torch.stack([norms_over_time(grad, steps, like) for grad in c_grads])
+    names = [*model.gate_names, *(["cell_state"] if model.config.kind == "lstm" else []), "hidden"]
+    for name in names:
+        per_layer = [trace.values[name] for trace in traces]  # (T, B, H) each
+        on_device[f"gate/{name}"] = torch.stack([value[:, sample] for value in per_layer])  # (L, T, H)
+        on_device[f"mean/{name}"] = torch.stack([value.mean(dim=(1, 2)) for value in per_layer])  # (L, T)
+    param_names = list(param_grads)
+    on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in param_names])
+    host = _to_host(on_device)
 
     grad_h = host["grad_h"]
     return Probes(
         grad_h=grad_h,
         grad_c=host.get("grad_c"),
-        gates={name: host[f"gate/{name}"] for name in gate_values},
-        gate_means={name: host[f"mean/{name}"] for name in gate_values},
-        param_grad_norms=dict(zip(names, host["param_norms"].astype(float).tolist(), strict=True)),
+        gates={name: host[f"gate/{name}"] for name in names},
+        gate_means={name: host[f"mean/{name}"] for name in names},
+        param_grad_norms=dict(zip(param_names, host["param_norms"].astype(float).tolist(), strict=True)),
         spectral_radius=spectral_radii(model),
         half_life=half_life(grad_h[-1]),
         underflow_steps=int(np.count_nonzero(grad_h[-1] == 0)),
     )
+
+
+def _to_host(tensors: dict[str, Tensor]) -> dict[str, np.ndarray]:
+    """float32 numpy copies of every tensor, in one device-to-host transfer."""
+    flat = torch.cat([tensor.detach().float().flatten() for tensor in tensors.values()]).cpu().numpy()
+    host, offset = {}, 0
+    for name, tensor in tensors.items():
+        size = tensor.numel()
+        host[name] = flat[offset : offset + size].reshape(tuple(tensor.shape)).copy()
+        offset += size
+    return host

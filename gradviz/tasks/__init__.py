@@ -1,36 +1,70 @@
 """Synthetic long-range tasks: generators of (x, y) batches, each with its memoryless baseline.
 
 ``TASKS`` maps each task's ``name`` to its class, in menu order; ``make_task`` builds one
-from the names the config and the command line use.
+from the names the config and the command line use, ``task_from_config`` from a TaskConfig
+(the only way to build the ``text`` task, which reads the file the config names).
 """
 
 from __future__ import annotations
 
+from gradviz.config import TaskConfig
 from gradviz.tasks.adding import Adding1997Task, AddingTask
 from gradviz.tasks.base import MANY_TO_MANY, MANY_TO_ONE, Baseline, Task
 from gradviz.tasks.copy import CopyTask
 from gradviz.tasks.names import NamesTask
 from gradviz.tasks.temporal_order import TemporalOrderTask
+from gradviz.tasks.text import SyntheticReviewsTask, TextFileTask
 
 TASKS: dict[str, type[Task]] = {
-    cls.name: cls for cls in (AddingTask, Adding1997Task, CopyTask, TemporalOrderTask, NamesTask)
+    cls.name: cls
+    for cls in (
+        AddingTask, Adding1997Task, CopyTask, TemporalOrderTask, NamesTask, SyntheticReviewsTask, TextFileTask
+    )
 }
+GENERATED_TASKS = tuple(name for name in TASKS if name != TextFileTask.name)
+"""The tasks ``make_task`` builds from a name and a length alone (``text`` needs a file)."""
 
 
 def make_task(name: str, seq_len: int, distance: int = 10) -> Task:
     """The task called ``name`` with sequence length ``seq_len``.
 
     ``distance`` only concerns the names task (how many words after the title word the name
-    comes); the other tasks ignore it.
+    comes) and the reviews task (how many words after the decisive word the review ends); the
+    other tasks ignore it.
     """
     if name not in TASKS:
         raise ValueError(f"unknown task {name!r}; choose one of {', '.join(TASKS)}")
-    if name == NamesTask.name:
-        return NamesTask(seq_len, distance=distance)
+    if name == TextFileTask.name:
+        raise ValueError("the text task reads a file: build it with task_from_config (task.data names the file)")
+    if name in (NamesTask.name, SyntheticReviewsTask.name):
+        return TASKS[name](seq_len, distance=distance)
     return TASKS[name](seq_len)
 
 
+def task_from_config(config: TaskConfig, seed: int = 0) -> Task:
+    """The task a run's TaskConfig describes; ``seed`` splits a text file into train and test.
+
+    The text task loads ``config.data`` (the last file loaded is kept, so building the same
+    run twice reads it once); a bad file raises ``TextDataError`` naming the problem.
+    """
+    if config.name == TextFileTask.name:
+        from gradviz.io.textdata import load_text_dataset_cached
+
+        dataset = load_text_dataset_cached(
+            config.data,
+            text_column=config.text_column,
+            label_column=config.label_column,
+            vocab_size=config.vocab_size,
+            max_len=config.max_len,
+            test_fraction=config.test_fraction,
+            seed=seed,
+        )
+        return TextFileTask(dataset)
+    return make_task(config.name, config.seq_len, config.distance)
+
+
 __all__ = [
+    "GENERATED_TASKS",
     "MANY_TO_MANY",
     "MANY_TO_ONE",
     "TASKS",
@@ -39,7 +73,10 @@ __all__ = [
     "Baseline",
     "CopyTask",
     "NamesTask",
+    "SyntheticReviewsTask",
     "Task",
     "TemporalOrderTask",
+    "TextFileTask",
     "make_task",
+    "task_from_config",
 ]

@@ -1,7 +1,8 @@
 """The contract every synthetic task fulfils.
 
 A task generates (x, y) batches on the fly, time-major like torch.nn's recurrent layers:
-x is (T, B, input_size). It declares the lecture's RNN kind (many-to-one or many-to-many),
+x is (T, B, input_size), or, for a task over words (``vocab_size`` set), (T, B) token ids that
+the model's embedding turns into (T, B, input_size). It declares the lecture's RNN kind (many-to-one or many-to-many),
 how the model's per-step outputs are read out, its loss, its metric, and the scores of a
 predictor with no memory (the baseline every loss plot draws). Baselines are computed from
 the task's definition, never typed in; tests check them against a simulation.
@@ -45,6 +46,8 @@ class Task(ABC):
     higher_metric_is_better: bool = True
     input_size: int = 1
     output_size: int = 1
+    vocab_size: int | None = None
+    """Tasks over words: how many token ids x holds (the model embeds them); None: x is numeric."""
 
     def __init__(self, seq_len: int) -> None:
         if seq_len < 2:
@@ -55,6 +58,10 @@ class Task(ABC):
     def total_steps(self) -> int:
         """Length of the generated sequences (the copy task adds 20 steps to T)."""
         return self.seq_len
+
+    def mask(self, x: torch.Tensor) -> torch.Tensor | None:
+        """(T, B) bool, False where x is padding that plots should leave out; None: no padding."""
+        return None
 
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         """Select the hidden states the loss sees: (T, B, H) -> (B, H) or (T, B, H)."""

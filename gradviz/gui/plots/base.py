@@ -7,6 +7,7 @@ every frame, and a colour means the same value from frame to frame.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 import numpy as np
@@ -86,6 +87,8 @@ class Panel(pg.GraphicsLayout):
         self.addItem(self.caption, 1, 0)
         self.layout.setRowStretchFactor(0, 1)
         self.layout.setRowStretchFactor(1, 0)
+        self.layout.setContentsMargins(0, 0, 0, 0)
+        self.layout.setVerticalSpacing(0)
         self.caption_text = caption
         self.data: dict[str, np.ndarray] = {}
         self._curves: list[tuple[pg.PlotDataItem, str, str, bool]] = []
@@ -132,7 +135,7 @@ class Panel(pg.GraphicsLayout):
             axis.setTickFont(font)
             axis.setLabel(text, **label_style)
         self.plot.getAxis("left").setWidth(int(style.font_pt * LEFT_AXIS_CHARS + 2.2 * style.font_pt + 8))
-        self.caption.setText(self.caption_text, color=theme.muted, size=f"{style.caption_pt}pt")
+        self.caption.setText(html.escape(self.caption_text), color=theme.muted, size=f"{style.caption_pt}pt")
         self.caption.updateMin()
         for item, colour, role, dashed in self._curves:
             self._pen(item, colour, role, dashed)

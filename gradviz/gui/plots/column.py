@@ -40,6 +40,7 @@ GATE_TITLES = {
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
+RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
 
@@ -52,6 +53,17 @@ def nice_upper(value: float) -> float:
         if factor * decade >= value:
             return factor * decade
     return 10.0 * decade
+
+
+def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+    """Tick labels for a log10 axis: 1-3-10 steps, without pyqtgraph's crowded minor labels."""
+    ticks = []
+    for decade in range(math.floor(low), math.ceil(high) + 1):
+        for factor in (1, 3):
+            value = math.log10(factor) + decade
+            if low <= value <= high:
+                ticks.append((value, f"{factor * 10.0 ** decade:g}"))
+    return [ticks, []]
 
 
 def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
@@ -101,22 +113,24 @@ class ModelColumn(QWidget):
     def _build(self, metric_name: str) -> None:
         colour = self.colour
         top = self.graphics.addLayout(row=0, col=0)
-        self.loss = self._panel("loss", "Loss; dashed: the memoryless baseline. Below it, the model remembers.",
+        self.loss = self._panel("loss", "Loss; dashed: memoryless baseline. Below it, the model remembers.",
                                 "training step", "loss")
         self.loss.plot.setLogMode(y=True)
         self.loss_curve = self.loss.curve(colour)
         self.baseline_line = self.loss.line(label="baseline")
-        self.metric = self._panel("metric", f"{metric_name}; dashed: no memory", "training step", "metric")
+        self.metric = self._panel("metric", f"{metric_name}", "training step", "metric")
         self.metric_curve = self.metric.curve(colour, role="thin")
         self.metric_baseline = self.metric.line()
         self.metric.plot.setYRange(0, 1)
         top.addItem(self.loss, 0, 0)
         top.addItem(self.metric, 0, 1)
+        for nested in (top,):
+            nested.layout.setContentsMargins(0, 0, 0, 0)
         top.layout.setColumnStretchFactor(0, 3)
         top.layout.setColumnStretchFactor(1, 1)
 
         self.gradient = self._panel(
-            "gradient", "How much gradient reaches step t: solid |dL/dh_t|, dashed |dL/dC_t| (log10).",
+            "gradient", "How much gradient reaches step t (solid h_t, dashed C_t).",
             "timestep t", "log10 |dL/dh_t|")
         self.gradient.add_legend()
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
@@ -124,39 +138,44 @@ class ModelColumn(QWidget):
         self.graphics.addItem(self.gradient, row=1, col=0)
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
-        self.history = self._panel("history", "The same over training: where in the sequence the model learns.",
+        self.history = self._panel("history", "The same over training: where the model can learn.",
                                    "timestep t", "training step")
         self.graphics.addItem(self.history, row=2, col=0)
         self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
 
-        self.gates = self._panel("gates", "Gate activations of one sequence, per unit and timestep.", "timestep t",
+        self.gates = self._panel("gates", "One sequence's activations, per unit and timestep.", "timestep t",
                                  "unit")
         self.graphics.addItem(self.gates, row=3, col=0)
         self.gate_map = Heatmap(self.gates, GATE_MAP, "activation", "activation")
 
-        self.gate_means = self._panel("gate_means", "Each gate's mean over batch and units, per timestep.",
+        self.gate_means = self._panel("gate_means", "Means over batch and units, per timestep.",
                                       "timestep t", "mean")
         self.gate_means.add_legend(columns=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
         self.graphics.addItem(self.gate_means, row=4, col=0)
 
         bottom = self.graphics.addLayout(row=5, col=0)
-        self.grad_norms = self._panel("grad_norms", "Gradient norm per parameter before clipping; dotted: clip.",
+        self.grad_norms = self._panel("grad_norms", "Norms before clipping; dotted: clip.",
                                       "training step", "|grad|")
         self.grad_norms.plot.setLogMode(y=True)
         self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
         self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
-        self.spectral = self._panel("spectral_radius", "Spectral radius of W_hh; > 1 can explode.",
+        self.spectral = self._panel("spectral_radius", "rho(W_hh); > 1 can explode.",
                                     "training step", "rho")
         self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
-        self.half_life = self._panel("half_life", "Timesteps over which the gradient halves.", "training step",
+        self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
                                      "timesteps")
         self.half_life_curve = self.half_life.curve(colour, role="thin")
         for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
             bottom.addItem(panel, 0, position)
+        bottom.layout.setContentsMargins(0, 0, 0, 0)
+        bottom.layout.setColumnStretchFactor(0, 2)
+        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.graphics.ci.layout.setVerticalSpacing(4)
 
+        self.narrow = (self.metric, self.spectral, self.half_life)
         grid = self.graphics.ci.layout
         for row, stretch in enumerate((4, 4, 4, 4, 2, 3)):
             grid.setRowStretchFactor(row, stretch)
@@ -194,10 +213,15 @@ class ModelColumn(QWidget):
         """Paint one frame. Plots fed by recorded probes are only redrawn when a new record
         arrived: between records only the loss curves and the header change."""
         self._show_scalars(scalars, baseline)
+        if self._ranges.get(("loss", "y")) != ranges["loss"]:
+            self.loss.plot.getAxis("left").setTicks(log_ticks(*ranges["loss"]))
         self._set_range(self.loss, "y", ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
+        upper = nice_upper(steps_done)
         for panel in (self.loss, self.metric, self.grad_norms, self.spectral, self.half_life):
-            self._set_range(panel, "x", (0.0, nice_upper(steps_done)))
+            if self._ranges.get((panel.name, "x")) != (0.0, upper) and panel in self.narrow:
+                panel.plot.getAxis("bottom").setTickSpacing(upper / 2, upper / 10)  # two labels fit
+            self._set_range(panel, "x", (0.0, upper))
         recorded = view.history.get("step", np.empty(0))
         history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
         if history_key != self._drawn_history:
@@ -310,9 +334,12 @@ class ModelColumn(QWidget):
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
-        if len(scalars.get("step", ())):
-            loss = float(scalars["loss"][-1, self.index])
-            verdict = "below" if loss < 0.9 * baseline.loss else "at"
+        recent = scalars["loss"][-RECENT_STEPS:, self.index] if len(scalars.get("step", ())) else np.empty(0)
+        recent = recent[np.isfinite(recent)]
+        if recent.size:
+            # A mean over the last steps: one batch's loss is too noisy to call a verdict on.
+            loss = float(recent.mean())
+            verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
             parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
         if view.latest is not None and view.latest.probes is not None:
             probes = view.latest.probes

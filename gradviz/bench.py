@@ -1,0 +1,505 @@
+"""``gradviz bench``: what watching costs, as ratios measured in one run.
+
+Every number compares gradviz with itself or with plain PyTorch on the same machine, the same
+device and the same batches, measured in one run, so that a noisy or slow machine changes the
+seconds but not the ratios much (docs/PERFORMANCE.md has the table and what each number means):
+
+- ``instrumented_over_fused``: one fully recorded gradviz step (gradient norm at every timestep,
+  every gate) over one step of the equivalent torch.nn.RNN/LSTM/GRU with the same weights.
+  Steps alternate between the two, and the ratio is of the medians.
+- ``training_over_fused``: the same for blocks of ``record_every`` steps, as ``gradviz train``
+  runs them (one recorded step, the others on torch's fused kernel, history kept).
+- ``gui_frame_ms_p50`` / ``_p95``: the real window (offscreen, three models, T=200, training
+  at full speed) refreshing and painting one frame; ``gui_training_slowdown``: steps/s without
+  the window over steps/s with it, same config, same torch threads.
+- ``rss_growth_mb``: resident memory after a long recorded run minus after its first steps.
+- ``seconds_to_insight``: the default demo until the LSTM's 20-step mean loss is below half
+  the memoryless baseline, headless and in the window.
+
+The window and the memory runs each take a fresh interpreter (``python -m gradviz.bench``), so
+Qt, torch's thread count and the allocator of one part never colour another. This module
+imports no Qt: the window part reaches it only through ``gradviz.gui``, in that child.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+import torch
+from torch import nn
+
+from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.engine import Run
+from gradviz.engine.trainer import make_optimizer
+from gradviz.models import SequenceModel
+from gradviz.probes.history import RunHistory
+from gradviz.tasks import Task
+
+# (kind, batch B, sequence length T, hidden units H): the issue's sizes.
+CASES = (("lstm", 64, 200, 128), ("lstm", 32, 50, 32), ("rnn", 64, 200, 128), ("gru", 64, 200, 128))
+INSIGHT_WINDOW = 20  # steps in the moving average of the loss
+CHILD_MARK = "GRADVIZ_BENCH_JSON "
+TORCH_CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def case_name(kind: str, batch: int, seq_len: int, hidden: int) -> str:
+    return f"{kind}_B{batch}_T{seq_len}_H{hidden}"
+
+
+def case_config(kind: str, batch: int, seq_len: int, hidden: int, device: str = "cpu", **run) -> RunConfig:
+    """One model of ``kind`` on the adding problem, default training and recording settings."""
+    setup = ModelSetup(kind.upper(), ModelConfig(kind=kind, hidden=hidden), TrainConfig())
+    return RunConfig(task=TaskConfig("adding", seq_len=seq_len, batch=batch), models=(setup,), device=device, **run)
+
+
+def target_for(hidden: int) -> float:
+    """The issue's targets for instrumented_over_fused: 1.5 at H=128 (compute-bound), 3 at H=32."""
+    return 1.5 if hidden >= 128 else 3.0
+
+
+class FusedReference:
+    """Plain PyTorch: torch.nn.RNN/LSTM/GRU and a Linear holding a copy of a gradviz model's
+    weights, trained the way a notebook does (forward, backward, clip, step, log the loss)."""
+
+    def __init__(self, model: SequenceModel, train: TrainConfig, task: Task):
+        config = model.config
+        kwargs = {"nonlinearity": config.nonlinearity} if config.kind == "rnn" else {}
+        device = next(model.parameters()).device
+        self.rnn = TORCH_CLASSES[config.kind](task.input_size, config.hidden, config.layers, **kwargs).to(device)
+        self.rnn.load_state_dict(model.rnn.state_dict())
+        self.head = nn.Linear(config.hidden, task.output_size).to(device)
+        self.head.load_state_dict(model.head.state_dict())
+        self.params = [*self.rnn.parameters(), *self.head.parameters()]
+        self.optimizer = make_optimizer(self.params, train)
+        self.clip = train.clip
+        self.task = task
+
+    def step(self, x: torch.Tensor, y: torch.Tensor) -> float:
+        outputs, _ = self.rnn(x)
+        loss = self.task.loss(self.head(self.task.readout(outputs)), y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.clip > 0:
+            torch.nn.utils.clip_grad_norm_(self.params, self.clip)
+        self.optimizer.step()
+        return loss.item()
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def alternate(first: Callable[[], object], second: Callable[[], object], rounds: int,
+              device: torch.device, warmup: int = 1) -> tuple[list[float], list[float]]:
+    """Seconds of ``first`` and of ``second``, run in turns so that load drifts hit both alike."""
+    for _ in range(warmup):
+        first()
+        second()
+    times: tuple[list[float], list[float]] = ([], [])
+    for _ in range(rounds):
+        for action, out in ((first, times[0]), (second, times[1])):
+            _synchronize(device)
+            started = time.perf_counter()
+            action()
+            _synchronize(device)
+            out.append(time.perf_counter() - started)
+    return times
+
+
+def instrumented_over_fused(kind: str, batch: int, seq_len: int, hidden: int, device: str = "cpu",
+                            rounds: int = 5) -> dict[str, float]:
+    """A fully recorded gradviz step over a torch.nn step, same weights, same batch."""
+    run = Run(case_config(kind, batch, seq_len, hidden, device))
+    trainer, task = run.trainers[0], run.task
+    x, y = task.generate(batch, torch.Generator().manual_seed(0), run.device)
+    reference = FusedReference(trainer.model, trainer.train, task)
+    ours, theirs = alternate(lambda: trainer.step(x, y, record=True), lambda: reference.step(x, y), rounds, run.device)
+    return _ratio(ours, theirs)
+
+
+def training_over_fused(kind: str, batch: int, seq_len: int, hidden: int, device: str = "cpu",
+                        rounds: int = 3) -> dict[str, float]:
+    """Blocks of record_every steps as ``gradviz train`` runs them, over plain torch.nn steps,
+    both on the same sequence of batches (batch generation is in both)."""
+    config = case_config(kind, batch, seq_len, hidden, device)
+    run = Run(config)
+    history = RunHistory(1)
+    task, every = run.task, config.record_every
+    reference = FusedReference(run.trainers[0].model, run.trainers[0].train, task)
+    generator = torch.Generator().manual_seed(config.seed)
+
+    def ours() -> None:
+        for _ in range(every):
+            history.add(run.train_step())
+
+    def theirs() -> None:
+        for _ in range(every):
+            reference.step(*task.generate(batch, generator, run.device))
+
+    mine, plain = alternate(ours, theirs, rounds, run.device)
+    return _ratio([t / every for t in mine], [t / every for t in plain])
+
+
+def _ratio(ours: list[float], theirs: list[float]) -> dict[str, float]:
+    mine, plain = statistics.median(ours), statistics.median(theirs)
+    return {"ratio": mine / plain, "gradviz_ms": 1000 * mine, "fused_ms": 1000 * plain}
+
+
+def seconds_to_insight(config: RunConfig, limit_s: float = 120.0) -> dict[str, float | None]:
+    """Seconds (from building the run) until the LSTM's mean loss over the last 20 steps is
+    below half the baseline, training as ``gradviz train`` does; None if not within ``limit_s``."""
+    started = time.perf_counter()
+    run = Run(config)
+    index = _lstm_index(config)
+    threshold = run.task.baseline().loss / 2
+    history = RunHistory(len(config.models))
+    losses: deque[float] = deque(maxlen=INSIGHT_WINDOW)
+    while time.perf_counter() - started < limit_s:
+        record = run.train_step()
+        history.add(record)
+        losses.append(record.models[index].loss)
+        if len(losses) == INSIGHT_WINDOW and sum(losses) / INSIGHT_WINDOW < threshold:
+            return {"seconds": time.perf_counter() - started, "steps": record.step + 1}
+    return {"seconds": None, "steps": run.step}
+
+
+def _lstm_index(config: RunConfig) -> int:
+    kinds = [setup.model.kind for setup in config.models]
+    return kinds.index("lstm") if "lstm" in kinds else 0
+
+
+def insight_reached(losses, threshold: float) -> bool:
+    """Whether the last INSIGHT_WINDOW losses (a 1-d array) average below ``threshold``."""
+    return len(losses) >= INSIGHT_WINDOW and float(sum(losses[-INSIGHT_WINDOW:])) / INSIGHT_WINDOW < threshold
+
+
+# ---- memory ---------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (Linux), else its peak so far."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def peak_rss_mb() -> float:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def rss_growth(config: RunConfig, steps: int, warmup: int = 200) -> dict[str, float]:
+    """Train ``steps`` steps keeping the history as ``gradviz train`` does: RSS after the
+    first ``warmup`` steps and at the end."""
+    import gc
+
+    run = Run(config)
+    history = RunHistory(len(config.models))
+    start = 0.0
+    for step in range(steps):
+        history.add(run.train_step())
+        if step + 1 == min(warmup, steps):
+            gc.collect()
+            start = rss_mb()
+    gc.collect()
+    end = rss_mb()
+    return {"rss_growth_mb": end - start, "rss_start_mb": start, "rss_end_mb": end, "steps": steps,
+            "history_mb": history.nbytes() / 2**20}
+
+
+def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, device: str = "cpu") -> dict[str, float]:
+    """One recorded and one fused step at sequence length ``seq_len``: seconds and peak memory."""
+    before = peak_rss_mb()
+    run = Run(case_config(kind, batch, seq_len, hidden, device))
+    x, y = run.task.generate(batch, torch.Generator().manual_seed(0), run.device)
+    trainer = run.trainers[0]
+    started = time.perf_counter()
+    trainer.step(x, y, record=False)
+    _synchronize(run.device)
+    fused = time.perf_counter() - started
+    started = time.perf_counter()
+    trainer.step(x, y, record=True)
+    _synchronize(run.device)
+    recorded = time.perf_counter() - started
+    if run.device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated(run.device) / 2**20
+    else:
+        peak = peak_rss_mb() - before
+    return {"recorded_s": recorded, "fused_s": fused, "peak_mb": peak}
+
+
+# ---- the window (run in a child interpreter) -------------------------------------------------
+
+
+def gui_config(seq_len: int = 200, hidden: int = 64, batch: int = 64, device: str = "auto") -> RunConfig:
+    """Compare mode: tanh RNN, LSTM and GRU side by side on the adding problem."""
+    setups = tuple(
+        ModelSetup(label, ModelConfig(kind=kind, hidden=hidden), TrainConfig())
+        for label, kind in (("tanh RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru"))
+    )
+    return RunConfig(task=TaskConfig("adding", seq_len=seq_len, batch=batch), models=setups, device=device)
+
+
+def gui_numbers(config: RunConfig, seconds: float, insight: RunConfig | None = None,
+                insight_limit_s: float = 120.0) -> dict:
+    """Frame times and training speed of the real window under full training load.
+
+    Call in a process of its own (``gui_child``): it builds a QApplication, sets torch's thread
+    count as the app does, and leaves both behind.
+    """
+    from gradviz.gui.app import application, share_cores_with_painting
+    from gradviz.gui.theme import DARK, apply_theme
+
+    app = application(offscreen=True)
+    apply_theme(DARK)
+    share_cores_with_painting()  # what the app does: the headless comparison runs the same way
+    from gradviz.gui.main_window import MainWindow
+
+    result: dict = {"torch_threads": torch.get_num_threads()}
+    headless = Run(config)
+    history = RunHistory(len(config.models))
+
+    def train_headless(duration: float) -> float:
+        for _ in range(2):  # warm-up
+            history.add(headless.train_step())
+        done, started = 0, time.perf_counter()
+        while time.perf_counter() - started < duration:
+            history.add(headless.train_step())
+            done += 1
+        return done / (time.perf_counter() - started)
+
+    rate_before = train_headless(seconds / 2)
+    window = MainWindow(config, autostart=True)
+    window.ask_before_discard = False
+    window.show()
+    frames: list[float] = []
+    original = window.refresh
+
+    def timed_refresh() -> None:
+        before = window.frame_version
+        started = time.perf_counter()
+        original()
+        if window.frame_version != before:
+            window.repaint()  # paint now, inside the timing, instead of at the next loop turn
+            frames.append(time.perf_counter() - started)
+
+    window.timer.timeout.disconnect()
+    window.timer.timeout.connect(timed_refresh)
+    _spin(app, window, 1.0)  # the worker builds its run and starts
+    frames.clear()
+    first_step, started = window.worker.run.step if window.worker.run else 0, time.perf_counter()
+    _spin(app, window, seconds)
+    window_rate = ((window.worker.run.step if window.worker.run else 0) - first_step) / (time.perf_counter() - started)
+    window.worker.pause()
+    window.timer.stop()
+    rate_after = train_headless(seconds / 2)
+    window.close()
+    headless_rate = (rate_before + rate_after) / 2
+    result.update(
+        gui_frames=len(frames),
+        gui_frame_ms_p50=_percentile(frames, 50) * 1000 if frames else None,
+        gui_frame_ms_p95=_percentile(frames, 95) * 1000 if frames else None,
+        headless_steps_per_s=headless_rate,
+        window_steps_per_s=window_rate,
+        gui_training_slowdown=headless_rate / window_rate if window_rate > 0 else math.inf,
+    )
+    if insight is not None:
+        result["seconds_to_insight_window"] = _window_insight(app, MainWindow, insight, insight_limit_s)
+    return result
+
+
+def _spin(app, window, seconds: float, done: Callable[[], bool] | None = None) -> None:
+    """Run the event loop for ``seconds`` (or until ``done()``), as app.exec() would."""
+    stopper = type(window.timer)()  # a QTimer, without importing Qt here
+    stopper.setSingleShot(True)
+    stopper.timeout.connect(app.quit)
+    if done is not None:
+        window.timer.timeout.connect(lambda: done() and app.quit())
+    stopper.start(int(seconds * 1000))
+    app.exec()
+    stopper.stop()
+
+
+def _window_insight(app, window_class, config: RunConfig, limit_s: float) -> float | None:
+    """Seconds from opening the window until a painted frame shows the insight."""
+    started = time.perf_counter()
+    window = window_class(config, autostart=True)
+    window.ask_before_discard = False
+    window.show()
+    index = _lstm_index(config)
+    reached: list[float] = []
+
+    def check() -> bool:
+        frame, baseline = window.last_frame, window.worker.baseline
+        if frame is None or baseline is None or reached:
+            return bool(reached)
+        if insight_reached(frame.scalars["loss"][:, index], baseline.loss / 2):
+            reached.append(time.perf_counter() - started)
+        return bool(reached)
+
+    _spin(app, window, limit_s, check)
+    window.close()
+    return reached[0] if reached else None
+
+
+def _percentile(values: list[float], percent: float) -> float:
+    ordered = sorted(values)
+    rank = min(len(ordered) - 1, max(0, math.ceil(percent / 100 * len(ordered)) - 1))
+    return ordered[rank]
+
+
+def run_child(task: str, spec: dict, timeout_s: float) -> dict:
+    """Run ``task`` of this module in a fresh interpreter and return what it measured."""
+    with tempfile.TemporaryDirectory(prefix="gradviz-bench-") as home:
+        # Offscreen Qt, and the window's QSettings (geometry, recent files) in a throwaway place.
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": home}
+        result = subprocess.run(
+            [sys.executable, "-m", "gradviz.bench", task, json.dumps(spec)],
+            capture_output=True, text=True, timeout=timeout_s, env=env,
+        )
+    for line in result.stdout.splitlines():
+        if line.startswith(CHILD_MARK):
+            return json.loads(line[len(CHILD_MARK):])
+    raise RuntimeError(f"bench child {task!r} failed ({result.returncode}): {result.stderr[-2000:]}")
+
+
+def _child_main(argv: list[str]) -> int:
+    task, spec = argv[0], json.loads(argv[1])
+    if task == "gui":
+        insight = RunConfig.from_dict(spec["insight"]) if spec.get("insight") else None
+        out = gui_numbers(RunConfig.from_dict(spec["config"]), spec["seconds"], insight, spec["insight_limit_s"])
+    elif task == "rss":
+        out = rss_growth(RunConfig.from_dict(spec["config"]), spec["steps"])
+    elif task == "long":
+        out = long_sequence(spec["kind"], spec["seq_len"], device=spec["device"])
+    else:
+        raise SystemExit(f"unknown bench child {task!r}")
+    print(CHILD_MARK + json.dumps(out), flush=True)
+    return 0
+
+
+# ---- the command ------------------------------------------------------------------------------
+
+
+def run_bench(quick: bool = False, device: str = "auto", log: Callable[[str], None] = print) -> dict:
+    """Everything ``gradviz bench`` measures, as a JSON-ready dict."""
+    from gradviz.engine.device import choose_device, describe_device
+    from gradviz.presets import DEFAULT_PRESET, load_preset
+
+    resolved = choose_device(device)
+    started = time.perf_counter()
+    results: dict = {
+        "quick": quick, "device": describe_device(resolved), "torch": torch.__version__,
+        "torch_threads": torch.get_num_threads(), "cpu_count": os.cpu_count(), "notes": [],
+    }
+    name = resolved.type
+    rounds = 3 if quick else 7
+    results["instrumented_over_fused"], results["instrumented_ms"] = {}, {}
+    for case in CASES:
+        log(f"instrumented step {case_name(*case)} ...")
+        measured = instrumented_over_fused(*case, device=name, rounds=rounds)
+        results["instrumented_over_fused"][case_name(*case)] = measured["ratio"]
+        results["instrumented_ms"][case_name(*case)] = measured
+    results["training_over_fused"], results["training_ms"] = {}, {}
+    for case in CASES[: 2 if quick else len(CASES)]:
+        log(f"training {case_name(*case)} ...")
+        measured = training_over_fused(*case, device=name, rounds=2 if quick else 4)
+        results["training_over_fused"][case_name(*case)] = measured["ratio"]
+        results["training_ms"][case_name(*case)] = measured
+
+    demo = load_preset(DEFAULT_PRESET).config
+    demo = replace(demo, device=device)
+    limit = 60.0 if quick else 120.0
+    log(f"seconds to insight, preset {DEFAULT_PRESET}, headless ...")
+    results["seconds_to_insight"] = {"headless": seconds_to_insight(demo, limit)["seconds"], "window": None}
+
+    log("the window under training load (offscreen, 3 models, T=200) ...")
+    spec = {"config": gui_config(device=device).to_dict(), "seconds": 6.0 if quick else 16.0,
+            "insight": None if quick else demo.to_dict(), "insight_limit_s": limit}
+    try:
+        gui = run_child("gui", spec, timeout_s=600)
+    except (RuntimeError, subprocess.TimeoutExpired) as exc:
+        results["notes"].append(f"window not measured: {str(exc)[-300:]}")
+    else:
+        results["seconds_to_insight"]["window"] = gui.pop("seconds_to_insight_window", None)
+        results.update(gui)
+    if quick:
+        results["notes"].append("quick: seconds_to_insight measured headless only")
+
+    steps = 2000 if quick else 20000
+    log(f"memory over {steps} recorded steps ...")
+    small = case_config("lstm", 16, 20, 16, device)
+    results.update({f"rss_{k}" if k == "steps" else k: v for k, v in run_child(
+        "rss", {"config": small.to_dict(), "steps": steps}, timeout_s=900).items()})
+    if quick:
+        results["notes"].append(f"quick: rss_growth_mb over {steps} steps, not 20000")
+    if not quick:
+        results["long_sequences"] = {}
+        for seq_len in (500, 1000, 2000):
+            log(f"LSTM B=64 H=64 at T={seq_len} ...")
+            results["long_sequences"][str(seq_len)] = run_child(
+                "long", {"kind": "lstm", "seq_len": seq_len, "device": device}, timeout_s=600)
+    results["bench_seconds"] = time.perf_counter() - started
+    return results
+
+
+def _check(value: float | None, target: float) -> str:
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    return "yes" if value <= target else "NO"
+
+
+def table(results: dict) -> str:
+    """The numbers against the issue's targets, one line each."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def row(name: str, value: float | None, target: float | None, unit: str = "") -> None:
+        shown = "n/a" if value is None else f"{value:.3g}{unit}"
+        rows.append((name, shown, "" if target is None else f"<= {target:g}{unit}",
+                     "" if target is None else _check(value, target)))
+
+    for case, ratio in results.get("instrumented_over_fused", {}).items():
+        row(f"instrumented_over_fused {case}", ratio, target_for(int(case.rsplit("H", 1)[1])))
+    for case, ratio in results.get("training_over_fused", {}).items():
+        row(f"training_over_fused {case}", ratio, 1.2)
+    row("gui_frame_ms_p50", results.get("gui_frame_ms_p50"), None, " ms")
+    row("gui_frame_ms_p95", results.get("gui_frame_ms_p95"), 33, " ms")
+    row("gui_training_slowdown", results.get("gui_training_slowdown"), 1.15)
+    row(f"rss_growth_mb ({results.get('rss_steps', '?')} steps)", results.get("rss_growth_mb"), 50, " MB")
+    insight = results.get("seconds_to_insight", {})
+    row("seconds_to_insight headless", insight.get("headless"), 30, " s")
+    row("seconds_to_insight window", insight.get("window"), 30, " s")
+    for seq_len, long in results.get("long_sequences", {}).items():
+        row(f"LSTM T={seq_len} recorded step", long["recorded_s"], None, " s")
+        row(f"LSTM T={seq_len} peak memory", long["peak_mb"], None, " MB")
+    width = max(len(r[0]) for r in rows)
+    head = (f"gradviz bench{' --quick' if results.get('quick') else ''} on {results.get('device')}, "
+            f"torch {results.get('torch')}, {results.get('torch_threads')} threads, {results.get('cpu_count')} cores")
+    lines = [head, f"{'measure':<{width}}  {'value':>10}  {'target':>10}  holds"]
+    lines += [f"{n:<{width}}  {v:>10}  {t:>10}  {h}" for n, v, t, h in rows]
+    lines += [f"note: {note}" for note in results.get("notes", [])]
+    if "bench_seconds" in results:
+        lines.append(f"bench took {results['bench_seconds']:.0f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))

@@ -1,0 +1,69 @@
+"""Gradients over words: how much of one review's loss reaches each of its words.
+
+``word_gradients`` runs a model's observable forward on a single review and returns, for every
+real word (padding left out), the norm |dL/dh_t| of the top layer's hidden state at that word,
+the same quantity as the main gradient plot (see probes/gradients.py), with the cross-entropy
+of the review's true class as L; and the gate activations there, averaged over the units.
+This is what ``gui/panels/words.py`` draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from gradviz.models import LayerTrace, SequenceModel
+from gradviz.probes.gradients import sample_norms
+from gradviz.tasks import Task
+
+
+@dataclass(frozen=True)
+class WordGradients:
+    """One review through one model: per-word gradient norms, gates and the prediction."""
+
+    tokens: list[str]  # the real words, in order (padding removed)
+    grad_norms: np.ndarray  # (n,) |dL/dh_t| of the top layer at each word
+    grad_c: np.ndarray | None  # (n,) LSTM: |dL/dC_t| of the top layer
+    gates: dict[str, np.ndarray]  # gate name -> (n,) mean activation over the top layer's units
+    label: int  # the true class
+    probabilities: np.ndarray  # (C,) the model's softmax output
+
+    @property
+    def predicted(self) -> int:
+        return int(np.argmax(self.probabilities))
+
+
+def word_gradients(model: SequenceModel, task: Task, ids: torch.Tensor, label: int) -> WordGradients:
+    """Measure review ``ids`` (T,) of class ``label`` on ``model`` (nothing is updated)."""
+    device = next(model.parameters()).device
+    x = ids.reshape(-1, 1).to(device)  # (T, 1)
+    y = torch.tensor([label], device=device)
+    traces = [LayerTrace() for _ in range(model.config.layers)]
+    with torch.enable_grad():
+        outputs, _ = model.rnn.forward_observed(model.embed(x), traces=traces)
+        logits = model.head(task.readout(outputs))
+        loss = task.loss(logits, y)
+        top = traces[-1]
+        states = top.hidden + top.cell
+        grads = torch.autograd.grad(loss, states, allow_unused=True)
+    steps = len(top.hidden)
+
+    def norms(grad_list) -> np.ndarray:
+        rows = [torch.zeros(()) if g is None else sample_norms(g)[0].cpu() for g in grad_list]
+        return torch.stack(rows).double().numpy()
+
+    mask = task.mask(x)
+    keep = np.ones(steps, dtype=bool) if mask is None else mask[:, 0].cpu().numpy()
+    gates = {name: torch.stack(top.gates[name])[:, 0].mean(dim=-1).cpu().numpy()[keep] for name in model.gate_names}
+    tokens_of = getattr(task, "tokens", None)
+    all_tokens = tokens_of(ids.tolist()) if tokens_of else [str(int(i)) for i in ids]
+    return WordGradients(
+        tokens=[token for token, real in zip(all_tokens, keep, strict=True) if real],
+        grad_norms=norms(grads[:steps])[keep],
+        grad_c=norms(grads[steps:])[keep] if top.cell else None,
+        gates=gates,
+        label=int(label),
+        probabilities=torch.softmax(logits.detach()[0], dim=-1).cpu().double().numpy(),
+    )

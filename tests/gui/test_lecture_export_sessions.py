@@ -1,0 +1,169 @@
+"""Presentation mode, figure and data export, and saved runs, through the real window."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtSvg import QSvgRenderer
+
+from gradviz.gui.plots.base import log10_or_nan
+from gradviz.gui.worker import PAUSED
+from tests.gui.conftest import small_config
+
+
+def _trained(qtbot, window, steps=6):
+    window.worker.start()
+    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+    window.frame_version = -1
+    window.refresh()
+    return window
+
+
+def test_presentation_mode_doubles_fonts_thickens_lines_and_hides_the_panel(qtbot, make_window):
+    window = make_window()
+    column = window.columns[1]
+    normal_font = column.gradient.plot.getAxis("bottom").style["tickFont"].pointSize()
+    normal_pen = column.profile_h.opts["pen"].width()
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert window.presentation and window.isFullScreen()
+    assert not window.settings_dock.isVisible()
+    assert window.start_action in window.toolbar.actions()
+    assert column.gradient.plot.getAxis("bottom").style["tickFont"].pointSize() >= 2 * normal_font
+    assert column.profile_h.opts["pen"].width() >= 3 and column.profile_h.opts["pen"].width() > normal_pen
+    assert column.graphics.backgroundBrush().color().name() in ("#000000", "#ffffff")
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presentation and not window.isFullScreen()
+    assert column.gradient.plot.getAxis("bottom").style["tickFont"].pointSize() == normal_font
+
+
+def test_light_and_dark_themes(qtbot, make_window):
+    window = make_window()
+    window.set_theme("light")
+    assert window.columns[0].graphics.backgroundBrush().color().name() == "#ffffff"
+    assert window.settings.value("theme") == "light"
+    window.set_theme("dark")
+    assert window.columns[0].graphics.backgroundBrush().color().name() != "#ffffff"
+
+
+def test_png_exports_at_1x_and_2x(qtbot, make_window, tmp_path):
+    window = _trained(qtbot, make_window())
+    one = window.export("0:gradient", tmp_path / "one.png", scale=1)
+    two = window.export("0:gradient", tmp_path / "two.png", scale=2)
+    a, b = QImage(str(one)), QImage(str(two))
+    assert a.width() > 100 and (b.width(), b.height()) == (2 * a.width(), 2 * a.height())
+    whole = QImage(str(window.export("window", tmp_path / "window.png", scale=2)))
+    assert (whole.width(), whole.height()) == (2 * window.width(), 2 * window.height())
+
+
+def test_svg_keeps_axis_labels_and_renders(qtbot, make_window, tmp_path):
+    window = _trained(qtbot, make_window())
+    path = window.export("gradient", tmp_path / "gradient.svg")
+    text = path.read_text()
+    assert "timestep t" in text and "log10 |dL/dh_t|" in text
+    renderer = QSvgRenderer(str(path))
+    assert renderer.isValid() and renderer.defaultSize().width() > 200
+    board = window.export("board", tmp_path / "board.svg").read_text()
+    assert "training step" in board and "baseline" in board
+
+
+def test_csv_and_npz_hold_the_plotted_data(qtbot, make_window, tmp_path):
+    window = _trained(qtbot, make_window())
+    shown = window.columns[1].gradient.data["log10_grad_h"]
+    npz = np.load(window.export("gradient", tmp_path / "gradient.npz"), allow_pickle=False)
+    np.testing.assert_array_equal(npz["LSTM/log10_grad_h"], shown)
+    rows = list(csv.reader(open(window.export("1:loss", tmp_path / "loss.csv"))))
+    assert rows[0] == ["LSTM/step", "LSTM/loss", "LSTM/baseline"]
+    assert len(rows) - 1 == len(window.columns[1].loss.data["step"])
+
+
+def test_copy_plot_puts_an_image_on_the_clipboard(qtbot, make_window):
+    from PySide6.QtWidgets import QApplication
+
+    window = _trained(qtbot, make_window())
+    window.copy_plot()
+    assert not QApplication.clipboard().image().isNull()
+
+
+def _plotted(window):
+    return {
+        (i, name, key): np.array(value)
+        for i, column in enumerate(window.columns)
+        for name, panel in column.panels.items()
+        for key, value in panel.data.items()
+    }
+
+
+def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_path):
+    window = _trained(qtbot, make_window(), steps=9)
+    before = _plotted(window)
+    path = tmp_path / "session.npz"
+    with qtbot.waitSignal(window.worker.runSaved, timeout=20000):
+        window.worker.save(path)
+    assert not window.has_unsaved_run()
+
+    other = make_window(config=small_config(1))
+    assert other.open_run(path)
+    qtbot.waitUntil(lambda: other.worker.run is not None and other.worker.run.step == window.worker.run.step,
+                    timeout=20000)
+    qtbot.waitUntil(lambda: other.worker.state == PAUSED, timeout=10000)
+    other.frame_version = -1
+    other.refresh()
+    after = _plotted(other)
+    assert set(after) == set(before)
+    for key, value in before.items():
+        np.testing.assert_array_equal(after[key], value, err_msg=str(key))
+    # ... and training continues from the end of the saved run.
+    steps = other.worker.run.step
+    other.toggle_running()
+    qtbot.waitUntil(lambda: other.worker.run.step > steps + 2, timeout=20000)
+    assert other.controls.config() == window.worker.run.config
+
+
+def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
+    window = _trained(qtbot, make_window(), steps=9)
+    history = window.worker.history
+    window.history_slider.setValue(0)
+    first = history.probe_column(1, "grad_h")[0, -1]
+    np.testing.assert_array_equal(window.columns[1].gradient.data["log10_grad_h"], log10_or_nan(first))
+    assert window.history_label.text() == "Step 0"
+    window.follow_live()
+    window.refresh()
+    assert window.history_label.text() == "Live"
+
+
+def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
+    window = make_window()
+    bad = tmp_path / "broken.npz"
+    bad.write_bytes(b"not a zip")
+    run_before = window.worker.run
+    assert not window.open_run(bad)
+    assert any("not an npz" in q for q in answers["questions"])
+    assert window.worker.run is run_before
+
+
+def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):
+    from PySide6.QtWidgets import QMessageBox
+
+    window = _trained(qtbot, make_window())
+    answers["answer"] = QMessageBox.StandardButton.Cancel
+    window.close()
+    assert window.isVisible() and answers["questions"]
+    answers["answer"] = QMessageBox.StandardButton.Discard
+
+
+@pytest.mark.parametrize("args,suffix", [(["--plot", "gradient", "--scale", "2"], ".png"), ([], ".svg")])
+def test_headless_export_command(tmp_path, args, suffix):
+    out = tmp_path / f"figure{suffix}"
+    command = [sys.executable, "-m", "gradviz", "export", "--preset", "vanishing", "--steps", "12", "--quiet",
+               "--out", str(out), *args]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert out.stat().st_size > 1000
+    again = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert again.returncode == 2 and "--force" in again.stderr
