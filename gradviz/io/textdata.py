@@ -197,6 +197,15 @@ def _column(header: list[str], name: str, role: str, path: Path) -> int:
     raise TextDataError(f"{path}: no {role} column {name!r}; the columns found are {found}")
 
 
+class _Ids(dict):
+    """token -> provisional id, a new id for every new token: ``map(ids.__getitem__, tokens)``
+    runs the lookups in C and calls Python only for a token seen for the first time."""
+
+    def __missing__(self, token: str) -> int:
+        value = self[token] = len(self)
+        return value
+
+
 @dataclass
 class _Rows:
     texts: list[np.ndarray]  # provisional ids per row (ids into ``words``)
@@ -211,7 +220,7 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
     total = path.stat().st_size
     if total == 0:
         raise TextDataError(f"{path} is empty")
-    words: dict[str, int] = {}
+    words = _Ids()
     texts: list[np.ndarray] = []
     labels: list[str] = []
     rows = empty = token_count = 0
@@ -231,7 +240,7 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
             text_at = _column(header, text_column, "text", path)
             label_at = _column(header, label_column, "label", path)
             width = len(header)
-            find, tag = _TOKEN.findall, _TAG.sub
+            find, tag, lookup = _TOKEN.findall, _TAG.sub, words.__getitem__
             for record in reader:
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue  # blank line
@@ -249,8 +258,7 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
                     empty += 1
                     continue
                 token_count += len(tokens)
-                ids = [words.setdefault(token, len(words)) for token in tokens]
-                texts.append(np.array(ids, dtype=np.int32))
+                texts.append(np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens)))
                 labels.append(label)
     except csv.Error as exc:
         line = lines.line if lines is not None else 0

@@ -144,7 +144,7 @@ class Panel(pg.GraphicsLayout):
         if self.legend is not None:
             self.legend.setLabelTextColor(theme.foreground)
             self.legend.setLabelTextSize(f"{max(7, style.font_pt - 1)}pt")
-            self.legend.setBrush(pg.mkBrush(theme.background + "c0"))
+            self.legend.setBrush(pg.mkBrush(theme.background + "70"))  # curves stay visible behind it
             for sample, label in self.legend.items:
                 label.setText(label.text, color=theme.foreground, size=f"{max(7, style.font_pt - 1)}pt")
 
