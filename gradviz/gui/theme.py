@@ -60,12 +60,13 @@ class PlotStyle:
     header_pt: int = 12
     line_width: int = 2  # the curves a lecture points at
     thin_width: int = 1  # secondary curves and reference lines
+    lecture: bool = False  # presentation mode: only the plots a lecture points at
 
     def presentation(self) -> PlotStyle:
         contrast = CONTRAST_LIGHT if self.theme.name == "light" else CONTRAST_DARK
         return replace(self, theme=contrast, font_pt=2 * self.font_pt, caption_pt=2 * self.caption_pt,
                        header_pt=2 * self.header_pt, line_width=max(4, 2 * self.line_width),
-                       thin_width=max(3, 3 * self.thin_width))
+                       thin_width=max(3, 3 * self.thin_width), lecture=True)
 
 
 def style_for(theme_name: str, presentation: bool = False) -> PlotStyle:

@@ -231,12 +231,13 @@ class Heatmap:
         self.image.clear()
 
     def apply_style(self, style: PlotStyle) -> None:
+        for side in ("left", "right", "top", "bottom"):
+            self.bar.getAxis(side).setPen(pg.mkPen(style.theme.foreground))
         axis = self.bar.axis
-        axis.setPen(pg.mkPen(style.theme.foreground))
         axis.setTextPen(pg.mkPen(style.theme.foreground))
         axis.setTickFont(_font(style.font_pt))
+        axis.setWidth(int(style.font_pt * 4 + 2.2 * style.font_pt + 6))
         axis.setLabel(axis.labelText, color=style.theme.foreground, **{"font-size": f"{style.font_pt}pt"})
-        self.bar.setFixedWidth(style.font_pt * 6 + 30)
 
     def value_at(self, x: float, y: float) -> float | None:
         rows, cols = self.values.shape

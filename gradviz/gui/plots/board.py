@@ -49,8 +49,8 @@ class PlotBoard(QWidget):
             self.columns.append(column)
             self.layout_.addWidget(column)
         for column in self.columns:
-            column.metric.caption_text = f"{task.metric_name}; dashed: no memory"
-            column.metric.apply_style(self.style)
+            column.metric_panel.caption_text = f"{task.metric_name}; dashed: no memory"
+            column.metric_panel.apply_style(self.style)
             column.reset_plots()
             column.set_timesteps(task.total_steps)
 

@@ -40,6 +40,8 @@ GATE_TITLES = {
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
+QWIDGETSIZE_MAX = 16777215
+ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
@@ -118,12 +120,12 @@ class ModelColumn(QWidget):
         self.loss.plot.setLogMode(y=True)
         self.loss_curve = self.loss.curve(colour)
         self.baseline_line = self.loss.line(label="baseline")
-        self.metric = self._panel("metric", f"{metric_name}", "training step", "metric")
-        self.metric_curve = self.metric.curve(colour, role="thin")
-        self.metric_baseline = self.metric.line()
-        self.metric.plot.setYRange(0, 1)
+        self.metric_panel = self._panel("metric", f"{metric_name}", "training step", "metric")
+        self.metric_curve = self.metric_panel.curve(colour, role="thin")
+        self.metric_baseline = self.metric_panel.line()
+        self.metric_panel.plot.setYRange(0, 1)
         top.addItem(self.loss, 0, 0)
-        top.addItem(self.metric, 0, 1)
+        top.addItem(self.metric_panel, 0, 1)
         for nested in (top,):
             nested.layout.setContentsMargins(0, 0, 0, 0)
         top.layout.setColumnStretchFactor(0, 3)
@@ -175,9 +177,9 @@ class ModelColumn(QWidget):
         self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
         self.graphics.ci.layout.setVerticalSpacing(4)
 
-        self.narrow = (self.metric, self.spectral, self.half_life)
+        self.narrow = (self.metric_panel, self.spectral, self.half_life)
         grid = self.graphics.ci.layout
-        for row, stretch in enumerate((4, 4, 4, 4, 2, 3)):
+        for row, stretch in enumerate(ROW_STRETCH):
             grid.setRowStretchFactor(row, stretch)
         for heatmap in (self.history_map, self.gate_map):
             heatmap.readout.connect()
@@ -193,7 +195,21 @@ class ModelColumn(QWidget):
         for heatmap in (self.history_map, self.gate_map):
             heatmap.apply_style(style)
         self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_pt + 2}pt; }}")
+        self._show_rows(lecture=style.lecture)
         self.redraw_probes()
+
+    def _show_rows(self, lecture: bool) -> None:
+        """On the projector only loss, gradient, its history and the gates: big enough to read."""
+        hidden = (self.metric_panel, self.gate_means, self.grad_norms, self.spectral, self.half_life)
+        for panel in hidden:
+            panel.setVisible(not lecture)
+            # A hidden item keeps its space in a graphics layout unless it may shrink to nothing.
+            panel.setMaximumSize(0 if lecture else QWIDGETSIZE_MAX, 0 if lecture else QWIDGETSIZE_MAX)
+        grid = self.graphics.ci.layout
+        for row, stretch in enumerate((4, 4, 4, 4, 0, 0) if lecture else ROW_STRETCH):
+            grid.setRowStretchFactor(row, stretch)
+        grid.setRowMaximumHeight(5, 0 if lecture else QWIDGETSIZE_MAX)
+        grid.setRowMaximumHeight(4, 0 if lecture else QWIDGETSIZE_MAX)
 
     # ---- updates ------------------------------------------------------------------------------
 
@@ -218,7 +234,7 @@ class ModelColumn(QWidget):
         self._set_range(self.loss, "y", ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
         upper = nice_upper(steps_done)
-        for panel in (self.loss, self.metric, self.grad_norms, self.spectral, self.half_life):
+        for panel in (self.loss, self.metric_panel, self.grad_norms, self.spectral, self.half_life):
             if self._ranges.get((panel.name, "x")) != (0.0, upper) and panel in self.narrow:
                 panel.plot.getAxis("bottom").setTickSpacing(upper / 2, upper / 10)  # two labels fit
             self._set_range(panel, "x", (0.0, upper))
@@ -251,7 +267,7 @@ class ModelColumn(QWidget):
         metric = finite_or_nan(scalars["metric"][:, self.index]) if len(steps) else np.empty(0)
         loss = np.where(loss > 0, loss, np.nan)  # log axis
         self.loss.data = {"step": steps, "loss": loss, "baseline": np.full(len(steps), baseline.loss)}
-        self.metric.data = {"step": steps, "metric": metric, "baseline": np.full(len(steps), baseline.metric)}
+        self.metric_panel.data = {"step": steps, "metric": metric, "baseline": np.full(len(steps), baseline.metric)}
         self.loss_curve.setData(steps, loss, connect="finite")
         self.metric_curve.setData(steps, metric, connect="finite")
         if self._baseline != baseline:

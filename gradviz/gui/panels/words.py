@@ -1,0 +1,221 @@
+"""Gradients over words: one review, shaded word by word by how much gradient reaches it.
+
+``WordGradientView`` shows what ``gradviz.engine.words.word_gradients`` measures:
+
+1. log10 |dL/dh_t| against the review's words (the words are the x tick labels, thinned to
+   what fits), each point coloured like its word below;
+2. optionally the mean gate activation per word (forget, input, ... in the app's gate colours);
+3. the review's text with every word on a background from the gradient colour map (inferno:
+   perceptually uniform, dark = little gradient, bright = much), with a small legend.
+
+For an RNN the shading fades to black a few words before the end; for an LSTM that has learned
+to hold its forget gates open it stays bright back to the decisive word. The view only draws:
+pass it the real words (padding already left out) and their measurements.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+
+from gradviz.gui.plots.base import log10_or_nan  # zeros (underflow) become NaN: no colour
+from gradviz.gui.theme import GATE_COLOURS, GRADIENT_MAP
+
+LABEL_CHAR_PX = 7  # rough width of one tick-label character, for thinning the word labels
+LEGEND_SWATCHES = 9
+GRADIENT_LABEL = "log10 |dL/dh_t|"
+
+
+def _text_colour(rgb: np.ndarray) -> str:
+    """Black or white, whichever reads better on a background of ``rgb`` (0-255)."""
+    r, g, b = (rgb[:3] / 255.0).tolist()
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    return "#000000" if luminance > 0.45 else "#ffffff"
+
+
+class WordGradientView(QWidget):
+    """Per-word gradient norm (plot and shaded text) and optional gate means of one review.
+
+    ``show_review(tokens, grad_norms, gates)`` draws; ``data`` holds the plotted arrays by name
+    (``t``, ``log10_grad``, ``gate/<name>``) and ``html`` the shaded text, for export and tests.
+    ``show(tokens, grad_norms, gates)`` is the same call; ``show()`` with no arguments is still
+    QWidget.show.
+    """
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.colour_map = pg.colormap.get(GRADIENT_MAP)
+        self.tokens: list[str] = []
+        self.tick_stride = 1  # one word label every this many words
+        self.levels: tuple[float, float] = (0.0, 1.0)
+        self.data: dict[str, np.ndarray] = {}
+        self.html = ""
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        layout.addWidget(self.caption)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=False, y=True, alpha=0.25)
+        self.plot.setLabel("left", GRADIENT_LABEL)
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.setMouseEnabled(x=True, y=False)
+        self.curve = self.plot.plot(pen=pg.mkPen("#888888", width=1), symbol="o", symbolSize=7)
+        layout.addWidget(self.plot, 3)
+
+        self.gate_plot = pg.PlotWidget()
+        self.gate_plot.setMenuEnabled(False)
+        self.gate_plot.hideButtons()
+        self.gate_plot.showGrid(x=False, y=True, alpha=0.25)
+        self.gate_plot.setLabel("left", "mean gate")
+        self.gate_plot.setMouseEnabled(x=True, y=False)
+        self.gate_plot.setXLink(self.plot)
+        self.gate_legend = self.gate_plot.addLegend(offset=(5, 1), colCount=5, brush=pg.mkBrush(0, 0, 0, 90))
+        self.gate_curves: dict[str, pg.PlotDataItem] = {}
+        self.gate_plot.setVisible(False)
+        layout.addWidget(self.gate_plot, 2)
+
+        self.text = QTextBrowser()
+        self.text.setOpenExternalLinks(False)
+        layout.addWidget(self.text, 2)
+
+    # ---- drawing ------------------------------------------------------------------------
+
+    def show(self, tokens: list[str] | None = None, grad_norms: np.ndarray | None = None,
+             gates: dict[str, np.ndarray] | None = None, **options) -> None:
+        """``show(tokens, grad_norms, gates)`` draws a review; plain ``show()`` shows the widget."""
+        if tokens is None and grad_norms is None:
+            super().show()
+            return
+        self.show_review(tokens or [], grad_norms if grad_norms is not None else np.empty(0), gates, **options)
+
+    def show_review(
+        self,
+        tokens: list[str],
+        grad_norms: np.ndarray,
+        gates: dict[str, np.ndarray] | None = None,
+        levels: tuple[float, float] | None = None,
+        caption: str = "",
+    ) -> None:
+        """Draw one review: ``tokens`` (n words), ``grad_norms`` (n,) |dL/dh_t| per word,
+        ``gates`` name -> (n,) mean activation. ``levels`` fixes the colour range in log10
+        (to compare two models on one scale); by default it spans this review's values."""
+        grad_norms = np.asarray(grad_norms, dtype=np.float64).ravel()
+        if len(tokens) != len(grad_norms):
+            raise ValueError(f"{len(tokens)} tokens but {len(grad_norms)} gradient norms")
+        self.tokens = list(tokens)
+        logs = log10_or_nan(grad_norms)
+        steps = np.arange(1, len(tokens) + 1, dtype=np.float64)
+        self.levels = levels if levels is not None else self._auto_levels(logs)
+        colours = self._colours(logs)
+        self.data = {"t": steps, "log10_grad": logs}
+
+        brushes = [pg.mkBrush(*c) if c is not None else pg.mkBrush(0, 0, 0, 0) for c in colours]
+        self.curve.setData(steps, logs, symbolBrush=brushes, connect="finite")
+        self.plot.setXRange(0.5, max(1.5, len(tokens) + 0.5), padding=0)
+        finite = logs[np.isfinite(logs)]
+        if len(finite):
+            low, high = float(finite.min()), float(finite.max())
+            margin = max(0.2, 0.05 * (high - low))
+            self.plot.setYRange(low - margin, high + margin, padding=0)
+        self._update_ticks()
+        self._show_gates(steps, gates or {})
+        self.caption.setText(caption)
+        self.caption.setVisible(bool(caption))
+        self.html = self._review_html(colours) + self._legend_html()
+        self.text.setHtml(self.html)
+
+    def _auto_levels(self, logs: np.ndarray) -> tuple[float, float]:
+        finite = logs[np.isfinite(logs)]
+        if not len(finite):
+            return (0.0, 1.0)
+        low, high = float(finite.min()), float(finite.max())
+        return (low, high) if high > low else (low - 0.5, high + 0.5)
+
+    def _colours(self, logs: np.ndarray) -> list[np.ndarray | None]:
+        """RGBA (0-255) per word from the colour map at fixed levels; None where NaN."""
+        low, high = self.levels
+        scaled = np.clip((logs - low) / (high - low), 0.0, 1.0)
+        mapped = self.colour_map.map(np.nan_to_num(scaled), mode="byte")
+        return [None if math.isnan(v) else mapped[i] for i, v in enumerate(logs)]
+
+    def _show_gates(self, steps: np.ndarray, gates: dict[str, np.ndarray]) -> None:
+        for name in list(self.gate_curves):
+            if name not in gates:
+                self.gate_legend.removeItem(self.gate_curves[name])
+                self.gate_plot.removeItem(self.gate_curves.pop(name))
+        lowest = 0.0
+        for name, values in gates.items():
+            values = np.asarray(values, dtype=np.float64).ravel()
+            if len(values) != len(steps):
+                raise ValueError(f"gate {name!r} has {len(values)} values for {len(steps)} tokens")
+            curve = self.gate_curves.get(name)
+            if curve is None:
+                colour = GATE_COLOURS.get(name, "#aaaaaa")
+                curve = self.gate_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
+                self.gate_curves[name] = curve
+            curve.setData(steps, values)
+            self.data[f"gate/{name}"] = values
+            if len(values):
+                lowest = min(lowest, float(np.nanmin(values)))
+        # Headroom above 1 keeps the legend row off the curves.
+        self.gate_plot.setYRange(-1.0 if lowest < 0 else 0.0, 1.0 + (0.6 if lowest < 0 else 0.3), padding=0)
+        self.gate_plot.setVisible(bool(gates))
+
+    def _update_ticks(self) -> None:
+        """Word labels on the x axis, every k-th one so that they do not overlap."""
+        count = len(self.tokens)
+        if not count:
+            self.plot.getAxis("bottom").setTicks([[], []])
+            return
+        width = max(100, self.plot.getViewBox().width() or self.plot.width())
+        typical = float(np.percentile([min(12, len(t)) for t in self.tokens], 90))
+        label_px = LABEL_CHAR_PX * typical + 10
+        stride = max(1, math.ceil(count * label_px / width))
+        major = [(i + 1.0, self.tokens[i][:12]) for i in range(0, count, stride)]
+        self.tick_stride = stride
+        self.plot.getAxis("bottom").setTicks([major, []])
+        self.gate_plot.getAxis("bottom").setTicks([major, []])
+        self.plot.setLabel("bottom", "word" if stride == 1 else f"word (one label every {stride} words)")
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._update_ticks()
+
+    # ---- the shaded text ----------------------------------------------------------------
+
+    def _review_html(self, colours: list[np.ndarray | None]) -> str:
+        spans = []
+        for index, (token, colour) in enumerate(zip(self.tokens, colours, strict=True)):
+            text = html.escape(token)
+            value = self.data["log10_grad"][index]
+            if colour is None:
+                spans.append(f"<span style='color:#888888' title='no gradient (0)'>{text}</span>")
+                continue
+            background = "#{:02x}{:02x}{:02x}".format(*colour[:3].tolist())
+            spans.append(
+                f"<span style='background-color:{background}; color:{_text_colour(colour)}' "
+                f"title='{GRADIENT_LABEL} = {value:.2f}'>&nbsp;{text}&nbsp;</span>"
+            )
+        return "<p style='line-height:150%'>" + " ".join(spans) + "</p>"
+
+    def _legend_html(self) -> str:
+        low, high = self.levels
+        cells = []
+        for i in range(LEGEND_SWATCHES):
+            colour = self.colour_map.map(np.array([i / (LEGEND_SWATCHES - 1)]), mode="byte")[0]
+            background = "#{:02x}{:02x}{:02x}".format(*colour[:3].tolist())
+            cells.append(f"<span style='background-color:{background}'>&nbsp;&nbsp;&nbsp;</span>")
+        return (
+            f"<p style='font-size:small'>{GRADIENT_LABEL}: {low:.1f} {''.join(cells)} {high:.1f}"
+            f" &nbsp; (dark: little gradient reaches the word; grey: none)</p>"
+        )
