@@ -183,6 +183,8 @@ class MainWindow(QMainWindow):
                                    "Load settings from a JSON or TOML file")
         save_config = self._action("Save configuration...", None, self.save_config_dialog,
                                    "Save the settings as an editable JSON file")
+        last_config = self._action("Last configuration", None, self.load_last_config,
+                                   "The settings of the last Reset, from the previous session too")
         quit_action = self._action("Quit", "Ctrl+Q", self.close, "Close gradviz")
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(lambda: self.presentation and self.toggle_presentation())
@@ -195,6 +197,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(open_config)
         file_menu.addAction(save_config)
+        file_menu.addAction(last_config)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
         file_menu.addAction(copy_action)
@@ -531,6 +534,18 @@ class MainWindow(QMainWindow):
             return
         self.controls.set_config(config, active=False)
         self._show_banner("Configuration loaded into the settings: press Reset (R) to apply it.")
+
+    def load_last_config(self) -> None:
+        text = self.settings.value("last_config")
+        try:
+            config = RunConfig.from_json(str(text)) if text else None
+        except ConfigError:
+            config = None  # written by another version: not worth an error
+        if config is None:
+            self.statusBar().showMessage("No last configuration saved yet", 4000)
+            return
+        self.controls.set_config(config, active=False)
+        self._show_banner("Last configuration loaded into the settings: press Reset (R) to apply it.")
 
     def save_config_dialog(self) -> None:
         from gradviz.io.atomic import atomic_write
