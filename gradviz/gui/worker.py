@@ -54,7 +54,6 @@ class TrainingWorker(QObject):
         self.baseline: Baseline | None = None
         self._latest: list[ModelRecord | None] = []
         self._start_after_reset = False
-        self._restore: tuple | None = None
         self.saved_at_step: int | None = None  # steps done when last saved (None: never)
         self._thread = QThread()
         self._thread.setObjectName("gradviz-training")
@@ -147,8 +146,6 @@ class TrainingWorker(QObject):
                     stepping += self._apply(command)
                 if self._pending_config is not None:
                     self._build(self._pending_config)
-                if self._restore is not None:
-                    self._restored(*self._restore)
                 runnable = self.run is not None and self._state in (RUNNING, PAUSED, IDLE)
                 if runnable and (self._state == RUNNING or stepping):
                     record = self._train_step(force_record=bool(stepping))
@@ -183,11 +180,12 @@ class TrainingWorker(QObject):
                 self._set_state(PAUSED)
             return 1
         elif name == "reset":
-            self._pending_config = command[1]
+            # Built at once, so that a start queued right behind it finds the new run.
             self._start_after_reset = command[2]
+            self._build(command[1])
         elif name == "restore":
             self._pending_config = None
-            self._restore = (command[1], command[2])
+            self._restored(command[1], command[2])
         elif name == "save":
             self._save(command[1], command[2])
         elif name == "train" and self.run is not None:
@@ -214,7 +212,6 @@ class TrainingWorker(QObject):
         self.runReset.emit(config)
 
     def _restored(self, config: RunConfig, arrays: dict) -> None:
-        self._restore = None
         run = restore_run(config, arrays)
         history = history_from_arrays(config, arrays)
         # The plots of "now" show the last recorded step until training makes a newer one.
