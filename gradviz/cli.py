@@ -52,7 +52,8 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add("--model", choices=MODEL_KINDS, help="recurrent cell (default lstm)")
     add("--task", choices=TASK_NAMES, help="long-range task (default adding)")
     add("--seq-len", type=int, help="sequence length T (default 50)")
-    add("--distance", type=int, help="names: words between title and name; reviews: words after the decisive one (default 10)")
+    add("--distance", type=int,
+        help="names: words between title and name; reviews: words after the decisive one (default 10)")
     add("--data", help="text task: CSV or TSV file of labelled reviews (never downloaded)")
     add("--text-column", help="text task: column holding the text (default review)")
     add("--label-column", help="text task: column holding the label (default sentiment)")
@@ -168,6 +169,8 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 
 def _check_out(args: argparse.Namespace) -> None:
     if args.out is not None:
+        if args.out.is_dir():
+            raise UsageError(f"--out {args.out} is a folder; give a file name")
         if args.out.exists() and not args.force:
             raise UsageError(f"{args.out} already exists (use --force to overwrite)")
         if not args.out.parent.exists():
@@ -412,7 +415,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except (FileExistsError, FileNotFoundError) as exc:
+    except (FileExistsError, FileNotFoundError, ConfigError) as exc:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:

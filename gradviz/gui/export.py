@@ -109,7 +109,9 @@ def _svg_bytes(picture: _Picture, title: str) -> bytes:
     return bytes(buffer.data())
 
 
-def export_picture(picture: _Picture, path: str | Path, scale: int = 1, force: bool = True, title: str = "gradviz") -> Path:
+def export_picture(
+    picture: _Picture, path: str | Path, scale: int = 1, force: bool = True, title: str = "gradviz"
+) -> Path:
     kind = format_of(path)
     if kind == "png":
         if scale not in SCALES:

@@ -59,7 +59,8 @@ def frame_from_history(
         columns = {name: history.probe_column(index, name) for name in PROBE_COLUMNS}
         for name in history.gate_names[index]:
             columns[f"mean/{name}"] = history.probe_column(index, f"mean/{name}")
-        models.append(ModelView(setup.label, setup.model.kind, latest[index], columns, list(history.param_names[index])))
+        names = list(history.param_names[index])
+        models.append(ModelView(setup.label, setup.model.kind, latest[index], columns, names))
     return Frame(version, steps_done, state, rate, scalars, tuple(models))
 
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.gui.export import ExportError, export_panels, export_widget, panel_image
+from gradviz.gui.export import export_panels, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel

@@ -215,7 +215,9 @@ class TrainingWorker(QObject):
         run = restore_run(config, arrays)
         history = history_from_arrays(config, arrays)
         # The plots of "now" show the last recorded step until training makes a newer one.
-        latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models] if "step" in arrays else None
+        latest = None
+        if "step" in arrays:
+            latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
         with self._lock:
             self.run, self.history = run, history
             self._latest = latest or [None] * len(config.models)

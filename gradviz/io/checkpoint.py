@@ -56,7 +56,8 @@ def restore_run(config: RunConfig, arrays: dict[str, np.ndarray]) -> Run:
                 for name, param in trainer.model.torch_parameter_names().items():
                     saved = arrays[f"{prefix}param/{name}"]
                     if saved.shape != tuple(param.shape):
-                        raise CheckpointError(f"{prefix}param/{name} has shape {saved.shape}, expected {tuple(param.shape)}")
+                        expected = tuple(param.shape)
+                        raise CheckpointError(f"{prefix}param/{name} has shape {saved.shape}, expected {expected}")
                     param.copy_(torch.from_numpy(np.ascontiguousarray(saved)))
             optim = trainer.optimizer.state_dict()
             state: dict[int, dict[str, torch.Tensor]] = {}

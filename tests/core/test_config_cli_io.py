@@ -76,7 +76,10 @@ def test_run_config_round_trips() -> None:
         ({"models": [{"train": {"lr": 0}}]}, "models[0].train.lr must be between 1e-06 and 10, got 0.0"),
         ({"task": {"seq_len": 1}}, "task.seq_len must be between 2 and 10000, got 1"),
         ({"models": [{"model": {"kind": "cnn"}}]}, "models[0].model.kind must be one of rnn, lstm, gru, got 'cnn'"),
-        ({"task": {"name": "sort"}}, "task.name must be one of adding, adding1997, copy, order, names, reviews, text, got 'sort'"),
+        (
+            {"task": {"name": "sort"}},
+            "task.name must be one of adding, adding1997, copy, order, names, reviews, text, got 'sort'",
+        ),
         ({"device": "tpu"}, "device must be one of auto, cpu, cuda, mps, got 'tpu'"),
         ({"models": [{}, {}, {}, {}]}, "models must be a list of 1 to 3 models"),
         ({"models": []}, "models must be a list of 1 to 3 models, got []"),

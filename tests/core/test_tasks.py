@@ -14,9 +14,9 @@ import pytest
 import torch
 
 from gradviz.tasks import (
+    GENERATED_TASKS,
     MANY_TO_MANY,
     MANY_TO_ONE,
-    GENERATED_TASKS,
     TASKS,
     Adding1997Task,
     AddingTask,

@@ -31,7 +31,7 @@ def test_presentation_mode_doubles_fonts_thickens_lines_and_hides_the_panel(qtbo
     normal_font = column.gradient.plot.getAxis("bottom").style["tickFont"].pointSize()
     normal_pen = column.profile_h.opts["pen"].width()
     qtbot.keyClick(window, Qt.Key.Key_F5)
-    assert window.presentation and window.isFullScreen()
+    assert window.presentation and window.presentation_action.isChecked()
     assert not window.settings_dock.isVisible()
     assert window.start_action in window.toolbar.actions()
     assert column.gradient.plot.getAxis("bottom").style["tickFont"].pointSize() >= 2 * normal_font

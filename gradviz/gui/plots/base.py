@@ -60,7 +60,7 @@ class Caption(pg.LabelItem):
             self.updateMin()
         super().resizeEvent(event)
 
-    def sizeHint(self, hint, constraint=QSizeF()):  # noqa: N802 - Qt's name
+    def sizeHint(self, hint, constraint=None):  # noqa: N802 - Qt's name
         return QSizeF(*self._sizeHint.get(hint, (0, 0)))
 
 
@@ -145,7 +145,7 @@ class Panel(pg.GraphicsLayout):
             self.legend.setLabelTextColor(theme.foreground)
             self.legend.setLabelTextSize(f"{max(7, style.font_pt - 1)}pt")
             self.legend.setBrush(pg.mkBrush(theme.background + "70"))  # curves stay visible behind it
-            for sample, label in self.legend.items:
+            for _, label in self.legend.items:
                 label.setText(label.text, color=theme.foreground, size=f"{max(7, style.font_pt - 1)}pt")
 
     def _pen(self, item: pg.PlotDataItem, colour: str, role: str, dashed: bool) -> None:
