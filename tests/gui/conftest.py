@@ -59,5 +59,6 @@ def make_window(qtbot, tmp_path, answers):
 
     yield make
     for window in windows:
+        window.ask_before_discard = False  # no modal question may block a teardown
         window.close()
         assert window.worker.thread.wait(10000)

@@ -42,12 +42,12 @@ def test_an_error_in_training_reaches_the_user_and_reset_recovers(qtbot, make_wi
     def out_of_memory(self, record=None):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(Run, "train_step", out_of_memory)
-    window.worker.start()
-    qtbot.waitUntil(lambda: window.worker.state == FAILED, timeout=20000)
-    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
-    assert "ran out of memory" in window.banner.text() and "CPU" in window.banner.text()
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:  # undo only this patch, not the question-box answers
+        patch.setattr(Run, "train_step", out_of_memory)
+        window.worker.start()
+        qtbot.waitUntil(lambda: window.worker.state == FAILED, timeout=20000)
+        qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
+        assert "ran out of memory" in window.banner.text() and "CPU" in window.banner.text()
     window.reset()
     window.worker.start()
     qtbot.waitUntil(lambda: window.worker.run.step > 2, timeout=30000)
