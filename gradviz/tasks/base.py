@@ -47,7 +47,8 @@ class Task(ABC):
     input_size: int = 1
     output_size: int = 1
     vocab_size: int | None = None
-    """Tasks over words: how many token ids x holds (the model embeds them); None: x is numeric."""
+    """Tasks over words: how many token ids x holds (the model embeds them); None: x is numeric.
+    A task whose vocabulary comes from a file sets it on the instance."""
 
     def __init__(self, seq_len: int) -> None:
         if seq_len < 2:

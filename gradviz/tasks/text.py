@@ -49,6 +49,9 @@ FILLER = (
 NEGATIVE_WORDS = ("awful", "boring", "dreadful", "terrible", "tedious")
 POSITIVE_WORDS = ("brilliant", "delightful", "superb", "wonderful", "moving")
 STREAM_LENGTH = 4096  # filler words each review is a window of (wrapping around)
+REVIEW_VOCABULARY = Vocabulary(
+    (PAD_TOKEN, UNK_TOKEN, *sorted({w for s in FILLER for w in s.split()}), *NEGATIVE_WORDS, *POSITIVE_WORDS)
+)
 
 
 class _TextTask(Task):
@@ -100,6 +103,8 @@ class SyntheticReviewsTask(_TextTask):
     )
     classes = ("negative", "positive")
     output_size = len(classes)
+    vocab = REVIEW_VOCABULARY
+    vocab_size = len(REVIEW_VOCABULARY)
     evaluation_samples = 2048
 
     def __init__(self, seq_len: int, distance: int = 10) -> None:
@@ -109,9 +114,6 @@ class SyntheticReviewsTask(_TextTask):
                 f"distance must be at least 1 and smaller than seq_len ({seq_len}), got {distance}"
             )
         self.distance = distance
-        filler = sorted({word for sentence in FILLER for word in sentence.split()})
-        self.vocab = Vocabulary((PAD_TOKEN, UNK_TOKEN, *filler, *NEGATIVE_WORDS, *POSITIVE_WORDS))
-        self.vocab_size = len(self.vocab)
         index = self.vocab.index
         self.negative_ids = torch.tensor([index[w] for w in NEGATIVE_WORDS])
         self.positive_ids = torch.tensor([index[w] for w in POSITIVE_WORDS])
