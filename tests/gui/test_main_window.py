@@ -93,8 +93,9 @@ def test_learning_rate_and_clipping_apply_live(qtbot, make_window):
     form.lr.setValue(0.005)
     form.clip.setValue(0.25)
     trainer = window.worker.run.trainers[0]
-    qtbot.waitUntil(lambda: trainer.optimizer.param_groups[0]["lr"] == 0.005, timeout=10000)
-    assert trainer.train.clip == 0.25
+    # Each edit is its own command to the worker; wait until both have been applied.
+    qtbot.waitUntil(lambda: trainer.optimizer.param_groups[0]["lr"] == 0.005 and trainer.train.clip == 0.25,
+                    timeout=10000)
     assert not window.controls.pending.isVisibleTo(window.controls)
 
 
