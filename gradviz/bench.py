@@ -23,6 +23,7 @@ imports no Qt: the window part reaches it only through ``gradviz.gui``, in that 
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -249,8 +250,9 @@ def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, de
 # ---- the window (run in a child interpreter) -------------------------------------------------
 
 
-def gui_config(seq_len: int = 200, hidden: int = 64, batch: int = 64, device: str = "auto") -> RunConfig:
-    """Compare mode: tanh RNN, LSTM and GRU side by side on the adding problem."""
+def gui_config(seq_len: int = 200, hidden: int = 32, batch: int = 64, device: str = "auto") -> RunConfig:
+    """Compare mode: tanh RNN, LSTM and GRU side by side on the adding problem, at the default
+    demo's sizes (H=32, B=64) but T=200."""
     setups = tuple(
         ModelSetup(label, ModelConfig(kind=kind, hidden=hidden), TrainConfig())
         for label, kind in (("tanh RNN", "rnn"), ("LSTM", "lstm"), ("GRU", "gru"))
@@ -259,12 +261,14 @@ def gui_config(seq_len: int = 200, hidden: int = 64, batch: int = 64, device: st
 
 
 def gui_numbers(config: RunConfig, seconds: float, insight: RunConfig | None = None,
-                insight_limit_s: float = 120.0) -> dict:
+                insight_limit_s: float = 120.0, cycles: int = 3) -> dict:
     """Frame times and training speed of the real window under full training load.
 
     Call in a process of its own (``gui_child``): it builds a QApplication, sets torch's thread
     count as the app does, and leaves both behind.
     """
+    import pyqtgraph as pg
+
     from gradviz.gui.app import application, share_cores_with_painting
     from gradviz.gui.theme import DARK, apply_theme
 
@@ -286,33 +290,55 @@ def gui_numbers(config: RunConfig, seconds: float, insight: RunConfig | None = N
             done += 1
         return done / (time.perf_counter() - started)
 
-    rate_before = train_headless(seconds / 2)
-    window = MainWindow(config, autostart=True)
+    window = MainWindow(config, autostart=False)
     window.ask_before_discard = False
     window.show()
     frames: list[float] = []
     original = window.refresh
 
-    def timed_refresh() -> None:
-        before = window.frame_version
+    # A frame: the refresh slot, plus the paint events of the plots that it caused (Qt runs
+    # them right after the slot; timed by wrapping each plot view's paintEvent).
+    painting = [0.0]
+
+    def timed_paint(event, paint) -> None:
         started = time.perf_counter()
-        original()
-        if window.frame_version != before:
-            window.repaint()  # paint now, inside the timing, instead of at the next loop turn
+        paint(event)
+        painting[0] += time.perf_counter() - started
+
+    for view in window.findChildren(pg.GraphicsView):
+        view.paintEvent = functools.partial(timed_paint, paint=view.paintEvent)
+
+    def timed_refresh() -> None:
+        if frames:
+            frames[-1] += painting[0]
+        painting[0] = 0.0
+        started = time.perf_counter()
+        if original():
             frames.append(time.perf_counter() - started)
 
     window.timer.timeout.disconnect()
     window.timer.timeout.connect(timed_refresh)
-    _spin(app, window, 1.0)  # the worker builds its run and starts
-    frames.clear()
-    first_step, started = window.worker.run.step if window.worker.run else 0, time.perf_counter()
-    _spin(app, window, seconds)
-    window_rate = ((window.worker.run.step if window.worker.run else 0) - first_step) / (time.perf_counter() - started)
+    _spin(app, 0.5, lambda: window.worker.run is not None)
+    # Warm-up: the first frames lay the plots out once; a user sees that as the window opening.
+    window.worker.start()
+    _spin(app, 2.0)
     window.worker.pause()
-    window.timer.stop()
-    rate_after = train_headless(seconds / 2)
+    _spin(app, 2.0, lambda: window.worker.state != "running")
+    frames.clear()
+    # Headless and windowed phases take turns, so that load drifting on the machine hits both.
+    headless_rates, window_rates = [], []
+    for _ in range(cycles):
+        headless_rates.append(train_headless(seconds / cycles / 2))
+        window.timer.start()
+        window.worker.start()
+        first_step, started = window.worker.run.step, time.perf_counter()
+        _spin(app, seconds / cycles / 2)
+        window_rates.append((window.worker.run.step - first_step) / (time.perf_counter() - started))
+        window.worker.pause()
+        window.timer.stop()
+        _spin(app, 2.0, lambda: window.worker.state != "running")
     window.close()
-    headless_rate = (rate_before + rate_after) / 2
+    headless_rate, window_rate = statistics.mean(headless_rates), statistics.mean(window_rates)
     result.update(
         gui_frames=len(frames),
         gui_frame_ms_p50=_percentile(frames, 50) * 1000 if frames else None,
@@ -326,16 +352,28 @@ def gui_numbers(config: RunConfig, seconds: float, insight: RunConfig | None = N
     return result
 
 
-def _spin(app, window, seconds: float, done: Callable[[], bool] | None = None) -> None:
-    """Run the event loop for ``seconds`` (or until ``done()``), as app.exec() would."""
-    stopper = type(window.timer)()  # a QTimer, without importing Qt here
-    stopper.setSingleShot(True)
-    stopper.timeout.connect(app.quit)
-    if done is not None:
-        window.timer.timeout.connect(lambda: done() and app.quit())
-    stopper.start(int(seconds * 1000))
-    app.exec()
-    stopper.stop()
+def _spin(app, seconds: float, done: Callable[[], bool] | None = None) -> None:
+    """Run an event loop as ``app.exec()`` does, for ``seconds`` or until ``done()``.
+
+    A local QEventLoop: ending ``app.exec()`` would emit aboutToQuit (pyqtgraph and Qt clean
+    up on it), and a loop of processEvents and sleeps would take the GIL from the training
+    thread every few milliseconds, far more often than the app ever does.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    end = time.perf_counter() + seconds
+    loop = QEventLoop()
+
+    def check() -> None:
+        if time.perf_counter() >= end or (done is not None and done()):
+            loop.quit()
+
+    poll = QTimer()
+    poll.setInterval(50)
+    poll.timeout.connect(check)
+    poll.start()
+    loop.exec()
+    poll.stop()
 
 
 def _window_insight(app, window_class, config: RunConfig, limit_s: float) -> float | None:
@@ -355,7 +393,7 @@ def _window_insight(app, window_class, config: RunConfig, limit_s: float) -> flo
             reached.append(time.perf_counter() - started)
         return bool(reached)
 
-    _spin(app, window, limit_s, check)
+    _spin(app, limit_s, check)
     window.close()
     return reached[0] if reached else None
 
@@ -432,7 +470,7 @@ def run_bench(quick: bool = False, device: str = "auto", log: Callable[[str], No
     results["seconds_to_insight"] = {"headless": seconds_to_insight(demo, limit)["seconds"], "window": None}
 
     log("the window under training load (offscreen, 3 models, T=200) ...")
-    spec = {"config": gui_config(device=device).to_dict(), "seconds": 6.0 if quick else 16.0,
+    spec = {"config": gui_config(device=device).to_dict(), "seconds": 12.0 if quick else 30.0,
             "insight": None if quick else demo.to_dict(), "insight_limit_s": limit}
     try:
         gui = run_child("gui", spec, timeout_s=600)

@@ -86,8 +86,7 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
         if not (done or failed or time.monotonic() - started > SCREENSHOT_TIMEOUT_S):
             return
         window.worker.pause()
-        window.frame_version = -1
-        window.refresh()
+        window.paint_now()
         app.processEvents()
         if not window.grab().save(str(path)):
             print(f"gradviz: error: could not write {path}", file=sys.stderr)

@@ -336,7 +336,7 @@ class MainWindow(QMainWindow):
 
     def _gate_changed(self) -> None:
         self.board.set_gate(self.gate_box.currentData())
-        self._repaint_now()
+        self.paint_now()
 
     # ---- style ------------------------------------------------------------------------------
 
@@ -347,7 +347,7 @@ class MainWindow(QMainWindow):
         apply_widget_palette(app, style.theme, style.font_pt)
         self.board.apply_style(style)
         self.explanation.set_font_size(style.font_pt)
-        self._repaint_now()
+        self.paint_now()
 
     def set_theme(self, name: str) -> None:
         self.theme_name = name
@@ -406,16 +406,17 @@ class MainWindow(QMainWindow):
 
     # ---- painting ---------------------------------------------------------------------------
 
-    def refresh(self) -> None:
-        """Timer slot: paint the newest frame if there is one (not while looking back)."""
+    def refresh(self) -> bool:
+        """Timer slot: paint the newest frame if there is one (not while looking back), else
+        what an earlier frame left to draw; True if it painted anything."""
         self._count_fps()
         if self.replay is not None:
-            return
+            return False
         frame = self.worker.frame(self.frame_version)
         if frame is None or self.worker.baseline is None or len(frame.models) != len(self.board.columns):
-            return
+            return self.board.draw_pending()
         self.frame_version = frame.version
-        self._paint(frame)
+        self._paint(frame, spread=True)
         recorded = len(frame.models[0].history.get("step", ())) if frame.models else 0
         self.history_slider.blockSignals(True)
         self.history_slider.setRange(0, max(recorded - 1, 0))
@@ -425,23 +426,26 @@ class MainWindow(QMainWindow):
         self.step_label.setText(f"  step {frame.steps_done}  ")
         self.rate_label.setText(f"  {frame.steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
         self.frames_painted += 1
+        return True
 
-    def _paint(self, frame: Frame) -> None:
+    def _paint(self, frame: Frame, spread: bool = False) -> None:
         self.last_frame = frame
         config = self.board.config
-        self.board.show_frame(frame, self.worker.baseline)
+        self.board.show_frame(frame, self.worker.baseline, spread)
         self.explanation.show_frame(
             frame,
             [setup.model.nonlinearity for setup in config.models],
             [setup.model.kind == "lstm" and not setup.model.forget_gate for setup in config.models],
         )
 
-    def _repaint_now(self) -> None:
+    def paint_now(self) -> None:
+        """Paint everything at once: the newest frame (all columns), or the step looked back at."""
         if self.replay is not None:
             self._slider_moved(self.history_slider.value())
         else:
             self.frame_version = -1
             self.refresh()
+            self.board.draw_all_pending()
 
     def _count_fps(self) -> None:
         now = time.perf_counter()
@@ -611,6 +615,7 @@ class MainWindow(QMainWindow):
 
     def export(self, target: str, path: str | Path, scale: int = 1) -> Path:
         """Export ``target`` ('window', 'board', '<panel>' for every model, or '<m>:<panel>')."""
+        self.board.draw_all_pending()
         if target == "window":
             return export_widget(self, path, scale)
         if target == "board":

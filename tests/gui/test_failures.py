@@ -24,8 +24,7 @@ def test_divergence_pauses_with_a_banner_and_finite_plots(qtbot, make_window):
     qtbot.waitUntil(lambda: window.worker.state == DIVERGED, timeout=30000)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=10000)
     assert "diverged at step" in window.banner.text() and "gradient norm" in window.banner.text()
-    window.frame_version = -1
-    window.refresh()
+    window.paint_now()
     ranges = shared_ranges(window.last_frame, window.worker.baseline.loss)
     assert all(math.isfinite(v) for span in ranges.values() for v in span)
     image = window.columns[0].history_map.image.image

@@ -19,8 +19,7 @@ def _trained(qtbot, window, steps=6):
     qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
     window.worker.pause()
     qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
-    window.frame_version = -1
-    window.refresh()
+    window.paint_now()
     return window
 
 
@@ -112,8 +111,7 @@ def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_pat
     qtbot.waitUntil(lambda: other.worker.run is not None and other.worker.run.step == window.worker.run.step,
                     timeout=20000)
     qtbot.waitUntil(lambda: other.worker.state == PAUSED, timeout=10000)
-    other.frame_version = -1
-    other.refresh()
+    other.paint_now()
     after = _plotted(other)
     assert set(after) == set(before)
     for key, value in before.items():
@@ -133,7 +131,7 @@ def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     np.testing.assert_array_equal(window.columns[1].gradient.data["log10_grad_h"], log10_or_nan(first))
     assert window.history_label.text() == "Step 0"
     window.follow_live()
-    window.refresh()
+    window.paint_now()
     assert window.history_label.text() == "Live"
 
 

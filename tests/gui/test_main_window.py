@@ -18,8 +18,7 @@ def _wait_steps(qtbot, window, count, timeout=30000):
 def _pause_and_paint(qtbot, window):
     window.worker.pause()
     qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
-    window.frame_version = -1
-    window.refresh()
+    window.paint_now()
 
 
 def test_plots_hold_exactly_what_the_worker_recorded(qtbot, make_window):
@@ -52,7 +51,7 @@ def test_gate_selector_switches_the_heatmap(qtbot, make_window):
     window.step_once()
     qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
     window.gate_box.setCurrentIndex(window.gate_box.findData("input"))
-    window.refresh()
+    window.paint_now()
     latest = window.worker._latest[1].probes
     np.testing.assert_array_equal(window.columns[1].gate_map.image.image, latest.gates["input"][-1].T)
 

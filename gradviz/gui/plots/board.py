@@ -54,13 +54,28 @@ class PlotBoard(QWidget):
             column.reset_plots()
             column.set_timesteps(task.total_steps)
 
-    def show_frame(self, frame: Frame, baseline: Baseline) -> None:
+    def show_frame(self, frame: Frame, baseline: Baseline, spread: bool = False) -> None:
+        """Paint ``frame``; with ``spread``, the plots of new records are drawn one column now
+        and the others by ``draw_pending`` on the next timer ticks."""
         if self.config is None or len(frame.models) != len(self.columns):
             return
         ranges = shared_ranges(frame, baseline.loss)
         for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
             clip = self.config.models[index].train.clip
-            column.show_frame(view, frame.scalars, baseline, clip, ranges)
+            column.show_frame(view, frame.scalars, baseline, clip, ranges, defer_probes=spread)
+        if spread:
+            self.draw_pending()
+
+    def draw_pending(self) -> bool:
+        """Draw the new records of one column at most; True if it drew. Every model records
+        in the same step: drawn all at once, three columns would hold the window for one long
+        frame, while one column per timer tick keeps each frame short (a 30 ms tick apart)."""
+        return any(column.draw_probes() for column in self.columns)
+
+    def draw_all_pending(self) -> None:
+        """Draw what every column still has pending (before an export or a screenshot)."""
+        for column in self.columns:
+            column.draw_probes()
 
     def set_gate(self, gate: str) -> None:
         self.gate = gate

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
+from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.probes import describe_half_life
 from gradviz.tasks import Baseline
@@ -92,6 +93,8 @@ class ModelColumn(QWidget):
         self.style = PlotStyle()
         self._drawn_probes: int | None = None
         self._drawn_history: tuple[int, int] = (-1, -1)
+        self._probe_work: tuple | None = None  # (view, ranges, clip) not drawn yet
+        self._gate_title: tuple | None = None
         self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
         self._baseline: Baseline | None = None
         layout = QVBoxLayout(self)
@@ -225,9 +228,10 @@ class ModelColumn(QWidget):
         baseline: Baseline,
         clip: float,
         ranges: dict[str, tuple[float, float]],
+        defer_probes: bool = False,
     ) -> None:
-        """Paint one frame. Plots fed by recorded probes are only redrawn when a new record
-        arrived: between records only the loss curves and the header change."""
+        """Paint one frame: the loss curves and the header at once, and the plots fed by
+        recorded probes too unless ``defer_probes`` (then ``draw_probes`` does them later)."""
         self._show_scalars(scalars, baseline)
         if self._ranges.get(("loss", "y")) != ranges["loss"]:
             self.loss.plot.getAxis("left").setTicks(log_ticks(*ranges["loss"]))
@@ -238,17 +242,32 @@ class ModelColumn(QWidget):
             if self._ranges.get((panel.name, "x")) != (0.0, upper) and panel in self.narrow:
                 panel.plot.getAxis("bottom").setTickSpacing(upper / 2, upper / 10)  # two labels fit
             self._set_range(panel, "x", (0.0, upper))
+        self._probe_work = (view, ranges, clip)  # the newest frame's replaces any not yet drawn
+        if not defer_probes:
+            self.draw_probes()
+        self._show_header(view, scalars, baseline)
+
+    def draw_probes(self) -> bool:
+        """Redraw the plots fed by recorded probes if the last frame brought a new record
+        (between records only the loss curves and the header change); True if it drew."""
+        if self._probe_work is None:
+            return False
+        view, ranges, clip = self._probe_work
+        self._probe_work = None
+        drew = False
         recorded = view.history.get("step", np.empty(0))
         history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
         if history_key != self._drawn_history:
             self._drawn_history = history_key
             self._show_history(view, ranges["gradient_levels"], clip)
+            drew = True
         latest = view.latest
         if latest is not None and latest.probes is not None and self._drawn_probes != id(latest):
             self._drawn_probes = id(latest)
             self._show_latest(view)
+            drew = True
         self._set_range(self.gradient, "y", ranges["profile"])
-        self._show_header(view, scalars, baseline)
+        return drew
 
     def _set_range(self, panel: Panel, axis: str, span: tuple[float, float]) -> None:
         """Change a range only when it really changes: a new range regenerates the axis."""
@@ -260,6 +279,7 @@ class ModelColumn(QWidget):
         """Forget what was drawn, so the next frame redraws everything (new gate, new style)."""
         self._drawn_probes = None
         self._drawn_history = (-1, -1)
+        self._gate_title = None
 
     def _show_scalars(self, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         steps = scalars.get("step", np.empty(0))
@@ -292,10 +312,13 @@ class ModelColumn(QWidget):
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
-        self.gates.plot.setTitle(GATE_TITLES.get(gate, gate), color=self.style.theme.foreground,
-                                 size=f"{self.style.font_pt}pt")
+        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_pt)
+        if title != self._gate_title:  # a new title re-lays the plot out: only when it changes
+            self._gate_title = title
+            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}pt")
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
+        self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))
 
         self.gate_means.data = {"t": timesteps}
         for name, means in probes.gate_means.items():
@@ -309,6 +332,9 @@ class ModelColumn(QWidget):
                 self.gate_means_curves[name] = curve
             self.gate_means.data[name] = means[-1]
             curve.setData(timesteps, means[-1])
+        shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
+        if shown:
+            self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
 
     def _show_history(self, view: ModelView, levels: tuple[float, float], clip: float) -> None:
         steps = view.history.get("step", np.empty(0))
@@ -320,6 +346,9 @@ class ModelColumn(QWidget):
         # Underflowed (exactly 0) gradients take the bottom colour of the bar.
         rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
         self.history_map.set(np.where(np.isnan(logs), levels[0], logs), rect, levels)
+        # Fixed ranges that change in steps (training steps on the loss plot's scale): with
+        # autorange every new record would regenerate the axes of every panel below.
+        self._set_range(self.history, "y", (0.0, nice_upper(steps[-1] + 1)))
 
         norms = view.history["param_grad_norms"]  # (N, P)
         self.grad_norms.data = {"step": steps}
@@ -336,6 +365,8 @@ class ModelColumn(QWidget):
         self.clip_line.setVisible(clip > 0)
         if clip > 0:
             self.clip_line.setValue(math.log10(clip))
+        clip_log = math.log10(clip) if clip > 0 else None
+        self._set_range(self.grad_norms, "y", stepped_range(norms, 1.0, clip_log, clip_log, log=True))
 
         radius = view.history["spectral_radius"]  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
@@ -344,9 +375,12 @@ class ModelColumn(QWidget):
         for layer, curve in enumerate(self.radius_curves):
             self.spectral.data[f"layer{layer}"] = radius[:, layer]
             curve.setData(steps, radius[:, layer])
+        self._set_range(self.spectral, "y", stepped_range(radius, 0.5, 0.0, 1.5))
         half = finite_or_nan(view.history["half_life"])
         self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
+        half = half[np.isfinite(half)]
+        self._set_range(self.half_life, "y", (0.0, nice_upper(half.max()) if half.size else 10.0))
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
@@ -369,6 +403,11 @@ class ModelColumn(QWidget):
         text = " &nbsp;·&nbsp; ".join(parts)
         if text != self.header.text():
             self.header.setText(text)
+            # Grow, never shrink: a header wrapping onto one line fewer would resize the plots
+            # below it, and a resized plot regenerates every axis (tens of ms on each change).
+            needed = self.header.heightForWidth(max(self.header.width(), 1))
+            if needed > self.header.minimumHeight():
+                self.header.setMinimumHeight(needed)
 
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
@@ -383,6 +422,7 @@ class ModelColumn(QWidget):
         self.header.setText("")
         self._ranges.clear()
         self._baseline = None
+        self._probe_work = None
         self.redraw_probes()
 
     def _describe_profile(self, x: float, y: float) -> str | None:

@@ -44,3 +44,21 @@ def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, 
     if loss_logs.size:
         loss = (math.floor(loss_logs.min() * 2 - 0.3) / 2, math.ceil(loss_logs.max() * 2 + 0.3) / 2)
     return {"profile": profile, "gradient_levels": levels, "loss": loss}
+
+
+def stepped_range(values: np.ndarray, step: float, low: float | None = None, high: float | None = None,
+                  log: bool = False) -> tuple[float, float]:
+    """A y range holding ``values`` with ends on multiples of ``step`` (of log10 if ``log``),
+    widened to include ``low`` and ``high``: set as a fixed range, it changes, and the axis is
+    regenerated (milliseconds a plot), only when the data crosses a step, not at every record
+    as autorange would."""
+    values = np.ravel(values)
+    finite = values[np.isfinite(values) & (values > 0)] if log else values[np.isfinite(values)]
+    if log:
+        finite = np.log10(finite)
+    ends = [*finite[[finite.argmin(), finite.argmax()]].tolist()] if finite.size else []
+    ends += [end for end in (low, high) if end is not None]
+    if not ends:
+        return (0.0, 1.0)
+    bottom, top = math.floor(min(ends) / step) * step, math.ceil(max(ends) / step) * step
+    return (bottom, top) if top > bottom else (bottom, bottom + step)

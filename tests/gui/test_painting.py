@@ -1,0 +1,65 @@
+"""Painting stays short under training: new records are drawn one column per timer tick, and
+axes are only regenerated when a range crosses a step."""
+
+import numpy as np
+
+from gradviz.gui.plots.ranges import stepped_range
+from gradviz.gui.worker import PAUSED
+from tests.gui.conftest import small_config
+
+
+def _paused_after(qtbot, window, steps):
+    window.worker.start()
+    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+
+
+def test_a_new_record_is_drawn_one_column_per_tick(qtbot, make_window):
+    window = make_window(small_config(models=3))
+    window.timer.stop()  # the test plays the timer
+    _paused_after(qtbot, window, 3)
+    assert window.refresh()  # a new frame: loss curves of all, probe plots of the first column
+    columns = window.columns
+    assert columns[0].gate_map.values.size and not columns[1].gate_map.values.size
+    assert not columns[2].gate_map.values.size
+    assert all(len(column.loss_curve.yData) == window.worker.run.step for column in columns)
+    assert window.refresh()  # no new frame: the next column's pending records
+    assert columns[1].gate_map.values.size and not columns[2].gate_map.values.size
+    assert window.refresh()
+    assert columns[2].gate_map.values.size
+    assert not window.refresh()  # nothing left to paint
+    for index, column in enumerate(columns):
+        latest = window.worker._latest[index].probes
+        gate = next(iter(latest.gates)) if column.gate not in latest.gates else column.gate
+        np.testing.assert_array_equal(column.gate_map.values, latest.gates[gate][-1].T)
+
+
+def test_export_draws_what_is_pending(qtbot, make_window, tmp_path):
+    window = make_window(small_config(models=3))
+    window.timer.stop()
+    _paused_after(qtbot, window, 3)
+    window.refresh()
+    assert not window.columns[2].gate_map.values.size
+    window.export("2:gates", tmp_path / "gates.png")
+    assert window.columns[2].gate_map.values.size
+
+
+def test_a_header_never_shrinks_the_plots_below_it(qtbot, make_window):
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: window.worker.run.step >= 6, timeout=30000)
+    header = window.columns[1].header
+    tallest = header.minimumHeight()
+    assert tallest > 0
+    header.setText("short")  # as a later frame's shorter text would
+    window.paint_now()
+    assert header.minimumHeight() >= tallest
+
+
+def test_stepped_range_moves_only_when_data_crosses_a_step():
+    assert stepped_range(np.array([0.3, 0.9, 1.2]), 0.5, 0.0, 1.5) == (0.0, 1.5)
+    assert stepped_range(np.array([0.3, 0.9, 1.6]), 0.5, 0.0, 1.5) == (0.0, 2.0)
+    assert stepped_range(np.array([1e-3, 4.0]), 1.0, log=True) == (-3.0, 1.0)
+    assert stepped_range(np.array([0.0, np.nan, 20.0]), 1.0, log=True) == (1.0, 2.0)  # 0 has no log
+    assert stepped_range(np.array([np.nan]), 0.5) == (0.0, 1.0)  # nothing finite: a default
+    assert stepped_range(np.array([2.0, 2.0]), 0.5) == (2.0, 2.5)  # never empty
