@@ -28,6 +28,7 @@ from gradviz.config import (
     RunConfig,
     with_overrides,
 )
+from gradviz.io.atomic import atomic_write
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
@@ -382,7 +383,8 @@ def command_bench(args: argparse.Namespace) -> int:
     results = run_bench(quick=args.quick, device=args.device, log=lambda line: print(line, file=sys.stderr))
     print(table(results))
     if args.json is not None:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        text = (json.dumps(results, indent=2) + "\n").encode("utf-8")
+        atomic_write(args.json, lambda stream: stream.write(text), force=True)
         print(f"wrote {args.json}")
     return 0
 
