@@ -15,7 +15,7 @@ from gradviz.config import ConfigError, RunConfig
 
 PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 # Menu order (and the 1-6 keys in the app): the default demo first.
-PRESET_ORDER = ("vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt")
+PRESET_ORDER = ("vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews")
 DEFAULT_PRESET = "vanishing"
 
 

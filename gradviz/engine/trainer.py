@@ -80,7 +80,10 @@ class ModelTrainer:
                 storages.add(grad.untyped_storage().data_ptr())
                 param.grad = grad
                 param_grads[name] = grad
-            probes = measure(model, traces, list(grads[len(params):]), param_grads, sample)
+            mask = self.task.mask(x)  # text: padding left out of the gradient and gate plots
+            if mask is not None and bool(mask.all()):
+                mask = None
+            probes = measure(model, traces, list(grads[len(params):]), param_grads, sample, mask)
         else:
             loss.backward()
         max_norm = self.train.clip if self.train.clip > 0 else math.inf

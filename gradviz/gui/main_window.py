@@ -22,21 +22,25 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QScrollArea,
     QSlider,
     QSplitter,
+    QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 from gradviz.config import ConfigError, RunConfig
+from gradviz.engine.reports import example_count
 from gradviz.gui.export import export_panels, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
+from gradviz.gui.panels.reviews import ReviewsPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
@@ -47,6 +51,7 @@ from gradviz.io.runfile import RunFileError, SavedRun, load_run
 from gradviz.presets import Preset, load_preset, preset_names
 
 FRAME_INTERVAL_MS = 30
+WORDS_TIMEOUT_S = 30.0  # ask again if the worker has not answered a words question by then
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
@@ -54,8 +59,9 @@ SHORTCUTS = [
     ("Space", "start / pause"),
     ("Right", "train exactly one step"),
     ("R", "reset: apply the settings"),
-    ("1-7", "presets"),
+    ("1-8", "presets"),
     ("F5", "presentation mode (F5 or Esc leaves)"),
+    ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
     ("Ctrl+Shift+C", "copy the current plot"),
     ("Ctrl+S / Ctrl+O", "save / open a run"),
@@ -89,6 +95,7 @@ class MainWindow(QMainWindow):
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
+        self.reviews = ReviewsPanel()
         self._build_central()
         self._build_actions()
         self._build_docks()
@@ -98,6 +105,15 @@ class MainWindow(QMainWindow):
         self.worker.stateChanged.connect(self._on_state)
         self.worker.runReset.connect(self._on_reset)
         self.worker.runFailed.connect(self._on_failed)
+        self.worker.buildRefused.connect(self._show_banner)
+        self.worker.loadProgress.connect(self._on_load_progress)
+        self.worker.wordsReady.connect(self._on_words)
+        self.worker.evaluated.connect(self.reviews.show_evaluation)
+        self.reviews.exampleChanged.connect(lambda _: self._request_words(force=True))
+        self.reviews.evaluateRequested.connect(lambda: self.worker.evaluate())
+        self._words_asked: float | None = None  # when the worker was asked (None: no question open)
+        self._words_version = -1  # the frame the words were last asked for
+        self._set_text_mode(config)
         self.worker.runDiverged.connect(self._on_diverged)
         self.worker.runSaved.connect(self._on_saved)
         self.worker.saveFailed.connect(lambda message: self._show_banner(message))
@@ -137,7 +153,14 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; }")
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
-        layout.addWidget(self.board, 1)
+        # Training plots, and for a text task the words of one review (Words tab).
+        self.views = QTabWidget()
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.board, "Training")
+        self.views.addTab(self.reviews, "Words")
+        self.views.setTabToolTip(1, "Text tasks: how much gradient reaches each word of a held-out review (W)")
+        self.views.currentChanged.connect(lambda _: self._request_words())
+        layout.addWidget(self.views, 1)
 
         replay = QHBoxLayout()
         self.history_label = QLabel("History")
@@ -208,6 +231,12 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.presentation_action)
+        self.words_action = self._action("Words of a review", "W", self.show_words_tab,
+                                         "Text tasks: switch between the training plots and a review's words")
+        view_menu.addAction(self.words_action)
+        evaluate_action = self._action("Evaluate on the held-out set", "E", self._evaluate,
+                                       "Text tasks: accuracy, precision, recall, F1 and confusion matrix")
+        run_menu.addAction(evaluate_action)
         theme_menu = view_menu.addMenu("Theme")
         group = QActionGroup(self)
         self.theme_actions = {}
@@ -287,6 +316,11 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         self.step_label = QLabel()
         self.state_label = QLabel()
+        self.load_bar = QProgressBar()
+        self.load_bar.setMaximumWidth(220)
+        self.load_bar.setFormat("reading file %p%")
+        self.load_bar.setVisible(False)
+        status.addPermanentWidget(self.load_bar)
         for label in (self.state_label, self.step_label, self.rate_label, self.device_label):
             status.addPermanentWidget(label)
 
@@ -326,7 +360,6 @@ class MainWindow(QMainWindow):
         self.follow_live()
         self.controls.set_config(preset.config)
         self._show_description(preset)
-        self.preset_box.setCurrentIndex(self.preset_box.findData(name))
         self.worker.reset(preset.config, start=True)
 
     def _speed_changed(self, value: int) -> None:
@@ -380,8 +413,62 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(False)
         self.board.set_config(config)
         self.controls.set_config(config)
+        self._set_text_mode(config)
         self.frame_version = -1
         self.device_label.setText(f"  {self.worker.device_name}  ")
+
+    # ---- text tasks: the Words tab --------------------------------------------------------
+
+    def _set_text_mode(self, config: RunConfig) -> None:
+        """Enable the Words tab for a task over words, with a view per model."""
+        text = config.task.name in ("reviews", "text")
+        self.views.setTabEnabled(1, text)
+        if not text:
+            self.views.setCurrentIndex(0)
+            return
+        run = self.worker.run if self.worker.run is not None and self.worker.run.config == config else None
+        examples = example_count(run.task) if run is not None else 1
+        self.reviews.set_models(len(config.models), examples)
+        self._words_asked, self._words_version = None, -1
+
+    def show_words_tab(self) -> None:
+        """W: between the training plots and the words of a review (text tasks)."""
+        if not self.views.isTabEnabled(1):
+            self.statusBar().showMessage("Words are shown for the text tasks (reviews, text file)", 4000)
+            return
+        self.views.setCurrentIndex(1 - self.views.currentIndex())
+
+    def _request_words(self, force: bool = False) -> None:
+        """Ask the worker for the words of the chosen review when the Words tab shows and a
+        the models trained since: one question open at a time, at most one a second."""
+        if self.views.currentIndex() != 1 or not self.views.isTabEnabled(1) or self.worker.run is None:
+            return
+        now = time.perf_counter()
+        if not force:
+            if self._words_asked is not None and now - self._words_asked < WORDS_TIMEOUT_S:
+                return  # the last question is still open
+            steps = self.last_frame.steps_done if self.last_frame is not None else 0
+            if steps == self._words_version or (self._words_asked is not None and now - self._words_asked < 1.0):
+                return  # the models have not changed, or were asked about a moment ago
+            self._words_version = steps
+        self._words_asked = now
+        self.worker.words(self.reviews.example.value())
+
+    def _evaluate(self) -> None:
+        if not self.views.isTabEnabled(1):
+            self.statusBar().showMessage("Evaluation tables are for the text tasks (reviews, text file)", 4000)
+            return
+        self.views.setCurrentIndex(1)
+        self.reviews._evaluate()
+
+    def _on_words(self, report) -> None:
+        self._words_asked = None
+        self.reviews.show_words(report)
+
+    def _on_load_progress(self, done: int, total: int) -> None:
+        self.load_bar.setVisible(done < total)
+        self.load_bar.setRange(0, 1000)
+        self.load_bar.setValue(int(1000 * done / max(total, 1)))
 
     def _on_failed(self, message: str) -> None:
         self._show_banner(message)
@@ -402,7 +489,9 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(True)
 
     def _show_description(self, preset: Preset | None) -> None:
+        """The preset's story above the plots, and its name in the preset box (none: a custom run)."""
         self.description.setText(f"<b>{preset.title}.</b> {preset.description}" if preset else "")
+        self.preset_box.setCurrentIndex(self.preset_box.findData(preset.name) if preset else -1)
 
     # ---- painting ---------------------------------------------------------------------------
 
@@ -426,6 +515,7 @@ class MainWindow(QMainWindow):
         self.step_label.setText(f"  step {frame.steps_done}  ")
         self.rate_label.setText(f"  {frame.steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
         self.frames_painted += 1
+        self._request_words()
         return True
 
     def _paint(self, frame: Frame, spread: bool = False) -> None:

@@ -18,9 +18,11 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
+from gradviz.engine.reports import evaluation_report, is_text_task, word_report
 from gradviz.gui.frames import Frame, frame_from_history, frame_from_saved
 from gradviz.io.checkpoint import history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
+from gradviz.io.textdata import TextDataError, load_text_dataset_cached
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, StepRecord
 from gradviz.tasks import Baseline
@@ -37,6 +39,10 @@ class TrainingWorker(QObject):
     runDiverged = Signal(int, str)  # step, message
     runSaved = Signal(str)  # path
     saveFailed = Signal(str)  # a readable message
+    loadProgress = Signal(int, int)  # bytes read, file size: a text file being read for a reset
+    buildRefused = Signal(str)  # a bad text file: nothing changed, the run that was there goes on
+    wordsReady = Signal(object)  # WordReport: one review through every model
+    evaluated = Signal(object)  # EvaluationReport: every model on the held-out set
 
     def __init__(self, config: RunConfig):
         super().__init__()
@@ -91,6 +97,14 @@ class TrainingWorker(QObject):
             if self.run is None or self.history is None or self.baseline is None:
                 return None
             return run_arrays(self.run.config, self.history, (self.baseline.loss, self.baseline.metric))
+
+    def words(self, example: int) -> None:
+        """Measure held-out review ``example`` on every model (text tasks); answers wordsReady."""
+        self._send("words", example)
+
+    def evaluate(self) -> None:
+        """Score every model on the held-out set (text tasks); answers evaluated."""
+        self._send("evaluate")
 
     def set_train(self, index: int, train: TrainConfig) -> None:
         self._send("train", index, train)
@@ -188,6 +202,10 @@ class TrainingWorker(QObject):
             self._restored(command[1], command[2])
         elif name == "save":
             self._save(command[1], command[2])
+        elif name == "words" and self.run is not None and is_text_task(self.run.task):
+            self.wordsReady.emit(word_report(self.run, command[1]))
+        elif name == "evaluate" and self.run is not None and is_text_task(self.run.task):
+            self.evaluated.emit(evaluation_report(self.run))
         elif name == "train" and self.run is not None:
             index, train = command[1], command[2]
             if index < len(self.run.trainers):
@@ -199,7 +217,21 @@ class TrainingWorker(QObject):
         start, self._start_after_reset = self._start_after_reset, False
         # A start sent before the first build (the window autostarts) must survive it.
         start = start or (self.history is None and self._state == RUNNING)
-        run = Run(config)
+        try:
+            if config.task.name == "text":
+                # Read here, with progress; Run below finds the file in the loader's cache.
+                load_text_dataset_cached(
+                    config.task.data, text_column=config.task.text_column, label_column=config.task.label_column,
+                    vocab_size=config.task.vocab_size, max_len=config.task.max_len,
+                    test_fraction=config.task.test_fraction, seed=config.seed,
+                    progress=lambda done, total: self.loadProgress.emit(done, total),
+                )
+            run = Run(config)
+        except TextDataError as exc:
+            self.loadProgress.emit(1, 1)
+            self.buildRefused.emit(f"Cannot use this text file: {exc}. Nothing was changed.")
+            return
+        self.loadProgress.emit(1, 1)
         with self._lock:
             self.run = run
             self.history = RunHistory(len(config.models))

@@ -27,12 +27,25 @@ def sample_norms(grad: Tensor) -> Tensor:
     return torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
 
 
-def norms_over_time(grad: Tensor | None, steps: int, like: Tensor) -> Tensor:
+def norms_over_time(grad: Tensor | None, steps: int, like: Tensor, mask: Tensor | None = None) -> Tensor:
     """(T, B, H) -> (T,) mean over the batch of per-sample L2 norms, every timestep at once;
-    ``None`` (the loss never reaches these states) gives zeros like ``like``."""
+    ``None`` (the loss never reaches these states) gives zeros like ``like``. With a (T, B)
+    ``mask`` the mean is over the samples with a real input at t (padding left out), and NaN
+    where every sample is padding."""
     if grad is None:
         return like.new_zeros(steps)
-    return sample_norms(grad).mean(dim=-1)
+    norms = sample_norms(grad)
+    if mask is None:
+        return norms.mean(dim=-1)
+    return masked_mean(norms, mask)
+
+
+def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
+    """(T, B, ...) -> (T,) mean over everything but time of the samples where ``mask`` (T, B)
+    is True; NaN at a step with none."""
+    weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.dim() - 2)))
+    count = mask.sum(dim=1).to(values.dtype) * values[0, 0].numel()
+    return (values * weights).flatten(1).sum(dim=1) / count
 
 
 def norm_per_step(states: list[Tensor], grads: list[Tensor | None]) -> Tensor:

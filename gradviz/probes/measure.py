@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gradviz.models import LayerTrace, SequenceModel, spectral_radius
-from gradviz.probes.gradients import half_life, norms_over_time
+from gradviz.probes.gradients import half_life, masked_mean, norms_over_time
 from gradviz.probes.records import Probes
 
 
@@ -47,24 +47,27 @@ def measure(
     probe_grads: list[Tensor | None],
     param_grads: dict[str, Tensor],
     sample: int,
+    mask: Tensor | None = None,
 ) -> Probes:
     """Reduce gradients and gates on the device, then copy to the host once.
 
-    ``probe_grads`` are the gradients of ``probe_tensors(traces)``, in that order.
+    ``probe_grads`` are the gradients of ``probe_tensors(traces)``, in that order. With a
+    (T, B) ``mask`` (text: False at padding) norms and means leave the padding out.
     """
     layers = len(traces)
     steps = traces[0].values["hidden"].shape[0]
     like = traces[0].values["hidden"]
     on_device: dict[str, Tensor] = {}
     h_grads, c_grads = probe_grads[:layers], probe_grads[layers:]
-    on_device["grad_h"] = torch.stack([norms_over_time(grad, steps, like) for grad in h_grads])  # (L, T)
+    on_device["grad_h"] = torch.stack([norms_over_time(grad, steps, like, mask) for grad in h_grads])  # (L, T)
     if c_grads:
-        on_device["grad_c"] = torch.stack([norms_over_time(grad, steps, like) for grad in c_grads])
+        on_device["grad_c"] = torch.stack([norms_over_time(grad, steps, like, mask) for grad in c_grads])
     names = [*model.gate_names, *(["cell_state"] if model.config.kind == "lstm" else []), "hidden"]
     for name in names:
         per_layer = [trace.values[name] for trace in traces]  # (T, B, H) each
         on_device[f"gate/{name}"] = torch.stack([value[:, sample] for value in per_layer])  # (L, T, H)
-        on_device[f"mean/{name}"] = torch.stack([value.mean(dim=(1, 2)) for value in per_layer])  # (L, T)
+        means = [value.mean(dim=(1, 2)) if mask is None else masked_mean(value, mask) for value in per_layer]
+        on_device[f"mean/{name}"] = torch.stack(means)  # (L, T)
     param_names = list(param_grads)
     on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in param_names])
     host = _to_host(on_device)

@@ -422,3 +422,52 @@ def test_a_50000_row_imdb_sized_file_loads_in_seconds(tmp_path: Path) -> None:
     print(f"\n50,000 rows ({path.stat().st_size / 1e6:.0f} MB) loaded and tokenised in {seconds:.1f} s")
     assert data.rows == 50_000 and data.train_ids.shape == (40_000, 200) and data.vocab_size == 10000
     assert seconds < 60
+
+
+def test_padding_is_left_out_of_the_recorded_gradients_and_gate_means(tmp_path: Path) -> None:
+    # Reviews of 1 to 6 words padded on the left to 9: early steps are mostly padding.
+    rows = [(" ".join(["great"] * (1 + i % 6)), "positive" if i % 2 else "negative") for i in range(20)]
+    run = Run(text_config(write_csv(tmp_path / "short.csv", rows)))
+    trainer = run.trainers[1]
+    x, y = run.task.generate(4, torch.Generator().manual_seed(3))
+    record = trainer.step(x, y, record=True)
+    mask = (x != PAD).numpy()  # (T, B)
+    grad_h = record.probes.grad_h[-1]
+    assert np.all(np.isnan(grad_h[~mask.any(axis=1)]))  # no real word at t: no value, not a 0
+    assert np.all(np.isfinite(grad_h[mask.any(axis=1)]))
+    # Independently: the same step's total dL/dh_t, norms averaged over the real words only.
+    fresh = Run(text_config(write_csv(tmp_path / "short.csv", rows)))
+    model = fresh.trainers[1].model
+    outputs, _, traces = model(x, observe=True)
+    loss = fresh.task.loss(model.head(fresh.task.readout(outputs)), y)
+    states = traces[-1].hidden
+    grads = torch.autograd.grad(loss, states)
+    for t in np.nonzero(mask.any(axis=1))[0]:
+        norms = torch.linalg.vector_norm(grads[t].double(), dim=-1).numpy()
+        assert grad_h[t] == pytest.approx(norms[mask[t]].mean(), rel=1e-4)
+    forget = traces[-1].values["forget"].double().mean(dim=-1).numpy()  # (T, B)
+    means = record.probes.gate_means["forget"][-1]
+    for t in np.nonzero(mask.any(axis=1))[0]:
+        assert means[t] == pytest.approx(forget[t][mask[t]].mean(), rel=1e-4)
+
+
+def test_reports_show_a_review_through_every_model_and_score_them(imdb_file: Path) -> None:
+    from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
+
+    run = Run(text_config(imdb_file, vocab_size=50))
+    assert is_text_task(run.task) and example_count(run.task) == 2
+    report = word_report(run, 3)  # wraps into the two held-out reviews
+    assert report.example == 1 and report.labels == ["tanh RNN", "LSTM"] and report.decisive is None
+    ids, label = run.task.example(1)
+    for words, trainer in zip(report.words, run.trainers, strict=True):
+        alone = word_gradients(trainer.model, run.task, ids, label)
+        np.testing.assert_array_equal(words.grad_norms, alone.grad_norms)
+    scores = evaluation_report(run)
+    assert [e.total for e in scores.evaluations] == [2, 2]
+    assert "LSTM after 0 steps" in scores.table() and "accuracy" in scores.table()
+    synthetic = Run(RunConfig(task=TaskConfig(name="reviews", seq_len=12, distance=4, batch=4),
+                              models=text_config(imdb_file).models, device="cpu"))
+    words = word_report(synthetic, 0)
+    assert words.decisive == 12 - 1 - 4
+    assert words.words[0].tokens[words.decisive] in POSITIVE_WORDS + NEGATIVE_WORDS
+    assert not is_text_task(make_task("adding", 10))

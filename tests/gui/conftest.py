@@ -53,6 +53,9 @@ def make_window(qtbot, tmp_path, answers):
         qtbot.addWidget(window)
         window.resize(1280, 800)
         window.show()
+        # Shortcuts go to the active window: make it this one, not whatever a test left active.
+        window.activateWindow()
+        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
         windows.append(window)
         qtbot.waitUntil(lambda: window.worker.run is not None, timeout=20000)
         return window

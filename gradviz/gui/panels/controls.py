@@ -16,10 +16,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -48,7 +51,16 @@ TOOLTIPS = {
     "task": "The long-range task the models learn; each has a baseline: what a model with no memory scores.",
     "seq_len": "Sequence length T: how many steps back the gradient must reach to connect cause and effect.",
     "batch": "Sequences per training step; every model sees the same batch.",
-    "distance": "Names task: the name comes this many words after its title word (the memory gap).",
+    "distance": "The memory gap. Names: the name comes this many words after its title word. Reviews: "
+    "the one word that decides the sentiment sits this many words before the end.",
+    "data": "Text task: a CSV or TSV file you bring (IMDB's has 'review' and 'sentiment' columns); "
+    "gradviz never downloads anything.",
+    "text_column": "Text task: the header name of the column holding the text.",
+    "label_column": "Text task: the header name of the column holding the class (2 or more values).",
+    "vocab_size": "Text task: words in the vocabulary, <pad> and <unk> included; rarer words become <unk>.",
+    "max_len": "Text task: the last this many words of each review are fed to the model (T); shorter "
+    "reviews are padded, and the padding is left out of the loss and of the plots.",
+    "test_fraction": "Text task: share of the reviews held out for the evaluation table.",
     "seed": "Seeds the initial weights and the batches: the same seed gives the same run.",
     "device": "auto trains on a CUDA GPU, else Apple MPS, else the CPU.",
     "record_every": "Measure gradients through time and gates every this many steps (others run torch's fused kernel).",
@@ -246,10 +258,33 @@ class ControlPanel(QWidget):
         self.probe_sample = _tip(_spin("probe_sample"), "probe_sample")
         self.model_count = _tip(QSpinBox(), "models")
         self.model_count.setRange(1, MAX_MODELS)
+        self.data = _tip(QLineEdit(), "data")
+        self.data.setPlaceholderText("reviews.csv")
+        browse = QPushButton("Browse…")
+        browse.setToolTip("Choose the CSV or TSV file")
+        browse.clicked.connect(self._browse)
+        self.data_row = QWidget()
+        data_layout = QHBoxLayout(self.data_row)
+        data_layout.setContentsMargins(0, 0, 0, 0)
+        data_layout.addWidget(self.data, 1)
+        data_layout.addWidget(browse)
+        self.text_column = _tip(QLineEdit(), "text_column")
+        self.label_column = _tip(QLineEdit(), "label_column")
+        self.vocab_size = _tip(_spin("vocab_size"), "vocab_size")
+        self.max_len = _tip(_spin("max_len"), "max_len")
+        self.test_fraction = _tip(_spin("test_fraction", 2), "test_fraction")
+        self.text_rows = (self.data_row, self.text_column, self.label_column, self.vocab_size, self.max_len,
+                          self.test_fraction)
         for text, widget in [
             ("Task", self.task),
+            ("File", self.data_row),
+            ("Text column", self.text_column),
+            ("Label column", self.label_column),
+            ("Vocabulary", self.vocab_size),
+            ("Words per review T", self.max_len),
+            ("Test share", self.test_fraction),
             ("Sequence length T", self.seq_len),
-            ("Name distance", self.distance),
+            ("Distance", self.distance),
             ("Batch", self.batch),
             ("Seed", self.seed),
             ("Device", self.device),
@@ -258,6 +293,7 @@ class ControlPanel(QWidget):
             ("Models", self.model_count),
         ]:
             form.addRow(text, widget)
+        self.run_form = form
         layout.addWidget(run_box)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs)
@@ -271,8 +307,11 @@ class ControlPanel(QWidget):
         self.set_config(config)
         self.task.currentIndexChanged.connect(self._structural_changed)
         self.device.currentIndexChanged.connect(self._structural_changed)
-        for spin in (self.seq_len, self.distance, self.batch, self.seed, self.record_every, self.probe_sample):
+        for spin in (self.seq_len, self.distance, self.batch, self.seed, self.record_every, self.probe_sample,
+                     self.vocab_size, self.max_len, self.test_fraction):
             spin.valueChanged.connect(self._structural_changed)
+        for edit in (self.data, self.text_column, self.label_column):
+            edit.textChanged.connect(self._structural_changed)
         self.model_count.valueChanged.connect(self._count_changed)
 
     # ---- reading and writing the form ---------------------------------------------------
@@ -282,7 +321,8 @@ class ControlPanel(QWidget):
         if active:
             self.active = config
         run_widgets = [self.task, self.device, self.seq_len, self.distance, self.batch, self.seed,
-                       self.record_every, self.probe_sample, self.model_count]
+                       self.record_every, self.probe_sample, self.model_count, self.data, self.text_column,
+                       self.label_column, self.vocab_size, self.max_len, self.test_fraction]
         for widget in run_widgets:
             widget.blockSignals(True)
         self.task.setCurrentIndex(TASK_NAMES.index(config.task.name))
@@ -294,6 +334,12 @@ class ControlPanel(QWidget):
         self.record_every.setValue(config.record_every)
         self.probe_sample.setValue(config.probe_sample)
         self.model_count.setValue(len(config.models))
+        self.data.setText(config.task.data)
+        self.text_column.setText(config.task.text_column)
+        self.label_column.setText(config.task.label_column)
+        self.vocab_size.setValue(config.task.vocab_size)
+        self.max_len.setValue(config.task.max_len)
+        self.test_fraction.setValue(config.task.test_fraction)
         for widget in run_widgets:
             widget.blockSignals(False)
         self._set_forms(config.models)
@@ -327,6 +373,12 @@ class ControlPanel(QWidget):
             seq_len=self.seq_len.value(),
             batch=self.batch.value(),
             distance=self.distance.value(),
+            data=self.data.text().strip(),
+            text_column=self.text_column.text().strip(),
+            label_column=self.label_column.text().strip(),
+            vocab_size=self.vocab_size.value(),
+            max_len=self.max_len.value(),
+            test_fraction=self.test_fraction.value(),
         )
         config = RunConfig(
             task=task,
@@ -365,8 +417,20 @@ class ControlPanel(QWidget):
         self._refresh_pending()
 
     def _update_enabled(self) -> None:
-        self.distance.setEnabled(self.task.currentData() == "names")
+        task = self.task.currentData()
+        self.distance.setEnabled(task in ("names", "reviews"))
+        for widget in self.text_rows:
+            self.run_form.setRowVisible(widget, task == "text")
+        self.run_form.setRowVisible(self.seq_len, task != "text")  # a file's T is its max length
         self.probe_sample.setMaximum(self.batch.value() - 1)
+
+    def _browse(self) -> None:
+        start = self.data.text().strip() or ""
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a labelled text file", start, "Text tables (*.csv *.tsv *.txt);;All files (*)"
+        )
+        if path:
+            self.data.setText(path)
 
     def has_pending(self) -> bool:
         try:

@@ -54,6 +54,7 @@ class WordGradientView(QWidget):
         self.levels: tuple[float, float] = (0.0, 1.0)
         self.data: dict[str, np.ndarray] = {}
         self.html = ""
+        self.marked: int | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -105,10 +106,12 @@ class WordGradientView(QWidget):
         gates: dict[str, np.ndarray] | None = None,
         levels: tuple[float, float] | None = None,
         caption: str = "",
+        marked: int | None = None,
     ) -> None:
         """Draw one review: ``tokens`` (n words), ``grad_norms`` (n,) |dL/dh_t| per word,
         ``gates`` name -> (n,) mean activation. ``levels`` fixes the colour range in log10
-        (to compare two models on one scale); by default it spans this review's values."""
+        (to compare two models on one scale); by default it spans this review's values.
+        ``marked`` underlines one word (the synthetic review's decisive word)."""
         grad_norms = np.asarray(grad_norms, dtype=np.float64).ravel()
         if len(tokens) != len(grad_norms):
             raise ValueError(f"{len(tokens)} tokens but {len(grad_norms)} gradient norms")
@@ -131,6 +134,7 @@ class WordGradientView(QWidget):
         self._show_gates(steps, gates or {})
         self.caption.setText(caption)
         self.caption.setVisible(bool(caption))
+        self.marked = marked
         self.html = self._review_html(colours) + self._legend_html()
         self.text.setHtml(self.html)
 
@@ -197,6 +201,8 @@ class WordGradientView(QWidget):
         spans = []
         for index, (token, colour) in enumerate(zip(self.tokens, colours, strict=True)):
             text = html.escape(token)
+            if index == self.marked:
+                text = f"<b><u>{text}</u></b>"
             value = self.data["log10_grad"][index]
             if colour is None:
                 spans.append(f"<span style='color:#888888' title='no gradient (0)'>{text}</span>")

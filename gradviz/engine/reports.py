@@ -1,0 +1,72 @@
+"""What the text tasks report about a run between two training steps: one held-out review
+through every model (gradients over its words), and every model scored on the held-out set.
+
+Both read the models without changing them; the GUI's worker calls them between steps, the
+CLI after training. Plain data, no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gradviz.engine.evaluate import Evaluation, evaluate_model
+from gradviz.engine.run import Run
+from gradviz.engine.words import WordGradients, word_gradients
+from gradviz.tasks import Task
+
+
+def is_text_task(task: Task) -> bool:
+    """Whether ``task`` feeds words (it has a vocabulary, and held-out reviews to show and score)."""
+    return task.vocab_size is not None
+
+
+def example_count(task: Task) -> int:
+    """How many held-out reviews ``task`` can show (the file's test split, or the synthetic set)."""
+    test_ids = getattr(task, "test_ids", None)
+    return len(test_ids) if test_ids is not None else int(getattr(task, "evaluation_samples", 1))
+
+
+@dataclass(frozen=True)
+class WordReport:
+    """Review ``example`` of the held-out set through every model, after ``step`` steps."""
+
+    step: int
+    example: int
+    labels: list[str]  # the models' names
+    words: list[WordGradients]  # per model
+    classes: tuple[str, ...]
+    decisive: int | None  # synthetic reviews: index of the deciding word among the words
+
+
+@dataclass(frozen=True)
+class EvaluationReport:
+    """Every model scored on the held-out set after ``step`` steps."""
+
+    step: int
+    labels: list[str]
+    evaluations: list[Evaluation]
+
+    def table(self) -> str:
+        blocks = [f"{label} after {self.step} steps\n{evaluation.table()}"
+                  for label, evaluation in zip(self.labels, self.evaluations, strict=True)]
+        return "\n\n".join(blocks)
+
+
+def word_report(run: Run, example: int) -> WordReport:
+    """Held-out review number ``example`` (wrapped into range) through every model of ``run``."""
+    task = run.task
+    example = example % max(1, example_count(task))
+    ids, label = task.example(example)  # type: ignore[attr-defined]
+    words = [word_gradients(trainer.model, task, ids, label) for trainer in run.trainers]
+    position = getattr(task, "decisive_position", None)
+    decisive = None
+    if position is not None and words:
+        padding = len(ids) - len(words[0].tokens)  # synthetic reviews have none, but be exact
+        decisive = position - padding
+    return WordReport(run.step, example, run.labels, words, tuple(task.classes), decisive)  # type: ignore[attr-defined]
+
+
+def evaluation_report(run: Run) -> EvaluationReport:
+    """Every model of ``run`` on its task's held-out set."""
+    evaluations = [evaluate_model(trainer.model, run.task) for trainer in run.trainers]
+    return EvaluationReport(run.step, run.labels, evaluations)

@@ -1,0 +1,141 @@
+"""The Words tab of a text task: one held-out review through every model, and their scores.
+
+``ReviewsPanel`` draws what the worker measures between steps (``gradviz.engine.reports``):
+a ``WordGradientView`` per model, all on one colour scale, so that the same shade means the
+same gradient in every model, and the evaluation table (accuracy, precision, recall and F1 per
+class, confusion matrix) on the held-out set. It only draws and asks: ``exampleChanged`` and
+``evaluateRequested`` go to the window, which sends them on to the worker.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradviz.engine.reports import EvaluationReport, WordReport
+from gradviz.gui.panels.words import WordGradientView
+
+TABLE_CHARS = 56  # the widest row of Evaluation.table()
+
+
+def shared_levels(report: WordReport) -> tuple[float, float]:
+    """log10 colour range spanning every model's word gradients (a common scale)."""
+    values = np.concatenate([np.asarray(words.grad_norms, dtype=np.float64) for words in report.words])
+    values = values[np.isfinite(values) & (values > 0)]
+    if not values.size:
+        return (0.0, 1.0)
+    low, high = math.log10(values.min()), math.log10(values.max())
+    return (low, high) if high > low else (low - 0.5, high + 0.5)
+
+
+def describe(report: WordReport, index: int) -> str:
+    """One model's line: its prediction for the review against the truth."""
+    words = report.words[index]
+    predicted, truth = report.classes[words.predicted], report.classes[words.label]
+    verdict = "right" if words.predicted == words.label else "wrong"
+    text = (f"<b>{report.labels[index]}</b>: predicts <b>{predicted}</b> "
+            f"(p = {words.probabilities[words.predicted]:.2f}), truth {truth}: {verdict}")
+    if report.decisive is not None and 0 <= report.decisive < len(words.tokens):
+        back = len(words.tokens) - 1 - report.decisive
+        text += (f" · the deciding word <u>{words.tokens[report.decisive]}</u> is {back} words before the end; "
+                 f"|dL/dh_t| there {words.grad_norms[report.decisive]:.2g}, at the last word "
+                 f"{words.grad_norms[-1]:.2g}")
+    return text
+
+
+class ReviewsPanel(QWidget):
+    """Review selector, one word view per model, evaluation table."""
+
+    exampleChanged = Signal(int)
+    evaluateRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Held-out review"))
+        self.example = QSpinBox()
+        self.example.setRange(0, 0)
+        self.example.setToolTip("Which review of the held-out set to follow (the models never train on it)")
+        self.example.valueChanged.connect(self.exampleChanged)
+        row.addWidget(self.example)
+        self.evaluate_button = QPushButton("Evaluate on the held-out set")
+        self.evaluate_button.setToolTip(
+            "Accuracy, and precision, recall and F1 per class, and the confusion matrix of every model now")
+        self.evaluate_button.clicked.connect(self._evaluate)
+        row.addWidget(self.evaluate_button)
+        self.status = QLabel("Words appear at the next recorded step.")
+        row.addWidget(self.status, 1)
+        layout.addLayout(row)
+
+        # Word views stacked (a review reads best full width), the scores beside them.
+        beside = QSplitter(Qt.Orientation.Horizontal)
+        layout.addWidget(beside, 1)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        beside.addWidget(self.splitter)
+        self.views: list[WordGradientView] = []
+        self.table = QPlainTextEdit()
+        self.table.setReadOnly(True)
+        self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.table.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.table.setPlaceholderText("Press 'Evaluate on the held-out set' (E) for the scores of every model: "
+                                      "accuracy, precision, recall and F1 per class, confusion matrix.")
+        beside.addWidget(self.table)
+        # Wide enough for the table's rows ("negative   0.491   0.573 ..."): no sideways scrolling.
+        self.table.setMinimumWidth(self.table.fontMetrics().horizontalAdvance("x" * TABLE_CHARS) + 30)
+        beside.setStretchFactor(0, 3)
+        beside.setStretchFactor(1, 1)
+        self.report: WordReport | None = None
+        self.evaluation: EvaluationReport | None = None
+
+    def set_models(self, count: int, examples: int) -> None:
+        """A view per model (a new run), reviews 0 .. examples - 1 to choose from."""
+        while len(self.views) > count:
+            self.views.pop().deleteLater()
+        while len(self.views) < count:
+            view = WordGradientView()
+            self.splitter.addWidget(view)
+            self.views.append(view)
+        self.example.blockSignals(True)
+        self.example.setRange(0, max(0, examples - 1))
+        self.example.blockSignals(False)
+        self.report, self.evaluation = None, None
+        self.table.clear()
+        self.status.setText("Words appear at the next recorded step.")
+        for view in self.views:
+            view.show_review([], np.empty(0))
+
+    def show_words(self, report: WordReport) -> None:
+        if len(report.words) != len(self.views):
+            return  # from a run that has since been reset
+        self.report = report
+        levels = shared_levels(report)
+        for index, (view, words) in enumerate(zip(self.views, report.words, strict=True)):
+            view.show_review(words.tokens, words.grad_norms, words.gates, levels=levels,
+                             caption=describe(report, index), marked=report.decisive)
+        self.status.setText(f"Review {report.example} after {report.step} training steps; "
+                            f"one colour scale for all models.")
+
+    def show_evaluation(self, report: EvaluationReport) -> None:
+        self.evaluation = report
+        self.evaluate_button.setEnabled(True)
+        self.table.setPlainText(report.table())
+
+    def _evaluate(self) -> None:
+        self.evaluate_button.setEnabled(False)  # until the answer arrives
+        self.table.setPlainText("Evaluating every model on the held-out set ...")
+        self.evaluateRequested.emit()

@@ -1,0 +1,123 @@
+"""Text tasks in the window: the file settings, reading a file, the Words tab and the scores,
+each checked against the core computing the same thing on the same model."""
+
+import csv
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.engine.evaluate import evaluate_model
+from gradviz.engine.words import word_gradients
+from gradviz.gui.worker import PAUSED
+
+ROWS = [(f"{'a great film' if i % 2 else 'a dull film'} seen on day {i}, " + "and then " * (i % 5),
+         "positive" if i % 2 else "negative") for i in range(40)]
+
+
+def text_config(task: TaskConfig) -> RunConfig:
+    setups = (ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.01)),
+              ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=8), TrainConfig(lr=0.01)))
+    return RunConfig(task=task, models=setups, record_every=2, device="cpu")
+
+
+def reviews_config() -> RunConfig:
+    return text_config(TaskConfig(name="reviews", seq_len=12, distance=4, batch=8))
+
+
+def write_reviews(path, rows=ROWS, header=("review", "sentiment")):
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _pause(qtbot, window):
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.worker.state in (PAUSED, "idle"), timeout=10000)
+
+
+def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window):
+    window = make_window(reviews_config())
+    assert window.views.isTabEnabled(1)
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    qtbot.keyClick(window, Qt.Key.Key_W)
+    assert window.views.currentIndex() == 1
+    window.reviews.example.setValue(3)
+    qtbot.waitUntil(lambda: window.reviews.report is not None and window.reviews.report.example == 3,
+                    timeout=20000)
+    report, run = window.reviews.report, window.worker.run
+    ids, label = run.task.example(3)
+    levels = window.reviews.views[0].levels
+    for view, trainer in zip(window.reviews.views, run.trainers, strict=True):
+        alone = word_gradients(trainer.model, run.task, ids, label)
+        assert view.tokens == alone.tokens == run.task.tokens(ids.tolist())
+        np.testing.assert_allclose(view.data["log10_grad"], np.log10(alone.grad_norms), rtol=1e-6)
+        assert view.levels == levels  # one colour scale for both models
+        assert "<u>" in view.html and report.classes[label] in view.caption.text()
+    # The decisive word is underlined, 4 words before the end.
+    assert view.tokens[report.decisive] in view.html and report.decisive == 12 - 1 - 4
+    qtbot.keyClick(window, Qt.Key.Key_W)
+    assert window.views.currentIndex() == 0
+
+
+def test_evaluation_table_matches_the_core(qtbot, make_window):
+    window = make_window(reviews_config())
+    qtbot.keyClick(window, Qt.Key.Key_E)
+    qtbot.waitUntil(lambda: window.reviews.evaluation is not None, timeout=30000)
+    run = window.worker.run
+    expected = [evaluate_model(trainer.model, run.task) for trainer in run.trainers]
+    shown = window.reviews.evaluation.evaluations
+    for got, want in zip(shown, expected, strict=True):
+        np.testing.assert_array_equal(got.confusion, want.confusion)
+    assert window.reviews.table.toPlainText() == window.reviews.evaluation.table()
+    assert "tanh RNN after 0 steps" in window.reviews.table.toPlainText()
+
+
+def test_a_file_loads_with_progress_and_trains(qtbot, make_window, tmp_path):
+    path = write_reviews(tmp_path / "imdb.csv")
+    window = make_window(text_config(TaskConfig(name="text", data=str(path), batch=4, max_len=10)))
+    progress = []
+    window.worker.loadProgress.connect(lambda done, total: progress.append((done, total)))
+    assert window.worker.run.task.seq_len == 10 and window.views.isTabEnabled(1)
+    assert window.reviews.example.maximum() == len(window.worker.run.task.test_ids) - 1 == 7
+    controls = window.controls
+    assert controls.data_row.isVisibleTo(controls) and not controls.seq_len.isVisibleTo(controls)
+    controls.max_len.setValue(6)  # a structural change: read again on Reset, with progress
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.worker.run.task.seq_len == 6, timeout=20000)
+    assert progress and progress[-1][0] == progress[-1][1]
+    assert not window.load_bar.isVisible()
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    window.paint_now()
+    assert window.columns[1].profile_h.getData()[0] is not None
+
+
+def test_a_bad_file_is_named_and_changes_nothing(qtbot, make_window, tmp_path):
+    window = make_window(reviews_config())
+    before = window.worker.run
+    bad = write_reviews(tmp_path / "bad.csv", header=("text", "label"))
+    controls = window.controls
+    controls.task.setCurrentIndex(controls.task.findData("text"))
+    controls.data.setText(str(bad))
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=20000)
+    assert "Cannot use this text file" in window.banner.text() and "'review'" in window.banner.text()
+    assert window.worker.run is before and window.worker.state != "failed"
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)  # the old run goes on
+
+
+def test_task_settings_show_what_the_task_uses(qtbot, make_window):
+    window = make_window()
+    controls = window.controls
+    controls.task.setCurrentIndex(controls.task.findData("reviews"))
+    assert controls.distance.isEnabled() and not controls.data_row.isVisibleTo(controls)
+    controls.task.setCurrentIndex(controls.task.findData("adding"))
+    assert not controls.distance.isEnabled()
+    assert not window.views.isTabEnabled(1)
+    qtbot.keyClick(window, Qt.Key.Key_W)  # not a text task: a note, no switch
+    assert window.views.currentIndex() == 0
