@@ -23,7 +23,6 @@ imports no Qt: the window part reaches it only through ``gradviz.gui``, in that 
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import os
@@ -162,7 +161,7 @@ def seconds_to_insight(config: RunConfig, limit_s: float = 120.0) -> dict[str, f
     below half the baseline, training as ``gradviz train`` does; None if not within ``limit_s``."""
     started = time.perf_counter()
     run = Run(config)
-    index = _lstm_index(config)
+    index = lstm_index(config)
     threshold = run.task.baseline().loss / 2
     history = RunHistory(len(config.models))
     losses: deque[float] = deque(maxlen=INSIGHT_WINDOW)
@@ -175,7 +174,7 @@ def seconds_to_insight(config: RunConfig, limit_s: float = 120.0) -> dict[str, f
     return {"seconds": None, "steps": run.step}
 
 
-def _lstm_index(config: RunConfig) -> int:
+def lstm_index(config: RunConfig) -> int:
     kinds = [setup.model.kind for setup in config.models]
     return kinds.index("lstm") if "lstm" in kinds else 0
 
@@ -226,24 +225,49 @@ def rss_growth(config: RunConfig, steps: int, warmup: int = 200) -> dict[str, fl
             "history_mb": history.nbytes() / 2**20}
 
 
+def peak_growth_mb(action: Callable[[], object], interval_s: float = 0.002) -> float:
+    """Resident memory at its highest while ``action`` runs, minus before it (sampled by a
+    thread: the process's lifetime peak, ru_maxrss, would include importing torch)."""
+    import threading
+
+    before, highest = rss_mb(), [rss_mb()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(interval_s):
+            highest[0] = max(highest[0], rss_mb())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        action()
+    finally:
+        done.set()
+        sampler.join()
+    return max(highest[0], rss_mb()) - before
+
+
 def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, device: str = "cpu") -> dict[str, float]:
-    """One recorded and one fused step at sequence length ``seq_len``: seconds and peak memory."""
-    before = peak_rss_mb()
+    """One fused and one recorded step at sequence length ``seq_len``: seconds and the memory
+    the recorded step needs (device memory on CUDA, resident memory growth on the CPU)."""
     run = Run(case_config(kind, batch, seq_len, hidden, device))
     x, y = run.task.generate(batch, torch.Generator().manual_seed(0), run.device)
     trainer = run.trainers[0]
+    trainer.step(x, y, record=False)  # warm-up: optimiser state, allocator
     started = time.perf_counter()
     trainer.step(x, y, record=False)
     _synchronize(run.device)
     fused = time.perf_counter() - started
     started = time.perf_counter()
-    trainer.step(x, y, record=True)
-    _synchronize(run.device)
-    recorded = time.perf_counter() - started
     if run.device.type == "cuda":
-        peak = torch.cuda.max_memory_allocated(run.device) / 2**20
+        torch.cuda.reset_peak_memory_stats(run.device)
+        base = torch.cuda.memory_allocated(run.device)
+        trainer.step(x, y, record=True)
+        _synchronize(run.device)
+        peak = (torch.cuda.max_memory_allocated(run.device) - base) / 2**20
     else:
-        peak = peak_rss_mb() - before
+        peak = peak_growth_mb(lambda: trainer.step(x, y, record=True))
+    recorded = time.perf_counter() - started
     return {"recorded_s": recorded, "fused_s": fused, "peak_mb": peak}
 
 
@@ -260,145 +284,7 @@ def gui_config(seq_len: int = 200, hidden: int = 32, batch: int = 64, device: st
     return RunConfig(task=TaskConfig("adding", seq_len=seq_len, batch=batch), models=setups, device=device)
 
 
-def gui_numbers(config: RunConfig, seconds: float, insight: RunConfig | None = None,
-                insight_limit_s: float = 120.0, cycles: int = 3) -> dict:
-    """Frame times and training speed of the real window under full training load.
-
-    Call in a process of its own (``gui_child``): it builds a QApplication, sets torch's thread
-    count as the app does, and leaves both behind.
-    """
-    import pyqtgraph as pg
-
-    from gradviz.gui.app import application, share_cores_with_painting
-    from gradviz.gui.theme import DARK, apply_theme
-
-    app = application(offscreen=True)
-    apply_theme(DARK)
-    share_cores_with_painting()  # what the app does: the headless comparison runs the same way
-    from gradviz.gui.main_window import MainWindow
-
-    result: dict = {"gui_torch_threads": torch.get_num_threads()}
-    headless = Run(config)
-    history = RunHistory(len(config.models))
-
-    def train_headless(duration: float) -> float:
-        for _ in range(2):  # warm-up
-            history.add(headless.train_step())
-        done, started = 0, time.perf_counter()
-        while time.perf_counter() - started < duration:
-            history.add(headless.train_step())
-            done += 1
-        return done / (time.perf_counter() - started)
-
-    window = MainWindow(config, autostart=False)
-    window.ask_before_discard = False
-    window.show()
-    frames: list[float] = []
-    original = window.refresh
-
-    # A frame: the refresh slot, plus the paint events of the plots that it caused (Qt runs
-    # them right after the slot; timed by wrapping each plot view's paintEvent).
-    painting = [0.0]
-
-    def timed_paint(event, paint) -> None:
-        started = time.perf_counter()
-        paint(event)
-        painting[0] += time.perf_counter() - started
-
-    for view in window.findChildren(pg.GraphicsView):
-        view.paintEvent = functools.partial(timed_paint, paint=view.paintEvent)
-
-    def timed_refresh() -> None:
-        if frames:
-            frames[-1] += painting[0]
-        painting[0] = 0.0
-        started = time.perf_counter()
-        if original():
-            frames.append(time.perf_counter() - started)
-
-    window.timer.timeout.disconnect()
-    window.timer.timeout.connect(timed_refresh)
-    _spin(app, 0.5, lambda: window.worker.run is not None)
-    # Warm-up: the first frames lay the plots out once; a user sees that as the window opening.
-    window.worker.start()
-    _spin(app, 2.0)
-    window.worker.pause()
-    _spin(app, 2.0, lambda: window.worker.state != "running")
-    frames.clear()
-    # Headless and windowed phases take turns, so that load drifting on the machine hits both.
-    headless_rates, window_rates = [], []
-    for _ in range(cycles):
-        headless_rates.append(train_headless(seconds / cycles / 2))
-        window.timer.start()
-        window.worker.start()
-        first_step, started = window.worker.run.step, time.perf_counter()
-        _spin(app, seconds / cycles / 2)
-        window_rates.append((window.worker.run.step - first_step) / (time.perf_counter() - started))
-        window.worker.pause()
-        window.timer.stop()
-        _spin(app, 2.0, lambda: window.worker.state != "running")
-    window.close()
-    headless_rate, window_rate = statistics.mean(headless_rates), statistics.mean(window_rates)
-    result.update(
-        gui_frames=len(frames),
-        gui_frame_ms_p50=_percentile(frames, 50) * 1000 if frames else None,
-        gui_frame_ms_p95=_percentile(frames, 95) * 1000 if frames else None,
-        headless_steps_per_s=headless_rate,
-        window_steps_per_s=window_rate,
-        gui_training_slowdown=headless_rate / window_rate if window_rate > 0 else math.inf,
-    )
-    if insight is not None:
-        result["seconds_to_insight_window"] = _window_insight(app, MainWindow, insight, insight_limit_s)
-    return result
-
-
-def _spin(app, seconds: float, done: Callable[[], bool] | None = None) -> None:
-    """Run an event loop as ``app.exec()`` does, for ``seconds`` or until ``done()``.
-
-    A local QEventLoop: ending ``app.exec()`` would emit aboutToQuit (pyqtgraph and Qt clean
-    up on it), and a loop of processEvents and sleeps would take the GIL from the training
-    thread every few milliseconds, far more often than the app ever does.
-    """
-    from PySide6.QtCore import QEventLoop, QTimer
-
-    end = time.perf_counter() + seconds
-    loop = QEventLoop()
-
-    def check() -> None:
-        if time.perf_counter() >= end or (done is not None and done()):
-            loop.quit()
-
-    poll = QTimer()
-    poll.setInterval(50)
-    poll.timeout.connect(check)
-    poll.start()
-    loop.exec()
-    poll.stop()
-
-
-def _window_insight(app, window_class, config: RunConfig, limit_s: float) -> float | None:
-    """Seconds from opening the window until a painted frame shows the insight."""
-    started = time.perf_counter()
-    window = window_class(config, autostart=True)
-    window.ask_before_discard = False
-    window.show()
-    index = _lstm_index(config)
-    reached: list[float] = []
-
-    def check() -> bool:
-        frame, baseline = window.last_frame, window.worker.baseline
-        if frame is None or baseline is None or reached:
-            return bool(reached)
-        if insight_reached(frame.scalars["loss"][:, index], baseline.loss / 2):
-            reached.append(time.perf_counter() - started)
-        return bool(reached)
-
-    _spin(app, limit_s, check)
-    window.close()
-    return reached[0] if reached else None
-
-
-def _percentile(values: list[float], percent: float) -> float:
+def percentile(values: list[float], percent: float) -> float:
     ordered = sorted(values)
     rank = min(len(ordered) - 1, max(0, math.ceil(percent / 100 * len(ordered)) - 1))
     return ordered[rank]
@@ -422,6 +308,8 @@ def run_child(task: str, spec: dict, timeout_s: float) -> dict:
 def _child_main(argv: list[str]) -> int:
     task, spec = argv[0], json.loads(argv[1])
     if task == "gui":
+        from gradviz.gui.window_bench import gui_numbers
+
         insight = RunConfig.from_dict(spec["insight"]) if spec.get("insight") else None
         out = gui_numbers(RunConfig.from_dict(spec["config"]), spec["seconds"], insight, spec["insight_limit_s"])
     elif task == "rss":

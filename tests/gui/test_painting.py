@@ -63,3 +63,15 @@ def test_stepped_range_moves_only_when_data_crosses_a_step():
     assert stepped_range(np.array([0.0, np.nan, 20.0]), 1.0, log=True) == (1.0, 2.0)  # 0 has no log
     assert stepped_range(np.array([np.nan]), 0.5) == (0.0, 1.0)  # nothing finite: a default
     assert stepped_range(np.array([2.0, 2.0]), 0.5) == (2.0, 2.5)  # never empty
+
+
+def test_a_sequence_of_2000_steps_trains_and_plots(qtbot, make_window):
+    window = make_window(small_config(), task=small_config().task.__class__("adding", seq_len=2000, batch=2))
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=60000)
+    window.paint_now()
+    for column in window.columns:
+        x, y = column.profile_h.getData()
+        assert len(x) == 2000 and np.isfinite(y).sum() > 0
+        assert column.history_map.values.shape == (1, 2000)
+        assert column.gate_map.values.shape == (8, 2000)
