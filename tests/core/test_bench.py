@@ -106,3 +106,9 @@ def test_bench_command_rejects_a_missing_json_folder(tmp_path, capsys) -> None:
     code = main(["bench", "--quick", "--json", str(tmp_path / "missing" / "out.json")])
     assert code == 2
     assert capsys.readouterr().err.strip() == f"gradviz: error: folder {tmp_path / 'missing'} does not exist"
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_bench_on_a_missing_device_is_a_one_line_error(capsys) -> None:
+    assert main(["bench", "--quick", "--device", "cuda"]) == 2
+    assert "no CUDA GPU is available" in capsys.readouterr().err

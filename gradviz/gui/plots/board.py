@@ -55,8 +55,8 @@ class PlotBoard(QWidget):
             column.set_timesteps(task.total_steps)
 
     def show_frame(self, frame: Frame, baseline: Baseline, spread: bool = False) -> None:
-        """Paint ``frame``; with ``spread``, the plots of new records are drawn one column now
-        and the others by ``draw_pending`` on the next timer ticks."""
+        """Paint ``frame``; with ``spread``, the plots of new records are drawn a group of one
+        column now and the rest by ``draw_pending`` on the next timer ticks."""
         if self.config is None or len(frame.models) != len(self.columns):
             return
         ranges = shared_ranges(frame, baseline.loss)
@@ -67,15 +67,15 @@ class PlotBoard(QWidget):
             self.draw_pending()
 
     def draw_pending(self) -> bool:
-        """Draw the new records of one column at most; True if it drew. Every model records
-        in the same step: drawn all at once, three columns would hold the window for one long
-        frame, while one column per timer tick keeps each frame short (a 30 ms tick apart)."""
+        """Draw one group of one column's new record at most; True if it drew. Every model
+        records in the same step: drawn all at once, the columns would hold the window for one
+        long frame, while a group per timer tick keeps each frame short (30 ms apart)."""
         return any(column.draw_probes() for column in self.columns)
 
     def draw_all_pending(self) -> None:
         """Draw what every column still has pending (before an export or a screenshot)."""
         for column in self.columns:
-            column.draw_probes()
+            column.draw_all_probes()
 
     def set_gate(self, gate: str) -> None:
         self.gate = gate

@@ -244,30 +244,36 @@ class ModelColumn(QWidget):
             self._set_range(panel, "x", (0.0, upper))
         self._probe_work = (view, ranges, clip)  # the newest frame's replaces any not yet drawn
         if not defer_probes:
-            self.draw_probes()
+            self.draw_all_probes()
         self._show_header(view, scalars, baseline)
 
     def draw_probes(self) -> bool:
-        """Redraw the plots fed by recorded probes if the last frame brought a new record
-        (between records only the loss curves and the header change); True if it drew."""
+        """Redraw, if the last frame brought a new record, one of the two groups of plots fed
+        by recorded probes: the history (heatmap, norms, radius, half-life) or the newest
+        record (gradient profile, gates). True if it drew; call again for the other group.
+        Between records only the loss curves and the header change."""
         if self._probe_work is None:
             return False
         view, ranges, clip = self._probe_work
-        self._probe_work = None
-        drew = False
         recorded = view.history.get("step", np.empty(0))
         history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
         if history_key != self._drawn_history:
             self._drawn_history = history_key
             self._show_history(view, ranges["gradient_levels"], clip)
-            drew = True
+            return True
+        self._probe_work = None
+        self._set_range(self.gradient, "y", ranges["profile"])
         latest = view.latest
         if latest is not None and latest.probes is not None and self._drawn_probes != id(latest):
             self._drawn_probes = id(latest)
             self._show_latest(view)
-            drew = True
-        self._set_range(self.gradient, "y", ranges["profile"])
-        return drew
+            return True
+        return False
+
+    def draw_all_probes(self) -> None:
+        """Both groups now (an export, a screenshot, a replayed step)."""
+        while self.draw_probes():
+            pass
 
     def _set_range(self, panel: Panel, axis: str, span: tuple[float, float]) -> None:
         """Change a range only when it really changes: a new range regenerates the axis."""
