@@ -121,3 +121,15 @@ def test_task_settings_show_what_the_task_uses(qtbot, make_window):
     assert not window.views.isTabEnabled(1)
     qtbot.keyClick(window, Qt.Key.Key_W)  # not a text task: a note, no switch
     assert window.views.currentIndex() == 0
+
+
+def test_typing_a_column_name_is_text_not_shortcuts(qtbot, make_window):
+    window = make_window(reviews_config())
+    controls = window.controls
+    controls.task.setCurrentIndex(controls.task.findData("text"))
+    controls.text_column.clear()
+    controls.text_column.setFocus()
+    qtbot.keyClicks(controls.text_column, "review words")  # e, w and r are shortcuts elsewhere
+    assert controls.text_column.text() == "review words"
+    assert window.views.currentIndex() == 0 and window.reviews.evaluate_button.isEnabled()
+    assert window.worker.run.config.task.name == "reviews"  # no Reset either
