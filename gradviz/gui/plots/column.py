@@ -372,7 +372,10 @@ class ModelColumn(QWidget):
         if clip > 0:
             self.clip_line.setValue(math.log10(clip))
         clip_log = math.log10(clip) if clip > 0 else None
-        self._set_range(self.grad_norms, "y", stepped_range(norms, 1.0, clip_log, clip_log, log=True))
+        span = stepped_range(norms, 1.0, clip_log, clip_log, log=True)
+        if self._ranges.get(("grad_norms", "y")) != span:  # 1-3-10 labels, not crowded minor ones
+            self.grad_norms.plot.getAxis("left").setTicks(log_ticks(*span))
+        self._set_range(self.grad_norms, "y", span)
 
         radius = view.history["spectral_radius"]  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
