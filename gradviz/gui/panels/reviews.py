@@ -29,6 +29,8 @@ from gradviz.engine.reports import EvaluationReport, WordReport
 from gradviz.gui.panels.words import WordGradientView
 
 TABLE_CHARS = 56  # the widest row of Evaluation.table()
+NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of every model: accuracy,\n"
+                 "precision, recall and F1 per class,\nand the confusion matrix.")
 
 
 def shared_levels(report: WordReport) -> tuple[float, float]:
@@ -92,8 +94,7 @@ class ReviewsPanel(QWidget):
         self.table.setReadOnly(True)
         self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.table.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.table.setPlaceholderText("Press 'Evaluate on the held-out set' (E) for the scores of every model: "
-                                      "accuracy, precision, recall and F1 per class, confusion matrix.")
+        self.table.setPlainText(NOT_EVALUATED)  # text, not a placeholder: readable on the dark theme
         beside.addWidget(self.table)
         # Wide enough for the table's rows ("negative   0.491   0.573 ..."): no sideways scrolling.
         self.table.setMinimumWidth(self.table.fontMetrics().horizontalAdvance("x" * TABLE_CHARS) + 30)
@@ -114,7 +115,7 @@ class ReviewsPanel(QWidget):
         self.example.setRange(0, max(0, examples - 1))
         self.example.blockSignals(False)
         self.report, self.evaluation = None, None
-        self.table.clear()
+        self.table.setPlainText(NOT_EVALUATED)
         self.status.setText("Words appear at the next recorded step.")
         for view in self.views:
             view.show_review([], np.empty(0))

@@ -80,9 +80,12 @@ class WordGradientView(QWidget):
         self.gate_plot.setLabel("left", "mean gate")
         self.gate_plot.setMouseEnabled(x=True, y=False)
         self.gate_plot.setXLink(self.plot)
-        self.gate_legend = self.gate_plot.addLegend(offset=(5, 1), colCount=5, brush=pg.mkBrush(0, 0, 0, 90))
         self.gate_curves: dict[str, pg.PlotDataItem] = {}
         self.gate_plot.setVisible(False)
+        # The key above the plot, not a legend in it: a short plot has no room for one.
+        self.gate_key = QLabel("")
+        self.gate_key.setVisible(False)
+        layout.addWidget(self.gate_key)
         layout.addWidget(self.gate_plot, 2)
 
         self.text = QTextBrowser()
@@ -155,7 +158,6 @@ class WordGradientView(QWidget):
     def _show_gates(self, steps: np.ndarray, gates: dict[str, np.ndarray]) -> None:
         for name in list(self.gate_curves):
             if name not in gates:
-                self.gate_legend.removeItem(self.gate_curves[name])
                 self.gate_plot.removeItem(self.gate_curves.pop(name))
         lowest = 0.0
         for name, values in gates.items():
@@ -171,9 +173,13 @@ class WordGradientView(QWidget):
             self.data[f"gate/{name}"] = values
             if len(values):
                 lowest = min(lowest, float(np.nanmin(values)))
-        # Headroom above 1 keeps the legend row off the curves.
-        self.gate_plot.setYRange(-1.0 if lowest < 0 else 0.0, 1.0 + (0.6 if lowest < 0 else 0.3), padding=0)
+        self.gate_plot.setYRange(-1.0 if lowest < 0 else 0.0, 1.05, padding=0)
         self.gate_plot.setVisible(bool(gates))
+        swatches = [f"<span style='color:{GATE_COLOURS.get(name, '#aaaaaa')}'>&#9644; {html.escape(name)}</span>"
+                    for name in gates]
+        key = " &nbsp; ".join(swatches)
+        self.gate_key.setText(f"mean gate per word: {key}")
+        self.gate_key.setVisible(bool(gates))
 
     def _update_ticks(self) -> None:
         """Word labels on the x axis, every k-th one so that they do not overlap."""
