@@ -352,10 +352,10 @@ def command_export(args: argparse.Namespace) -> int:
 def _parse_size(text: str) -> tuple[int, int]:
     try:
         width, height = (int(part) for part in text.lower().split("x"))
-        if not (320 <= width <= 10000 and 240 <= height <= 10000):
-            raise ValueError
     except ValueError:
         raise UsageError(f"--size must look like 1920x1080, got {text!r}") from None
+    if not (320 <= width <= 10000 and 240 <= height <= 10000):
+        raise UsageError(f"--size must be between 320x240 and 10000x10000, got {text!r}")
     return width, height
 
 

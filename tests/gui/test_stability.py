@@ -46,3 +46,13 @@ def test_screenshot_with_a_bad_size_is_one_clear_line(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["gradviz: error: --size must look like 1920x1080, got 'huge'"]
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_smaller_than_the_minimum_says_the_limits(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "gradviz", "--screenshot", str(tmp_path / "x.png"), "--size", "100x100"],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "gradviz: error: --size must be between 320x240 and 10000x10000, got '100x100'"]
