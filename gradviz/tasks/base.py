@@ -99,3 +99,16 @@ def cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tenso
 def accuracy(prediction: torch.Tensor, target: torch.Tensor) -> float:
     """Fraction of positions whose arg-max logit (..., C) is the target class (...)."""
     return (prediction.argmax(dim=-1) == target).float().mean().item()
+
+
+class ClassificationTask(Task):
+    """A task scored by cross-entropy against class ids, and by accuracy."""
+
+    loss_name = "cross-entropy"
+    metric_name = "accuracy"
+
+    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return cross_entropy(prediction, target)
+
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+        return accuracy(prediction, target)

@@ -11,10 +11,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gradviz.tasks.base import MANY_TO_MANY, Baseline, Task, accuracy, cross_entropy
+from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask, accuracy
 
 
-class CopyTask(Task):
+class CopyTask(ClassificationTask):
     """Copy task: remember 10 symbols across T steps, then reproduce them.
 
     Symbols: 0 = blank, 1..8 = data, 9 = delimiter, fed one-hot (input_size 10). A sequence
@@ -31,7 +31,6 @@ class CopyTask(Task):
         "the delimiter; the memoryless baseline cross-entropy is 10 ln(8) / (T + 20)."
     )
     kind = MANY_TO_MANY
-    loss_name = "cross-entropy"
     metric_name = "recall accuracy"
     blank = 0
     data_symbols = 8
@@ -58,9 +57,6 @@ class CopyTask(Task):
         y = torch.full((self.total_steps, batch), self.blank, dtype=torch.long)
         y[-self.copy_length :] = data  # (T + 20, B)
         return x.to(device), y.to(device)
-
-    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return cross_entropy(prediction, target)
 
     def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
         answer = slice(-self.copy_length, None)

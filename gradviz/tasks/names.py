@@ -11,10 +11,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gradviz.tasks.base import MANY_TO_MANY, Baseline, Task, accuracy, cross_entropy
+from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask
 
 
-class NamesTask(Task):
+class NamesTask(ClassificationTask):
     """Label every word: is it a name?
 
     A vocabulary of 8 one-hot word ids. At each step id 0, the title word ("Mr."), appears
@@ -33,8 +33,6 @@ class NamesTask(Task):
         'such as "Mr." makes the word a set distance later a name.'
     )
     kind = MANY_TO_MANY
-    loss_name = "cross-entropy"
-    metric_name = "accuracy"
     vocabulary = 8
     title_word = 0
     input_size = vocabulary
@@ -64,12 +62,6 @@ class NamesTask(Task):
         y = torch.zeros(steps, batch, dtype=torch.long)
         y[self.distance :] = is_title[: -self.distance].long()  # (T, B)
         return x.to(device), y.to(device)
-
-    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return cross_entropy(prediction, target)
-
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
-        return accuracy(prediction, target)
 
     def baseline(self) -> Baseline:
         # A memoryless but position-aware predictor knows the first `distance` labels are 0;

@@ -11,10 +11,10 @@ import math
 import torch
 import torch.nn.functional as F
 
-from gradviz.tasks.base import MANY_TO_ONE, Baseline, Task, accuracy, cross_entropy
+from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
 
 
-class TemporalOrderTask(Task):
+class TemporalOrderTask(ClassificationTask):
     """Temporal order, experiment 6a: classify the order of two relevant symbols.
 
     Eight one-hot symbols: E (start), B (end), X, Y and the distractors a, b, c, d. A
@@ -30,8 +30,6 @@ class TemporalOrderTask(Task):
         "windows; name their order (XX, XY, YX, YY); chance is 25%."
     )
     kind = MANY_TO_ONE
-    loss_name = "cross-entropy"
-    metric_name = "accuracy"
     symbols = ("E", "B", "X", "Y", "a", "b", "c", "d")
     classes = ("XX", "XY", "YX", "YY")
     input_size = len(symbols)
@@ -76,12 +74,6 @@ class TemporalOrderTask(Task):
         x = F.one_hot(symbols, self.input_size).float()  # (T, B, 8)
         y = 2 * is_y[0] + is_y[1]  # (B,), index into ``classes``
         return x.to(device), y.to(device)
-
-    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return cross_entropy(prediction, target)
-
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
-        return accuracy(prediction, target)
 
     def baseline(self) -> Baseline:
         # The four classes are equally likely and nothing visible at the end tells them

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from gradviz.io.textdata import PAD, PAD_TOKEN, UNK_TOKEN, TextDataset, Vocabulary
-from gradviz.tasks.base import MANY_TO_ONE, Baseline, Task, accuracy, cross_entropy
+from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
 
 EMBED_DIM = 32  # width of each word's embedding: the x_t the recurrent layer sees
 EVALUATION_SEED = 2**31 - 1  # the synthetic task's fixed evaluation set, never a training seed
@@ -54,12 +54,10 @@ REVIEW_VOCABULARY = Vocabulary(
 )
 
 
-class _TextTask(Task):
+class _TextTask(ClassificationTask):
     """What both text tasks share: ids through an embedding, classes, a vocabulary, a mask."""
 
     kind = MANY_TO_ONE
-    loss_name = "cross-entropy"
-    metric_name = "accuracy"
     input_size = EMBED_DIM
     classes: tuple[str, ...] = ()
     vocab: Vocabulary
@@ -70,12 +68,6 @@ class _TextTask(Task):
 
     def tokens(self, ids) -> list[str]:
         return self.vocab.decode(ids)
-
-    def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return cross_entropy(prediction, target)
-
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
-        return accuracy(prediction, target)
 
     def evaluation_batches(self, batch: int = 256) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """The held-out set, in batches of (x (T, B), y (B,)) on the CPU."""
