@@ -81,10 +81,21 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
 
     def check() -> None:
         frame = window.last_frame
+        refused = window.banner.isVisible() and window.worker.run is None  # e.g. a bad text file
         failed = window.banner.isVisible() and window.worker.state in ("failed", "diverged")
         done = frame is not None and frame.steps_done >= steps
-        if not (done or failed or time.monotonic() - started > SCREENSHOT_TIMEOUT_S):
+        if refused:
+            print(f"gradviz: error: {window.banner.text()}", file=sys.stderr)
+            result["code"] = 2
+        elif not (done or failed or time.monotonic() - started > SCREENSHOT_TIMEOUT_S):
             return
+        else:
+            write()
+        timer.stop()
+        window.close()
+        app.quit()
+
+    def write() -> None:
         window.worker.pause()
         window.paint_now()
         app.processEvents()
@@ -93,9 +104,6 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
             result["code"] = 2
         else:
             print(f"wrote {path} at step {window.last_frame.steps_done if window.last_frame else 0}")
-        timer.stop()
-        window.close()
-        app.quit()
 
     timer = QTimer()
     timer.setInterval(100)

@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         self.worker.stateChanged.connect(self._on_state)
         self.worker.runReset.connect(self._on_reset)
         self.worker.runFailed.connect(self._on_failed)
-        self.worker.buildRefused.connect(self._show_banner)
+        self.worker.buildRefused.connect(self._on_build_refused)
         self.worker.loadProgress.connect(self._on_load_progress)
         self.worker.wordsReady.connect(self._on_words)
         self.worker.evaluated.connect(self.reviews.show_evaluation)
@@ -470,6 +470,17 @@ class MainWindow(QMainWindow):
         self.load_bar.setRange(0, 1000)
         self.load_bar.setValue(int(1000 * done / max(total, 1)))
 
+    def _on_build_refused(self, message: str) -> None:
+        """A reset or an opened run the worker could not build: show why, and keep showing
+        the run that goes on (an opened run had already set up the plots for itself)."""
+        self._show_banner(message)
+        run = self.worker.run
+        if run is not None and self.board.config != run.config:
+            self.board.set_config(run.config)
+            self._set_text_mode(run.config)
+            self.frame_version = -1
+            self.run_path = None  # not the file that failed to open: Save must ask where
+
     def _on_failed(self, message: str) -> None:
         self._show_banner(message)
 
@@ -571,6 +582,11 @@ class MainWindow(QMainWindow):
             saved = load_run(path)
         except RunFileError as exc:
             QMessageBox.warning(self, "Cannot open run", str(exc))
+            return False
+        data = saved.config.task.data
+        if saved.config.task.name == "text" and has_state(saved.arrays) and not Path(data).expanduser().is_file():
+            QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
+                                "put the file back at that path to continue the run.")
             return False
         self.board.set_config(saved.config)
         self.controls.set_config(saved.config)

@@ -244,7 +244,11 @@ class TrainingWorker(QObject):
         self.runReset.emit(config)
 
     def _restored(self, config: RunConfig, arrays: dict) -> None:
-        run = restore_run(config, arrays)
+        try:
+            run = restore_run(config, arrays)
+        except TextDataError as exc:
+            self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
+            return
         history = history_from_arrays(config, arrays)
         # The plots of "now" show the last recorded step until training makes a newer one.
         latest = None

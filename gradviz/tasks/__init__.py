@@ -63,7 +63,17 @@ def task_from_config(config: TaskConfig, seed: int = 0) -> Task:
     return make_task(config.name, config.seq_len, config.distance)
 
 
+def metric_and_steps(config: TaskConfig) -> tuple[str, int]:
+    """The task's metric name and how many timesteps a model sees, without building it: a
+    text file is not read for these (its T is ``max_len``), so a window can lay out at once."""
+    if config.name == TextFileTask.name:
+        return TextFileTask.metric_name, config.max_len
+    task = make_task(config.name, config.seq_len, config.distance)
+    return task.metric_name, task.total_steps
+
+
 __all__ = [
+    "metric_and_steps",
     "GENERATED_TASKS",
     "MANY_TO_MANY",
     "MANY_TO_ONE",

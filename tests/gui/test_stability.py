@@ -56,3 +56,16 @@ def test_screenshot_smaller_than_the_minimum_says_the_limits(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "gradviz: error: --size must be between 320x240 and 10000x10000, got '100x100'"]
+
+
+def test_screenshot_of_a_text_run_without_its_file_is_one_clear_line(tmp_path):
+    config = tmp_path / "text.json"
+    config.write_text('{"task": {"name": "text", "data": "%s"}}' % (tmp_path / "missing.csv"))
+    result = subprocess.run(
+        [sys.executable, "-m", "gradviz", "--config", str(config), "--screenshot", str(tmp_path / "x.png")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.startswith("gradviz")]
+    assert len(lines) == 1 and "missing.csv does not exist" in lines[0]
+    assert not (tmp_path / "x.png").exists()

@@ -133,3 +133,33 @@ def test_typing_a_column_name_is_text_not_shortcuts(qtbot, make_window):
     assert controls.text_column.text() == "review words"
     assert window.views.currentIndex() == 0 and window.reviews.evaluate_button.isEnabled()
     assert window.worker.run.config.task.name == "reviews"  # no Reset either
+
+
+def test_a_saved_text_run_reopens_and_a_missing_file_changes_nothing(qtbot, make_window, tmp_path, answers):
+    path = write_reviews(tmp_path / "imdb.csv")
+    window = make_window(text_config(TaskConfig(name="text", data=str(path), batch=4, max_len=8)))
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    saved = tmp_path / "text_run.npz"
+    with qtbot.waitSignal(window.worker.runSaved, timeout=20000):
+        window.worker.save(saved)
+
+    other = make_window(reviews_config())
+    assert other.open_run(saved)  # the file is there: it continues
+    qtbot.waitUntil(lambda: other.worker.run.config.task.name == "text" and other.worker.run.step == 1,
+                    timeout=20000)
+    assert other.views.isTabEnabled(1) and other.reviews.example.maximum() == 7
+
+    third = make_window(reviews_config())
+    before = third.worker.run
+    path.rename(tmp_path / "moved.csv")
+    assert not third.open_run(saved)
+    assert any("does not exist here" in question for question in answers["questions"])
+    assert third.worker.run is before and third.board.config == before.config
+
+    # Another file at that path that no longer fits (no 'sentiment' column): refused by the worker.
+    write_reviews(path, header=("review", "stars"))
+    assert third.open_run(saved)
+    qtbot.waitUntil(lambda: third.banner.isVisible(), timeout=20000)
+    assert "Cannot continue this run" in third.banner.text() and "'sentiment'" in third.banner.text()
+    assert third.worker.run is before and third.board.config == before.config and third.run_path is None

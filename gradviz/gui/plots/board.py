@@ -9,13 +9,12 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from gradviz.config import RunConfig
-from gradviz.engine.run import build_task
 from gradviz.gui.frames import Frame
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.column import ModelColumn
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
-from gradviz.tasks import Baseline
+from gradviz.tasks import Baseline, metric_and_steps
 
 
 class PlotBoard(QWidget):
@@ -35,24 +34,24 @@ class PlotBoard(QWidget):
     def set_config(self, config: RunConfig) -> None:
         """Columns for ``config``'s models, emptied, with timestep axes of its task."""
         self.config = config
-        task = build_task(config)
+        metric_name, steps = metric_and_steps(config.task)  # never reads a text file
         self.current_panel = None
         while len(self.columns) > len(config.models):
             column = self.columns.pop()
             self.layout_.removeWidget(column)
             column.deleteLater()
         while len(self.columns) < len(config.models):
-            column = ModelColumn(len(self.columns), task.metric_name)
+            column = ModelColumn(len(self.columns), metric_name)
             column.gate = self.gate
             column.apply_style(self.style)
             column.graphics.scene().sigMouseClicked.connect(lambda event, c=column: self._clicked(c, event))
             self.columns.append(column)
             self.layout_.addWidget(column)
         for column in self.columns:
-            column.metric_panel.caption_text = f"{task.metric_name}; dashed: no memory"
+            column.metric_panel.caption_text = f"{metric_name}; dashed: no memory"
             column.metric_panel.apply_style(self.style)
             column.reset_plots()
-            column.set_timesteps(task.total_steps)
+            column.set_timesteps(steps)
 
     def show_frame(self, frame: Frame, baseline: Baseline, spread: bool = False) -> None:
         """Paint ``frame``; with ``spread``, the plots of new records are drawn a group of one
