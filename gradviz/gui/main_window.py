@@ -49,6 +49,7 @@ from gradviz.gui.worker import RUNNING, TrainingWorker
 from gradviz.io.checkpoint import has_state
 from gradviz.io.runfile import RunFileError, SavedRun, load_run
 from gradviz.presets import Preset, load_preset, preset_names
+from gradviz.tasks import WORD_TASKS
 
 FRAME_INTERVAL_MS = 30
 WORDS_TIMEOUT_S = 30.0  # ask again if the worker has not answered a words question by then
@@ -421,7 +422,7 @@ class MainWindow(QMainWindow):
 
     def _set_text_mode(self, config: RunConfig) -> None:
         """Enable the Words tab for a task over words, with a view per model."""
-        text = config.task.name in ("reviews", "text")
+        text = config.task.name in WORD_TASKS
         self.views.setTabEnabled(1, text)
         if not text:
             self.views.setCurrentIndex(0)
@@ -439,8 +440,8 @@ class MainWindow(QMainWindow):
         self.views.setCurrentIndex(1 - self.views.currentIndex())
 
     def _request_words(self, force: bool = False) -> None:
-        """Ask the worker for the words of the chosen review when the Words tab shows and a
-        the models trained since: one question open at a time, at most one a second."""
+        """Ask the worker for the words of the chosen review when the Words tab shows and the
+        models trained since: one question open at a time, at most one a second."""
         if self.views.currentIndex() != 1 or not self.views.isTabEnabled(1) or self.worker.run is None:
             return
         now = time.perf_counter()
@@ -459,7 +460,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Evaluation tables are for the text tasks (reviews, text file)", 4000)
             return
         self.views.setCurrentIndex(1)
-        self.reviews._evaluate()
+        self.reviews.request_evaluation()
 
     def _on_words(self, report) -> None:
         self._words_asked = None

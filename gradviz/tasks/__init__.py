@@ -63,6 +63,9 @@ def task_from_config(config: TaskConfig, seed: int = 0) -> Task:
     return make_task(config.name, config.seq_len, config.distance)
 
 
+WORD_TASKS = (SyntheticReviewsTask.name, TextFileTask.name)  # tasks over words: reviews to show, scores
+
+
 def metric_and_steps(config: TaskConfig) -> tuple[str, int]:
     """The task's metric name and how many timesteps a model sees, without building it: a
     text file is not read for these (its T is ``max_len``), so a window can lay out at once."""
@@ -73,6 +76,7 @@ def metric_and_steps(config: TaskConfig) -> tuple[str, int]:
 
 
 __all__ = [
+    "WORD_TASKS",
     "metric_and_steps",
     "GENERATED_TASKS",
     "MANY_TO_MANY",

@@ -78,7 +78,7 @@ class ReviewsPanel(QWidget):
         self.evaluate_button = QPushButton("Evaluate on the held-out set")
         self.evaluate_button.setToolTip(
             "Accuracy, and precision, recall and F1 per class, and the confusion matrix of every model now")
-        self.evaluate_button.clicked.connect(self._evaluate)
+        self.evaluate_button.clicked.connect(self.request_evaluation)
         row.addWidget(self.evaluate_button)
         self.status = QLabel("Words appear at the next recorded step.")
         row.addWidget(self.status, 1)
@@ -136,7 +136,7 @@ class ReviewsPanel(QWidget):
         self.evaluate_button.setEnabled(True)
         self.table.setPlainText(report.table())
 
-    def _evaluate(self) -> None:
+    def request_evaluation(self) -> None:
         self.evaluate_button.setEnabled(False)  # until the answer arrives
         self.table.setPlainText("Evaluating every model on the held-out set ...")
         self.evaluateRequested.emit()
