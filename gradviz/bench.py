@@ -248,17 +248,14 @@ def peak_growth_mb(action: Callable[[], object], interval_s: float = 0.002) -> f
 
 
 def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, device: str = "cpu") -> dict[str, float]:
-    """One fused and one recorded step at sequence length ``seq_len``: seconds and the memory
-    the recorded step needs (device memory on CUDA, resident memory growth on the CPU)."""
+    """One fused and one recorded step at sequence length ``seq_len`` after a warm-up of each:
+    seconds, and the memory the first recorded step needs beyond what the process held
+    (device memory on CUDA, resident memory growth on the CPU)."""
     run = Run(case_config(kind, batch, seq_len, hidden, device))
     x, y = run.task.generate(batch, torch.Generator().manual_seed(0), run.device)
     trainer = run.trainers[0]
-    trainer.step(x, y, record=False)  # warm-up: optimiser state, allocator
-    started = time.perf_counter()
-    trainer.step(x, y, record=False)
-    _synchronize(run.device)
-    fused = time.perf_counter() - started
-    started = time.perf_counter()
+    # Memory first, on the first recorded step, before any step has left freed memory behind
+    # for it to reuse (and with the sampling thread, which would colour a timing).
     if run.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(run.device)
         base = torch.cuda.memory_allocated(run.device)
@@ -267,7 +264,15 @@ def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, de
         peak = (torch.cuda.max_memory_allocated(run.device) - base) / 2**20
     else:
         peak = peak_growth_mb(lambda: trainer.step(x, y, record=True))
-    recorded = time.perf_counter() - started
+    trainer.step(x, y, record=False)  # warm-up of the fused path (the recorded one just ran)
+    seconds = {}
+    for record in (False, True):
+        _synchronize(run.device)
+        started = time.perf_counter()
+        trainer.step(x, y, record=record)
+        _synchronize(run.device)
+        seconds[record] = time.perf_counter() - started
+    fused, recorded = seconds[False], seconds[True]
     return {"recorded_s": recorded, "fused_s": fused, "peak_mb": peak}
 
 

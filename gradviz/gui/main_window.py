@@ -8,7 +8,9 @@ training never waits for painting.
 
 from __future__ import annotations
 
+import math
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -53,6 +55,7 @@ from gradviz.tasks import WORD_TASKS
 
 FRAME_INTERVAL_MS = 30
 WORDS_TIMEOUT_S = 30.0  # ask again if the worker has not answered a words question by then
+WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
@@ -60,7 +63,7 @@ SHORTCUTS = [
     ("Space", "start / pause"),
     ("Right", "train exactly one step"),
     ("R", "reset: apply the settings"),
-    ("1-8", "presets"),
+    ("1-7", "presets"),
     ("F5", "presentation mode (F5 or Esc leaves)"),
     ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
@@ -69,6 +72,13 @@ SHORTCUTS = [
     ("F1", "this list"),
     ("Ctrl+Q", "quit"),
 ]
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """A run file handed to the worker to restore; if it refuses, the window goes back."""
+
+    previous_path: Path | None  # the run file the window had before
 
 
 class MainWindow(QMainWindow):
@@ -110,10 +120,13 @@ class MainWindow(QMainWindow):
         self.worker.loadProgress.connect(self._on_load_progress)
         self.worker.wordsReady.connect(self._on_words)
         self.worker.evaluated.connect(self.reviews.show_evaluation)
+        self.worker.reportFailed.connect(self._on_report_failed)
         self.reviews.exampleChanged.connect(lambda _: self._request_words(force=True))
         self.reviews.evaluateRequested.connect(lambda: self.worker.evaluate())
-        self._words_asked: float | None = None  # when the worker was asked (None: no question open)
-        self._words_version = -1  # the frame the words were last asked for
+        self._words_asked = -math.inf  # when the worker was last asked for words
+        self._words_open = False  # asked and not answered yet
+        self._opening: _Opening | None = None  # a run file being restored by the worker
+        self._words_version = -1  # the step the words were last asked for
         self._set_text_mode(config)
         self.worker.runDiverged.connect(self._on_diverged)
         self.worker.runSaved.connect(self._on_saved)
@@ -331,6 +344,8 @@ class MainWindow(QMainWindow):
         if self.replay_only:
             self._show_banner("This run file has no model state to continue from: press Reset to train anew.")
             return
+        if self.worker.run is None and self.banner.isVisible():
+            return  # nothing was built (the banner says why): Start would only hide the reason
         self.follow_live()
         if self.worker.state == RUNNING:
             self.worker.pause()
@@ -411,6 +426,7 @@ class MainWindow(QMainWindow):
             self.banner.setVisible(False)
 
     def _on_reset(self, config: RunConfig) -> None:
+        self._opening = None
         self.banner.setVisible(False)
         self.board.set_config(config)
         self.controls.set_config(config)
@@ -430,7 +446,7 @@ class MainWindow(QMainWindow):
         run = self.worker.run if self.worker.run is not None and self.worker.run.config == config else None
         examples = example_count(run.task) if run is not None else 1
         self.reviews.set_models(len(config.models), examples)
-        self._words_asked, self._words_version = None, -1
+        self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
 
     def show_words_tab(self) -> None:
         """W: between the training plots and the words of a review (text tasks)."""
@@ -446,25 +462,30 @@ class MainWindow(QMainWindow):
             return
         now = time.perf_counter()
         if not force:
-            if self._words_asked is not None and now - self._words_asked < WORDS_TIMEOUT_S:
+            if self._words_open and now - self._words_asked < WORDS_TIMEOUT_S:
                 return  # the last question is still open
             steps = self.last_frame.steps_done if self.last_frame is not None else 0
-            if steps == self._words_version or (self._words_asked is not None and now - self._words_asked < 1.0):
+            if steps == self._words_version or now - self._words_asked < WORDS_EVERY_S:
                 return  # the models have not changed, or were asked about a moment ago
             self._words_version = steps
-        self._words_asked = now
+        self._words_asked, self._words_open = now, True
         self.worker.words(self.reviews.example.value())
 
     def _evaluate(self) -> None:
-        if not self.views.isTabEnabled(1):
+        if not self.views.isTabEnabled(1) or self.worker.run is None:
             self.statusBar().showMessage("Evaluation tables are for the text tasks (reviews, text file)", 4000)
             return
         self.views.setCurrentIndex(1)
         self.reviews.request_evaluation()
 
     def _on_words(self, report) -> None:
-        self._words_asked = None
+        self._words_open = False
         self.reviews.show_words(report)
+
+    def _on_report_failed(self, name: str, message: str) -> None:
+        self._words_open = False
+        what = "measure the words of the review" if name == "words" else "evaluate the models"
+        self.reviews.show_failure(f"Could not {what}: {message}")
 
     def _on_load_progress(self, done: int, total: int) -> None:
         self.load_bar.setVisible(done < total)
@@ -476,11 +497,14 @@ class MainWindow(QMainWindow):
         the run that goes on (an opened run had already set up the plots for itself)."""
         self._show_banner(message)
         run = self.worker.run
-        if run is not None and self.board.config != run.config:
+        if self._opening is not None and run is not None:
+            # open_run had set up the plots and settings for the run that failed to open.
             self.board.set_config(run.config)
+            self.controls.set_config(run.config)
             self._set_text_mode(run.config)
             self.frame_version = -1
-            self.run_path = None  # not the file that failed to open: Save must ask where
+            self.run_path = self._opening.previous_path  # not the file that failed: Save would overwrite it
+        self._opening = None
 
     def _on_failed(self, message: str) -> None:
         self._show_banner(message)
@@ -589,6 +613,7 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
+        previous_path = self.run_path
         self.board.set_config(saved.config)
         self.controls.set_config(saved.config)
         self.preset = None
@@ -598,6 +623,7 @@ class MainWindow(QMainWindow):
         if has_state(saved.arrays):
             self.replay_only = False
             self.replay = None
+            self._opening = _Opening(previous_path)
             self.worker.restore(saved.config, saved.arrays)
         else:
             self.worker.pause()
@@ -713,10 +739,12 @@ class MainWindow(QMainWindow):
         return self.board.current_panel or self.board.columns[0].panels["gradient"]
 
     def copy_plot(self) -> None:
+        self.board.draw_all_pending()
         QApplication.clipboard().setImage(panel_image(self.panel_at_last_click()))
         self.statusBar().showMessage("Plot copied to the clipboard", 3000)
 
     def export_dialog(self) -> None:
+        self.board.draw_all_pending()
         dialog = ExportDialog(self, self.board, str(self._folder()))
         dialog.exec()
 

@@ -20,7 +20,7 @@ from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, is_text_task, word_report
 from gradviz.gui.frames import Frame, frame_from_history, frame_from_saved
-from gradviz.io.checkpoint import history_from_arrays, restore_run, state_arrays
+from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError, load_text_dataset_cached
 from gradviz.probes.history import RunHistory
@@ -39,10 +39,11 @@ class TrainingWorker(QObject):
     runDiverged = Signal(int, str)  # step, message
     runSaved = Signal(str)  # path
     saveFailed = Signal(str)  # a readable message
-    loadProgress = Signal(int, int)  # bytes read, file size: a text file being read for a reset
+    loadProgress = Signal(int, int)  # per mille of a text file read for a reset, 1000
     buildRefused = Signal(str)  # a bad text file: nothing changed, the run that was there goes on
     wordsReady = Signal(object)  # WordReport: one review through every model
     evaluated = Signal(object)  # EvaluationReport: every model on the held-out set
+    reportFailed = Signal(str, str)  # "words" or "evaluate", why: the run goes on
 
     def __init__(self, config: RunConfig):
         super().__init__()
@@ -202,15 +203,27 @@ class TrainingWorker(QObject):
             self._restored(command[1], command[2])
         elif name == "save":
             self._save(command[1], command[2])
-        elif name == "words" and self.run is not None and is_text_task(self.run.task):
-            self.wordsReady.emit(word_report(self.run, command[1]))
-        elif name == "evaluate" and self.run is not None and is_text_task(self.run.task):
-            self.evaluated.emit(evaluation_report(self.run))
+        elif name in ("words", "evaluate"):
+            self._report(name, *command[1:])
         elif name == "train" and self.run is not None:
             index, train = command[1], command[2]
             if index < len(self.run.trainers):
                 self.run.set_train(index, train)
         return 0
+
+    def _report(self, name: str, *args) -> None:
+        """Answer a words or evaluate question; a failure is reported, training goes on."""
+        if self.run is None or not is_text_task(self.run.task):
+            self.reportFailed.emit(name, "there is no run over words to measure")
+            return
+        try:
+            if name == "words":
+                self.wordsReady.emit(word_report(self.run, *args))
+            else:
+                self.evaluated.emit(evaluation_report(self.run))
+        except Exception as exc:  # noqa: BLE001 - a failed measurement must not stop training
+            traceback.print_exc()
+            self.reportFailed.emit(name, str(exc) or type(exc).__name__)
 
     def _build(self, config: RunConfig) -> None:
         self._pending_config = None
@@ -224,7 +237,8 @@ class TrainingWorker(QObject):
                     config.task.data, text_column=config.task.text_column, label_column=config.task.label_column,
                     vocab_size=config.task.vocab_size, max_len=config.task.max_len,
                     test_fraction=config.task.test_fraction, seed=config.seed,
-                    progress=lambda done, total: self.loadProgress.emit(done, total),
+                    # Per mille, not bytes: a Qt int is 32 bits, and files can pass 2 GB.
+                    progress=lambda done, total: self.loadProgress.emit(min(1000, 1000 * done // max(total, 1)), 1000),
                 )
             run = Run(config)
         except TextDataError as exc:
@@ -246,7 +260,7 @@ class TrainingWorker(QObject):
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         try:
             run = restore_run(config, arrays)
-        except TextDataError as exc:
+        except (TextDataError, CheckpointError) as exc:  # its text file is gone or has changed
             self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
             return
         history = history_from_arrays(config, arrays)

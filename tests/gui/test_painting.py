@@ -77,3 +77,16 @@ def test_a_sequence_of_2000_steps_trains_and_plots(qtbot, make_window):
         assert len(x) == 2000 and np.isfinite(y).sum() > 0
         assert column.history_map.values.shape == (1, 2000)
         assert column.gate_map.values.shape == (8, 2000)
+
+
+def test_records_faster_than_ticks_starve_no_column_and_no_group(qtbot, make_window):
+    window = make_window(small_config(models=3), record_every=1)
+    window.timer.stop()
+    columns = window.columns
+    for step in range(1, 7):  # a new record before every tick: the columns and groups take turns
+        window.step_once()
+        qtbot.waitUntil(lambda step=step: window.worker.run.step == step, timeout=20000)
+        qtbot.waitUntil(lambda: window.worker.frame(window.frame_version) is not None, timeout=5000)
+        assert window.refresh()
+    for column in columns:
+        assert column.history_map.values.size and column.gate_map.values.size

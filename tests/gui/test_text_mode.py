@@ -163,3 +163,38 @@ def test_a_saved_text_run_reopens_and_a_missing_file_changes_nothing(qtbot, make
     qtbot.waitUntil(lambda: third.banner.isVisible(), timeout=20000)
     assert "Cannot continue this run" in third.banner.text() and "'sentiment'" in third.banner.text()
     assert third.worker.run is before and third.board.config == before.config and third.run_path is None
+
+
+def test_words_are_asked_at_most_once_a_second_and_a_failure_does_not_stop_training(qtbot, make_window,
+                                                                                      monkeypatch):
+    import gradviz.gui.worker as worker_module
+
+    window = make_window(reviews_config())
+    asked = []
+    send = window.worker.words
+    window.worker.words = asked.append  # count the questions instead of sending them
+    window.views.setCurrentIndex(1)
+    window.worker.start()
+    qtbot.waitUntil(lambda: window.worker.run.step >= 5, timeout=20000)
+    qtbot.wait(300)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+    assert len(asked) == 1  # the question is open: no second one until it is answered
+    window._words_open = False  # as if answered at once
+    window.paint_now()
+    assert len(asked) == 1  # the models changed, but the last question is under a second old
+    window._words_asked -= 1.1  # a second later
+    window.paint_now()
+    assert len(asked) == 2
+    window.worker.words = send
+
+    def broken(run, example):
+        raise RuntimeError("no words today")
+
+    monkeypatch.setattr(worker_module, "word_report", broken)
+    window._request_words(force=True)
+    qtbot.waitUntil(lambda: "no words today" in window.reviews.status.text(), timeout=20000)
+    steps = window.worker.run.step
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step == steps + 1, timeout=20000)  # training goes on
+    assert window.worker.state != "failed"

@@ -116,6 +116,7 @@ class ReviewsPanel(QWidget):
         self.example.blockSignals(False)
         self.report, self.evaluation = None, None
         self.table.setPlainText(NOT_EVALUATED)
+        self.evaluate_button.setEnabled(True)
         self.status.setText("Words appear at the next recorded step.")
         for view in self.views:
             view.show_review([], np.empty(0))
@@ -135,6 +136,11 @@ class ReviewsPanel(QWidget):
         self.evaluation = report
         self.evaluate_button.setEnabled(True)
         self.table.setPlainText(report.table())
+
+    def show_failure(self, message: str) -> None:
+        """A words or evaluate question the worker could not answer (training goes on)."""
+        self.evaluate_button.setEnabled(True)
+        self.status.setText(message)
 
     def request_evaluation(self) -> None:
         self.evaluate_button.setEnabled(False)  # until the answer arrives

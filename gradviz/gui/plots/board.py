@@ -30,10 +30,12 @@ class PlotBoard(QWidget):
         self.layout_.setSpacing(6)
         self.config: RunConfig | None = None
         self.current_panel: Panel | None = None  # the last plot clicked: what "Copy plot" copies
+        self._turn = 0  # the column draw_pending serves first
 
     def set_config(self, config: RunConfig) -> None:
         """Columns for ``config``'s models, emptied, with timestep axes of its task."""
         self.config = config
+        self._turn = 0
         metric_name, steps = metric_and_steps(config.task)  # never reads a text file
         self.current_panel = None
         while len(self.columns) > len(config.models):
@@ -69,7 +71,13 @@ class PlotBoard(QWidget):
         """Draw one group of one column's new record at most; True if it drew. Every model
         records in the same step: drawn all at once, the columns would hold the window for one
         long frame, while a group per timer tick keeps each frame short (30 ms apart)."""
-        return any(column.draw_probes() for column in self.columns)
+        count = len(self.columns)
+        for offset in range(count):  # the columns in turn: frames faster than ticks starve none
+            index = (self._turn + offset) % count
+            if self.columns[index].draw_probes():
+                self._turn = (index + 1) % count
+                return True
+        return False
 
     def draw_all_pending(self) -> None:
         """Draw what every column still has pending (before an export or a screenshot)."""

@@ -95,6 +95,7 @@ class ModelColumn(QWidget):
         self._drawn_history: tuple[int, int] = (-1, -1)
         self._probe_work: tuple | None = None  # (view, ranges, clip) not drawn yet
         self._gate_title: tuple | None = None
+        self._last_group = ""  # which group of probe plots draw_probes drew last
         self._ranges: dict[tuple[str, str], tuple[float, float]] = {}
         self._baseline: Baseline | None = None
         layout = QVBoxLayout(self)
@@ -251,24 +252,39 @@ class ModelColumn(QWidget):
         """Redraw, if the last frame brought a new record, one of the two groups of plots fed
         by recorded probes: the history (heatmap, norms, radius, half-life) or the newest
         record (gradient profile, gates). True if it drew; call again for the other group.
-        Between records only the loss curves and the header change."""
+        The group not drawn last time goes first, so that when records come faster than
+        they are drawn neither group starves. Between records only the loss curves and the
+        header change."""
         if self._probe_work is None:
             return False
-        view, ranges, clip = self._probe_work
+        groups = [self._draw_history_group, self._draw_latest_group]
+        if self._last_group == "history":
+            groups.reverse()
+        for group in groups:
+            if group(*self._probe_work):
+                return True
+        self._probe_work = None
+        return False
+
+    def _draw_history_group(self, view: ModelView, ranges: dict, clip: float) -> bool:
         recorded = view.history.get("step", np.empty(0))
         history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
-        if history_key != self._drawn_history:
-            self._drawn_history = history_key
-            self._show_history(view, ranges["gradient_levels"], clip)
-            return True
-        self._probe_work = None
+        if history_key == self._drawn_history:
+            return False
+        self._drawn_history = history_key
+        self._show_history(view, ranges["gradient_levels"], clip)
+        self._last_group = "history"
+        return True
+
+    def _draw_latest_group(self, view: ModelView, ranges: dict, clip: float) -> bool:
         self._set_range(self.gradient, "y", ranges["profile"])
         latest = view.latest
-        if latest is not None and latest.probes is not None and self._drawn_probes != id(latest):
-            self._drawn_probes = id(latest)
-            self._show_latest(view)
-            return True
-        return False
+        if latest is None or latest.probes is None or self._drawn_probes == id(latest):
+            return False
+        self._drawn_probes = id(latest)
+        self._show_latest(view)
+        self._last_group = "latest"
+        return True
 
     def draw_all_probes(self) -> None:
         """Both groups now (an export, a screenshot, a replayed step)."""
@@ -346,12 +362,16 @@ class ModelColumn(QWidget):
         steps = view.history.get("step", np.empty(0))
         if len(steps) == 0:
             return
-        logs = log10_or_nan(view.history["grad_h"][:, -1, :])  # (N, T) top layer
+        raw = view.history["grad_h"][:, -1, :]  # (N, T) top layer
+        logs = log10_or_nan(raw)
         self.history.data = {"step": steps, "t": np.arange(1, logs.shape[1] + 1), "log10_grad_h": logs}
         height = max(float(steps[-1] - steps[0]), 1.0)
-        # Underflowed (exactly 0) gradients take the bottom colour of the bar.
+        # Underflowed (exactly 0) gradients take the bottom colour of the bar, overflowed (inf)
+        # ones the top; NaN (steps that were all padding, or a diverged step) stays transparent:
+        # no value there, rather than a vanished gradient.
         rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
-        self.history_map.set(np.where(np.isnan(logs), levels[0], logs), rect, levels)
+        shown = np.where(raw == 0, levels[0], np.where(np.isposinf(raw), levels[1], logs))
+        self.history_map.set(shown, rect, levels)
         # Fixed ranges that change in steps (training steps on the loss plot's scale): with
         # autorange every new record would regenerate the axes of every panel below.
         self._set_range(self.history, "y", (0.0, nice_upper(steps[-1] + 1)))
@@ -389,7 +409,10 @@ class ModelColumn(QWidget):
         self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
         half = half[np.isfinite(half)]
-        self._set_range(self.half_life, "y", (0.0, nice_upper(half.max()) if half.size else 10.0))
+        # Negative half-lives are exploding gradients (doubling every |h| steps back): in range.
+        low = -nice_upper(-half.min()) if half.size and half.min() < 0 else 0.0
+        high = nice_upper(half.max()) if half.size and half.max() > 0 else 10.0
+        self._set_range(self.half_life, "y", (low, high))
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
