@@ -199,13 +199,6 @@ def rss_mb() -> float:
         return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
 
 
-def peak_rss_mb() -> float:
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
-
-
 def rss_growth(config: RunConfig, steps: int, warmup: int = 200) -> dict[str, float]:
     """Train ``steps`` steps keeping the history as ``gradviz train`` does: RSS after the
     first ``warmup`` steps and at the end."""
@@ -265,15 +258,9 @@ def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, de
     else:
         peak = peak_growth_mb(lambda: trainer.step(x, y, record=True))
     trainer.step(x, y, record=False)  # warm-up of the fused path (the recorded one just ran)
-    seconds = {}
-    for record in (False, True):
-        _synchronize(run.device)
-        started = time.perf_counter()
-        trainer.step(x, y, record=record)
-        _synchronize(run.device)
-        seconds[record] = time.perf_counter() - started
-    fused, recorded = seconds[False], seconds[True]
-    return {"recorded_s": recorded, "fused_s": fused, "peak_mb": peak}
+    fused, recorded = alternate(lambda: trainer.step(x, y, record=False), lambda: trainer.step(x, y, record=True),
+                                rounds=1, device=run.device, warmup=0)
+    return {"recorded_s": recorded[0], "fused_s": fused[0], "peak_mb": peak}
 
 
 # ---- the window (run in a child interpreter) -------------------------------------------------

@@ -259,9 +259,11 @@ def _load_text(config: RunConfig, quiet: bool) -> None:
 
 def _print_evaluation(run) -> None:
     """Text tasks: precision, recall, F1 and confusion of every model on the held-out set."""
-    if run.task.vocab_size is None:
-        return
     from gradviz.engine.evaluate import evaluate_model
+    from gradviz.engine.reports import is_text_task
+
+    if not is_text_task(run.task):
+        return
 
     where = "the test split" if run.task.name == "text" else "a fixed generated set"
     for label, trainer in zip(run.labels, run.trainers, strict=True):

@@ -12,18 +12,17 @@ from dataclasses import dataclass
 from gradviz.engine.evaluate import Evaluation, evaluate_model
 from gradviz.engine.run import Run
 from gradviz.engine.words import WordGradients, word_gradients
-from gradviz.tasks import Task
+from gradviz.tasks import WORD_TASKS, Task
 
 
 def is_text_task(task: Task) -> bool:
-    """Whether ``task`` feeds words (it has a vocabulary, and held-out reviews to show and score)."""
-    return task.vocab_size is not None
+    """Whether ``task`` is over words (it has held-out reviews to show and score)."""
+    return task.name in WORD_TASKS
 
 
 def example_count(task: Task) -> int:
-    """How many held-out reviews ``task`` can show (the file's test split, or the synthetic set)."""
-    test_ids = getattr(task, "test_ids", None)
-    return len(test_ids) if test_ids is not None else int(getattr(task, "evaluation_samples", 1))
+    """How many held-out reviews a text task can show (the file's test split, or the synthetic set)."""
+    return task.example_count  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -58,11 +57,7 @@ def word_report(run: Run, example: int) -> WordReport:
     example = example % max(1, example_count(task))
     ids, label = task.example(example)  # type: ignore[attr-defined]
     words = [word_gradients(trainer.model, task, ids, label) for trainer in run.trainers]
-    position = getattr(task, "decisive_position", None)
-    decisive = None
-    if position is not None and words:
-        padding = len(ids) - len(words[0].tokens)  # synthetic reviews have none, but be exact
-        decisive = position - padding
+    decisive = getattr(task, "decisive_position", None)  # synthetic reviews (unpadded): the word's index
     return WordReport(run.step, example, run.labels, words, tuple(task.classes), decisive)  # type: ignore[attr-defined]
 
 

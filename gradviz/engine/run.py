@@ -15,6 +15,7 @@ import torch
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.trainer import ModelTrainer
+from gradviz.io.textdata import Progress
 from gradviz.probes.records import StepRecord
 from gradviz.tasks import Task, task_from_config
 
@@ -50,19 +51,20 @@ class RunControl:
             pass
 
 
-def build_task(config: RunConfig) -> Task:
-    """The run's task; the text task reads (or reuses) its file and splits it with the run's seed."""
-    return task_from_config(config.task, config.seed)
+def build_task(config: RunConfig, progress: Progress | None = None) -> Task:
+    """The run's task; the text task reads (or reuses) its file, reporting ``progress``, and
+    splits it with the run's seed."""
+    return task_from_config(config.task, config.seed, progress)
 
 
 class Run:
     """Trains the models of ``config`` side by side, step by step."""
 
-    def __init__(self, config: RunConfig):
+    def __init__(self, config: RunConfig, progress: Progress | None = None):
         self.config = config
         self.device = choose_device(config.device)
         prepare_device(self.device)
-        self.task = build_task(config)
+        self.task = build_task(config, progress)  # progress: reading a text task's file
         self.trainers = [ModelTrainer(setup, self.task, config.seed, self.device) for setup in config.models]
         # Batches come from their own seeded CPU generator: the same on every device.
         self.generator = torch.Generator().manual_seed(config.seed)

@@ -81,8 +81,6 @@ class ModelTrainer:
                 param.grad = grad
                 param_grads[name] = grad
             mask = self.task.mask(x)  # text: padding left out of the gradient and gate plots
-            if mask is not None and bool(mask.all()):
-                mask = None
             probes = measure(model, traces, list(grads[len(params):]), param_grads, sample, mask)
         else:
             loss.backward()

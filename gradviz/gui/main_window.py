@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
@@ -74,13 +73,6 @@ SHORTCUTS = [
 ]
 
 
-@dataclass(frozen=True)
-class _Opening:
-    """A run file handed to the worker to restore; if it refuses, the window goes back."""
-
-    previous_path: Path | None  # the run file the window had before
-
-
 class MainWindow(QMainWindow):
     """gradviz's window; ``worker`` trains, the window shows."""
 
@@ -125,7 +117,7 @@ class MainWindow(QMainWindow):
         self.reviews.evaluateRequested.connect(lambda: self.worker.evaluate())
         self._words_asked = -math.inf  # when the worker was last asked for words
         self._words_open = False  # asked and not answered yet
-        self._opening: _Opening | None = None  # a run file being restored by the worker
+        self._opening: Path | None = None  # a run file the worker is restoring (it is ours once restored)
         self._words_version = -1  # the step the words were last asked for
         self._set_text_mode(config)
         self.worker.runDiverged.connect(self._on_diverged)
@@ -426,7 +418,10 @@ class MainWindow(QMainWindow):
             self.banner.setVisible(False)
 
     def _on_reset(self, config: RunConfig) -> None:
-        self._opening = None
+        if self._opening is not None:  # the worker restored it: Save now writes there
+            self.run_path = self._opening
+            self._add_recent(str(self._opening))
+            self._opening = None
         self.banner.setVisible(False)
         self.board.set_config(config)
         self.controls.set_config(config)
@@ -488,9 +483,9 @@ class MainWindow(QMainWindow):
         self.reviews.show_failure(f"Could not {what}: {message}")
 
     def _on_load_progress(self, done: int, total: int) -> None:
+        self.load_bar.setRange(0, total)
+        self.load_bar.setValue(done)
         self.load_bar.setVisible(done < total)
-        self.load_bar.setRange(0, 1000)
-        self.load_bar.setValue(int(1000 * done / max(total, 1)))
 
     def _on_build_refused(self, message: str) -> None:
         """A reset or an opened run the worker could not build: show why, and keep showing
@@ -503,7 +498,6 @@ class MainWindow(QMainWindow):
             self.controls.set_config(run.config)
             self._set_text_mode(run.config)
             self.frame_version = -1
-            self.run_path = self._opening.previous_path  # not the file that failed: Save would overwrite it
         self._opening = None
 
     def _on_failed(self, message: str) -> None:
@@ -613,19 +607,18 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
-        previous_path = self.run_path
         self.board.set_config(saved.config)
         self.controls.set_config(saved.config)
         self.preset = None
         self._show_description(None)
-        self.run_path = Path(path)
-        self._add_recent(str(path))
         if has_state(saved.arrays):
             self.replay_only = False
             self.replay = None
-            self._opening = _Opening(previous_path)
+            self._opening = Path(path)
             self.worker.restore(saved.config, saved.arrays)
         else:
+            self.run_path = Path(path)
+            self._add_recent(str(path))
             self.worker.pause()
             self.replay_only = True
             self.replay = saved

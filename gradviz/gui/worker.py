@@ -22,7 +22,7 @@ from gradviz.engine.reports import evaluation_report, is_text_task, word_report
 from gradviz.gui.frames import Frame, frame_from_history, frame_from_saved
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
-from gradviz.io.textdata import TextDataError, load_text_dataset_cached
+from gradviz.io.textdata import TextDataError
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, StepRecord
 from gradviz.tasks import Baseline
@@ -211,6 +211,10 @@ class TrainingWorker(QObject):
                 self.run.set_train(index, train)
         return 0
 
+    def _load_progress(self, done: int, total: int) -> None:
+        # Per mille, not bytes: a Qt int is 32 bits, and files can pass 2 GB.
+        self.loadProgress.emit(min(1000, 1000 * done // max(total, 1)), 1000)
+
     def _report(self, name: str, *args) -> None:
         """Answer a words or evaluate question; a failure is reported, training goes on."""
         if self.run is None or not is_text_task(self.run.task):
@@ -231,21 +235,12 @@ class TrainingWorker(QObject):
         # A start sent before the first build (the window autostarts) must survive it.
         start = start or (self.history is None and self._state == RUNNING)
         try:
-            if config.task.name == "text":
-                # Read here, with progress; Run below finds the file in the loader's cache.
-                load_text_dataset_cached(
-                    config.task.data, text_column=config.task.text_column, label_column=config.task.label_column,
-                    vocab_size=config.task.vocab_size, max_len=config.task.max_len,
-                    test_fraction=config.task.test_fraction, seed=config.seed,
-                    # Per mille, not bytes: a Qt int is 32 bits, and files can pass 2 GB.
-                    progress=lambda done, total: self.loadProgress.emit(min(1000, 1000 * done // max(total, 1)), 1000),
-                )
-            run = Run(config)
+            run = Run(config, self._load_progress)
         except TextDataError as exc:
-            self.loadProgress.emit(1, 1)
             self.buildRefused.emit(f"Cannot use this text file: {exc}. Nothing was changed.")
             return
-        self.loadProgress.emit(1, 1)
+        finally:
+            self.loadProgress.emit(1, 1)  # read, or refused: the progress bar goes either way
         with self._lock:
             self.run = run
             self.history = RunHistory(len(config.models))
@@ -259,10 +254,12 @@ class TrainingWorker(QObject):
 
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         try:
-            run = restore_run(config, arrays)
+            run = restore_run(config, arrays, self._load_progress)
         except (TextDataError, CheckpointError) as exc:  # its text file is gone or has changed
             self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
             return
+        finally:
+            self.loadProgress.emit(1, 1)
         history = history_from_arrays(config, arrays)
         # The plots of "now" show the last recorded step until training makes a newer one.
         latest = None

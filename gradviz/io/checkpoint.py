@@ -20,6 +20,7 @@ import torch
 
 from gradviz.config import RunConfig
 from gradviz.engine.run import Run
+from gradviz.io.textdata import Progress
 from gradviz.probes.history import DecimatingBuffer, RunHistory
 
 
@@ -44,11 +45,12 @@ def has_state(arrays: dict[str, np.ndarray]) -> bool:
     return "state/step" in arrays and "state/generator" in arrays
 
 
-def restore_run(config: RunConfig, arrays: dict[str, np.ndarray]) -> Run:
-    """A Run of ``config`` with the saved weights, optimiser state, batches and step."""
+def restore_run(config: RunConfig, arrays: dict[str, np.ndarray], progress: Progress | None = None) -> Run:
+    """A Run of ``config`` with the saved weights, optimiser state, batches and step
+    (``progress``: reading a text task's file, as for ``Run``)."""
     if not has_state(arrays):
         raise CheckpointError("this run file has no model state, so training cannot continue from it")
-    run = Run(config)
+    run = Run(config, progress)
     try:
         for m, trainer in enumerate(run.trainers):
             prefix = f"state/model{m}/"

@@ -8,6 +8,7 @@ from the names the config and the command line use, ``task_from_config`` from a 
 from __future__ import annotations
 
 from gradviz.config import TaskConfig
+from gradviz.io.textdata import Progress
 from gradviz.tasks.adding import Adding1997Task, AddingTask
 from gradviz.tasks.base import MANY_TO_MANY, MANY_TO_ONE, Baseline, Task
 from gradviz.tasks.copy import CopyTask
@@ -41,11 +42,12 @@ def make_task(name: str, seq_len: int, distance: int = 10) -> Task:
     return TASKS[name](seq_len)
 
 
-def task_from_config(config: TaskConfig, seed: int = 0) -> Task:
+def task_from_config(config: TaskConfig, seed: int = 0, progress: Progress | None = None) -> Task:
     """The task a run's TaskConfig describes; ``seed`` splits a text file into train and test.
 
     The text task loads ``config.data`` (the last file loaded is kept, so building the same
-    run twice reads it once); a bad file raises ``TextDataError`` naming the problem.
+    run twice reads it once), reporting ``progress(bytes read, file size)`` as it reads; a bad
+    file raises ``TextDataError`` naming the problem.
     """
     if config.name == TextFileTask.name:
         from gradviz.io.textdata import load_text_dataset_cached
@@ -58,6 +60,7 @@ def task_from_config(config: TaskConfig, seed: int = 0) -> Task:
             max_len=config.max_len,
             test_fraction=config.test_fraction,
             seed=seed,
+            progress=progress,
         )
         return TextFileTask(dataset)
     return make_task(config.name, config.seq_len, config.distance)

@@ -77,6 +77,11 @@ class _TextTask(ClassificationTask):
         """Review ``index`` of the held-out set: ids (T,) and its class."""
         raise NotImplementedError
 
+    @property
+    def example_count(self) -> int:
+        """How many reviews the held-out set has (``example`` takes 0 .. this - 1)."""
+        raise NotImplementedError
+
 
 class SyntheticReviewsTask(_TextTask):
     """Generated reviews: T words of filler with one decisive word ``distance`` words from the end.
@@ -117,6 +122,14 @@ class SyntheticReviewsTask(_TextTask):
                 parts.append(sentences[i])
                 length += len(sentences[i])
         self.stream = torch.cat(parts)[:STREAM_LENGTH]
+
+    def mask(self, x: torch.Tensor) -> None:
+        """None: every generated review is T real words, there is no padding to leave out."""
+        return None
+
+    @property
+    def example_count(self) -> int:
+        return self.evaluation_samples
 
     @property
     def decisive_position(self) -> int:
@@ -212,3 +225,7 @@ class TextFileTask(_TextTask):
 
     def example(self, index: int) -> tuple[torch.Tensor, int]:
         return self.test_ids[index], int(self.test_labels[index])
+
+    @property
+    def example_count(self) -> int:
+        return len(self.test_ids)

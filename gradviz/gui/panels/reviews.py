@@ -9,8 +9,6 @@ class, confusion matrix) on the held-out set. It only draws and asks: ``exampleC
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFontDatabase
@@ -27,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.engine.reports import EvaluationReport, WordReport
 from gradviz.gui.panels.words import WordGradientView
+from gradviz.gui.plots.ranges import finite_logs, value_span
 
 TABLE_CHARS = 56  # the widest row of Evaluation.table()
 NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of every model: accuracy,\n"
@@ -35,12 +34,7 @@ NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of ev
 
 def shared_levels(report: WordReport) -> tuple[float, float]:
     """log10 colour range spanning every model's word gradients (a common scale)."""
-    values = np.concatenate([np.asarray(words.grad_norms, dtype=np.float64) for words in report.words])
-    values = values[np.isfinite(values) & (values > 0)]
-    if not values.size:
-        return (0.0, 1.0)
-    low, high = math.log10(values.min()), math.log10(values.max())
-    return (low, high) if high > low else (low - 0.5, high + 0.5)
+    return value_span(finite_logs([words.grad_norms for words in report.words]))
 
 
 def describe(report: WordReport, index: int) -> str:

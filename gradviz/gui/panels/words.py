@@ -23,6 +23,7 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import log10_or_nan  # zeros (underflow) become NaN: no colour
+from gradviz.gui.plots.ranges import value_span
 from gradviz.gui.theme import GATE_COLOURS, GRADIENT_MAP
 
 LABEL_CHAR_PX = 7  # rough width of one tick-label character, for thinning the word labels
@@ -121,7 +122,7 @@ class WordGradientView(QWidget):
         self.tokens = list(tokens)
         logs = log10_or_nan(grad_norms)
         steps = np.arange(1, len(tokens) + 1, dtype=np.float64)
-        self.levels = levels if levels is not None else self._auto_levels(logs)
+        self.levels = levels if levels is not None else value_span(logs)
         colours = self._colours(logs)
         self.data = {"t": steps, "log10_grad": logs}
 
@@ -140,13 +141,6 @@ class WordGradientView(QWidget):
         self.marked = marked
         self.html = self._review_html(colours) + self._legend_html()
         self.text.setHtml(self.html)
-
-    def _auto_levels(self, logs: np.ndarray) -> tuple[float, float]:
-        finite = logs[np.isfinite(logs)]
-        if not len(finite):
-            return (0.0, 1.0)
-        low, high = float(finite.min()), float(finite.max())
-        return (low, high) if high > low else (low - 0.5, high + 0.5)
 
     def _colours(self, logs: np.ndarray) -> list[np.ndarray | None]:
         """RGBA (0-255) per word from the colour map at fixed levels; None where NaN."""

@@ -234,9 +234,7 @@ class ModelColumn(QWidget):
         """Paint one frame: the loss curves and the header at once, and the plots fed by
         recorded probes too unless ``defer_probes`` (then ``draw_probes`` does them later)."""
         self._show_scalars(scalars, baseline)
-        if self._ranges.get(("loss", "y")) != ranges["loss"]:
-            self.loss.plot.getAxis("left").setTicks(log_ticks(*ranges["loss"]))
-        self._set_range(self.loss, "y", ranges["loss"])
+        self._set_log_range(self.loss, ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
         upper = nice_upper(steps_done)
         for panel in (self.loss, self.metric_panel, self.grad_norms, self.spectral, self.half_life):
@@ -296,6 +294,12 @@ class ModelColumn(QWidget):
         if self._ranges.get((panel.name, axis)) != span:
             self._ranges[(panel.name, axis)] = span
             (panel.plot.setXRange if axis == "x" else panel.plot.setYRange)(*span, padding=0)
+
+    def _set_log_range(self, panel: Panel, span: tuple[float, float]) -> None:
+        """A log10 y range, labelled 1-3-10 (pyqtgraph's minor labels crowd a short plot)."""
+        if self._ranges.get((panel.name, "y")) != span:
+            panel.plot.getAxis("left").setTicks(log_ticks(*span))
+        self._set_range(panel, "y", span)
 
     def redraw_probes(self) -> None:
         """Forget what was drawn, so the next frame redraws everything (new gate, new style)."""
@@ -392,10 +396,7 @@ class ModelColumn(QWidget):
         if clip > 0:
             self.clip_line.setValue(math.log10(clip))
         clip_log = math.log10(clip) if clip > 0 else None
-        span = stepped_range(norms, 1.0, clip_log, clip_log, log=True)
-        if self._ranges.get(("grad_norms", "y")) != span:  # 1-3-10 labels, not crowded minor ones
-            self.grad_norms.plot.getAxis("left").setTicks(log_ticks(*span))
-        self._set_range(self.grad_norms, "y", span)
+        self._set_log_range(self.grad_norms, stepped_range(norms, 1.0, clip_log, clip_log, log=True))
 
         radius = view.history["spectral_radius"]  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:

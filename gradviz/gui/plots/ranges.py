@@ -12,10 +12,21 @@ from gradviz.gui.worker import Frame
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top
 
 
-def _finite_logs(arrays: list[np.ndarray]) -> np.ndarray:
+def finite_logs(arrays: list[np.ndarray]) -> np.ndarray:
+    """log10 of every finite, positive value of ``arrays``, flattened."""
     values = np.concatenate([np.ravel(a) for a in arrays]) if arrays else np.empty(0)
     values = values[np.isfinite(values) & (values > 0)]
     return np.log10(values)
+
+
+def value_span(values: np.ndarray) -> tuple[float, float]:
+    """(min, max) of the finite ``values``, a unit wide where they are all equal, (0, 1) for none:
+    colour levels that always span something."""
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return (0.0, 1.0)
+    low, high = float(finite.min()), float(finite.max())
+    return (low, high) if high > low else (low - 0.5, high + 0.5)
 
 
 def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, float]]:
@@ -30,15 +41,15 @@ def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, 
         grad = view.history.get("grad_h")
         if grad is not None and grad.size:
             histories.append(grad[:, -1, :])
-    logs = _finite_logs(profiles)
+    logs = finite_logs(profiles)
     profile = (math.floor(logs.min()) - 0.5, math.ceil(logs.max()) + 0.5) if logs.size else (-10.0, 0.0)
 
-    history_logs = _finite_logs(histories)
+    history_logs = finite_logs(histories)
     top = math.ceil(history_logs.max()) if history_logs.size else 0.0
     levels = (top - GRADIENT_DECADES, top)
 
     losses = [frame.scalars["loss"]] if "loss" in frame.scalars else []
-    loss_logs = _finite_logs(losses + [np.array([baseline_loss])])
+    loss_logs = finite_logs(losses + [np.array([baseline_loss])])
     # Half-decade steps: the axis is regenerated only when the loss crosses one.
     loss = (-3.0, 0.0)
     if loss_logs.size:
@@ -53,10 +64,8 @@ def stepped_range(values: np.ndarray, step: float, low: float | None = None, hig
     regenerated (milliseconds a plot), only when the data crosses a step, not at every record
     as autorange would."""
     values = np.ravel(values)
-    finite = values[np.isfinite(values) & (values > 0)] if log else values[np.isfinite(values)]
-    if log:
-        finite = np.log10(finite)
-    ends = [*finite[[finite.argmin(), finite.argmax()]].tolist()] if finite.size else []
+    finite = finite_logs([values]) if log else values[np.isfinite(values)]
+    ends = [float(finite.min()), float(finite.max())] if finite.size else []
     ends += [end for end in (low, high) if end is not None]
     if not ends:
         return (0.0, 1.0)
