@@ -82,7 +82,8 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
     def check() -> None:
         frame = window.last_frame
         refused = window.banner.isVisible() and window.worker.run is None  # e.g. a bad text file
-        failed = window.banner.isVisible() and window.worker.state in ("failed", "diverged")
+        # Failed, diverged, or paused because one model diverged: training will not go on by itself.
+        failed = window.banner.isVisible() and window.worker.state != "running"
         done = frame is not None and frame.steps_done >= steps
         if refused:
             print(f"gradviz: error: {window.banner.text()}", file=sys.stderr)

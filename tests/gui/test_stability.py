@@ -1,6 +1,7 @@
 """Guards against stack bugs that crash the app rather than fail a test, and the
 ``--screenshot`` command end to end."""
 
+import json
 import os
 import subprocess
 import sys
@@ -69,3 +70,26 @@ def test_screenshot_of_a_text_run_without_its_file_is_one_clear_line(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("gradviz")]
     assert len(lines) == 1 and "missing.csv does not exist" in lines[0]
     assert not (tmp_path / "x.png").exists()
+
+
+def test_screenshot_when_one_of_two_models_diverges_is_taken_at_once(tmp_path):
+    model = {"kind": "rnn", "nonlinearity": "relu", "hidden": 8, "spectral_radius": 6.0}
+    config = {"task": {"name": "adding", "seq_len": 20, "batch": 8}, "record_every": 1, "models": [
+        {"label": "no clipping", "model": model, "train": {"optimizer": "sgd", "lr": 10.0, "clip": 0.0}},
+        {"label": "clipped", "model": model, "train": {"optimizer": "sgd", "lr": 0.001, "clip": 0.1}}]}
+    path = tmp_path / "one_diverges.json"
+    path.write_text(json.dumps(config))
+    result = subprocess.run(  # training pauses at the divergence: waiting for 500 steps would hang
+        [sys.executable, "-m", "gradviz", "--config", str(path), "--screenshot", str(tmp_path / "x.png"),
+         "--steps", "500"], capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and (tmp_path / "x.png").exists()
+
+
+def test_log_axis_labels_thin_out_over_many_decades():
+    from gradviz.gui.plots.column import log_ticks
+
+    assert [label for _, label in log_ticks(-3.0, 0.0)[0]] == ["0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1"]
+    many = log_ticks(-1.0, 35.0)[0]
+    assert 2 <= len(many) <= 7 and all(float(label) >= 1 for _, label in many)

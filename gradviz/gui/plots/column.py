@@ -41,6 +41,7 @@ GATE_TITLES = {
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
+LOG_LABELS = 6  # at most about this many labels on a log axis
 QWIDGETSIZE_MAX = 16777215
 ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
@@ -59,10 +60,16 @@ def nice_upper(value: float) -> float:
 
 
 def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
-    """Tick labels for a log10 axis: 1-3-10 steps, without pyqtgraph's crowded minor labels."""
+    """Tick labels for a log10 axis: 1-3-10 steps over a few decades, every k-th decade over
+    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels."""
+    span = high - low
+    factors = (1, 3) if span <= LOG_LABELS / 2 else (1,)
+    stride = max(1, math.ceil(span / LOG_LABELS))
     ticks = []
     for decade in range(math.floor(low), math.ceil(high) + 1):
-        for factor in (1, 3):
+        if decade % stride:
+            continue
+        for factor in factors:
             value = math.log10(factor) + decade
             if low <= value <= high:
                 ticks.append((value, f"{factor * 10.0 ** decade:g}"))
