@@ -20,10 +20,8 @@ from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, Train
 from gradviz.engine import Run
 from gradviz.engine.probe import probe_arrays
 from gradviz.models import GATE_NAMES
-from gradviz.probes import DecimatingBuffer, ModelRecord, Probes, StepRecord, describe_decay, fit_decay, half_life
-from gradviz.probes.causes import OVERFLOW, PADDING, TRUNCATED, UNDERFLOW, classify, cut_by_truncation
+from gradviz.probes import DecimatingBuffer, ModelRecord, Probes, StepRecord, half_life
 from gradviz.probes.gradients import norms_over_time
-from gradviz.probes.halflife import describe_half_life, stable_decay
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import make_task
 
