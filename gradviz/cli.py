@@ -196,7 +196,7 @@ def _train(config: RunConfig, steps: int, quiet: bool):
         progress.update(record)
         message = run.divergence_message(record)
         if message:
-            progress.note(f"gradviz: {message}")
+            progress.note(f"gradviz: training {message}")
     progress.close()
     assert last is not None
     return run, history, last, time.perf_counter() - started
