@@ -190,12 +190,13 @@ def _train(config: RunConfig, steps: int, quiet: bool):
     progress = _Progress(steps, run.labels, quiet=quiet)
     started = time.perf_counter()
     last = None
-    for record in run.steps(steps):
+    for record in run.steps(steps):  # a diverged model stops; the others train on
         history.add(record)
         last = record
         progress.update(record)
-        if record.diverged:
-            break
+        message = run.divergence_message(record)
+        if message:
+            progress.note(f"gradviz: training {message}")
     progress.close()
     assert last is not None
     return run, history, last, time.perf_counter() - started
@@ -228,10 +229,9 @@ def command_train(args: argparse.Namespace) -> int:
     if args.out is not None:
         save_arrays(args.out, _run_file_arrays(run, history), force=args.force)
         print(f"wrote {args.out}")
-    if last.diverged:
-        step = last.step
-        norms = ", ".join(f"{m.grad_norm:.3g}" for m in last.models)
-        print(f"gradviz: training diverged at step {step} (gradient norm {norms})", file=sys.stderr)
+    diverged = [label for label, model in zip(run.labels, last.models, strict=True) if model.diverged]
+    if diverged:
+        print(f"gradviz: training diverged: {', '.join(diverged)}", file=sys.stderr)
         return EXIT_DIVERGED
     return 0
 
@@ -275,12 +275,20 @@ def _print_evaluation(run) -> None:
 
 
 def _latest_probes(history, index: int) -> str:
-    from gradviz.probes import describe_half_life
+    from gradviz.probes import describe_half_life, stable_half_life
 
     half_lives = history.probe_column(index, "half_life")
     if not len(half_lives):
         return "no probes recorded"
-    return describe_half_life(float(half_lives[-1]))
+    # The median of the last records, as the window's header quotes it.
+    text = describe_half_life(stable_half_life(half_lives))
+    underflow = history.probe_column(index, "underflow_steps")
+    truncated = history.probe_column(index, "truncated_steps")
+    if len(underflow) and underflow[-1] > 0:
+        text += f"; {int(underflow[-1])} steps underflow to 0"
+    if len(truncated) and truncated[-1] > 0:
+        text += f"; {int(truncated[-1])} steps cut by truncation"
+    return text
 
 
 class _Progress:
@@ -308,6 +316,10 @@ class _Progress:
         rate = done / max(now - self.started, 1e-9)
         line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  {rate:.0f} steps/s  loss: {losses}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
+
+    def note(self, line: str) -> None:
+        """A line of its own (a divergence), not overwritten by the bar."""
+        print(("\n" if self.tty else "") + line, file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.tty and not self.quiet:
@@ -372,7 +384,10 @@ def command_probe(args: argparse.Namespace) -> int:
     arrays = probe_arrays(config)
     save_arrays(args.out, arrays, force=args.force)
     grad_h = arrays["grad_h"][-1]
-    print(f"loss {float(arrays['loss']):.4g}; |dL/dh_t| at t=1: {grad_h[0]:.3g}, at t=T: {grad_h[-1]:.3g}")
+    print(
+        f"loss {float(arrays['loss']):.4g}; per-sequence decision-loss gradient |dl/dh_t| "
+        f"at t=1: {grad_h[0]:.3g}, at t=T: {grad_h[-1]:.3g}"
+    )
     print(f"wrote {args.out}")
     return 0
 

@@ -170,7 +170,7 @@ class TrainingWorker(QObject):
                     # A smoothed rate: steps/s jitters too much step to step to read.
                     self._rate = 0.9 * self._rate + 0.1 * rate if self._rate else rate
                     last_time = now
-                    if record.diverged:
+                    if record.newly_diverged:
                         self._on_diverged(record)
                     if self._state == RUNNING and self._delay:
                         self._wake.wait(self._delay)
@@ -302,16 +302,10 @@ class TrainingWorker(QObject):
         return record
 
     def _on_diverged(self, record: StepRecord) -> None:
-        names = [
-            f"{label} (gradient norm {m.grad_norm:.3g})"
-            for label, m in zip(self.run.labels, record.models, strict=True)
-            if m.diverged
-        ]
-        message = f"diverged at step {record.step}: {', '.join(names)}"
-        if all(trainer.diverged for trainer in self.run.trainers):
+        # Only the diverged model stops; the run stops when none is left to train.
+        message = self.run.divergence_message(record) or ""
+        if self.run.all_diverged:
             self._set_state(DIVERGED)
-        else:
-            self._set_state(PAUSED)
         self.runDiverged.emit(record.step, message)
 
     def _fail(self, exc: Exception) -> None:

@@ -8,11 +8,20 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
     baseline, baseline_metric   the task's memoryless scores
     step              (N,) recorded steps;  loss, metric, grad_norm  (M, N) at those steps
     train_step        (S,) training steps;  train_loss, train_metric, train_grad_norm  (M, S)
-    model<m>/grad_h   (N, L, T)  mean over the batch of |dL/dh_t| (see probes/gradients.py)
+    model<m>/grad_h   (N, L, T)  mean over the batch of |d l_i/dh_t|, l_i sequence i's decision
+                                 loss (see probes/gradients.py, engine/decision.py)
     model<m>/grad_c   (N, L, T)  the same for c_t (LSTM only)
+    model<m>/grad_h_all (N, L, T)  the same for each sequence's whole loss (copy, names only)
+    model<m>/grad_cause (N, T)   int8 why top-layer grad_h is 0 or not finite: 0 a number,
+                                 1 underflow, 2 cut by truncation, 3 padding, 4 overflow
+                                 (probes/causes.py)
     model<m>/gate/<name>  (N, L, T, H)  one sample's gate activations (and cell_state)
     model<m>/mean/<name>  (N, L, T)     batch and unit mean per timestep
-    model<m>/spectral_radius (N, L), half_life (N,), underflow_steps (N,)
+    model<m>/spectral_radius (N, L), step_factor (N, L)  rho(W_hh's candidate block); the
+                                 measured per-step Jacobian norm (probes/jacobian.py)
+    model<m>/half_life (N,)      of grad_c (LSTM) or grad_h, its far regime (probes/halflife.py);
+    model<m>/near_half_life (N,), near_steps (N,)  two regimes: the near one (0 steps: one)
+    model<m>/underflow_steps (N,) real underflow only;  truncated_steps (N,)  cut by truncation
     model<m>/param_grad_norms (N, P) with model<m>/param_names (P,)
 
 Every model has a row at every recorded step; once a model has diverged its rows are NaN

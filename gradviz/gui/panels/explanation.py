@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QTextBrowser
 
 from gradviz.gui.theme import MODEL_COLOURS
 from gradviz.gui.worker import Frame
-from gradviz.probes import describe_half_life
+from gradviz.probes import describe_decay
 
 EQUATIONS = {
     "rnn": [
@@ -26,7 +26,7 @@ EQUATIONS = {
     "gru": [
         ("r_t = &sigma;(W_r x_t + U_r h_{{t-1}} + b_r) &nbsp; reset gate", "reset"),
         ("z_t = &sigma;(W_z x_t + U_z h_{{t-1}} + b_z) &nbsp; update gate", "update"),
-        ("n_t = tanh(W_n x_t + r_t * (U_n h_{{t-1}}) + b_n) &nbsp; candidate", "new"),
+        ("n_t = tanh(W_n x_t + b_in + r_t * (U_n h_{{t-1}} + b_hn)) &nbsp; candidate", "new"),
         ("h_t = (1 - z_t) * n_t + z_t * h_{{t-1}}", None),
     ],
 }
@@ -64,14 +64,24 @@ class ExplanationPanel(QTextBrowser):
                     value = f" &nbsp; <b>mean {float(np.mean(probes.gate_means[gate][-1])):.2f}</b>"
                 lines.append(f"<div style='font-family:monospace; margin-left:8px'>{text}{value}</div>")
             if probes is not None:
-                block = " (candidate block)" if view.kind != "rnn" else ""
-                radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
-                lines.append(
-                    f"<div style='margin-left:8px'>spectral radius of W_hh{block}: "
-                    f"<b>{radius}</b>; {describe_half_life(probes.half_life)}</div>"
-                )
+                lines.append(f"<div style='margin-left:8px'>{_multiplier(view.kind, probes)}; "
+                             f"{describe_decay(probes.decay)}</div>")
             blocks.append("".join(lines))
         html = "<hr>".join(blocks)
         if html != self.html:  # re-setting identical HTML would reset the scroll position
             self.html = html
             self.setHtml(html)
+
+
+def _multiplier(kind: str, probes) -> str:
+    """What multiplies the gradient per step back: for the vanilla RNN rho(W_hh), a bound;
+    for every cell the measured Jacobian norm (the LSTM's on its cell path)."""
+    measured = ""
+    if probes.step_factor is not None:
+        symbol = "|dC_t/dC_{t-1}|" if kind == "lstm" else "|dh_t/dh_{t-1}|"
+        factors = ", ".join(f"{f:.2f}" for f in probes.step_factor)
+        measured = f"measured {symbol} per step: <b>{factors}</b>"
+    if kind != "rnn":
+        return measured or "no measured step factor"
+    radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
+    return f"spectral radius of W_hh: <b>{radius}</b>" + (f"; {measured}" if measured else "")

@@ -23,7 +23,8 @@ from gradviz.gui.frames import ModelView
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
-from gradviz.probes import describe_half_life
+from gradviz.probes import describe_decay, stable_decay
+from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count, describe_cause
 from gradviz.tasks import Baseline
 
 GATE_TITLES = {
@@ -45,6 +46,17 @@ LOG_LABELS = 6  # at most about this many labels on a log axis
 QWIDGETSIZE_MAX = 16777215
 ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
+GRADIENT_TOOLTIP = (
+    "Mean over the batch of |dl_i/dh_t|: the gradient of each sequence's own decision loss l_i "
+    "(the outputs that need memory: the final output; the copy task's answer steps; the names "
+    "task's name positions), not of the batch-mean loss. It is B times the batch-mean loss's "
+    "gradient, so batch size does not move the curve."
+)
+FACTOR_CAPTIONS = {
+    "rnn": "rho(W_hh); > 1 can explode.",
+    "lstm": "Per step back on the cell path: |dC_t/dC_{t-1}| = max f_t.",
+    "gru": "Per step back, measured: |dh_t/dh_{t-1}|.",
+}
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
 
@@ -143,11 +155,13 @@ class ModelColumn(QWidget):
         top.layout.setColumnStretchFactor(1, 1)
 
         self.gradient = self._panel(
-            "gradient", "How much gradient reaches step t (solid h_t, dashed C_t).",
+            "gradient", "How much gradient of the decision reaches step t, per sequence.",
             "timestep t", "log10 |dL/dh_t|")
+        self.gradient.plot.getAxis("left").setToolTip(GRADIENT_TOOLTIP)
         self.gradient.add_legend()
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
-        self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
+        self.profile_c = self.gradient.curve(colour, dashed=True)  # named once a model has C_t
+        self.profile_all = self.gradient.curve(self.colour, role="thin")  # named once it is shown
         self.graphics.addItem(self.gradient, row=1, col=0)
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
@@ -155,6 +169,7 @@ class ModelColumn(QWidget):
                                    "timestep t", "training step")
         self.graphics.addItem(self.history, row=2, col=0)
         self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+        self.history_map.readout.describe = self._describe_history  # says why a cell is empty
 
         self.gates = self._panel("gates", "One sequence's activations, per unit and timestep.", "timestep t",
                                  "unit")
@@ -174,8 +189,8 @@ class ModelColumn(QWidget):
         self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
         self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
-        self.spectral = self._panel("spectral_radius", "rho(W_hh); > 1 can explode.",
-                                    "training step", "rho")
+        self.spectral = self._panel("spectral_radius", FACTOR_CAPTIONS["rnn"], "training step", "rho")
+        self._factor_kind = "rnn"
         self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
         self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
@@ -341,6 +356,15 @@ class ModelColumn(QWidget):
             self.profile_c.setData(timesteps, profile_c, connect="finite")
         else:
             self.profile_c.setData([], [])
+        if probes.grad_h_all is not None:
+            profile_all = log10_or_nan(probes.grad_h_all[-1])
+            self.gradient.data["log10_grad_h_all"] = profile_all
+            self.profile_all.setData(timesteps, profile_all, connect="finite")
+        else:
+            self.profile_all.setData([], [])
+        if probes.grad_cause is not None:
+            self.gradient.data["cause"] = probes.grad_cause
+        self._name_profiles(probes)
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
@@ -378,10 +402,14 @@ class ModelColumn(QWidget):
         self.history.data = {"step": steps, "t": np.arange(1, logs.shape[1] + 1), "log10_grad_h": logs}
         height = max(float(steps[-1] - steps[0]), 1.0)
         # Underflowed (exactly 0) gradients take the bottom colour of the bar, overflowed (inf)
-        # ones the top; NaN (steps that were all padding, or a diverged step) stays transparent:
-        # no value there, rather than a vanished gradient.
+        # ones the top; steps cut by truncation, padding and NaN stay transparent: no value
+        # there, rather than a vanished gradient (the hover text names the cause).
         rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
+        causes = view.history.get("grad_cause")
+        cut = causes == TRUNCATED if causes is not None and causes.shape == raw.shape else np.zeros(raw.shape, bool)
         shown = np.where(raw == 0, levels[0], np.where(np.isposinf(raw), levels[1], logs))
+        shown = np.where(cut, np.nan, shown)
+        self.history.data["cause"] = causes if causes is not None else np.zeros(raw.shape, np.int8)
         self.history_map.set(shown, rect, levels)
         # Fixed ranges that change in steps (training steps on the loss plot's scale): with
         # autorange every new record would regenerate the axes of every panel below.
@@ -405,14 +433,14 @@ class ModelColumn(QWidget):
         clip_log = math.log10(clip) if clip > 0 else None
         self._set_log_range(self.grad_norms, stepped_range(norms, 1.0, clip_log, clip_log, log=True))
 
-        radius = view.history["spectral_radius"]  # (N, L)
+        radius = self._factor_series(view)  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
             self.radius_curves.append(self.spectral.curve(self.colour, role="thin", dashed=len(self.radius_curves) > 0))
         self.spectral.data = {"step": steps}
         for layer, curve in enumerate(self.radius_curves):
             self.spectral.data[f"layer{layer}"] = radius[:, layer]
             curve.setData(steps, radius[:, layer])
-        self._set_range(self.spectral, "y", stepped_range(radius, 0.5, 0.0, 1.5))
+        self._set_range(self.spectral, "y", stepped_range(finite_or_nan(radius), 0.5, 0.0, 1.5))
         half = finite_or_nan(view.history["half_life"])
         self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
@@ -431,15 +459,12 @@ class ModelColumn(QWidget):
             loss = float(recent.mean())
             verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
             parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
-        if view.latest is not None and view.latest.probes is not None:
-            probes = view.latest.probes
-            parts.append(describe_half_life(probes.half_life))
-            if probes.underflow_steps:
-                parts.append(f"{probes.underflow_steps} steps underflow to 0")
-            if "forget" in probes.gate_means:
-                parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
-        if view.latest is not None and view.latest.diverged:
+        latest = view.latest
+        if latest is not None and latest.diverged:
+            parts.append("the gradient overflowed (inf/NaN)")
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
+        elif latest is not None and latest.probes is not None:
+            parts.extend(self._gradient_summary(view, latest.probes))
         text = " &nbsp;·&nbsp; ".join(parts)
         if text != self.header.text():
             self.header.setText(text)
@@ -448,6 +473,30 @@ class ModelColumn(QWidget):
             needed = self.header.heightForWidth(max(self.header.width(), 1))
             if needed > self.header.minimumHeight():
                 self.header.setMinimumHeight(needed)
+
+    @staticmethod
+    def _gradient_summary(view: ModelView, probes) -> list[str]:
+        """The header's gradient facts: the half-life (median of the recent records, so it holds
+        still while the picture does), why steps are empty, and what multiplies the gradient."""
+        history = view.history
+        if len(history.get("half_life", ())):
+            decay = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
+        else:
+            decay = probes.decay
+        path = "through C_t, " if probes.grad_c is not None else ""
+        parts = [path + describe_decay(decay)]
+        causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
+        for cause, words in ((UNDERFLOW, "underflow to 0"), (TRUNCATED, "cut by truncation"),
+                             (OVERFLOW, "overflow (inf/NaN)")):
+            steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
+            if steps:
+                parts.append(f"{steps} steps {words}")
+        if "forget" in probes.gate_means:
+            parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
+        if view.kind != "rnn" and probes.step_factor is not None and np.isfinite(probes.step_factor[-1]):
+            symbol = "|dC_t/dC_t-1|" if view.kind == "lstm" else "|dh_t/dh_t-1|"
+            parts.append(f"{symbol} {float(probes.step_factor[-1]):.2f} per step")
+        return parts
 
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
@@ -471,5 +520,54 @@ class ModelColumn(QWidget):
         if profile is None or not 1 <= t <= len(profile):
             return None
         value = profile[t - 1]
-        shown = "0 (underflow)" if np.isnan(value) else f"{10 ** value:.3g} (log10 {value:.2f})"
-        return f"t = {t}: |dL/dh_t| = {shown}"
+        causes = self.gradient.data.get("cause")
+        if np.isnan(value):
+            cause = describe_cause(causes[t - 1]) if causes is not None else ""
+            shown = f"none ({cause or 'no value'})"
+        else:
+            shown = f"{10 ** value:.3g} (log10 {value:.2f})"
+        text = f"t = {t}: |dl/dh_t| = {shown}"
+        whole = self.gradient.data.get("log10_grad_h_all")
+        if whole is not None and np.isfinite(whole[t - 1]):
+            text += f"; whole loss {10 ** whole[t - 1]:.3g}"
+        return text
+
+    def _describe_history(self, x: float, y: float) -> str | None:
+        """The history heatmap's hover text: the value, or why there is none."""
+        logs, causes, steps = (self.history.data.get(key) for key in ("log10_grad_h", "cause", "step"))
+        value = self.history_map.value_at(x, y)
+        if value is None or logs is None or steps is None or not len(steps):
+            return None
+        t = min(max(int(round(x)), 1), logs.shape[1])
+        row = int(np.clip(np.searchsorted(steps, y, side="right") - 1, 0, len(steps) - 1))
+        cause = describe_cause(causes[row, t - 1]) if causes is not None and causes.shape == logs.shape else ""
+        shown = cause if cause else f"{10 ** logs[row, t - 1]:.3g}" if np.isfinite(logs[row, t - 1]) else "no value"
+        return f"step {int(steps[row])}, t {t}: |dl/dh_t| {shown}"
+
+    def _name_profiles(self, probes) -> None:
+        """Legend entries only for the lines this model has: C_t (LSTM), the whole loss."""
+        legend = self.gradient.legend
+        if legend is None:
+            return
+        for curve, present, name in (
+            (self.profile_c, probes.grad_c is not None, "|dL/dC_t|"),
+            (self.profile_all, probes.grad_h_all is not None, "|dL/dh_t|, whole loss"),
+        ):
+            listed = any(sample.item is curve for sample, _ in legend.items)
+            if present and not listed:
+                legend.addItem(curve, name)
+                self.gradient.apply_style(self.style)
+            elif not present and listed:
+                legend.removeItem(curve)
+
+    def _factor_series(self, view: ModelView) -> np.ndarray:
+        """(N, L) what the factor plot shows: rho(W_hh) for the vanilla RNN (a bound), the
+        measured per-step Jacobian norm for gated cells (rho of one block says nothing there)."""
+        gated = view.kind != "rnn" and "step_factor" in view.history and len(view.history["step_factor"])
+        kind = view.kind if gated else "rnn"
+        if kind != self._factor_kind:
+            self._factor_kind = kind
+            self.spectral.caption_text = FACTOR_CAPTIONS[kind]
+            self.spectral.y_label = "factor" if gated else "rho"
+            self.spectral.apply_style(self.style)
+        return view.history["step_factor"] if gated else view.history["spectral_radius"]
