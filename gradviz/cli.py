@@ -26,6 +26,7 @@ from gradviz.config import (
     TASK_NAMES,
     ConfigError,
     RunConfig,
+    parse_json,
     with_overrides,
 )
 from gradviz.io.atomic import atomic_write
@@ -127,24 +128,44 @@ FLAG_FIELDS = (
 )
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
+
+
 def read_config_file(path: Path) -> RunConfig:
-    """A config file: RunConfig's nested form, or flat keys named like the flags."""
+    """A config file (JSON or TOML): RunConfig's nested form, or flat keys named like the flags."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        raise UsageError(f"config {path}: YAML is not supported; write the same keys as JSON or TOML")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise UsageError(f"config {path} is {size / 1e6:.0f} MB; a gradviz config is a few hundred bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from None
+    kind = suffix.lstrip(".") or "json"
     try:
-        data: Any = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        data: Any = tomllib.loads(text) if suffix == ".toml" else parse_json(text)
+    except RecursionError:
+        raise UsageError(f"config {path} is nested too deeply to be a gradviz config") from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"config {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"config {path} must hold a mapping of settings")
+        reason = str(exc).removeprefix("config is not valid JSON: ")
+        if "nested" in reason:
+            raise UsageError(f"config {path}: {reason}") from None
+        raise UsageError(f"config {path} is not valid {kind}: {_clip(reason, 200)}") from None
     try:
+        if not isinstance(data, dict):
+            raise UsageError(f"config {path} must hold a mapping of settings")
         if "models" in data or isinstance(data.get("task"), dict):
             return RunConfig.from_dict(data)
         return with_overrides(RunConfig(), data)
     except ConfigError as exc:
         raise UsageError(f"config {path}: {exc}") from None
+
+
+def _clip(text: str, limit: int = 80) -> str:
+    """Text cut for a one-line message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
