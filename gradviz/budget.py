@@ -155,3 +155,19 @@ def check_text(read: int, total: int, projected: int, available: int | None = No
     raise MemoryRefused(refuse_message(
         f"{path} (at {read / max(total, 1):.0%} read, projected over the whole file)",
         projected, available, "the max length, or use a smaller file (fewer rows)"))
+
+
+def estimate_run_file(config: RunConfig, steps: int) -> int:
+    """Upper bound of a run file's size after ``steps`` steps (its arrays, before compression)."""
+    task = config.task
+    seq_len = task.max_len if task.name == "text" else task.seq_len
+    recorded = steps // config.record_every + 1
+    total = 64 * 1024 + 8 * 4 * len(config.models) * min(steps, 8192)
+    for setup in config.models:
+        model = setup.model
+        gates = GATES[model.kind]
+        row = FLOAT * model.layers * seq_len * (model.hidden * (gates + 2) + 2 * gates + 4)
+        capacity = min(1024, max(16, PROBE_BUDGET_BYTES // max(row, 1)))
+        total += min(recorded, capacity) * row
+    estimate = estimate_run(config)
+    return total + estimate.parameters * 3 // 4  # values and two moments; gradients are not saved

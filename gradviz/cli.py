@@ -33,6 +33,7 @@ from gradviz.io.atomic import atomic_write
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -168,6 +169,16 @@ def _clip(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
+def _check_preset_name(name: str) -> None:
+    """--preset takes a name from the list, never a path (a file goes with --config)."""
+    from gradviz.presets import preset_names
+
+    names = preset_names()
+    if name not in names:
+        hint = "; a file goes with --config" if any(c in name for c in "/\\.") else ""
+        raise UsageError(f"unknown preset {_clip(name)!r}; choose one of {', '.join(names)}{hint}")
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     from gradviz.presets import load_preset
 
@@ -175,6 +186,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError("give --preset or --config, not both")
     try:
         if args.preset:
+            _check_preset_name(args.preset)
             base = load_preset(args.preset).config
         elif args.config:
             base = read_config_file(args.config)
@@ -189,18 +201,31 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 # ---- commands -----------------------------------------------------------------------------
 
 
-def _check_out(args: argparse.Namespace) -> None:
+def _check_out(args: argparse.Namespace, needed: int = 0) -> None:
+    """The output can be written (folder exists, is a folder, takes a file, has room): checked
+    before any work, so that training is never lost to a path that cannot be written."""
+    from gradviz.io.atomic import MIN_FREE_BYTES, OutputError, check_output
+
     if args.out is not None:
-        if args.out.is_dir():
-            raise UsageError(f"--out {args.out} is a folder; give a file name")
-        if args.out.exists() and not args.force:
-            raise UsageError(f"{args.out} already exists (use --force to overwrite)")
-        if not args.out.parent.exists():
-            raise UsageError(f"folder {args.out.parent} does not exist")
+        try:
+            check_output(args.out, force=args.force, needed=max(needed, MIN_FREE_BYTES))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
-def _train(config: RunConfig, steps: int, quiet: bool):
-    """Train ``steps`` steps (or until divergence) with a progress bar: (run, history, last, seconds)."""
+def _check_memory(config: RunConfig) -> None:
+    """Refuse, before anything is built, a run the machine's memory cannot hold."""
+    from gradviz.budget import MemoryRefused, check_run
+
+    try:
+        check_run(config)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _train(config: RunConfig, steps: int, quiet: bool, control=None):
+    """Train ``steps`` steps (or until divergence, or a stop through ``control``) with a
+    progress bar: (run, history, last record or None, seconds)."""
     from gradviz.engine import Run
     from gradviz.probes.history import RunHistory
 
@@ -211,15 +236,47 @@ def _train(config: RunConfig, steps: int, quiet: bool):
     progress = _Progress(steps, run.labels, quiet=quiet)
     started = time.perf_counter()
     last = None
-    for record in run.steps(steps):
+    for record in run.steps(steps, control):
         history.add(record)
         last = record
         progress.update(record)
         if record.diverged:
             break
     progress.close()
-    assert last is not None
     return run, history, last, time.perf_counter() - started
+
+
+class _StopOnSignal:
+    """While active, Ctrl-C (SIGINT) and SIGTERM ask training to stop at the next step boundary;
+    a second signal interrupts at once (KeyboardInterrupt)."""
+
+    def __init__(self, control):
+        self.control = control
+        self.signal_name: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        import signal
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        import signal
+
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(number).name
+        self.control.stop()
+        print(f"\ngradviz: {self.signal_name}: stopping after this step (again to abort at once)",
+              file=sys.stderr, flush=True)
 
 
 def _run_file_arrays(run, history) -> dict:
@@ -232,12 +289,44 @@ def _run_file_arrays(run, history) -> dict:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    from gradviz.io.runfile import save_arrays
+    from gradviz.budget import estimate_run_file
 
     config = config_from_args(args)
-    _check_out(args)
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    _check_out(args, needed=estimate_run_file(config, args.steps))
+    _check_memory(config)  # before torch is even imported: a refusal takes well under a second
+    from gradviz.engine.run import RunControl
+    from gradviz.io.runfile import save_arrays_kept
+
     _load_text(config, args.quiet)
-    run, history, last, elapsed = _train(config, args.steps, args.quiet)
+    control = RunControl()
+    with _StopOnSignal(control) as stopper:
+        run, history, last, elapsed = _train(config, args.steps, args.quiet, control)
+    done = 0 if last is None else last.step + 1
+    if last is not None:
+        _print_summary(run, history, last, elapsed)
+    if stopper.signal_name is None:
+        _print_evaluation(run)
+    if args.out is not None:
+        path, note = save_arrays_kept(args.out, _run_file_arrays(run, history), args.force)
+        if note:
+            print(f"gradviz: {note}", file=sys.stderr)
+        print(f"wrote {path}" + (f" ({done} steps done)" if stopper.signal_name else ""))
+    if stopper.signal_name is not None:
+        where = "the run so far was saved" if args.out is not None else "nothing was saved (no --out)"
+        print(f"gradviz: interrupted by {stopper.signal_name} after {done} of {args.steps} steps; {where}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if last is not None and last.diverged:
+        step = last.step
+        norms = ", ".join(f"{m.grad_norm:.3g}" for m in last.models)
+        print(f"gradviz: training diverged at step {step} (gradient norm {norms})", file=sys.stderr)
+        return EXIT_DIVERGED
+    return 0
+
+
+def _print_summary(run, history, last, elapsed: float) -> None:
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
@@ -245,16 +334,6 @@ def command_train(args: argparse.Namespace) -> int:
         status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
         print(f"  {label}: {status}; {probes}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
-    _print_evaluation(run)
-    if args.out is not None:
-        save_arrays(args.out, _run_file_arrays(run, history), force=args.force)
-        print(f"wrote {args.out}")
-    if last.diverged:
-        step = last.step
-        norms = ", ".join(f"{m.grad_norm:.3g}" for m in last.models)
-        print(f"gradviz: training diverged at step {step} (gradient norm {norms})", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
 
 
 def _load_text(config: RunConfig, quiet: bool) -> None:
@@ -348,16 +427,26 @@ def command_export(args: argparse.Namespace) -> int:
     if args.scale not in (1, 2, 4):
         raise UsageError(f"--scale must be 1, 2 or 4, got {args.scale}")
     size = _parse_size(args.size)
+    _check_image_memory(size, args.scale)
     _check_out(args)
     if args.run is not None:
         if args.preset or args.config:
             raise UsageError("give --run or --preset/--config, not both")
+        given = [f"--{name.replace('_', '-')}" for name in FLAG_FIELDS if getattr(args, name, None) is not None]
+        if given:
+            raise UsageError(f"--run draws the saved run as it was; {', '.join(given)} cannot change it "
+                             f"(train anew with these flags instead)")
         try:
             saved = load_run(args.run)
         except RunFileError as exc:
             raise UsageError(str(exc)) from None
+        if "step" not in saved.arrays:
+            at = int(saved.arrays.get("state/step", 0))
+            raise UsageError(f"{args.run} was saved at step {at}, before any probes were recorded: there is "
+                             f"nothing to draw yet; open it in the window, train on, save, and export again")
     else:
         config = config_from_args(args)
+        _check_memory(config)
         run, history, last, _ = _train(config, args.steps, args.quiet)
         saved = SavedRun(config, _run_file_arrays(run, history))
     try:
@@ -370,6 +459,15 @@ def command_export(args: argparse.Namespace) -> int:
                          force=args.force)
     print(f"wrote {path}")
     return 0
+
+
+def _check_image_memory(size: tuple[int, int], scale: int) -> None:
+    from gradviz.budget import MemoryRefused, check_image
+
+    try:
+        check_image(*size, scale)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -423,6 +521,8 @@ def command_app(args: argparse.Namespace) -> int:
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
     # The app opens on the default preset unless a preset or a config file says otherwise.
+    if args.preset:
+        _check_preset_name(args.preset)
     config = config_from_args(args) if args.config else None
     try:
         return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
@@ -459,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ngradviz: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, is_text_task, word_report
@@ -239,6 +240,9 @@ class TrainingWorker(QObject):
         except TextDataError as exc:
             self.buildRefused.emit(f"Cannot use this text file: {exc}. Nothing was changed.")
             return
+        except MemoryRefused as exc:
+            self.buildRefused.emit(f"Cannot reset: {exc}. Nothing was changed.")
+            return
         finally:
             self.loadProgress.emit(1, 1)  # read, or refused: the progress bar goes either way
         with self._lock:
@@ -255,7 +259,7 @@ class TrainingWorker(QObject):
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         try:
             run = restore_run(config, arrays, self._load_progress)
-        except (TextDataError, CheckpointError) as exc:  # its text file is gone or has changed
+        except (TextDataError, CheckpointError, MemoryRefused) as exc:  # its text file is gone or has changed
             self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
             return
         finally:

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, write_with_fallback
 from gradviz.io.npzread import NpzError, open_archive, read_arrays, read_headers
 from gradviz.io.runcheck import LayoutError, check_layout, check_preamble
 from gradviz.probes.history import RunHistory
@@ -85,6 +85,13 @@ def run_arrays(config: RunConfig, history: RunHistory, baseline: tuple[float, fl
 def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], force: bool = False) -> Path:
     """Write arrays as a compressed npz, atomically; refuses to overwrite unless ``force``."""
     return atomic_write(path, lambda stream: np.savez_compressed(stream, **arrays), force=force)
+
+
+def save_arrays_kept(path: str | os.PathLike, arrays: dict[str, np.ndarray], force: bool = False
+                     ) -> tuple[Path, str | None]:
+    """``save_arrays``, but a write that fails after the work (disk full) is kept elsewhere:
+    (path written, a sentence saying where and why, or None)."""
+    return write_with_fallback(path, lambda stream: np.savez_compressed(stream, **arrays), force=force)
 
 
 def save_run(
