@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", help="open the app on this preset (default vanishing)")
     parser.add_argument("--config", type=Path, help="open the app on this config file")
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")
+    parser.add_argument("--force", action="store_true", help="overwrite the --screenshot file if it exists")
     parser.add_argument("--steps", type=int, default=300, help="steps before --screenshot")
     parser.add_argument("--size", default="1920x1080", help="window size for --screenshot")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -520,12 +521,19 @@ def command_app(args: argparse.Namespace) -> int:
         size = _parse_size(args.size)
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
+        from gradviz.io.atomic import OutputError, check_output
+
+        try:
+            check_output(args.screenshot, force=args.force, what="--screenshot")
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
     # The app opens on the default preset unless a preset or a config file says otherwise.
     if args.preset:
         _check_preset_name(args.preset)
     config = config_from_args(args) if args.config else None
     try:
-        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size,
+                       force=args.force)
     except NoDisplayError as exc:
         raise UsageError(str(exc)) from None
 

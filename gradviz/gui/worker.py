@@ -259,16 +259,20 @@ class TrainingWorker(QObject):
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         try:
             run = restore_run(config, arrays, self._load_progress)
+            history = history_from_arrays(config, arrays)
+            # The plots of "now" show the last recorded step until training makes a newer one.
+            latest = None
+            if "step" in arrays:
+                latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
         except (TextDataError, CheckpointError, MemoryRefused) as exc:  # its text file is gone or has changed
             self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
             return
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # a file that passed its checks, still wrong
+            self.buildRefused.emit(f"Cannot continue this run: the file is inconsistent ({exc!s:.200}). "
+                                   "Nothing was changed.")
+            return
         finally:
             self.loadProgress.emit(1, 1)
-        history = history_from_arrays(config, arrays)
-        # The plots of "now" show the last recorded step until training makes a newer one.
-        latest = None
-        if "step" in arrays:
-            latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
         with self._lock:
             self.run, self.history = run, history
             self._latest = latest or [None] * len(config.models)
