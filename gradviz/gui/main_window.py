@@ -626,8 +626,15 @@ class MainWindow(QMainWindow):
             self.worker.pause()
             self.replay_only = True
             self.replay = saved
-            self._show_banner("This run file has no model state: you can replay it; Reset trains anew.")
+            self._show_banner("This run file has no model state: you can replay it; Reset trains anew."
+                              if "step" in saved.arrays else
+                              "This run file has no model state and no recorded steps: there is nothing to "
+                              "replay; Reset trains anew.")
         steps = saved.arrays.get("step", ())
+        if not len(steps) and has_state(saved.arrays):
+            self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
+                                         f"{int(saved.arrays['state/step'])}: nothing recorded to replay yet; "
+                                         "Start trains on", 10000)
         self.history_slider.blockSignals(True)
         self.history_slider.setRange(0, max(len(steps) - 1, 0))
         self.history_slider.setValue(max(len(steps) - 1, 0))

@@ -13,7 +13,7 @@ from gradviz.budget import FIT_SHARE, PROCESS_BYTES, available_bytes, estimate_r
 
 
 class MemoryEstimate(QLabel):
-    """'Memory: about 730 MB of 21 GB available', below the settings panel's notices."""
+    """'Memory: ~730 MB of 21.0 GB' (the second figure: what is available), below the settings panel's notices."""
 
     def __init__(self, controls):
         super().__init__()
@@ -35,7 +35,7 @@ class MemoryEstimate(QLabel):
         estimate = estimate_run(config)
         available = available_bytes()
         fits = available is None or estimate.total <= FIT_SHARE * available
-        where = f" of {gib(available)} available" if available is not None else ""
-        self.setText(f"Memory: about {gib(estimate.total + PROCESS_BYTES)}{where}"
-                     + ("" if fits else " - too much: Reset will refuse"))
+        where = f" of {gib(available)}" if available is not None else ""
+        # Short lines: the panel is narrow, and the full reason is in Reset's refusal.
+        self.setText(f"Memory: ~{gib(estimate.total + PROCESS_BYTES)}{where}" + ("" if fits else "\ntoo much: Reset refuses"))
         self.setStyleSheet("" if fits else "QLabel { color: #ff6060; font-weight: bold; }")
