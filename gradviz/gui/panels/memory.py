@@ -37,5 +37,6 @@ class MemoryEstimate(QLabel):
         fits = available is None or estimate.total <= FIT_SHARE * available
         where = f" of {gib(available)}" if available is not None else ""
         # Short lines: the panel is narrow, and the full reason is in Reset's refusal.
-        self.setText(f"Memory: ~{gib(estimate.total + PROCESS_BYTES)}{where}" + ("" if fits else "\ntoo much: Reset refuses"))
+        text = f"Memory: ~{gib(estimate.total + PROCESS_BYTES)}{where}"
+        self.setText(text if fits else text + "\ntoo much: Reset refuses")
         self.setStyleSheet("" if fits else "QLabel { color: #ff6060; font-weight: bold; }")
