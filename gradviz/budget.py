@@ -18,6 +18,7 @@ available and what to lower. No torch, no Qt: a refusal costs milliseconds.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,8 +123,7 @@ def check_run(config: RunConfig, available: int | None = None) -> RunEstimate:
         return estimate
     task = config.task
     seq = "max length" if task.name == "text" else "sequence length T"
-    # The T that would fit with every other setting kept: activations and history grow with T.
-    fitting = int(estimate.seq_len * FIT_SHARE * available / max(estimate.total, 1))
+    fitting = _largest_fitting_length(config, FIT_SHARE * available)
     hint = f" (T={fitting} would fit)" if fitting >= 2 else ""
     sizes = {s.model.hidden for s in config.models}
     layers = {s.model.layers for s in config.models}
@@ -133,6 +133,20 @@ def check_run(config: RunConfig, available: int | None = None) -> RunEstimate:
         refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
                        estimate.total, available, f"the {seq}{hint}, the batch, the hidden units or the layers")
     )
+
+
+def _largest_fitting_length(config: RunConfig, budget: float) -> int:
+    """The largest T (max length for a text file) that fits ``budget`` with every other setting kept."""
+    field = "max_len" if config.task.name == "text" else "seq_len"
+    low, high = 1, getattr(config.task, field)
+    while low < high:  # the estimate grows with T: bisect
+        middle = (low + high + 1) // 2
+        task = dataclasses.replace(config.task, **{field: middle})
+        if estimate_run(dataclasses.replace(config, task=task)).total <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def check_image(width: int, height: int, scale: int, available: int | None = None) -> int:

@@ -26,6 +26,7 @@ from gradviz.config import (
     TASK_NAMES,
     ConfigError,
     RunConfig,
+    clip,
     parse_json,
     with_overrides,
 )
@@ -154,7 +155,7 @@ def read_config_file(path: Path) -> RunConfig:
         reason = str(exc).removeprefix("config is not valid JSON: ")
         if "nested" in reason:
             raise UsageError(f"config {path}: {reason}") from None
-        raise UsageError(f"config {path} is not valid {kind}: {_clip(reason, 200)}") from None
+        raise UsageError(f"config {path} is not valid {kind}: {clip(reason, 200)}") from None
     try:
         if not isinstance(data, dict):
             raise UsageError(f"config {path} must hold a mapping of settings")
@@ -165,11 +166,6 @@ def read_config_file(path: Path) -> RunConfig:
         raise UsageError(f"config {path}: {exc}") from None
 
 
-def _clip(text: str, limit: int = 80) -> str:
-    """Text cut for a one-line message."""
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
-
-
 def _check_preset_name(name: str) -> None:
     """--preset takes a name from the list, never a path (a file goes with --config)."""
     from gradviz.presets import preset_names
@@ -177,7 +173,7 @@ def _check_preset_name(name: str) -> None:
     names = preset_names()
     if name not in names:
         hint = "; a file goes with --config" if any(c in name for c in "/\\.") else ""
-        raise UsageError(f"unknown preset {_clip(name)!r}; choose one of {', '.join(names)}{hint}")
+        raise UsageError(f"unknown preset {clip(name)!r}; choose one of {', '.join(names)}{hint}")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -400,8 +396,8 @@ class _Progress:
         now = time.perf_counter()
         if self.tty and now < self.next_report and done < self.total:
             return
-        if not self.tty and done % max(1, self.total // 10) and done < self.total:
-            return
+        if not self.tty and done % max(1, self.total // 10) and 1 < done < self.total:
+            return  # a line per 10% (and one at the first step: training has begun)
         self.next_report = now + 0.2
         width = 24
         filled = int(width * done / self.total)

@@ -148,7 +148,7 @@ def parse_json(text: str) -> Any:
     except RecursionError:
         raise ConfigError("config is nested too deeply to be a gradviz config") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts
-        raise ConfigError(f"config is not valid JSON: {show(str(exc))}") from None
+        raise ConfigError(f"config is not valid JSON: {clip(str(exc))}") from None
     check_depth(data)
     return data
 
@@ -163,6 +163,11 @@ def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
                 raise ConfigError(f"config is nested more than {limit} levels deep; a gradviz config has 4")
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """Text cut for a one-line message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def show(value: Any, limit: int = 60) -> str:

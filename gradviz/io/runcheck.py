@@ -121,14 +121,15 @@ def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
 def _check_total(config: RunConfig, headers: dict[str, Header]) -> None:
     """The sum of declared sizes, capped by what such a run can hold and what the machine has."""
     total = sum(header.nbytes for header in headers.values())
-    # A history holds at most max(budget, 16 rows) per model; float64 copies may double it; the
-    # state is at most every parameter times (value + 2 moments); the scalars are small.
+    # A history holds at most max(budget, 16 rows) per model (probes/history.py); allowed here:
+    # twice that, with 32 rows, rows counted in float64 (a reopened run may have grown a few
+    # rows). The state arrays were each capped by the parameter sizes; the scalars are small.
     allowed = 64 * 2**20
+    seq_len = config.task.max_len if config.task.name == "text" else config.task.seq_len
     for setup in config.models:
         model = setup.model
-        row = 8 * model.layers * (config.task.max_len if config.task.name == "text" else config.task.seq_len) \
-            * (model.hidden * 6 + 16)
-        allowed += 2 * max(PROBE_BUDGET_BYTES, 1100 * row)
+        row = 8 * model.layers * seq_len * (model.hidden * 6 + 16)
+        allowed += 2 * max(PROBE_BUDGET_BYTES, 32 * row)
     allowed += sum(header.nbytes for name, header in headers.items() if name.startswith("state/"))
     if total > allowed:
         raise LayoutError(f"declares {gib(total)} of arrays, more than its config can produce ({gib(allowed)})")
