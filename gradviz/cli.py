@@ -26,12 +26,15 @@ from gradviz.config import (
     TASK_NAMES,
     ConfigError,
     RunConfig,
+    clip,
+    parse_json,
     with_overrides,
 )
 from gradviz.io.atomic import atomic_write
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -88,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--preset", help="open the app on this preset (default vanishing)")
     parser.add_argument("--config", type=Path, help="open the app on this config file")
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")
+    parser.add_argument("--force", action="store_true", help="overwrite the --screenshot file if it exists")
     parser.add_argument("--steps", type=int, default=300, help="steps before --screenshot")
     parser.add_argument("--size", default="1920x1080", help="window size for --screenshot")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
@@ -127,24 +131,49 @@ FLAG_FIELDS = (
 )
 
 
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
+
+
 def read_config_file(path: Path) -> RunConfig:
-    """A config file: RunConfig's nested form, or flat keys named like the flags."""
+    """A config file (JSON or TOML): RunConfig's nested form, or flat keys named like the flags."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        raise UsageError(f"config {path}: YAML is not supported; write the same keys as JSON or TOML")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise UsageError(f"config {path} is {size / 1e6:.0f} MB; a gradviz config is a few hundred bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config {path}: {exc}") from None
+    kind = suffix.lstrip(".") or "json"
     try:
-        data: Any = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        data: Any = tomllib.loads(text) if suffix == ".toml" else parse_json(text)
+    except RecursionError:
+        raise UsageError(f"config {path} is nested too deeply to be a gradviz config") from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"config {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"config {path} must hold a mapping of settings")
+        reason = str(exc).removeprefix("config is not valid JSON: ")
+        if "nested" in reason:
+            raise UsageError(f"config {path}: {reason}") from None
+        raise UsageError(f"config {path} is not valid {kind}: {clip(reason, 200)}") from None
     try:
+        if not isinstance(data, dict):
+            raise UsageError(f"config {path} must hold a mapping of settings")
         if "models" in data or isinstance(data.get("task"), dict):
             return RunConfig.from_dict(data)
         return with_overrides(RunConfig(), data)
     except ConfigError as exc:
         raise UsageError(f"config {path}: {exc}") from None
+
+
+def _check_preset_name(name: str) -> None:
+    """--preset takes a name from the list, never a path (a file goes with --config)."""
+    from gradviz.presets import preset_names
+
+    names = preset_names()
+    if name not in names:
+        hint = "; a file goes with --config" if any(c in name for c in "/\\.") else ""
+        raise UsageError(f"unknown preset {clip(name)!r}; choose one of {', '.join(names)}{hint}")
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
@@ -154,6 +183,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError("give --preset or --config, not both")
     try:
         if args.preset:
+            _check_preset_name(args.preset)
             base = load_preset(args.preset).config
         elif args.config:
             base = read_config_file(args.config)
@@ -168,18 +198,31 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 # ---- commands -----------------------------------------------------------------------------
 
 
-def _check_out(args: argparse.Namespace) -> None:
+def _check_out(args: argparse.Namespace, needed: int = 0) -> None:
+    """The output can be written (folder exists, is a folder, takes a file, has room): checked
+    before any work, so that training is never lost to a path that cannot be written."""
+    from gradviz.io.atomic import MIN_FREE_BYTES, OutputError, check_output
+
     if args.out is not None:
-        if args.out.is_dir():
-            raise UsageError(f"--out {args.out} is a folder; give a file name")
-        if args.out.exists() and not args.force:
-            raise UsageError(f"{args.out} already exists (use --force to overwrite)")
-        if not args.out.parent.exists():
-            raise UsageError(f"folder {args.out.parent} does not exist")
+        try:
+            check_output(args.out, force=args.force, needed=max(needed, MIN_FREE_BYTES))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
-def _train(config: RunConfig, steps: int, quiet: bool):
-    """Train ``steps`` steps (or until divergence) with a progress bar: (run, history, last, seconds)."""
+def _check_memory(config: RunConfig) -> None:
+    """Refuse, before anything is built, a run the machine's memory cannot hold."""
+    from gradviz.budget import MemoryRefused, check_run
+
+    try:
+        check_run(config)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _train(config: RunConfig, steps: int, quiet: bool, control=None):
+    """Train ``steps`` steps (or until every model diverged, or a stop through ``control``) with a
+    progress bar: (run, history, last record or None, seconds)."""
     from gradviz.engine import Run
     from gradviz.probes.history import RunHistory
 
@@ -190,7 +233,7 @@ def _train(config: RunConfig, steps: int, quiet: bool):
     progress = _Progress(steps, run.labels, quiet=quiet)
     started = time.perf_counter()
     last = None
-    for record in run.steps(steps):  # a diverged model stops; the others train on
+    for record in run.steps(steps, control):  # a diverged model stops; the others train on
         history.add(record)
         last = record
         progress.update(record)
@@ -198,8 +241,40 @@ def _train(config: RunConfig, steps: int, quiet: bool):
         if message:
             progress.note(f"gradviz: training {message}")
     progress.close()
-    assert last is not None
     return run, history, last, time.perf_counter() - started
+
+
+class _StopOnSignal:
+    """While active, Ctrl-C (SIGINT) and SIGTERM ask training to stop at the next step boundary;
+    a second signal interrupts at once (KeyboardInterrupt)."""
+
+    def __init__(self, control):
+        self.control = control
+        self.signal_name: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        import signal
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        import signal
+
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(number).name
+        self.control.stop()
+        print(f"\ngradviz: {self.signal_name}: stopping after this step (again to abort at once)",
+              file=sys.stderr, flush=True)
 
 
 def _run_file_arrays(run, history) -> dict:
@@ -212,12 +287,45 @@ def _run_file_arrays(run, history) -> dict:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    from gradviz.io.runfile import save_arrays
+    from gradviz.budget import estimate_run_file
 
     config = config_from_args(args)
-    _check_out(args)
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    _check_out(args, needed=estimate_run_file(config, args.steps))
+    _check_memory(config)  # before torch is even imported: a refusal takes well under a second
+    from gradviz.engine.run import RunControl
+    from gradviz.io.runfile import save_arrays_kept
+
     _load_text(config, args.quiet)
-    run, history, last, elapsed = _train(config, args.steps, args.quiet)
+    control = RunControl()
+    with _StopOnSignal(control) as stopper:
+        run, history, last, elapsed = _train(config, args.steps, args.quiet, control)
+    done = 0 if last is None else last.step + 1
+    if last is not None:
+        _print_summary(run, history, last, elapsed)
+    if stopper.signal_name is None:
+        _print_evaluation(run)
+    if args.out is not None:
+        path, note = save_arrays_kept(args.out, _run_file_arrays(run, history), args.force)
+        if note:
+            print(f"gradviz: {note}", file=sys.stderr)
+        print(f"wrote {path}" + (f" ({done} steps done)" if stopper.signal_name else ""))
+    if stopper.signal_name is not None:
+        where = "the run so far was saved" if args.out is not None else "nothing was saved (no --out)"
+        print(f"gradviz: interrupted by {stopper.signal_name} after {done} of {args.steps} steps; {where}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    diverged = [] if last is None else [
+        label for label, model in zip(run.labels, last.models, strict=True) if model.diverged
+    ]
+    if diverged:
+        print(f"gradviz: training diverged: {', '.join(diverged)}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return 0
+
+
+def _print_summary(run, history, last, elapsed: float) -> None:
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
@@ -225,15 +333,6 @@ def command_train(args: argparse.Namespace) -> int:
         status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
         print(f"  {label}: {status}; {probes}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
-    _print_evaluation(run)
-    if args.out is not None:
-        save_arrays(args.out, _run_file_arrays(run, history), force=args.force)
-        print(f"wrote {args.out}")
-    diverged = [label for label, model in zip(run.labels, last.models, strict=True) if model.diverged]
-    if diverged:
-        print(f"gradviz: training diverged: {', '.join(diverged)}", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
 
 
 def _load_text(config: RunConfig, quiet: bool) -> None:
@@ -307,8 +406,8 @@ class _Progress:
         now = time.perf_counter()
         if self.tty and now < self.next_report and done < self.total:
             return
-        if not self.tty and done % max(1, self.total // 10) and done < self.total:
-            return
+        if not self.tty and done % max(1, self.total // 10) and 1 < done < self.total:
+            return  # a line per 10% (and one at the first step: training has begun)
         self.next_report = now + 0.2
         width = 24
         filled = int(width * done / self.total)
@@ -339,16 +438,26 @@ def command_export(args: argparse.Namespace) -> int:
     if args.scale not in (1, 2, 4):
         raise UsageError(f"--scale must be 1, 2 or 4, got {args.scale}")
     size = _parse_size(args.size)
+    _check_image_memory(size, args.scale)
     _check_out(args)
     if args.run is not None:
         if args.preset or args.config:
             raise UsageError("give --run or --preset/--config, not both")
+        given = [f"--{name.replace('_', '-')}" for name in FLAG_FIELDS if getattr(args, name, None) is not None]
+        if given:
+            raise UsageError(f"--run draws the saved run as it was; {', '.join(given)} cannot change it "
+                             f"(train anew with these flags instead)")
         try:
             saved = load_run(args.run)
         except RunFileError as exc:
             raise UsageError(str(exc)) from None
+        if "step" not in saved.arrays:
+            at = int(saved.arrays.get("state/step", 0))
+            raise UsageError(f"{args.run} was saved at step {at}, before any probes were recorded: there is "
+                             f"nothing to draw yet; open it in the window, train on, save, and export again")
     else:
         config = config_from_args(args)
+        _check_memory(config)
         run, history, last, _ = _train(config, args.steps, args.quiet)
         saved = SavedRun(config, _run_file_arrays(run, history))
     try:
@@ -361,6 +470,15 @@ def command_export(args: argparse.Namespace) -> int:
                          force=args.force)
     print(f"wrote {path}")
     return 0
+
+
+def _check_image_memory(size: tuple[int, int], scale: int) -> None:
+    from gradviz.budget import MemoryRefused, check_image
+
+    try:
+        check_image(*size, scale)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -416,10 +534,19 @@ def command_app(args: argparse.Namespace) -> int:
         size = _parse_size(args.size)
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
+        from gradviz.io.atomic import OutputError, check_output
+
+        try:
+            check_output(args.screenshot, force=args.force, what="--screenshot")
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
     # The app opens on the default preset unless a preset or a config file says otherwise.
+    if args.preset:
+        _check_preset_name(args.preset)
     config = config_from_args(args) if args.config else None
     try:
-        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size,
+                       force=args.force)
     except NoDisplayError as exc:
         raise UsageError(str(exc)) from None
 
@@ -453,7 +580,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ngradviz: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
+from gradviz.budget import check_run
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.trainer import ModelTrainer
@@ -61,6 +62,7 @@ class Run:
     """Trains the models of ``config`` side by side, step by step."""
 
     def __init__(self, config: RunConfig, progress: Progress | None = None):
+        check_run(config)  # MemoryRefused before anything is allocated
         self.config = config
         self.device = choose_device(config.device)
         prepare_device(self.device)

@@ -1,17 +1,26 @@
-"""Start the app: a QApplication, the main window on a preset, and the --screenshot mode."""
+"""Start the app: a QApplication, the main window on a preset, and the --screenshot mode.
+
+Ctrl-C (SIGINT) or SIGTERM closes the window as its close button would, without asking about
+unsaved work, and the app exits with 128 + the signal's number: Python's handlers only run
+between bytecodes, so the signal is also written to a socket the Qt event loop watches
+(``signal.set_wakeup_fd``), which wakes the loop at once even while nothing else happens.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSocketNotifier, QTimer
 from PySide6.QtWidgets import QApplication
 
 from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
+from gradviz.io.atomic import write_with_fallback
 from gradviz.presets import DEFAULT_PRESET, load_preset
 
 SCREENSHOT_TIMEOUT_S = 600
@@ -57,25 +66,90 @@ def run_app(
     screenshot: Path | None = None,
     steps: int = 300,
     size: tuple[int, int] | None = None,
+    force: bool = False,
 ) -> int:
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
     app = application(offscreen=screenshot is not None)
-    apply_theme(DARK)
-    share_cores_with_painting()
-    from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
+    with _CloseOnSignals(app) as signals:  # from now on: a Ctrl-C while the window is built counts too
+        apply_theme(DARK)
+        share_cores_with_painting()
+        from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
-    chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
-    window = MainWindow(chosen.config if chosen else config, preset=chosen)
-    window.ask_before_discard = screenshot is None
-    if size:
-        window.resize(*size)
-    window.show()
-    if screenshot is None:
-        return app.exec()
-    return _screenshot(app, window, screenshot, steps)
+        chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
+        window = signals.window = MainWindow(chosen.config if chosen else config, preset=chosen)
+        window.ask_before_discard = screenshot is None
+        if size:
+            window.resize(*size)
+        window.show()
+        if signals.received is not None:
+            signals.close()
+            code = 0
+        else:
+            code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force)
+    if signals.received is not None:
+        print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
+        return 128 + signals.received
+    return code
 
 
-def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
+class _CloseOnSignals:
+    """While active, SIGINT and SIGTERM close ``window`` (once set) and quit ``app`` from the event loop."""
+
+    def __init__(self, app: QApplication):
+        self.app = app
+        self.window = None  # set once it is built
+        self.received: int | None = None
+
+    def __enter__(self) -> _CloseOnSignals:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._old = {number: signal.signal(number, self._note) for number in (signal.SIGINT, signal.SIGTERM)}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._woken)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._notifier.setEnabled(False)
+        for number, handler in self._old.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(self._old_fd)
+        self._reader.close()
+        self._writer.close()
+
+    def _note(self, number: int, frame) -> None:
+        # Runs in the main thread between bytecodes; closing happens in _woken, from the loop.
+        if self.received is None:
+            self.received = number
+
+    def _woken(self) -> None:
+        try:
+            while self._reader.recv(64):
+                pass
+        except OSError:
+            pass
+        if self.received is not None:
+            self.close()
+
+    def close(self) -> None:
+        if self.window is not None:
+            self.window.ask_before_discard = False  # the user asked to quit: no dialog to block it
+            self.window.close()
+        self.app.quit()
+
+
+def png_bytes(pixmap) -> bytes:
+    """A pixmap as PNG bytes, so that the file can be written atomically."""
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    pixmap.save(buffer, "PNG")
+    buffer.close()
+    return bytes(array.data())
+
+
+def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool = False) -> int:
     started = time.monotonic()
     result = {"code": 0}
 
@@ -100,11 +174,16 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
         window.worker.pause()
         window.paint_now()
         app.processEvents()
-        if not window.grab().save(str(path)):
-            print(f"gradviz: error: could not write {path}", file=sys.stderr)
+        data = png_bytes(window.grab())
+        try:
+            written, note = write_with_fallback(path, lambda stream: stream.write(data), force=force)
+        except OSError as exc:
+            print(f"gradviz: error: could not write {path}: {exc}", file=sys.stderr)
             result["code"] = 2
-        else:
-            print(f"wrote {path} at step {window.last_frame.steps_done if window.last_frame else 0}")
+            return
+        if note:
+            print(f"gradviz: {note}", file=sys.stderr)
+        print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
 
     timer = QTimer()
     timer.setInterval(100)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
 from gradviz.engine.reports import example_count
 from gradviz.gui.export import export_panels, export_widget, panel_image
@@ -41,6 +42,7 @@ from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
+from gradviz.gui.panels.memory import MemoryEstimate
 from gradviz.gui.panels.reviews import ReviewsPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         # thread would be queued to that thread's event loop, which the training loop never runs.
         self.controls.trainChanged.connect(lambda index, train: self.worker.set_train(index, train))
         self.controls.pendingChanged.connect(self._on_pending)
+        self.memory_estimate = MemoryEstimate(self.controls)
         self.board.set_config(config)
         self._show_description(preset)
         self.apply_style()
@@ -352,6 +355,7 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         try:
             config = self.controls.config()
+            check_run(config)  # MemoryRefused (a ConfigError) before anything is allocated
         except ConfigError as exc:
             self._show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
@@ -622,8 +626,15 @@ class MainWindow(QMainWindow):
             self.worker.pause()
             self.replay_only = True
             self.replay = saved
-            self._show_banner("This run file has no model state: you can replay it; Reset trains anew.")
+            self._show_banner("This run file has no model state: you can replay it; Reset trains anew."
+                              if "step" in saved.arrays else
+                              "This run file has no model state and no recorded steps: there is nothing to "
+                              "replay; Reset trains anew.")
         steps = saved.arrays.get("step", ())
+        if not len(steps) and has_state(saved.arrays):
+            self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
+                                         f"{int(saved.arrays['state/step'])}: nothing recorded to replay yet; "
+                                         "Start trains on", 10000)
         self.history_slider.blockSignals(True)
         self.history_slider.setRange(0, max(len(steps) - 1, 0))
         self.history_slider.setValue(max(len(steps) - 1, 0))

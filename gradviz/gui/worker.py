@@ -16,6 +16,7 @@ import traceback
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, is_text_task, word_report
@@ -239,6 +240,9 @@ class TrainingWorker(QObject):
         except TextDataError as exc:
             self.buildRefused.emit(f"Cannot use this text file: {exc}. Nothing was changed.")
             return
+        except MemoryRefused as exc:
+            self.buildRefused.emit(f"Cannot reset: {exc}. Nothing was changed.")
+            return
         finally:
             self.loadProgress.emit(1, 1)  # read, or refused: the progress bar goes either way
         with self._lock:
@@ -255,16 +259,20 @@ class TrainingWorker(QObject):
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         try:
             run = restore_run(config, arrays, self._load_progress)
-        except (TextDataError, CheckpointError) as exc:  # its text file is gone or has changed
+            history = history_from_arrays(config, arrays)
+            # The plots of "now" show the last recorded step until training makes a newer one.
+            latest = None
+            if "step" in arrays:
+                latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
+        except (TextDataError, CheckpointError, MemoryRefused) as exc:  # its text file is gone or has changed
             self.buildRefused.emit(f"Cannot continue this run: {exc}. Nothing was changed.")
+            return
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # a file that passed its checks, still wrong
+            self.buildRefused.emit(f"Cannot continue this run: the file is inconsistent ({exc!s:.200}). "
+                                   "Nothing was changed.")
             return
         finally:
             self.loadProgress.emit(1, 1)
-        history = history_from_arrays(config, arrays)
-        # The plots of "now" show the last recorded step until training makes a newer one.
-        latest = None
-        if "step" in arrays:
-            latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
         with self._lock:
             self.run, self.history = run, history
             self._latest = latest or [None] * len(config.models)
