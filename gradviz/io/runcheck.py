@@ -71,6 +71,8 @@ def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
         prefix = f"model{m}/"
         per_step = (recorded, layers, seq_len)
         rules[prefix + "grad_h"] = (NUMBER, per_step)
+        rules[prefix + "grad_h_all"] = (NUMBER, per_step)
+        rules[prefix + "grad_cause"] = (NUMBER, (recorded, seq_len))
         if kind == "lstm":
             rules[prefix + "grad_c"] = (NUMBER, per_step)
         gates = (*GATE_NAMES[kind], *(("cell_state",) if kind == "lstm" else ()), "hidden")
@@ -78,8 +80,9 @@ def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
             rules[f"{prefix}gate/{gate}"] = (NUMBER, (recorded, layers, seq_len, hidden))
             rules[f"{prefix}mean/{gate}"] = (NUMBER, per_step)
         rules[prefix + "spectral_radius"] = (NUMBER, (recorded, layers))
-        rules[prefix + "half_life"] = (NUMBER, (recorded,))
-        rules[prefix + "underflow_steps"] = (NUMBER, (recorded,))
+        rules[prefix + "step_factor"] = (NUMBER, (recorded, layers))
+        for name in ("half_life", "near_half_life", "near_steps", "underflow_steps", "truncated_steps"):
+            rules[prefix + name] = (NUMBER, (recorded,))
         params = headers.get(prefix + "param_names")
         count = params.shape[0] if params is not None and len(params.shape) == 1 else None
         if count is not None and count > MAX_PARAMS:
