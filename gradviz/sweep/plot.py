@@ -22,6 +22,7 @@ MARKERS = ("o", "s", "^")  # told apart without colour too
 
 def plot_sweep(results: SweepResults, path: str | os.PathLike, force: bool = True) -> Path:
     """Write the figure to ``path`` (.png, .svg or .pdf), atomically."""
+    from matplotlib import rc_context
     from matplotlib.figure import Figure
 
     target = Path(path)
@@ -35,8 +36,9 @@ def plot_sweep(results: SweepResults, path: str | os.PathLike, force: bool = Tru
     finished = results.done.sum(axis=2)
     for index, (label, rates) in enumerate(zip(config.labels, results.success, strict=True)):
         shown = ~np.isnan(rates)
-        axes.plot(lengths[shown], rates[shown], marker=MARKERS[index], linewidth=2, color=COLOURS[index],
-                  label=label)
+        # Later lines are thinner with smaller markers: where two cells score the same, both show.
+        axes.plot(lengths[shown], rates[shown], marker=MARKERS[index], markersize=10 - 2.5 * index,
+                  linewidth=3.5 - index, color=COLOURS[index], label=label)
     axes.set_xscale("log")
     axes.set_xticks(lengths, [str(t) for t in lengths])
     axes.minorticks_off()
@@ -49,11 +51,12 @@ def plot_sweep(results: SweepResults, path: str | os.PathLike, force: bool = Tru
         f"loss {config.threshold.value:g}")
     partial = "" if results.complete else f"  (partial: {int(finished.sum())} of {results.done.size} runs)"
     axes.set_title(
-        f"{config.task} task, {config.steps} steps, {config.seeds} seeds per point: "
-        f"success = final loss below {threshold}{partial}",
-        fontsize=9, wrap=True,
+        f"{config.task} task, {config.steps} training steps, {config.seeds} seeds per point{partial}\n"
+        f"success: final loss below {threshold}",
+        fontsize=9,
     )
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=suffix.lstrip("."), dpi=150)
+    with rc_context({"svg.fonttype": "none", "pdf.fonttype": 42}):  # text stays editable text
+        figure.savefig(buffer, format=suffix.lstrip("."), dpi=150)
     data = buffer.getvalue()
     return atomic_write(target, lambda stream: stream.write(data), force=force)
