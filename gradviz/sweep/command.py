@@ -103,7 +103,7 @@ def _results(args: argparse.Namespace, config):
         saved = SweepResults.load(args.out)
     except SweepFileError as exc:
         raise ConfigError(f"cannot resume: {exc} (use --force to start over)") from None
-    difference = saved.config.difference(config)
+    difference = config.difference(saved.config)
     if difference is not None:
         raise ConfigError(f"{args.out} holds another sweep ({difference}); "
                           "use --force to start over or another --out")

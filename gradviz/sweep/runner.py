@@ -97,7 +97,8 @@ def _context():
     elsewhere ``spawn``. Neither inherits the parent's threads or CUDA context."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["gradviz.sweep.job", "gradviz.engine"])
+        # torch.optim imports torch._dynamo on the first optimizer it builds: seconds per child.
+        context.set_forkserver_preload(["gradviz.sweep.runner", "gradviz.engine", "torch._dynamo"])
         return context
     return multiprocessing.get_context("spawn")
 
