@@ -16,7 +16,13 @@ How it is computed: batched vector-Jacobian products over s. The batch is replic
 output step of a chunk, replica k's loss is the loss at its own step s_k only, and one
 forward and one backward pass give every row of the chunk (autograd's ``is_grads_batched``
 cannot vmap the hand-written BPTT of ``models/cells.py``; replicas do the same with plain
-autograd). Chunks hold at most ``max_sequences`` sequences, which bounds the memory.
+autograd), over the timesteps up to the chunk's last output step only. Chunks hold at most
+``max_sequences`` sequences, which bounds the memory.
+
+What it costs: S output steps need S vector-Jacobian products through up to T steps each,
+so the matrix costs about S/2 backward passes of the batch (a many-to-one task: one). At
+T=100 the copy task has 120 rows: tens of training steps' worth, so compute it on the
+recorded step a view shows, not every step (docs/PERFORMANCE.md has the measured numbers).
 """
 
 from __future__ import annotations
@@ -77,6 +83,10 @@ def connectivity(
 def _rows(model: SequenceModel, task: Task, x: Tensor, y: Tensor, steps: list[int], tbptt: int) -> Tensor:
     """(L, len(steps), T) for one chunk of output steps, from one forward and one backward."""
     copies, batch = len(steps), x.shape[1]
+    if task.kind != MANY_TO_ONE and not tbptt:
+        # Nothing after the chunk's last output step reaches its losses: leave it out. (Not
+        # with truncation, whose windows are aligned to the end of the sequence.)
+        x = x[: max(steps) + 1]
     replicated = x.repeat(1, copies, *([1] * (x.dim() - 2)))  # (T, copies * B, ...): replica k, then k + 1
     outputs, _, traces = model(replicated, observe=True, tbptt=tbptt)
     assert traces is not None
@@ -95,6 +105,8 @@ def _rows(model: SequenceModel, task: Task, x: Tensor, y: Tensor, steps: list[in
         if grad is None:
             layers.append(probe.new_zeros(copies, probe.shape[0]))
             continue
-        norms = sample_norms(grad.detach()).view(grad.shape[0], copies, batch)  # (T, copies, B)
-        layers.append(norms.mean(dim=2).t())  # (copies, T)
-    return torch.stack(layers)
+        norms = sample_norms(grad.detach()).view(grad.shape[0], copies, batch)  # (T', copies, B)
+        layers.append(norms.mean(dim=2).t())  # (copies, T')
+    rows = torch.stack(layers)  # (L, copies, T')
+    steps_total = rows.shape[2] if task.kind == MANY_TO_ONE else y.shape[0]
+    return torch.nn.functional.pad(rows, (0, steps_total - rows.shape[2]))  # no path reaches past T': 0

@@ -107,3 +107,10 @@ def test_truncated_bptt_cuts_the_rows_where_training_does() -> None:
     matrix = connectivity(model, task, x, y, tbptt=5).matrix[0]
     last = task.total_steps - 1  # windows of 5 end at the last step: it reaches back to t = last - 4
     assert (matrix[last, last - 4 :] > 0).all() and (matrix[last, : last - 4] == 0).all()
+
+
+def test_the_cost_script_runs_and_counts_the_rows() -> None:
+    from gradviz.bench_connectivity import measure
+
+    result = measure("gru", "copy", seq_len=3, batch=2, hidden=3, repeats=1)
+    assert result["rows"] == 23 and result["connectivity_s"] > 0 and result["recorded_step_s"] > 0
