@@ -22,7 +22,8 @@ autograd), over the timesteps up to the chunk's last output step only. Chunks ho
 What it costs: S output steps need S vector-Jacobian products through up to T steps each,
 so the matrix costs about S/2 backward passes of the batch (a many-to-one task: one). At
 T=100 the copy task has 120 rows: tens of training steps' worth, so compute it on the
-recorded step a view shows, not every step (docs/PERFORMANCE.md has the measured numbers).
+recorded step a view shows, not every step (``python -m gradviz.bench_connectivity``
+measures it against a recorded training step).
 """
 
 from __future__ import annotations

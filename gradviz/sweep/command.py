@@ -3,8 +3,9 @@
     gradviz sweep --models rnn,lstm,gru --task adding --seq-lens 5,10,20,50,100 --seeds 3 \\
         --steps 1000 [--jobs J] --out sweep.npz [--plot sweep.png|svg|pdf]
 
-An existing ``--out`` made with the same settings is resumed (only the missing runs train);
-one made with other settings is refused unless ``--force``. Ctrl-C stops the runs in flight,
+An existing ``--out`` made with the same settings is resumed (only the missing runs train;
+none, when it is complete: the command then only prints the table and draws ``--plot``); one
+made with other settings is refused unless ``--force``. Ctrl-C stops the runs in flight,
 keeps every finished one in ``--out`` and exits 130.
 
 Mistakes raise ConfigError (the CLI prints one line and exits 2).
@@ -42,9 +43,10 @@ def add_sweep_parser(sub) -> None:
     add("--distance", type=int, default=10, help="names/reviews tasks: the distance spanned (default 10)")
     add("--device", choices=DEVICES, default="auto", help="default auto; on a GPU the runs share it")
     add("--out", type=Path, required=True, help="the sweep file (.npz); resumed if it exists with the same settings")
-    add("--plot", type=Path, help="also write the figure: .png, .svg or .pdf")
+    add("--plot", type=Path,
+        help="also write the figure: .png, .svg or .pdf (replaced if it exists: it is drawn from --out)")
     add("--resume", action="store_true", help="continue --out, which must exist")
-    add("--force", action="store_true", help="start over even if --out exists; overwrite --plot")
+    add("--force", action="store_true", help="start over even if --out exists")
     add("--quiet", action="store_true", help="no progress bar")
 
 
@@ -82,8 +84,6 @@ def _check_paths(args: argparse.Namespace) -> None:
             import matplotlib  # noqa: F401 - checked before hours of training, not after
         except ImportError:
             raise ConfigError("--plot needs matplotlib (pip install matplotlib)") from None
-        if args.plot.exists() and not args.force:
-            raise ConfigError(f"{args.plot} already exists (use --force to overwrite)")
     for path in (args.out, args.plot):
         if path is not None and not path.resolve().parent.is_dir():
             raise ConfigError(f"folder {path.parent} does not exist")
