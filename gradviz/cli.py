@@ -3,6 +3,7 @@
     gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH]   open the app
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
+    gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3.
 """
@@ -31,6 +32,7 @@ from gradviz.config import (
     with_overrides,
 )
 from gradviz.io.atomic import atomic_write
+from gradviz.sweep.command import add_sweep_parser, command_sweep
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
@@ -118,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions, under 2 minutes")
     bench.add_argument("--device", choices=DEVICES, default="auto", help="default auto: CUDA, else MPS, else CPU")
     bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+
+    add_sweep_parser(sub)
     return parser
 
 
@@ -555,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench}
+                "bench": command_bench, "sweep": command_sweep}
     try:
         return commands.get(args.command, command_app)(args)
     except UsageError as exc:
