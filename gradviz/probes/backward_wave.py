@@ -9,7 +9,7 @@ BPTT carries the gradient from h_t to h_{t-1} through the Jacobian dh_t/dh_{t-1}
     GRU        h_t = (1 - z_t) n_t + z_t h_{t-1}: the carry path's factor is mean z_t
 
 (batch means; the top layer). The arriving gradient is exactly the training probe's: the
-batch mean of each sequence's ||dL/dh_t|| (LSTM: ||dL/dc_t||) of the batch-mean loss. Every
+batch mean of ||d l_i/dh_t|| (LSTM: ||d l_i/dc_t||), l_i sequence i's own decision loss. Every
 number comes from one forward and backward pass of the model on the given batch; the
 weights are not changed. A view animates ``revealed(k)`` for k = 0 .. T-1.
 """
@@ -70,10 +70,14 @@ def backward_wave(model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt:
     with torch.enable_grad():
         outputs, _, traces = model(x, observe=True, tbptt=tbptt)
         assert traces is not None
-        loss = task.loss(model.head(task.readout(outputs)), y)
+        prediction = model.head(task.readout(outputs))
+        # What the probe shows (engine/decision.py): each sequence's own decision loss.
+        decision = task.decision_loss(prediction, y)
+        if decision is None:
+            decision = task.loss(prediction, y) * float(task.loss_terms(y))
         top = traces[-1]
         probe = top.probes[1] if kind == "lstm" else top.probes[0]  # (T, B, H): c_t or h_t
-        (grad,) = torch.autograd.grad(loss, [probe])
+        (grad,) = torch.autograd.grad(decision, [probe])
     steps = probe.shape[0]
     mask = task.mask(x)
     arrival = norms_over_time(grad.detach(), steps, probe, mask)

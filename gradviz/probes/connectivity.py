@@ -6,8 +6,8 @@ For a batch and a model, the connectivity matrix is
 
 where l_{i,s} is the loss of sequence i at output step s (its own loss, not divided by the
 batch size or the number of steps) and h^l_t the hidden state of layer l at timestep t. Its
-row for the last output step of a many-to-one task is B times the probe's dL/dh_t profile
-(the probe differentiates the batch-mean loss). A many-to-one task has one row; a
+row for the last output step of a many-to-one task is the probe's per-sequence decision
+gradient profile, grad_h (probes/gradients.py). A many-to-one task has one row; a
 many-to-many task one per timestep: for the copy task the last 10 rows are the answer steps,
 reaching back (or not) to the 10 data steps. Entries with t > s are NaN (no path exists);
 a 0 at t <= s is a gradient that underflowed.

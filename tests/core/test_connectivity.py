@@ -86,8 +86,8 @@ def test_connectivity_equals_an_independent_autograd_computation(kind, task_name
     assert result.matrix[-1, -1, 0] > 0
 
 
-def test_the_one_row_of_a_many_to_one_task_is_batch_times_the_training_probe() -> None:
-    """What the app plots (dL/dh_t of the batch-mean loss) is this row divided by the batch."""
+def test_the_one_row_of_a_many_to_one_task_is_the_training_probe() -> None:
+    """What the app plots (the per-sequence decision gradient, grad_h) is this row."""
     model = ModelSetup(label="tanh RNN", model=ModelConfig(kind="rnn", hidden=8))
     config = RunConfig(task=TaskConfig(name="adding", seq_len=12, batch=16), models=(model,), seed=4)
     run = Run(config)
@@ -97,7 +97,7 @@ def test_the_one_row_of_a_many_to_one_task_is_batch_times_the_training_probe() -
     assert all(torch.equal(a, b) for a, b in zip(before, run.trainers[0].model.parameters(), strict=True))
     probes = run.train_step(record=True).models[0].probes  # the first batch: the same x, y
     assert matrix.shape == (1, 1, 12)
-    np.testing.assert_allclose(matrix[0, 0] / 16, probes.grad_h[-1], rtol=1e-4)
+    np.testing.assert_allclose(matrix[0, 0], probes.grad_h[-1], rtol=1e-4)
 
 
 def test_truncated_bptt_cuts_the_rows_where_training_does() -> None:
