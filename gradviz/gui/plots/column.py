@@ -1,11 +1,13 @@
 """One model's column of live plots, top to bottom:
 
 1. loss and task metric over training, with the task's memoryless baseline;
-2. gradient through time now: log10 |dL/dh_t| against timestep t (and C_t for an LSTM);
+2. gradient through time now: log10 |dL/dh_t| of each sequence's decision loss against
+   timestep t (and C_t for an LSTM; a thin line for the whole loss where it differs);
 3. its history: training step x timestep heatmap of the same log norm;
 4. a gate (or C_t, h_t) of one sample as a timestep x unit heatmap, and every gate's mean
    per timestep;
-5. per-parameter gradient norms before clipping, spectral radius of W_hh, and half-life.
+5. per-parameter gradient norms before clipping, spectral radius of W_hh (vanilla RNN) or the
+   measured per-step Jacobian factor (gated cells), and half-life.
 
 Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for export and tests.
 """
