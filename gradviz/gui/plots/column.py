@@ -462,7 +462,10 @@ class ModelColumn(QWidget):
             verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
             parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
         latest = view.latest
-        if latest is not None and latest.diverged:
+        # A model diverged if its last loss is not finite, recorded step or not (records come
+        # every k steps; the diverging step itself is often not one of them).
+        last_loss = scalars["loss"][-1, self.index] if len(scalars.get("step", ())) else 0.0
+        if (latest is not None and latest.diverged) or not np.isfinite(last_loss):
             parts.append("the gradient overflowed (inf/NaN)")
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
         elif latest is not None and latest.probes is not None:
