@@ -3,9 +3,10 @@
 A preset's story is about training (which model leaves the memoryless baseline) and about
 gradients (whose gradient reaches further back). Models of one run never interact, so each
 claim trains only the model it is about, with the preset's own settings, batches and seed,
-and takes gradients from a recorded step, as the window does. The step counts are what the
-window reaches within 60 s on 2 cores (README, docs/PERFORMANCE.md: 25-40 steps/s for these
-sizes), with room to spare.
+and takes gradients from a recorded step, as the window does. The step counts are measured
+(the LSTMs at H = 32 leave the baseline after 350-450 steps, the reviews LSTM reaches 100%
+after 300) with some room, and well within what the window trains in 60 s on 2 cores
+(the default demo: about 31 steps/s with the window open, docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def test_every_preset_has_a_claim_here() -> None:
 def test_vanishing_the_lstm_leaves_the_baseline_and_the_tanh_rnn_does_not() -> None:
     rnn, lstm = probes_at_start("vanishing")
     assert lstm.half_life > 2 * rnn.half_life > 0
-    (rnn_loss, lstm_loss), _ = trained("vanishing", (0, 1), 600)
+    (rnn_loss, lstm_loss), _ = trained("vanishing", (0, 1), 500)
     assert lstm_loss < 0.5 and rnn_loss > 0.9
 
 
@@ -74,13 +75,16 @@ def test_lstm1997_carousel_never_shrinks_and_the_forget_gate_lstm_learns_first()
     assert carousel.step_factor[0] == 1.0  # dC_t/dC_{t-1} = I: the constant error carousel
     assert not carousel.half_life > 0  # flat or growing going back: it never vanishes
     assert gated.half_life > 0 and carousel.headline[0] > 1000 * gated.headline[0]
-    (carousel_loss, gated_loss), _ = trained("lstm1997", (0, 1), 600)
+    (carousel_loss, gated_loss), _ = trained("lstm1997", (0, 1), 500)
     assert gated_loss < 0.5 < carousel_loss
 
 
-def test_copy_a_gated_model_leaves_the_baseline() -> None:
-    (loss,), (recall,) = trained("copy", (0,), 600)
-    assert loss < 0.9 and recall > 0.2  # chance recall is 1/8
+def test_copy_the_gru_recalls_above_chance_and_its_gradient_fades_towards_the_symbols() -> None:
+    gru, _ = probes_at_start("copy")
+    profile = gru.top_grad_h
+    assert profile[:10].max() < 0.01 * profile[-10:].min()  # the symbols get little of the answers' gradient
+    (loss,), (recall,) = trained("copy", (0,), 400)
+    assert recall > 0.15 and loss < 1.0  # chance recall is 1/8 = 0.125; the loss is still near the baseline
 
 
 def test_tbptt_cuts_the_gradient_yet_weight_sharing_learns_the_task() -> None:
@@ -89,12 +93,12 @@ def test_tbptt_cuts_the_gradient_yet_weight_sharing_learns_the_task() -> None:
     assert truncated.truncated_steps == steps - 20 and truncated.underflow_steps == 0
     assert np.all(truncated.grad_cause[: steps - 20] == TRUNCATED)
     assert np.all(truncated.top_grad_h[: steps - 20] == 0) and np.all(full.top_grad_h > 0)
-    (loss,), _ = trained("tbptt", (1,), 600)
+    (loss,), _ = trained("tbptt", (1,), 500)
     assert loss < 0.5  # the first marker is learned all the same
 
 
 def test_reviews_the_lstm_finds_the_deciding_word_and_the_rnn_stays_at_chance() -> None:
     rnn, lstm = probes_at_start("reviews")
     assert lstm.top_grad_h[10] > 100 * rnn.top_grad_h[10]  # 20 words before the end
-    _, (rnn_accuracy, lstm_accuracy) = trained("reviews", (0, 1), 600)
+    _, (rnn_accuracy, lstm_accuracy) = trained("reviews", (0, 1), 350)
     assert lstm_accuracy > 0.9 and rnn_accuracy < 0.65

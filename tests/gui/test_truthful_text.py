@@ -76,6 +76,7 @@ def test_copy_task_shows_the_whole_loss_line_and_a_diverged_model_overflowed(qtb
         record_every=1, device="cpu",
     )
     (boom, gru), frame = columns_after(config, 6, qtbot)
+    assert frame.models[0].latest.diverged
     assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()
     assert "no gradient reaches" not in boom.header.text() and "underflow" not in boom.header.text()
     assert legend_names(gru) == ["|dL/dh_t|", "|dL/dh_t|, whole loss"]
@@ -96,3 +97,10 @@ def test_in_the_window_a_divergence_stops_only_that_model(qtbot, make_window) ->
     qtbot.waitUntil(lambda: window.worker.run.step > diverged_at + 5, timeout=60000)
     assert window.worker.state == RUNNING
     assert window.worker.run.trainers[0].diverged and not window.worker.run.trainers[1].diverged
+
+
+def test_a_model_that_diverged_between_records_reads_overflowed(qtbot) -> None:
+    config = RunConfig(task=TaskConfig("adding", 20, 8), models=(BOOM,), record_every=50, device="cpu")
+    (boom,), frame = columns_after(config, 20, qtbot)
+    assert not frame.models[0].latest.diverged  # its last record (step 0) was before the divergence
+    assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()

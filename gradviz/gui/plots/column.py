@@ -1,11 +1,13 @@
 """One model's column of live plots, top to bottom:
 
 1. loss and task metric over training, with the task's memoryless baseline;
-2. gradient through time now: log10 |dL/dh_t| against timestep t (and C_t for an LSTM);
+2. gradient through time now: log10 |dL/dh_t| of each sequence's decision loss against
+   timestep t (and C_t for an LSTM; a thin line for the whole loss where it differs);
 3. its history: training step x timestep heatmap of the same log norm;
 4. a gate (or C_t, h_t) of one sample as a timestep x unit heatmap, and every gate's mean
    per timestep;
-5. per-parameter gradient norms before clipping, spectral radius of W_hh, and half-life.
+5. per-parameter gradient norms before clipping, spectral radius of W_hh (vanilla RNN) or the
+   measured per-step Jacobian factor (gated cells), and half-life.
 
 Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for export and tests.
 """
@@ -460,7 +462,10 @@ class ModelColumn(QWidget):
             verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
             parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
         latest = view.latest
-        if latest is not None and latest.diverged:
+        # A model diverged if its last loss is not finite, recorded step or not (records come
+        # every k steps; the diverging step itself is often not one of them).
+        last_loss = scalars["loss"][-1, self.index] if len(scalars.get("step", ())) else 0.0
+        if (latest is not None and latest.diverged) or not np.isfinite(last_loss):
             parts.append("the gradient overflowed (inf/NaN)")
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
         elif latest is not None and latest.probes is not None:
