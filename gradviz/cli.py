@@ -485,6 +485,7 @@ def command_probe(args: argparse.Namespace) -> int:
     if args.out is None:
         raise UsageError("probe needs --out FILE.npz")
     _check_out(args)
+    _check_memory(config)
     arrays = probe_arrays(config)
     save_arrays(args.out, arrays, force=args.force)
     grad_h = arrays["grad_h"][-1]
