@@ -85,8 +85,24 @@ def run_app(
         code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force)
     if signals.received is not None:
         print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
-        return 128 + signals.received
+        code = 128 + signals.received
+    _wait_for_training_thread(window, code)
     return code
+
+
+def _wait_for_training_thread(window, code: int) -> None:
+    """The window asked its training thread to stop when it closed; on a loaded machine a step
+    can outlast that wait. Qt aborts the process if a running QThread is destroyed at exit, so
+    wait longer, and if it still runs, leave without destructors (settings are synced first)."""
+    thread = getattr(window.worker, "thread", None)
+    if thread is None or not hasattr(thread, "isRunning") or not thread.isRunning():
+        return
+    window.worker.shutdown(60000)
+    if thread.isRunning():
+        window.settings.sync()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 class _CloseOnSignals:
