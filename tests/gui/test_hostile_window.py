@@ -124,7 +124,9 @@ def test_ctrl_c_closes_the_app_cleanly_ten_times_in_a_row(tmp_path: Path):
         assert code in (0, 130), (code, phase, stderr)  # never -11 (segfault), -6 (abort) or a hang
         assert "Traceback" not in stderr and "Segmentation" not in stderr, stderr
         assert "SIGINT: closed" in stderr or "SIGINT: stopped while starting" in stderr, stderr
-        assert seconds < 30, (seconds, phase)  # "a few seconds" alone; generous for a loaded machine
+        # About 3 s alone (measured); five apps sharing a loaded 2-core machine took up to 45 s.
+        # The bound catches a hang (an app that ignores Ctrl-C), not slowness.
+        assert seconds < 90, (seconds, phase)
     assert sum(phase == "window up" for *_, phase in results) >= 3
 
 
