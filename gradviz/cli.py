@@ -503,6 +503,7 @@ def command_probe(args: argparse.Namespace) -> int:
     if args.out is None:
         raise UsageError("probe needs --out FILE.npz")
     _check_out(args)
+    _check_memory(config)
     arrays = probe_arrays(config)
     save_arrays(args.out, arrays, force=args.force)
     grad_h = arrays["grad_h"][-1]
@@ -528,7 +529,21 @@ def command_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_at_once(number: int, frame) -> None:
+    """Ctrl-C while the app starts (Qt imported, the window being built): nothing is trained or
+    open yet, so leave at once; unwinding a half-built Qt import or window can abort the process."""
+    import os
+    import signal
+
+    os.write(2, f"\ngradviz: {signal.Signals(number).name}: stopped while starting\n".encode())
+    os._exit(128 + number)
+
+
 def command_app(args: argparse.Namespace) -> int:
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):  # run_app takes over once the window is up
+        signal.signal(number, _exit_at_once)
     try:
         from gradviz.gui.app import NoDisplayError, run_app
     except ImportError as exc:
@@ -556,8 +571,14 @@ def command_app(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None and signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        # Headless commands: Ctrl-C is a KeyboardInterrupt (train narrows it to a step boundary).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
                 "bench": command_bench, "sweep": command_sweep}
     try:

@@ -1,7 +1,8 @@
 """Start the app: a QApplication, the main window on a preset, and the --screenshot mode.
 
 Ctrl-C (SIGINT) or SIGTERM closes the window as its close button would, without asking about
-unsaved work, and the app exits with 128 + the signal's number: Python's handlers only run
+unsaved work, and the app exits with 128 + the signal's number (before the window is up, the
+command line's handler ends the process at once: nothing is open yet). Python's handlers only run
 between bytecodes, so the signal is also written to a socket the Qt event loop watches
 (``signal.set_wakeup_fd``), which wakes the loop at once even while nothing else happens.
 """
@@ -70,34 +71,45 @@ def run_app(
 ) -> int:
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
     app = application(offscreen=screenshot is not None)
-    with _CloseOnSignals(app) as signals:  # from now on: a Ctrl-C while the window is built counts too
-        apply_theme(DARK)
-        share_cores_with_painting()
-        from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
+    apply_theme(DARK)
+    share_cores_with_painting()
+    from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
-        chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
-        window = signals.window = MainWindow(chosen.config if chosen else config, preset=chosen)
-        window.ask_before_discard = screenshot is None
-        if size:
-            window.resize(*size)
-        window.show()
-        if signals.received is not None:
-            signals.close()
-            code = 0
-        else:
-            code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force)
+    chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
+    window = MainWindow(chosen.config if chosen else config, preset=chosen)
+    window.ask_before_discard = screenshot is None
+    if size:
+        window.resize(*size)
+    window.show()
+    with _CloseOnSignals(app, window) as signals:
+        code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force)
     if signals.received is not None:
         print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
-        return 128 + signals.received
+        code = 128 + signals.received
+    _wait_for_training_thread(window, code)
     return code
 
 
-class _CloseOnSignals:
-    """While active, SIGINT and SIGTERM close ``window`` (once set) and quit ``app`` from the event loop."""
+def _wait_for_training_thread(window, code: int) -> None:
+    """The window asked its training thread to stop when it closed; on a loaded machine a step
+    can outlast that wait. Qt aborts the process if a running QThread is destroyed at exit, so
+    wait longer, and if it still runs, leave without destructors (settings are synced first)."""
+    thread = getattr(window.worker, "thread", None)
+    if thread is None or not hasattr(thread, "isRunning") or not thread.isRunning():
+        return
+    window.worker.shutdown(60000)
+    if thread.isRunning():
+        window.settings.sync()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
-    def __init__(self, app: QApplication):
-        self.app = app
-        self.window = None  # set once it is built
+
+class _CloseOnSignals:
+    """While active, SIGINT and SIGTERM close ``window`` and quit ``app`` from the event loop."""
+
+    def __init__(self, app: QApplication, window):
+        self.app, self.window = app, window
         self.received: int | None = None
 
     def __enter__(self) -> _CloseOnSignals:
@@ -130,13 +142,9 @@ class _CloseOnSignals:
         except OSError:
             pass
         if self.received is not None:
-            self.close()
-
-    def close(self) -> None:
-        if self.window is not None:
             self.window.ask_before_discard = False  # the user asked to quit: no dialog to block it
             self.window.close()
-        self.app.quit()
+            self.app.quit()
 
 
 def png_bytes(pixmap) -> bytes:

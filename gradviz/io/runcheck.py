@@ -31,11 +31,6 @@ class LayoutError(ValueError):
     """An array whose declared dtype or shape does not fit the file's config."""
 
 
-def expected_kinds(name: str) -> str | None:
-    """Dtype kinds allowed for the two arrays read before the config is known."""
-    return {"format": TEXT, "config_json": TEXT}.get(name)
-
-
 def check_preamble(headers: dict[str, Header]) -> None:
     """``format`` and ``config_json`` are short text, checked before they are read."""
     for name, limit in (("format", 64), ("config_json", MAX_CONFIG_CHARS)):
