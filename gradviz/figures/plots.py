@@ -20,14 +20,14 @@ from gradviz.figures.style import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_IT
 
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top (as the window)
 GATE_TITLES = {
-    "forget": "forget gate $f_t$", "input": "input gate $i_t$", "output": "output gate $o_t$",
-    "cell": "candidate $\\tilde{C}_t$", "cell_state": "cell state $C_t$", "update": "update gate $z_t$",
-    "reset": "reset gate $r_t$", "new": "candidate $n_t$", "hidden": "hidden state $h_t$",
+    "forget": "forget gate fₜ", "input": "input gate iₜ", "output": "output gate oₜ",
+    "cell": "candidate C\u0303ₜ", "cell_state": "cell state Cₜ", "update": "update gate zₜ",
+    "reset": "reset gate rₜ", "new": "candidate nₜ", "hidden": "hidden state hₜ",
 }
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
-GRAD_H = "$|\\partial L/\\partial h_t|$"
-GRAD_C = "$|\\partial L/\\partial C_t|$"
+GRAD_H = "|∂L/∂hₜ|"
+GRAD_C = "|∂L/∂Cₜ|"
 
 
 @dataclass(frozen=True)
@@ -41,13 +41,13 @@ PLOTS: dict[str, PlotKind] = {
     "loss": PlotKind("Loss", "dashed: the memoryless baseline; below it, the model remembers", True),
     "metric": PlotKind("Task metric", "dashed: the score of a model with no memory", True),
     "gradient": PlotKind("Gradient through time",
-                         "how much gradient reaches timestep t (solid $h_t$, dashed $C_t$)", True),
+                         "how much gradient reaches timestep t (solid hₜ, dashed Cₜ)", True),
     "history": PlotKind("Gradient history", "the same over training: where the model can learn", False),
     "gates": PlotKind("Gate activations", "one sequence, per hidden unit and timestep", False),
     "gate_means": PlotKind("Gate means", "mean over batch and units, per timestep", False),
     "grad_norms": PlotKind("Gradient norms", "per parameter, before clipping; dotted: the clip threshold",
                            False),
-    "spectral_radius": PlotKind("Spectral radius", "of $W_{hh}$; above 1 gradients can explode", True),
+    "spectral_radius": PlotKind("Spectral radius", "of Wₕₕ; above 1 gradients can explode", True),
     "half_life": PlotKind("Gradient half-life", "timesteps over which the gradient halves going back", True),
 }
 PLOT_NAMES = tuple(PLOTS)
@@ -235,7 +235,7 @@ def draw_spectral_radius(ax: Axes, view: RunView, models: list[int], theme: Figu
                     label=series.label + layer_name)
             data[f"{series.label}/layer{layer}"] = values
     _reference(ax, theme, 1.0, ":")
-    ax.set(xlabel="training step", ylabel="spectral radius $\\rho(W_{hh})$")
+    ax.set(xlabel="training step", ylabel="spectral radius ρ(Wₕₕ)")
     _legend(ax)
     return data
 

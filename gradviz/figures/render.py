@@ -30,7 +30,7 @@ _EPSILON_PX = 1e-3
 DIAGNOSTICS = ("grad_norms", "spectral_radius", "half_life")
 SHORT_TITLES = {"loss": "loss", "gradient": "gradient through time", "history": "gradient history",
                 "gates": "gate activations", "gate_means": "gate means", "grad_norms": "gradient norms (log)",
-                "spectral_radius": "spectral radius $\\rho(W_{hh})$", "half_life": "half-life (timesteps)"}
+                "spectral_radius": "spectral radius ρ(Wₕₕ)", "half_life": "half-life (timesteps)"}
 
 
 class FigureError(ValueError):
@@ -141,7 +141,7 @@ def _row_title(view: RunView, row: str, m: int) -> str:
         gates = view.models[m].gates
         return GATE_TITLES.get("forget" if "forget" in gates else next(iter(gates)), "gates")
     if row == "gradient" and view.models[m].grad_c is not None:
-        return "gradient; dashed: $C_t$"
+        return "gradient; dashed: Cₜ"
     return SHORT_TITLES[row]
 
 

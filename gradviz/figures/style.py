@@ -106,10 +106,8 @@ def rc_params(theme: FigureTheme, fmt: FigureFormat) -> dict:
         "svg.fonttype": "none",  # text stays <text>: searchable, editable, drawn in the reader's font
         "svg.hashsalt": "gradviz",  # the same figure gives the same file
         "pdf.fonttype": 42,  # TrueType fonts embedded: what journals ask for
-        "mathtext.default": "regular",
         # The PNG drawn like a vector renderer draws the SVG or PDF: no pixel snapping of lines,
         # no hinting of glyphs (cairo, librsvg and poppler do neither).
         "path.snap": False,
         "text.hinting": "none",
-        "text.hinting_factor": 1,
     }
