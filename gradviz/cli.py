@@ -84,7 +84,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gradviz import __version__
+
     parser = _Parser(prog="gradviz", description="Watch gradients vanish through time.")
+    parser.add_argument("--version", action="version", version=f"gradviz {__version__}")
     parser.add_argument("--preset", help="open the app on this preset (default vanishing)")
     parser.add_argument("--config", type=Path, help="open the app on this config file")
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")

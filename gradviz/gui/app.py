@@ -8,8 +8,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gradviz.assets import icon_path
 from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
 from gradviz.presets import DEFAULT_PRESET, load_preset
@@ -40,6 +42,8 @@ def application(offscreen: bool = False) -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gradviz")
     app.setOrganizationName("gradviz")
+    app.setDesktopFileName("gradviz")  # Wayland and taskbars match the window to gradviz.desktop
+    app.setWindowIcon(QIcon(str(icon_path())))
     return app
 
 
