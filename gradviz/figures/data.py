@@ -42,7 +42,7 @@ class RunView:
     """Every model of a run at one recorded step, with the task's names and baseline."""
 
     models: tuple[ModelSeries, ...]
-    step: int  # the training step shown
+    step: int  # the recorded training step whose probes are shown
     task_title: str
     loss_name: str
     metric_name: str
@@ -71,7 +71,8 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
     index = index % len(steps)
     step = int(steps[index])
     train_step = arrays.get("train_step", steps)
-    keep = train_step <= step
+    # At an earlier recorded step the loss stops there; at the last, it runs to the last step trained.
+    keep = train_step <= step if index < len(steps) - 1 else np.ones(len(train_step), dtype=bool)
     models = []
     for m, setup in enumerate(saved.config.models):
         prefix = f"model{m}/"

@@ -116,7 +116,8 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: 
             bar = figure.colorbar(images[0], ax=axes, pad=0.02, fraction=0.04, aspect=20)
             bar.set_label(f"log10 {GRAD_H}")
             bar.outline.set_visible(False)
-    title = f"{view.task_title}, T = {view.timesteps}, after {view.step + 1} training steps"
+    trained = max((int(series.train_step[-1]) + 1 for series in view.models if len(series.train_step)), default=0)
+    title = f"{view.task_title}, T = {view.timesteps}: {trained} training steps, gradients at step {view.step}"
     figure.suptitle(_wrap(title, figure, fmt.font_pt + 3))
     return figure
 
