@@ -210,10 +210,13 @@ def draw_gate_means(ax: Axes, view: RunView, m: int, theme: FigureTheme) -> dict
 def draw_grad_norms(ax: Axes, view: RunView, m: int, theme: FigureTheme) -> dict:
     series = view.models[m]
     data = {"step": series.step}
+    # A parameter has one colour (and dash) in every model's axes: one legend serves them all.
+    every = list(dict.fromkeys(name for other in view.models for name in other.param_names))
     for position, name in enumerate(series.param_names):
         values = _positive(series.param_grad_norms[:, position])
-        ax.plot(series.step, values, color=OKABE_ITO[position % len(OKABE_ITO)], label=name,
-                linewidth=_thin())
+        index = every.index(name)
+        ax.plot(series.step, values, color=OKABE_ITO[index % len(OKABE_ITO)], label=name, linewidth=_thin(),
+                linestyle="-" if index < len(OKABE_ITO) else "--")
         data[name] = values
     if series.clip > 0:
         _reference(ax, theme, series.clip, ":")

@@ -75,9 +75,24 @@ def single_plot(view: RunView, kind: str, size: tuple[int, int], fmt: FigureForm
         if kind == "grad_norms":
             for ax in axes[1:]:
                 ax.sharey(axes[0])
+        _shared_legend(figure, axes, fmt)
     title = f"{plot.title}, step {view.step}: {plot.caption}"
     figure.suptitle(_wrap(title, figure, fmt.font_pt + 2), color=theme.foreground)
     return figure, data
+
+
+def _shared_legend(figure: Figure, axes, fmt: FigureFormat) -> None:
+    """One legend below side-by-side axes instead of one inside each (they crowd a narrow plot)."""
+    entries: dict[str, object] = {}
+    for ax in axes:
+        handles, labels = ax.get_legend_handles_labels()
+        entries |= {label: handle for handle, label in zip(handles, labels, strict=True) if label not in entries}
+        if ax.get_legend():
+            ax.get_legend().remove()
+    if entries:
+        columns = 2 if fmt.name == "paper" else 6
+        figure.legend(list(entries.values()), list(entries), loc="outside lower center",
+                      ncols=min(columns, len(entries)), frameon=False)
 
 
 def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: FigureTheme) -> Figure:
