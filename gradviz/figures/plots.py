@@ -16,7 +16,8 @@ from matplotlib import rcParams
 from matplotlib.axes import Axes
 
 from gradviz.figures.data import RunView
-from gradviz.figures.style import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, FigureTheme, model_colour
+from gradviz.figures.style import FigureTheme, model_colour
+from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO
 
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top (as the window)
 GATE_TITLES = {

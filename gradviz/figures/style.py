@@ -1,5 +1,5 @@
-"""Colours, themes and the named figure formats of file figures (no Qt: the window's theme
-module takes its palette from here, so a figure and the window colour each model alike).
+"""Themes and the named figure formats of file figures (the palette is gradviz/palette.py,
+shared with the window, so a figure and the window colour each model alike).
 
 A ``FigureFormat`` fixes what a destination needs: the default size in pixels, the dots per
 inch that turn pixels into inches (and so point sizes into pixels), and the text size.
@@ -9,22 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Okabe & Ito (2008), minus black and yellow, which vanish on dark or light backgrounds.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00")
-MODEL_COLOURS = ("#D55E00", "#0072B2", "#009E73")  # model 1, 2, 3 in every plot
-GATE_COLOURS = {
-    "forget": "#009E73",
-    "input": "#0072B2",
-    "output": "#CC79A7",
-    "cell": "#E69F00",
-    "update": "#009E73",
-    "reset": "#0072B2",
-    "new": "#E69F00",
-    "cell_state": "#56B4E9",
-    "hidden": "#D55E00",
-}
-GRADIENT_MAP = "inferno"  # log10 |dL/dh_t| over training
-GATE_MAP = "viridis"  # activations
+from gradviz.palette import MODEL_COLOURS
 
 
 def model_colour(index: int) -> str:
