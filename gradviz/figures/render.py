@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib import rc_context
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gradviz.figures.data import RunView
 from gradviz.figures.plots import GATE_TITLES, GRAD_H, PLOTS, draw
@@ -72,8 +73,9 @@ def single_plot(view: RunView, kind: str, size: tuple[int, int], fmt: FigureForm
             drawn = draw(ax, kind, view, [m], theme)
             data |= {f"{view.models[m].label}/{key}": value for key, value in drawn.items()}
             ax.set_title(view.models[m].label, color=model_colour(m), fontweight="bold")
-        if kind == "grad_norms":
-            for ax in axes[1:]:
+        for ax in axes[1:]:
+            ax.set_ylabel("")  # the same quantity as the first plot's, which names it
+            if kind == "grad_norms":
                 ax.sharey(axes[0])
         _shared_legend(figure, axes, fmt)
     title = f"{plot.title}, step {view.step}: {plot.caption}"
@@ -101,7 +103,7 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: 
     value in every column; only the first column names the y axis."""
     figure = _figure(size, fmt)
     rows, count = fmt.full_rows, len(view.models)
-    heights = [0.8 if row == "gate_means" else 1.0 for row in rows]
+    heights = [{"gate_means": 0.9, "diagnostics": 1.2}.get(row, 1.0) for row in rows]
     grid = figure.add_gridspec(len(rows), count, height_ratios=heights)
     compact = fmt.name == "paper"
     for r, row in enumerate(rows):
@@ -112,6 +114,9 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: 
                     ax = figure.add_subplot(cells[0, c])
                     draw(ax, kind, view, [m], theme)
                     _tidy(ax, SHORT_TITLES[kind], keep_y=False, nbins=3)
+                    ax.set_xlabel("")  # the title says it: three small plots need the height
+                    if ax.get_yscale() == "linear":
+                        ax.yaxis.set_major_locator(MaxNLocator(nbins=3))
             continue
         axes = [figure.add_subplot(grid[r, m]) for m in range(count)]
         images = []
@@ -123,7 +128,7 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: 
             if m and row in ("loss", "gradient", "history"):
                 ax.sharey(axes[0])  # the same height means the same value in every column
             title = _column_title(view, m, compact) if r == 0 else _row_title(view, row, m)
-            _tidy(ax, title, keep_y=m == 0, nbins=3 if compact else None)
+            _tidy(ax, title, keep_y=m == 0, nbins=3 if compact else None, legend=row == "gate_means")
             if r == 0:
                 ax.title.set_color(model_colour(m))
                 ax.title.set_fontweight("bold")
@@ -137,11 +142,12 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat, theme: 
     return figure
 
 
-def _tidy(ax, title: str, keep_y: bool, nbins: int | None) -> None:
-    """A cell of the full figure: a title instead of a legend, y label on the first column only."""
-    from matplotlib.ticker import MaxNLocator
-
-    if ax.get_legend():
+def _tidy(ax, title: str, keep_y: bool, nbins: int | None, legend: bool = False) -> None:
+    """A cell of the full figure: a title instead of a legend (unless ``legend``: the gate means'
+    colours need their names), y label on the first column only."""
+    if ax.get_legend() and legend:
+        ax.legend(ncols=4, fontsize="small", loc="best", handlelength=1.2, columnspacing=0.8)
+    elif ax.get_legend():
         ax.get_legend().remove()
     ax.set_title(title, fontsize="medium")
     if not keep_y:
