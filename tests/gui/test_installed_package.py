@@ -5,6 +5,7 @@ The wheel goes into a fresh virtual environment with ``--no-deps``; torch, Qt an
 dependencies come from this test environment through a .pth file (no download, no copy)."""
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -27,9 +28,14 @@ def installed(tmp_path_factory):
     """(python, gradviz script, a folder outside the checkout, environment) of a fresh venv."""
     tmp = tmp_path_factory.mktemp("installed")
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+    # Build from a copy: setuptools keeps build/ between builds, and stale files there would
+    # end up in the wheel (and the checkout would collect build output).
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
+                                                                 "__pycache__", ".*_cache", "*.npz"))
     wheels = tmp / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
-          str(ROOT)], cwd=tmp, env=env)
+          str(source)], cwd=tmp, env=env)
     (wheel,) = wheels.glob("gradviz-*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
