@@ -89,7 +89,10 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gradviz import __version__
+
     parser = _Parser(prog="gradviz", description="Watch gradients vanish through time.")
+    parser.add_argument("--version", action="version", version=f"gradviz {__version__}")
     parser.add_argument("--preset", help="open the app on this preset (default vanishing)")
     parser.add_argument("--config", type=Path, help="open the app on this config file")
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")
@@ -108,9 +111,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--run", type=Path, help="render this saved run instead of training")
     export.add_argument("--steps", type=int, default=500, help="training steps before the figure (default 500)")
     export.add_argument("--plot", help="one plot of every model: loss, metric, gradient, history, gates, ...")
+    export.add_argument("--format", dest="figure_format", choices=("screen", "slide", "paper"), default="screen",
+                        help="screen: every plot, 1600x1000 (one plot 1200x500); slide: 16:9 1920x1080, large "
+                             "text; paper: one column, 3.5 in wide at 300 dpi, 8 pt text (default screen)")
     export.add_argument("--scale", type=int, default=1, help="PNG resolution: 1, 2 or 4 (default 1)")
     export.add_argument("--theme", choices=("dark", "light"), default="light", help="default light (for paper)")
-    export.add_argument("--size", default="1600x1000", help="figure size in pixels at scale 1 (default 1600x1000)")
+    export.add_argument("--size", help="figure size in pixels at scale 1, e.g. 1200x500 (default: the format's)")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
 
     probe = sub.add_parser("probe", help="measure one step at initialisation")
@@ -430,19 +436,23 @@ class _Progress:
 
 
 def command_export(args: argparse.Namespace) -> int:
+    from gradviz.figures import PLOT_NAMES, SUFFIXES, run_view, write_figure
     from gradviz.io.runfile import RunFileError, SavedRun, load_run
 
     if args.out is None:
-        raise UsageError("export needs --out FIG.png or FIG.svg (or .csv/.npz with --plot)")
-    suffix = args.out.suffix.lower()
-    if suffix not in (".png", ".svg", ".csv", ".npz"):
-        raise UsageError(f"--out must end in .png, .svg, .csv or .npz, got {args.out.name!r}")
-    if suffix in (".csv", ".npz") and not args.plot:
+        raise UsageError("export needs --out FIG.png, .svg or .pdf (or .csv/.npz with --plot)")
+    suffix = args.out.suffix.lower().lstrip(".")
+    if suffix not in SUFFIXES:
+        raise UsageError(f"--out must end in {', '.join('.' + s for s in SUFFIXES)}, got {args.out.name!r}")
+    if suffix in ("csv", "npz") and not args.plot:
         raise UsageError("data export (.csv/.npz) needs --plot NAME")
+    if args.plot and args.plot not in PLOT_NAMES:
+        raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PLOT_NAMES)}")
     if args.scale not in (1, 2, 4):
         raise UsageError(f"--scale must be 1, 2 or 4, got {args.scale}")
-    size = _parse_size(args.size)
-    _check_image_memory(size, args.scale)
+    size = _parse_size(args.size) if args.size else None
+    if size is not None:  # the formats' own sizes are small; a given one is checked against memory
+        _check_image_memory(size, args.scale)
     _check_out(args)
     if args.run is not None:
         if args.preset or args.config:
@@ -465,13 +475,11 @@ def command_export(args: argparse.Namespace) -> int:
         run, history, last, _ = _train(config, args.steps, args.quiet)
         saved = SavedRun(config, _run_file_arrays(run, history))
     try:
-        from gradviz.gui.figure import PANEL_NAMES, export_figure
-    except ImportError as exc:
-        raise UsageError(f"figure export needs PySide6 and pyqtgraph ({exc})") from None
-    if args.plot and args.plot not in PANEL_NAMES:
-        raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PANEL_NAMES)}")
-    path = export_figure(saved, args.out, scale=args.scale, plot=args.plot, theme=args.theme, size=size,
-                         force=args.force)
+        view = run_view(saved)
+    except ValueError as exc:
+        raise UsageError(f"{args.run or 'the run'}: {exc}") from None
+    path = write_figure(view, args.out, plot=args.plot, theme=args.theme, fmt=args.figure_format, size=size,
+                        scale=args.scale, force=args.force)
     print(f"wrote {path}")
     return 0
 

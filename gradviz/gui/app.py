@@ -17,8 +17,10 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSocketNotifier, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gradviz.assets import icon_path
 from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
 from gradviz.io.atomic import write_with_fallback
@@ -50,6 +52,8 @@ def application(offscreen: bool = False) -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gradviz")
     app.setOrganizationName("gradviz")
+    app.setDesktopFileName("gradviz")  # Wayland and taskbars match the window to gradviz.desktop
+    app.setWindowIcon(QIcon(str(icon_path())))
     return app
 
 

@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
 from gradviz.engine.reports import example_count
-from gradviz.gui.export import export_panels, export_widget, panel_image
+from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel
@@ -749,22 +749,30 @@ class MainWindow(QMainWindow):
 
     def export_dialog(self) -> None:
         self.board.draw_all_pending()
-        dialog = ExportDialog(self, self.board, str(self._folder()))
+        dialog = ExportDialog(self, self.board, str(self._folder()), self.settings)
         dialog.exec()
 
-    def export(self, target: str, path: str | Path, scale: int = 1) -> Path:
-        """Export ``target`` ('window', 'board', '<panel>' for every model, or '<m>:<panel>')."""
+    def export(self, target: str, path: str | Path, scale: int = 1, figure_format: str = "screen",
+               theme: str = "light") -> Path:
+        """Export ``target``: 'window' (a PNG of the window as on screen), 'board' (a figure of
+        every plot), '<plot>' (that plot of every model) or '<m>:<plot>' (of model m). Figures
+        and data come from the recorded run at the step shown, drawn by gradviz.figures, the
+        code ``gradviz export`` uses."""
+        from gradviz.figures import run_view, write_figure
+
         self.board.draw_all_pending()
         if target == "window":
             return export_widget(self, path, scale)
-        if target == "board":
-            return export_widget(self.board, path, scale)
-        model, _, name = target.rpartition(":")
-        panels = self.board.panels(name)
-        labels = [setup.label for setup in self.board.config.models]
-        if model:
-            panels, labels = [panels[int(model)]], [labels[int(model)]]
-        return export_panels(panels, path, scale, labels=labels)
+        if self.replay is not None:
+            saved, index = self.replay, self.history_slider.value()
+        else:
+            arrays = self.worker.arrays()
+            if arrays is None or "step" not in arrays:
+                raise ExportError("nothing to export yet: train a step first")
+            saved, index = SavedRun(self.board.config, arrays), -1
+        model, _, plot = target.rpartition(":")
+        return write_figure(run_view(saved, index), path, plot=None if plot == "board" else plot, theme=theme,
+                            fmt=figure_format, scale=scale, models=[int(model)] if model else None, force=True)
 
     # ---- help, settings and closing ---------------------------------------------------------
 
