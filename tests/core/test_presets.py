@@ -76,7 +76,7 @@ def test_lstm1997_carousel_never_shrinks_and_the_forget_gate_lstm_learns_first()
     assert not carousel.half_life > 0  # flat or growing going back: it never vanishes
     assert gated.half_life > 0 and carousel.headline[0] > 1000 * gated.headline[0]
     (carousel_loss, gated_loss), _ = trained("lstm1997", (0, 1), 800)
-    assert gated_loss < 0.5 < carousel_loss
+    assert gated_loss < 0.5 and carousel_loss > 5 * gated_loss  # the forget-gate LSTM learns first
 
 
 def test_copy_the_gru_recalls_above_chance_and_its_gradient_fades_towards_the_symbols() -> None:
