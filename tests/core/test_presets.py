@@ -53,7 +53,7 @@ def test_every_preset_has_a_claim_here() -> None:
 def test_vanishing_the_lstm_leaves_the_baseline_and_the_tanh_rnn_does_not() -> None:
     rnn, lstm = probes_at_start("vanishing")
     assert lstm.half_life > 2 * rnn.half_life > 0
-    (rnn_loss, lstm_loss), _ = trained("vanishing", (0, 1), 500)
+    (rnn_loss, lstm_loss), _ = trained("vanishing", (0, 1), 800)
     assert lstm_loss < 0.5 and rnn_loss > 0.9
 
 
@@ -75,8 +75,8 @@ def test_lstm1997_carousel_never_shrinks_and_the_forget_gate_lstm_learns_first()
     assert carousel.step_factor[0] == 1.0  # dC_t/dC_{t-1} = I: the constant error carousel
     assert not carousel.half_life > 0  # flat or growing going back: it never vanishes
     assert gated.half_life > 0 and carousel.headline[0] > 1000 * gated.headline[0]
-    (carousel_loss, gated_loss), _ = trained("lstm1997", (0, 1), 500)
-    assert gated_loss < 0.5 < carousel_loss
+    (carousel_loss, gated_loss), _ = trained("lstm1997", (0, 1), 800)
+    assert gated_loss < 0.5 and carousel_loss > 5 * gated_loss  # the forget-gate LSTM learns first
 
 
 def test_copy_the_gru_recalls_above_chance_and_its_gradient_fades_towards_the_symbols() -> None:
@@ -93,7 +93,7 @@ def test_tbptt_cuts_the_gradient_yet_weight_sharing_learns_the_task() -> None:
     assert truncated.truncated_steps == steps - 20 and truncated.underflow_steps == 0
     assert np.all(truncated.grad_cause[: steps - 20] == TRUNCATED)
     assert np.all(truncated.top_grad_h[: steps - 20] == 0) and np.all(full.top_grad_h > 0)
-    (loss,), _ = trained("tbptt", (1,), 500)
+    (loss,), _ = trained("tbptt", (1,), 800)
     assert loss < 0.5  # the first marker is learned all the same
 
 
