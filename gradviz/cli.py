@@ -1,6 +1,6 @@
 """The ``gradviz`` command: the app with no subcommand, headless work with one.
 
-    gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH]   open the app
+    gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH [--presentation] [--theme T] [--layout J]]
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
 
@@ -90,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")
     parser.add_argument("--steps", type=int, default=300, help="steps before --screenshot")
     parser.add_argument("--size", default="1920x1080", help="window size for --screenshot")
+    parser.add_argument("--presentation", action="store_true", help="--screenshot in presentation mode (F5)")
+    parser.add_argument("--theme", choices=("dark", "light"), help="--screenshot in this theme")
+    parser.add_argument("--layout", type=Path, help="with --screenshot: write where every plot and text is (JSON)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train headless and write a run file")
@@ -401,10 +404,13 @@ def command_app(args: argparse.Namespace) -> int:
         size = _parse_size(args.size)
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
+    elif args.layout or args.presentation or args.theme:
+        raise UsageError("--layout, --presentation and --theme go with --screenshot")
     # The app opens on the default preset unless a preset or a config file says otherwise.
     config = config_from_args(args) if args.config else None
     try:
-        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size,
+                       presentation=args.presentation, theme=args.theme, layout=args.layout)
     except NoDisplayError as exc:
         raise UsageError(str(exc)) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -57,8 +58,13 @@ def run_app(
     screenshot: Path | None = None,
     steps: int = 300,
     size: tuple[int, int] | None = None,
+    presentation: bool = False,
+    theme: str | None = None,
+    layout: Path | None = None,
 ) -> int:
-    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
+    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
+    at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
+    with ``layout`` write the layout report of that moment."""
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
     share_cores_with_painting()
@@ -69,13 +75,19 @@ def run_app(
     window.ask_before_discard = screenshot is None
     if size:
         window.resize(*size)
+    if theme:
+        window.theme_name = theme  # for this picture only: the user's saved choice stays
+        window.apply_style()
     window.show()
     if screenshot is None:
         return app.exec()
-    return _screenshot(app, window, screenshot, steps)
+    if presentation:
+        window.full_screen = False  # the picture stands for a screen of --size: fill that
+        window.toggle_presentation()
+    return _screenshot(app, window, screenshot, steps, layout)
 
 
-def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
+def _screenshot(app: QApplication, window, path: Path, steps: int, layout: Path | None = None) -> int:
     started = time.monotonic()
     result = {"code": 0}
 
@@ -99,12 +111,27 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
     def write() -> None:
         window.worker.pause()
         window.paint_now()
+        window.board.hide_readouts()
+        app.processEvents()
+        window.board.arrange()
         app.processEvents()
         if not window.grab().save(str(path)):
             print(f"gradviz: error: could not write {path}", file=sys.stderr)
             result["code"] = 2
-        else:
-            print(f"wrote {path} at step {window.last_frame.steps_done if window.last_frame else 0}")
+            return
+        print(f"wrote {path} at step {window.last_frame.steps_done if window.last_frame else 0}")
+        if layout is not None:
+            from gradviz.gui.layout_report import layout_report
+            from gradviz.io.atomic import atomic_write
+
+            report = json.dumps(layout_report(window), indent=1).encode()
+            try:
+                atomic_write(layout, lambda stream: stream.write(report), force=True)
+            except OSError as exc:
+                print(f"gradviz: error: could not write {layout}: {exc}", file=sys.stderr)
+                result["code"] = 2
+                return
+            print(f"wrote {layout}")
 
     timer = QTimer()
     timer.setInterval(100)

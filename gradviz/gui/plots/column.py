@@ -20,7 +20,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
-from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.probes import describe_half_life
@@ -42,8 +42,6 @@ GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "updat
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
 LOG_LABELS = 6  # at most about this many labels on a log axis
-QWIDGETSIZE_MAX = 16777215
-ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
@@ -59,12 +57,13 @@ def nice_upper(value: float) -> float:
     return 10.0 * decade
 
 
-def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+def log_ticks(low: float, high: float, most: int = LOG_LABELS) -> list[list[tuple[float, str]]]:
     """Tick labels for a log10 axis: 1-3-10 steps over a few decades, every k-th decade over
-    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels."""
+    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels; about ``most``
+    labels at most (a short plot holds fewer)."""
     span = high - low
-    factors = (1, 3) if span <= LOG_LABELS / 2 else (1,)
-    stride = max(1, math.ceil(span / LOG_LABELS))
+    factors = (1, 3) if 2 * span <= most else (1,)
+    stride = max(1, math.ceil(span / most))
     ticks = []
     for decade in range(math.floor(low), math.ceil(high) + 1):
         if decade % stride:
@@ -83,6 +82,18 @@ def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
     return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
+
+
+def _panel_overhead(panel: Panel) -> float:
+    """A panel's height beyond its data area, from its parts' minimum heights."""
+    parts = [panel.bottom_height, clearance(panel.style)]
+    if not panel.style.lecture:
+        parts += [panel.caption.minimumHeight(), 6]
+    if panel.key is not None:
+        parts.append(panel.key.minimumHeight())
+    if panel.plot.titleLabel.maximumHeight() > 0:
+        parts.append(max(panel.plot.titleLabel.minimumHeight(), 1.4 * panel.style.font_px))
+    return sum(parts) + 2
 
 
 class ModelColumn(QWidget):
@@ -118,18 +129,18 @@ class ModelColumn(QWidget):
         self._build(metric_name)
         self.apply_style(self.style)
 
-    def _panel(self, name: str, caption: str, x_label: str, y_label: str) -> Panel:
-        panel = Panel(name, caption, x_label, y_label)
+    def _panel(self, name: str, caption: str, x_label: str, y_label: str, y_short: str = "") -> Panel:
+        panel = Panel(name, caption, x_label, y_label, y_short)
         self.panels[name] = panel
         return panel
 
     def _build(self, metric_name: str) -> None:
         colour = self.colour
-        top = self.graphics.addLayout(row=0, col=0)
+        top = pg.GraphicsLayout()
         self.loss = self._panel("loss", "Loss; dashed: memoryless baseline. Below it, the model remembers.",
                                 "training step", "loss")
         self.loss.plot.setLogMode(y=True)
-        self.loss_curve = self.loss.curve(colour)
+        self.loss_curve = self.loss.curve(colour, name="loss")
         self.baseline_line = self.loss.line(label="baseline")
         self.metric_panel = self._panel("metric", f"{metric_name}", "training step", "metric")
         self.metric_curve = self.metric_panel.curve(colour, role="thin")
@@ -137,49 +148,45 @@ class ModelColumn(QWidget):
         self.metric_panel.plot.setYRange(0, 1)
         top.addItem(self.loss, 0, 0)
         top.addItem(self.metric_panel, 0, 1)
-        for nested in (top,):
-            nested.layout.setContentsMargins(0, 0, 0, 0)
-        top.layout.setColumnStretchFactor(0, 3)
+        top.layout.setContentsMargins(0, 0, 0, 0)
+        top.layout.setColumnStretchFactor(0, 2)
         top.layout.setColumnStretchFactor(1, 1)
+        self.top = top
 
         self.gradient = self._panel(
             "gradient", "How much gradient reaches step t (solid h_t, dashed C_t).",
-            "timestep t", "log10 |dL/dh_t|")
+            "timestep t", "log10 |dL/dh_t|", "log10")
         self.gradient.add_legend()
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
         self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
-        self.graphics.addItem(self.gradient, row=1, col=0)
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
         self.history = self._panel("history", "The same over training: where the model can learn.",
-                                   "timestep t", "training step")
-        self.graphics.addItem(self.history, row=2, col=0)
-        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+                                   "timestep t", "training step", "step")
+        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|", "log10")
 
         self.gates = self._panel("gates", "One sequence's activations, per unit and timestep.", "timestep t",
                                  "unit")
-        self.graphics.addItem(self.gates, row=3, col=0)
         self.gate_map = Heatmap(self.gates, GATE_MAP, "activation", "activation")
 
         self.gate_means = self._panel("gate_means", "Means over batch and units, per timestep.",
                                       "timestep t", "mean")
         self.gate_means.add_legend(columns=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
-        self.graphics.addItem(self.gate_means, row=4, col=0)
 
-        bottom = self.graphics.addLayout(row=5, col=0)
+        bottom = pg.GraphicsLayout()
         self.grad_norms = self._panel("grad_norms", "Norms before clipping; dotted: clip.",
                                       "training step", "|grad|")
         self.grad_norms.plot.setLogMode(y=True)
         self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
-        self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
+        self.clip_line = self.grad_norms.line(style=DOT, label="clip")
         self.spectral = self._panel("spectral_radius", "rho(W_hh); > 1 can explode.",
                                     "training step", "rho")
         self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
         self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
-                                     "timesteps")
+                                     "timesteps", "steps")
         self.half_life_curve = self.half_life.curve(colour, role="thin")
         for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
             bottom.addItem(panel, 0, position)
@@ -189,12 +196,16 @@ class ModelColumn(QWidget):
         self.graphics.ci.layout.setVerticalSpacing(4)
 
         self.narrow = (self.metric_panel, self.spectral, self.half_life)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate(ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        for heatmap in (self.history_map, self.gate_map):
-            heatmap.readout.connect()
-        self.profile_readout.connect()
+        self.rows = {"loss": top, "gradient": self.gradient, "history": self.history, "gates": self.gates,
+                     "gate_means": self.gate_means, "diagnostics": bottom}
+        self.row_panels = {"loss": [self.loss, self.metric_panel], "gradient": [self.gradient],
+                           "history": [self.history], "gates": [self.gates], "gate_means": [self.gate_means],
+                           "diagnostics": [self.grad_norms, self.spectral, self.half_life]}
+        self.shown_rows: tuple[str, ...] = ()
+        self.show_metric = True
+        self.set_rows({"loss": 100.0, "gradient": 100.0}, show_metric=True)
+        for readout in self.readouts():
+            readout.connect(self.graphics.scene())
 
     # ---- style --------------------------------------------------------------------------------
 
@@ -205,22 +216,67 @@ class ModelColumn(QWidget):
             panel.apply_style(style)
         for heatmap in (self.history_map, self.gate_map):
             heatmap.apply_style(style)
-        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_pt + 2}pt; }}")
-        self._show_rows(lecture=style.lecture)
+        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_px}px; }}")
+        self.header.setMinimumHeight(0)  # measured again at the new size
+        self.header.setMaximumHeight(16777215)
+        for panel in self.panels.values():
+            panel.caption.set_shown(not style.lecture)  # the key and the lecturer say it
         self.redraw_probes()
 
-    def _show_rows(self, lecture: bool) -> None:
-        """On the projector only loss, gradient, its history and the gates: big enough to read."""
-        hidden = (self.metric_panel, self.gate_means, self.grad_norms, self.spectral, self.half_life)
-        for panel in hidden:
-            panel.setVisible(not lecture)
-            # A hidden item keeps its space in a graphics layout unless it may shrink to nothing.
-            panel.setMaximumSize(0 if lecture else QWIDGETSIZE_MAX, 0 if lecture else QWIDGETSIZE_MAX)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate((4, 4, 4, 4, 0, 0) if lecture else ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        grid.setRowMaximumHeight(5, 0 if lecture else QWIDGETSIZE_MAX)
-        grid.setRowMaximumHeight(4, 0 if lecture else QWIDGETSIZE_MAX)
+    # ---- rows -------------------------------------------------------------------------------
+
+    def row_overheads(self) -> dict[str, float]:
+        """Each row's height beyond its data area (key, axis, caption, title), as laid out now
+        for the rows shown, estimated from their parts for the others."""
+        overheads = {}
+        for row, item in self.rows.items():
+            panels = [panel for panel in self.row_panels[row] if panel is not self.metric_panel or self.show_metric]
+            if row in self.shown_rows and item.geometry().height() > 0:
+                overheads[row] = max(item.geometry().height() - panel.plot.vb.geometry().height() for panel in panels)
+            else:
+                overheads[row] = max(_panel_overhead(panel) for panel in panels)
+        return overheads
+
+    def set_rows(self, heights: dict[str, float], show_metric: bool) -> None:
+        """Show the rows in ``heights`` (name: data-area height), top to bottom, and no other:
+        hidden rows leave the layout instead of keeping a squashed sliver of it."""
+        grid = self.graphics.ci
+        shown = tuple(heights)
+        if shown != self.shown_rows or show_metric != self.show_metric:
+            for row in self.shown_rows:
+                grid.removeItem(self.rows[row])
+            for index in range(grid.layout.rowCount()):
+                grid.layout.setRowFixedHeight(index, 0)
+                grid.layout.setRowStretchFactor(index, 0)
+            for index, row in enumerate(shown):
+                grid.addItem(self.rows[row], row=index, col=0)
+            if show_metric != self.show_metric:  # the loss row is always shown: it is in the scene
+                if show_metric:
+                    self.top.addItem(self.metric_panel, 0, 1)
+                else:
+                    self.top.removeItem(self.metric_panel)
+                self.show_metric = show_metric
+            for row, item in self.rows.items():
+                visible = row in shown
+                item.setVisible(visible)
+                for panel in self.row_panels[row]:
+                    panel.setVisible(visible and (panel is not self.metric_panel or show_metric))
+            self.shown_rows = shown
+        overheads = self.row_overheads()
+        for index, row in enumerate(shown):
+            grid.layout.setRowFixedHeight(index, heights[row] + overheads[row])
+            for panel in self.row_panels[row]:
+                panel.set_axis_labels(room=heights[row] - 4)
+                panel.max_labels = max(2, int(heights[row] // (1.9 * self.style.font_px)))
+        for heatmap, row in ((self.history_map, "history"), (self.gate_map, "gates")):
+            if row in heights:
+                heatmap.set_bar_label(room=heights[row] - 4)
+        self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
+
+    def data_heights(self) -> dict[str, float]:
+        """The data-area height of each row shown, as laid out now."""
+        return {row: min(panel.plot.vb.geometry().height() for panel in self.row_panels[row] if panel.isVisible())
+                for row in self.shown_rows}
 
     # ---- updates ------------------------------------------------------------------------------
 
@@ -305,7 +361,7 @@ class ModelColumn(QWidget):
     def _set_log_range(self, panel: Panel, span: tuple[float, float]) -> None:
         """A log10 y range, labelled 1-3-10 (pyqtgraph's minor labels crowd a short plot)."""
         if self._ranges.get((panel.name, "y")) != span:
-            panel.plot.getAxis("left").setTicks(log_ticks(*span))
+            panel.plot.getAxis("left").setTicks(log_ticks(*span, most=panel.max_labels))
         self._set_range(panel, "y", span)
 
     def redraw_probes(self) -> None:
@@ -326,8 +382,10 @@ class ModelColumn(QWidget):
         if self._baseline != baseline:
             self._baseline = baseline
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
-            self.baseline_line.label.setFormat(f"baseline {baseline.loss:.3g}")
+            self.loss.set_line_label(self.baseline_line, f"baseline {baseline.loss:.3g}")
             self.metric_baseline.setValue(baseline.metric)
+        if len(steps) and not self.loss.key_names():
+            self.loss.refresh_key()
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
@@ -345,10 +403,10 @@ class ModelColumn(QWidget):
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
-        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_pt)
+        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_px)
         if title != self._gate_title:  # a new title re-lays the plot out: only when it changes
             self._gate_title = title
-            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}pt")
+            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}px")
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
         self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))
@@ -365,6 +423,8 @@ class ModelColumn(QWidget):
                 self.gate_means_curves[name] = curve
             self.gate_means.data[name] = means[-1]
             curve.setData(timesteps, means[-1])
+        self.gradient.refresh_key()
+        self.gate_means.refresh_key()
         shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
         if shown:
             self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
@@ -421,9 +481,10 @@ class ModelColumn(QWidget):
         low = -nice_upper(-half.min()) if half.size and half.min() < 0 else 0.0
         high = nice_upper(half.max()) if half.size and half.max() > 0 else 10.0
         self._set_range(self.half_life, "y", (low, high))
+        self.grad_norms.refresh_key()
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
-        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
+        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
         recent = scalars["loss"][-RECENT_STEPS:, self.index] if len(scalars.get("step", ())) else np.empty(0)
         recent = recent[np.isfinite(recent)]
         if recent.size:
@@ -455,8 +516,19 @@ class ModelColumn(QWidget):
             panel.data = {}
         for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve):
             curve.setData([], [])
-        for curve in [*self.gate_means_curves.values(), *self.norm_curves.values(), *self.radius_curves]:
+        # The next model in this column may have other gates and parameters: its key must not
+        # keep this one's names.
+        for curve in self.gate_means_curves.values():
+            self.gate_means.remove_curve(curve)
+        for curve in self.norm_curves.values():
+            self.grad_norms.remove_curve(curve)
+        self.gate_means_curves.clear()
+        self.norm_curves.clear()
+        for curve in self.radius_curves:
             curve.setData([], [])
+        for panel in self.panels.values():
+            panel.refresh_key()
+        self.hide_readouts()
         self.history_map.clear()
         self.gate_map.clear()
         self.header.setText("")
@@ -464,6 +536,13 @@ class ModelColumn(QWidget):
         self._baseline = None
         self._probe_work = None
         self.redraw_probes()
+
+    def readouts(self) -> list[HoverReadout]:
+        return [self.profile_readout, self.history_map.readout, self.gate_map.readout]
+
+    def hide_readouts(self) -> None:
+        for readout in self.readouts():
+            readout.hide()
 
     def _describe_profile(self, x: float, y: float) -> str | None:
         profile = self.gradient.data.get("log10_grad_h")
