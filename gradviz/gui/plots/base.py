@@ -46,6 +46,7 @@ class Caption(pg.LabelItem):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.item.document().setDocumentMargin(1)  # Qt's default 4 px is empty space above and below
+        self.shown = True  # its own choice; isVisible() is also False while its plot is hidden
 
     def _update_min(self) -> None:
         width = max(self.size().width(), 50.0)
@@ -68,6 +69,7 @@ class Caption(pg.LabelItem):
 
     def set_shown(self, shown: bool) -> None:
         """Show or hide; hidden, it takes no room (a graphics layout keeps a hidden item's)."""
+        self.shown = shown
         self.setVisible(shown)
         self.setMaximumHeight(QWIDGETSIZE_MAX if shown else 0)
         self.setMinimumHeight(self._sizeHint.get(Qt.SizeHint.MinimumSize, (0, 0))[1] if shown else 0)
@@ -75,12 +77,12 @@ class Caption(pg.LabelItem):
 
     def updateMin(self) -> None:  # noqa: N802 - pyqtgraph's name
         self._update_min()
-        if not self.isVisible():
+        if not getattr(self, "shown", True):
             self.setMinimumHeight(0)
             self.setMaximumHeight(0)
 
     def sizeHint(self, hint, constraint=None):  # noqa: N802 - Qt's name
-        if not self.isVisible():
+        if not getattr(self, "shown", True):  # pyqtgraph asks before __init__ is done
             return QSizeF(0, 0)
         return QSizeF(*self._sizeHint.get(hint, (0, 0)))
 

@@ -144,13 +144,15 @@ class PlotBoard(QWidget):
             margins = grid.getContentsMargins()
             available = min(column.graphics.viewport().height() for column in self.columns) - margins[1] - margins[3]
             order = rows.priority(self.extra, lecture, width)
-            show_metric = not lecture and width >= METRIC_MIN_COLUMN
+            beside = "metric" if not lecture and width >= METRIC_MIN_COLUMN else None
+            if lecture and width >= rows.SIDE_BY_SIDE_MIN_WIDTH:
+                beside = order.pop()  # the third plot beside the loss: both get a lecture's height
             floor = rows.floors(lecture, self.screen_height)
             for _ in range(3):  # overheads are measured from the last layout: settle them
                 overheads = {row: max(column.row_overheads()[row] for column in self.columns) for row in rows.ROWS}
                 heights = rows.plan(available, overheads, order, lecture, floor, grid.verticalSpacing())
                 for column in self.columns:
-                    column.set_rows(heights, show_metric)
+                    column.set_rows(heights, beside)
                     column.graphics.ci.layout.activate()
                 measured = {row: max(column.row_overheads()[row] for column in self.columns) for row in heights}
                 if all(abs(measured[row] - overheads[row]) <= 1 for row in heights):

@@ -87,7 +87,7 @@ def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
 def _panel_overhead(panel: Panel) -> float:
     """A panel's height beyond its data area, from its parts' minimum heights."""
     parts = [panel.bottom_height, clearance(panel.style)]
-    if not panel.style.lecture:
+    if panel.caption.shown:
         parts += [panel.caption.minimumHeight(), 6]
     if panel.key is not None:
         parts.append(panel.key.minimumHeight())
@@ -192,7 +192,7 @@ class ModelColumn(QWidget):
             bottom.addItem(panel, 0, position)
         bottom.layout.setContentsMargins(0, 0, 0, 0)
         bottom.layout.setColumnStretchFactor(0, 2)
-        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)  # a colour bar's label reaches 5 px past its axis
         self.graphics.ci.layout.setVerticalSpacing(4)
 
         self.narrow = (self.metric_panel, self.spectral, self.half_life)
@@ -202,8 +202,8 @@ class ModelColumn(QWidget):
                            "history": [self.history], "gates": [self.gates], "gate_means": [self.gate_means],
                            "diagnostics": [self.grad_norms, self.spectral, self.half_life]}
         self.shown_rows: tuple[str, ...] = ()
-        self.show_metric = True
-        self.set_rows({"loss": 100.0, "gradient": 100.0}, show_metric=True)
+        self.beside: str | None = "metric"
+        self.set_rows({"loss": 100.0, "gradient": 100.0}, beside="metric")
         for readout in self.readouts():
             readout.connect(self.graphics.scene())
 
@@ -226,23 +226,33 @@ class ModelColumn(QWidget):
     # ---- rows -------------------------------------------------------------------------------
 
     def row_overheads(self) -> dict[str, float]:
-        """Each row's height beyond its data area (key, axis, caption, title), as laid out now
-        for the rows shown, estimated from their parts for the others."""
+        """Each row's height beyond its data area (key, axis, caption, title): its minimum
+        height as laid out now for the rows shown (a data area's minimum is 0), estimated from
+        its parts for the others."""
         overheads = {}
         for row, item in self.rows.items():
-            panels = [panel for panel in self.row_panels[row] if panel is not self.metric_panel or self.show_metric]
-            if row in self.shown_rows and item.geometry().height() > 0:
-                overheads[row] = max(item.geometry().height() - panel.plot.vb.geometry().height() for panel in panels)
+            if row in self.shown_rows:
+                overheads[row] = item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
             else:
-                overheads[row] = max(_panel_overhead(panel) for panel in panels)
+                overheads[row] = max(_panel_overhead(panel) for panel in self._row_members(row, self.beside))
         return overheads
 
-    def set_rows(self, heights: dict[str, float], show_metric: bool) -> None:
-        """Show the rows in ``heights`` (name: data-area height), top to bottom, and no other:
+    def _row_members(self, row: str, beside: str | None) -> list[Panel]:
+        """The panels a row shows: the loss row holds the loss and what stands beside it."""
+        if row == "loss":
+            return [self.loss] + ([self._beside_panel(beside)] if beside else [])
+        return self.row_panels[row]
+
+    def _beside_panel(self, beside: str | None) -> Panel | None:
+        return None if beside is None else self.metric_panel if beside == "metric" else self.rows[beside]
+
+    def set_rows(self, heights: dict[str, float], beside: str | None = "metric") -> None:
+        """Show the rows in ``heights`` (name: data-area height), top to bottom, and no other,
+        with ``beside`` (the metric, or in presentation the third plot) next to the loss:
         hidden rows leave the layout instead of keeping a squashed sliver of it."""
         grid = self.graphics.ci
         shown = tuple(heights)
-        if shown != self.shown_rows or show_metric != self.show_metric:
+        if shown != self.shown_rows or beside != self.beside:
             for row in self.shown_rows:
                 grid.removeItem(self.rows[row])
             for index in range(grid.layout.rowCount()):
@@ -250,32 +260,44 @@ class ModelColumn(QWidget):
                 grid.layout.setRowStretchFactor(index, 0)
             for index, row in enumerate(shown):
                 grid.addItem(self.rows[row], row=index, col=0)
-            if show_metric != self.show_metric:  # the loss row is always shown: it is in the scene
-                if show_metric:
-                    self.top.addItem(self.metric_panel, 0, 1)
-                else:
-                    self.top.removeItem(self.metric_panel)
-                self.show_metric = show_metric
+            if beside != self.beside:  # the loss row is always shown: it is in the scene
+                old = self._beside_panel(self.beside)
+                if old is not None:
+                    self.top.removeItem(old)
+                new = self._beside_panel(beside)
+                if new is not None:
+                    self.top.addItem(new, 0, 1)
+                self.beside = beside
+            members = {panel for row in shown for panel in self._row_members(row, beside)}
             for row, item in self.rows.items():
-                visible = row in shown
-                item.setVisible(visible)
-                for panel in self.row_panels[row]:
-                    panel.setVisible(visible and (panel is not self.metric_panel or show_metric))
+                item.setVisible(row in shown or row == beside)
+            for panel in self.panels.values():
+                panel.setVisible(panel in members)
             self.shown_rows = shown
+        # Split the loss row by width, not by stretch: stretch only shares what is left after
+        # each plot's preferred width, and a heatmap with its colour bar prefers more.
+        left, _, right, _ = grid.layout.getContentsMargins()
+        width = self.graphics.viewport().width() - left - right - 2
+        if beside:
+            width -= self.top.layout.horizontalSpacing()
+        share = 2 / 3 if beside == "metric" else 1 / 2 if beside else 1.0
+        self.top.layout.setColumnFixedWidth(0, math.floor(width * share))
+        self.top.layout.setColumnFixedWidth(1, math.floor(width * (1 - share)))
         overheads = self.row_overheads()
         for index, row in enumerate(shown):
             grid.layout.setRowFixedHeight(index, heights[row] + overheads[row])
-            for panel in self.row_panels[row]:
+            for panel in self._row_members(row, beside):
                 panel.set_axis_labels(room=heights[row] - 4)
                 panel.max_labels = max(2, int(heights[row] // (1.9 * self.style.font_px)))
-        for heatmap, row in ((self.history_map, "history"), (self.gate_map, "gates")):
-            if row in heights:
-                heatmap.set_bar_label(room=heights[row] - 4)
+        for heatmap in (self.history_map, self.gate_map):
+            if heatmap.panel.isVisible():
+                room = heights["loss"] if heatmap.panel.name == beside else heights.get(heatmap.panel.name, 0)
+                heatmap.set_bar_label(room=room - 4)
         self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
 
     def data_heights(self) -> dict[str, float]:
         """The data-area height of each row shown, as laid out now."""
-        return {row: min(panel.plot.vb.geometry().height() for panel in self.row_panels[row] if panel.isVisible())
+        return {row: min(panel.plot.vb.geometry().height() for panel in self._row_members(row, self.beside))
                 for row in self.shown_rows}
 
     # ---- updates ------------------------------------------------------------------------------

@@ -16,9 +16,12 @@ ROWS = ("loss", "gradient", "history", "gates", "gate_means", "diagnostics")  # 
 EXTRA_VIEWS = ("history", "gates", "gate_means", "diagnostics")  # what the third plot can be
 LECTURE_EXTRAS = ("history", "gates")  # what presentation mode offers as its third plot
 WEIGHTS = {"loss": 3.0, "gradient": 4.0, "history": 3.0, "gates": 3.0, "gate_means": 2.0, "diagnostics": 2.0}
-LECTURE_WEIGHTS = {"gradient": 5.0, "loss": 4.0, "history": 3.0, "gates": 3.0, "gate_means": 3.0, "diagnostics": 3.0}
+LECTURE_WEIGHTS = {"gradient": 6.0, "loss": 4.0, "history": 3.0, "gates": 3.0, "gate_means": 3.0, "diagnostics": 3.0}
 DESK_MIN_PX = 105  # the shortest data area worth drawing at a desk
 DIAGNOSTICS_MIN_WIDTH = 600  # three plots side by side: narrower and they are slivers
+# Presentation puts its third plot beside the loss where the column is this wide: three rows
+# of a lecture's height do not fit 800 or 1080 lines, two do.
+SIDE_BY_SIDE_MIN_WIDTH = 600
 
 
 @dataclass(frozen=True)
@@ -59,7 +62,7 @@ def _between(lines: float, values: tuple[float, ...]) -> float:
 def priority(extra: str, presentation: bool, width: float) -> list[str]:
     """The rows in the order a lecture needs them; ``extra`` is the lecturer's pick."""
     if presentation:
-        return ["gradient", "loss", extra if extra in EXTRA_VIEWS else "history"]
+        return ["gradient", "loss", extra if extra in LECTURE_EXTRAS else "history"]
     order = ["loss", "gradient", extra] + [row for row in EXTRA_VIEWS if row != extra]
     if width < DIAGNOSTICS_MIN_WIDTH and extra != "diagnostics":
         order.remove("diagnostics")
