@@ -166,6 +166,7 @@ class Panel(pg.GraphicsLayout):
             # ~1 ms each, blitting a cached pixmap almost nothing.
             axis.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             space_tick_labels(axis)
+            axis.label.document().setDocumentMargin(1)  # Qt's 4 px would push the label into the ticks
         self.key: Caption | None = None  # the legend, a line of text above the plot
         self.addItem(self.plot, 1, 0)
         self.caption = Caption(caption, justify="center")
@@ -268,7 +269,7 @@ class Panel(pg.GraphicsLayout):
         # Tick labels, then the x label clear of them (pyqtgraph's own height lets a large
         # label run into the tick labels).
         line = QFontMetricsF(font).height()
-        self.bottom_height = math.ceil(1.7 * line + 6)
+        self.bottom_height = math.ceil(2 * line + 3)
         self.plot.getAxis("bottom").setHeight(self.bottom_height)
         # Room for six tick characters and the rotated label: every plot's data area starts
         # at the same x, so the columns' plots line up.

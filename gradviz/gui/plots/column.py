@@ -281,8 +281,12 @@ class ModelColumn(QWidget):
         if beside:
             width -= self.top.layout.horizontalSpacing()
         share = 2 / 3 if beside == "metric" else 1 / 2 if beside else 1.0
-        self.top.layout.setColumnFixedWidth(0, math.floor(width * share))
-        self.top.layout.setColumnFixedWidth(1, math.floor(width * (1 - share)))
+        for index, part in enumerate((share, 1 - share)):
+            # Preferred and maximum, not fixed: a fixed width would keep the plots this wide
+            # when the window shrinks, before the next arrangement.
+            self.top.layout.setColumnMinimumWidth(index, 0)
+            self.top.layout.setColumnPreferredWidth(index, math.floor(width * part))
+            self.top.layout.setColumnMaximumWidth(index, math.floor(width * part))
         overheads = self.row_overheads()
         for index, row in enumerate(shown):
             grid.layout.setRowFixedHeight(index, heights[row] + overheads[row])
@@ -294,6 +298,7 @@ class ModelColumn(QWidget):
                 room = heights["loss"] if heatmap.panel.name == beside else heights.get(heatmap.panel.name, 0)
                 heatmap.set_bar_label(room=room - 4)
         self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
+        grid.setGeometry(self.graphics.range)  # the view sizes its central item only when it is resized
 
     def data_heights(self) -> dict[str, float]:
         """The data-area height of each row shown, as laid out now."""
