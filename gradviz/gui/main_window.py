@@ -292,6 +292,16 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.load_preset(self.preset_box.itemData(index)))
         toolbar.addWidget(self.preset_box)
+        # Long preset titles would push the rest of the bar off a 1024-pixel screen.
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_box.setMinimumContentsLength(22)
+        toolbar.addWidget(QLabel(" Third plot "))
+        self.extra_box = QComboBox()
+        for name in EXTRA_VIEWS:
+            self.extra_box.addItem(EXTRA_TITLES[name], name)
+        self.extra_box.setToolTip("The plot under the gradient profile and the loss (H)")
+        self.extra_box.currentIndexChanged.connect(lambda _: self._extra_changed())
+        toolbar.addWidget(self.extra_box)
         # What presentation mode hides: the transport bar keeps start/pause, step, reset, preset.
         self.desk_only: list[QAction] = [toolbar.addSeparator(), toolbar.addWidget(QLabel(" Speed "))]
         self.speed = QSlider(Qt.Orientation.Horizontal)
@@ -308,13 +318,6 @@ class MainWindow(QMainWindow):
         self.gate_box.setToolTip("Which gate (or state) the gate heatmaps show, for the models that have it")
         self.gate_box.currentIndexChanged.connect(self._gate_changed)
         self.desk_only.append(toolbar.addWidget(self.gate_box))
-        toolbar.addWidget(QLabel(" Third plot "))
-        self.extra_box = QComboBox()
-        for name in EXTRA_VIEWS:
-            self.extra_box.addItem(EXTRA_TITLES[name], name)
-        self.extra_box.setToolTip("The plot under the gradient profile and the loss (H)")
-        self.extra_box.currentIndexChanged.connect(lambda _: self._extra_changed())
-        toolbar.addWidget(self.extra_box)
         self.addToolBar(toolbar)
         self.toolbar = toolbar
 
@@ -461,6 +464,8 @@ class MainWindow(QMainWindow):
         self.settings_dock.setVisible(not self.presentation)
         self.menuBar().setVisible(not self.presentation)
         self.toolbar.setVisible(not self.presentation)  # its height goes to the plots; the keys stay
+        margin = 0 if self.presentation else 4
+        self.centralWidget().layout().setContentsMargins(margin, margin, margin, margin)
         for action in self.desk_only:
             action.setVisible(not self.presentation)
         self.statusBar().setVisible(not self.presentation)

@@ -114,7 +114,11 @@ def apply_widget_palette(app: QApplication, theme: Theme, font_px: int) -> None:
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor(theme.muted))
     app.setPalette(palette)
     font = app.font()
-    font.setPixelSize(font_px)
+    # In points at the screen's resolution: a pixel-sized application font leaves some of
+    # Qt's own widgets (a dock's title) at a size of their own.
+    screen = app.primaryScreen()
+    dpi = screen.logicalDotsPerInchY() if screen is not None else 96.0
+    font.setPointSizeF(font_px * 72.0 / dpi)
     app.setFont(font)
 
 

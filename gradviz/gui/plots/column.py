@@ -192,7 +192,8 @@ class ModelColumn(QWidget):
             bottom.addItem(panel, 0, position)
         bottom.layout.setContentsMargins(0, 0, 0, 0)
         bottom.layout.setColumnStretchFactor(0, 2)
-        self.graphics.ci.layout.setContentsMargins(2, 2, 6, 2)  # a colour bar's label reaches 5 px past its axis
+        # Axis labels reach 5 px past their axes (pyqtgraph's nudge): room for it on the edges.
+        self.graphics.ci.layout.setContentsMargins(6, 2, 6, 6)
         self.graphics.ci.layout.setVerticalSpacing(4)
 
         self.narrow = (self.metric_panel, self.spectral, self.half_life)
