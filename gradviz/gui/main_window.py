@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QTabWidget,
@@ -174,6 +175,8 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.reviews, "Words")
         self.views.setTabToolTip(1, "Text tasks: how much gradient reaches each word of a held-out review (W)")
         self.views.currentChanged.connect(lambda _: self._request_words())
+        self.views.currentChanged.connect(lambda _: self._size_views())
+        self._size_views()
         layout.addWidget(self.views, 1)
 
         replay = QHBoxLayout()
@@ -190,6 +193,14 @@ class MainWindow(QMainWindow):
         replay.addWidget(self.live_button)
         layout.addLayout(replay)
         self.setCentralWidget(central)
+
+    def _size_views(self) -> None:
+        """Only the tab on show sets the window's minimum size: the Words tab's table, sized
+        for a projector's font, must not hold the training plots wider than the screen."""
+        for index in range(self.views.count()):
+            policy = QSizePolicy.Policy.Preferred if index == self.views.currentIndex() else QSizePolicy.Policy.Ignored
+            self.views.widget(index).setSizePolicy(policy, policy)
+        self.views.updateGeometry()
 
     def _action(self, text: str, shortcut: str | None, slot, tip: str) -> QAction:
         action = QAction(text, self)

@@ -30,7 +30,10 @@ def _report(qtbot, window, size, presentation=False, theme="dark") -> dict:
         window.theme_name = theme
         window.apply_style()
     window.resize(*size)
-    qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    try:
+        qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    except Exception:
+        raise AssertionError(f"{window.size()} min {window.minimumSizeHint()} {window.minimumSize()}") from None
     QApplication.processEvents()
     window.board.arrange()
     window.paint_now()
