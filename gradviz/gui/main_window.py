@@ -427,6 +427,11 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; "
                                   f"font-size: {style.font_px}px; }}")
         self.description.setStyleSheet(f"QLabel, QToolButton {{ font-size: {style.font_px}px; }}")
+        # Widgets hidden while the font changed (the toolbar in presentation mode) keep their
+        # old size hints: hand them the font again.
+        for widget in self.toolbar.findChildren(QWidget):
+            widget.setFont(app.font())
+            widget.updateGeometry()
         self.board.screen_height = self.height()
         self.board.apply_style(style)
         self.explanation.set_font_size(style.font_px)

@@ -127,11 +127,16 @@ def test_f5_then_esc_gives_the_layout_back(qtbot, make_window):
 
 def test_the_lecturer_picks_the_third_plot(qtbot, make_window):
     window = _trained_window(qtbot, make_window)
-    _report(qtbot, window, (1280, 800), presentation=True)
-    assert window.board.columns[0].shown_rows == ("loss", "gradient", "history")
+    report = _report(qtbot, window, (1280, 800), presentation=True)
+    column = window.board.columns[0]
+    assert column.shown_rows == ("loss", "gradient") and column.beside == "history"  # beside the loss
+    assert {p["kind"] for p in report["plots"] if p["visible"]} == {"loss", "gradient", "history"}
     qtbot.keyClick(window, Qt.Key.Key_H)
     report = _report(qtbot, window, (1280, 800), presentation=True)
-    assert window.board.columns[0].shown_rows == ("loss", "gradient", "gates")
+    assert {p["kind"] for p in report["plots"] if p["visible"]} == {"loss", "gradient", "gates"}
+    assert _problems(report) == []
+    report = _report(qtbot, window, (1024, 768), presentation=True)  # too narrow side by side: stacked
+    assert column.shown_rows == ("loss", "gradient", "gates") and column.beside is None
     assert _problems(report) == []
     qtbot.keyClick(window, Qt.Key.Key_H)  # presentation offers history and gates only
     assert window.board.extra == "history"
@@ -217,7 +222,7 @@ def test_rows_plan_keeps_priority_and_floors():
     floor = rows.floors(True, 800)
     overheads = dict.fromkeys(rows.ROWS, 60.0)
     order = rows.priority("gates", True, 500)
-    heights = rows.plan(700, overheads, order, True, floor, 4)
+    heights = rows.plan(800, overheads, order, True, floor, 4)
     assert list(heights) == ["loss", "gradient", "gates"]
     assert heights["gradient"] >= heights["loss"] >= floor.main and heights["gates"] >= floor.other
     squeezed = rows.plan(500, overheads, order, True, floor, 4)

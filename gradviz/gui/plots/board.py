@@ -6,8 +6,11 @@ in a paper is pixel for pixel what the lecture showed.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from gradviz.config import RunConfig
 from gradviz.gui.frames import Frame
@@ -20,6 +23,19 @@ from gradviz.tasks import Baseline, metric_and_steps
 
 
 METRIC_MIN_COLUMN = 700  # below this column width the metric plot would be a sliver beside the loss
+
+
+def _text_height(label: QLabel, width: int) -> int:
+    """The height ``label``'s text needs at ``width``, measured afresh: a QLabel that has shown
+    larger text keeps answering with the larger text's layout."""
+    if not label.text():
+        return 0
+    document = QTextDocument()
+    document.setDefaultFont(label.font())
+    document.setDocumentMargin(0)
+    document.setHtml(label.text())
+    document.setTextWidth(max(width, 1))
+    return math.ceil(document.size().height())
 
 
 class PlotBoard(QWidget):
@@ -164,9 +180,7 @@ class PlotBoard(QWidget):
         """Every column's header as high as the highest: the plots below start at one height."""
         if not self.columns:
             return
-        needed = max(column.header.heightForWidth(max(column.header.width(), 1)) if column.header.text() else 0
-                     for column in self.columns)
-        needed = max(needed, max(column.header.minimumHeight() for column in self.columns))
+        needed = max(_text_height(column.header, column.width()) for column in self.columns)
         if any(column.header.minimumHeight() != needed or column.header.maximumHeight() != needed
                for column in self.columns):
             for column in self.columns:

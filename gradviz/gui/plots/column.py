@@ -20,7 +20,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
-from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.probes import describe_half_life
@@ -146,8 +146,7 @@ class ModelColumn(QWidget):
         self.metric_curve = self.metric_panel.curve(colour, role="thin")
         self.metric_baseline = self.metric_panel.line()
         self.metric_panel.plot.setYRange(0, 1)
-        top.addItem(self.loss, 0, 0)
-        top.addItem(self.metric_panel, 0, 1)
+        top.addItem(self.loss, 0, 0)  # and beside it the metric, or a third plot (set_rows)
         top.layout.setContentsMargins(0, 0, 0, 0)
         top.layout.setColumnStretchFactor(0, 2)
         top.layout.setColumnStretchFactor(1, 1)
@@ -203,7 +202,7 @@ class ModelColumn(QWidget):
                            "history": [self.history], "gates": [self.gates], "gate_means": [self.gate_means],
                            "diagnostics": [self.grad_norms, self.spectral, self.half_life]}
         self.shown_rows: tuple[str, ...] = ()
-        self.beside: str | None = "metric"
+        self.beside: str | None = None
         self.set_rows({"loss": 100.0, "gradient": 100.0}, beside="metric")
         for readout in self.readouts():
             readout.connect(self.graphics.scene())
@@ -217,7 +216,9 @@ class ModelColumn(QWidget):
             panel.apply_style(style)
         for heatmap in (self.history_map, self.gate_map):
             heatmap.apply_style(style)
-        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_px}px; }}")
+        # A font, not a style sheet: a rich-text QLabel kept laying its text out in the style
+        # sheet's previous size (a header twice as high after leaving presentation mode).
+        self.header.setFont(pixel_font(style.font_px))
         self.header.setMinimumHeight(0)  # measured again at the new size
         self.header.setMaximumHeight(16777215)
         for panel in self.panels.values():
@@ -254,6 +255,11 @@ class ModelColumn(QWidget):
         grid = self.graphics.ci
         shown = tuple(heights)
         if shown != self.shown_rows or beside != self.beside:
+            # Out of the loss row first (it is in the scene while shown: always), then out of
+            # the grid: a panel moves between the two when presentation changes its place.
+            old = self._beside_panel(self.beside)
+            if old is not None:
+                self.top.removeItem(old)
             for row in self.shown_rows:
                 grid.removeItem(self.rows[row])
             for index in range(grid.layout.rowCount()):
@@ -261,14 +267,10 @@ class ModelColumn(QWidget):
                 grid.layout.setRowStretchFactor(index, 0)
             for index, row in enumerate(shown):
                 grid.addItem(self.rows[row], row=index, col=0)
-            if beside != self.beside:  # the loss row is always shown: it is in the scene
-                old = self._beside_panel(self.beside)
-                if old is not None:
-                    self.top.removeItem(old)
-                new = self._beside_panel(beside)
-                if new is not None:
-                    self.top.addItem(new, 0, 1)
-                self.beside = beside
+            new = self._beside_panel(beside)
+            if new is not None:
+                self.top.addItem(new, 0, 1)
+            self.beside = beside
             members = {panel for row in shown for panel in self._row_members(row, beside)}
             for row, item in self.rows.items():
                 item.setVisible(row in shown or row == beside)
