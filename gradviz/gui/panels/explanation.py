@@ -13,7 +13,6 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QWidget
 
 from gradviz.config import RunConfig
-
 from gradviz.gui.theme import MODEL_COLOURS
 from gradviz.gui.worker import Frame
 from gradviz.probes import describe_half_life
