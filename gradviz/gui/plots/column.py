@@ -414,8 +414,8 @@ class ModelColumn(QWidget):
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
             self.loss.set_line_label(self.baseline_line, f"baseline {baseline.loss:.3g}")
             self.metric_baseline.setValue(baseline.metric)
-        if len(steps) and not self.loss.key_names():
-            self.loss.refresh_key()
+        if len(steps) and "loss" not in self.loss.key_names():
+            self.loss.refresh_key()  # the key names the loss once it is drawn
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
