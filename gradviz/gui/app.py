@@ -9,6 +9,7 @@ between bytecodes, so the signal is also written to a socket the Qt event loop w
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -72,8 +73,13 @@ def run_app(
     steps: int = 300,
     size: tuple[int, int] | None = None,
     force: bool = False,
+    presentation: bool = False,
+    theme: str | None = None,
+    layout: Path | None = None,
 ) -> int:
-    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
+    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
+    at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
+    with ``layout`` write the layout report of that moment."""
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
     share_cores_with_painting()
@@ -84,9 +90,15 @@ def run_app(
     window.ask_before_discard = screenshot is None
     if size:
         window.resize(*size)
+    if theme:
+        window.theme_name = theme  # for this picture only: the user's saved choice stays
+        window.apply_style()
     window.show()
+    if screenshot is not None and presentation:
+        window.full_screen = False  # the picture stands for a screen of --size: fill that
+        window.toggle_presentation()
     with _CloseOnSignals(app, window) as signals:
-        code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force)
+        code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force, layout)
     if signals.received is not None:
         print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
         code = 128 + signals.received
@@ -161,7 +173,8 @@ def png_bytes(pixmap) -> bytes:
     return bytes(array.data())
 
 
-def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool = False) -> int:
+def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool = False,
+                layout: Path | None = None) -> int:
     started = time.monotonic()
     result = {"code": 0}
 
@@ -185,6 +198,9 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
     def write() -> None:
         window.worker.pause()
         window.paint_now()
+        window.board.hide_readouts()
+        app.processEvents()
+        window.board.arrange()
         app.processEvents()
         data = png_bytes(window.grab())
         try:
@@ -196,6 +212,18 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
         if note:
             print(f"gradviz: {note}", file=sys.stderr)
         print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
+        if layout is not None:
+            from gradviz.gui.layout_report import layout_report
+            from gradviz.io.atomic import atomic_write
+
+            report = json.dumps(layout_report(window), indent=1).encode()
+            try:
+                atomic_write(layout, lambda stream: stream.write(report), force=True)
+            except OSError as exc:
+                print(f"gradviz: error: could not write {layout}: {exc}", file=sys.stderr)
+                result["code"] = 2
+                return
+            print(f"wrote {layout}")
 
     timer = QTimer()
     timer.setInterval(100)

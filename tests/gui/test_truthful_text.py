@@ -39,7 +39,7 @@ def columns_after(config: RunConfig, steps: int, qtbot) -> tuple[list[ModelColum
 
 
 def legend_names(column: ModelColumn) -> list[str]:
-    return [label.text for _, label in column.gradient.legend.items]
+    return column.gradient.key_names()
 
 
 def test_truncation_is_named_in_header_heatmap_and_hover(qtbot) -> None:

@@ -22,7 +22,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
-from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.probes import describe_decay, stable_decay
@@ -45,8 +45,6 @@ GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "updat
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
 LOG_LABELS = 6  # at most about this many labels on a log axis
-QWIDGETSIZE_MAX = 16777215
-ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
 GRADIENT_TOOLTIP = (
     "Mean over the batch of |dl_i/dh_t|: the gradient of each sequence's own decision loss l_i "
@@ -73,12 +71,13 @@ def nice_upper(value: float) -> float:
     return 10.0 * decade
 
 
-def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+def log_ticks(low: float, high: float, most: int = LOG_LABELS) -> list[list[tuple[float, str]]]:
     """Tick labels for a log10 axis: 1-3-10 steps over a few decades, every k-th decade over
-    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels."""
+    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels; about ``most``
+    labels at most (a short plot holds fewer)."""
     span = high - low
-    factors = (1, 3) if span <= LOG_LABELS / 2 else (1,)
-    stride = max(1, math.ceil(span / LOG_LABELS))
+    factors = (1, 3) if 2 * span <= most else (1,)
+    stride = max(1, math.ceil(span / most))
     ticks = []
     for decade in range(math.floor(low), math.ceil(high) + 1):
         if decade % stride:
@@ -97,6 +96,18 @@ def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
     return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
+
+
+def _panel_overhead(panel: Panel) -> float:
+    """A panel's height beyond its data area, from its parts' minimum heights."""
+    parts = [panel.bottom_height, clearance(panel.style)]
+    if panel.caption.shown:
+        parts += [panel.caption.minimumHeight(), 6]
+    if panel.key is not None:
+        parts.append(panel.key.minimumHeight())
+    if panel.plot.titleLabel.maximumHeight() > 0:
+        parts.append(max(panel.plot.titleLabel.minimumHeight(), 1.4 * panel.style.font_px))
+    return sum(parts) + 2
 
 
 class ModelColumn(QWidget):
@@ -132,86 +143,87 @@ class ModelColumn(QWidget):
         self._build(metric_name)
         self.apply_style(self.style)
 
-    def _panel(self, name: str, caption: str, x_label: str, y_label: str) -> Panel:
-        panel = Panel(name, caption, x_label, y_label)
+    def _panel(self, name: str, caption: str, x_label: str, y_label: str, y_short: str = "") -> Panel:
+        panel = Panel(name, caption, x_label, y_label, y_short)
         self.panels[name] = panel
         return panel
 
     def _build(self, metric_name: str) -> None:
         colour = self.colour
-        top = self.graphics.addLayout(row=0, col=0)
+        top = pg.GraphicsLayout()
         self.loss = self._panel("loss", "Loss; dashed: memoryless baseline. Below it, the model remembers.",
                                 "training step", "loss")
         self.loss.plot.setLogMode(y=True)
-        self.loss_curve = self.loss.curve(colour)
+        self.loss_curve = self.loss.curve(colour, name="loss")
         self.baseline_line = self.loss.line(label="baseline")
         self.metric_panel = self._panel("metric", f"{metric_name}", "training step", "metric")
         self.metric_curve = self.metric_panel.curve(colour, role="thin")
         self.metric_baseline = self.metric_panel.line()
         self.metric_panel.plot.setYRange(0, 1)
-        top.addItem(self.loss, 0, 0)
-        top.addItem(self.metric_panel, 0, 1)
-        for nested in (top,):
-            nested.layout.setContentsMargins(0, 0, 0, 0)
-        top.layout.setColumnStretchFactor(0, 3)
+        top.addItem(self.loss, 0, 0)  # and beside it the metric, or a third plot (set_rows)
+        top.layout.setContentsMargins(0, 0, 0, 0)
+        top.layout.setColumnStretchFactor(0, 2)
         top.layout.setColumnStretchFactor(1, 1)
+        self.top = top
 
         self.gradient = self._panel(
             "gradient", "How much gradient of the decision reaches step t, per sequence.",
-            "timestep t", "log10 |dL/dh_t|")
+            "timestep t", "log10 |dL/dh_t|", "log10")
         self.gradient.plot.getAxis("left").setToolTip(GRADIENT_TOOLTIP)
         self.gradient.add_legend()
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
-        self.profile_c = self.gradient.curve(colour, dashed=True)  # named once a model has C_t
-        self.profile_all = self.gradient.curve(self.colour, role="thin")  # named once it is shown
-        self.graphics.addItem(self.gradient, row=1, col=0)
+        # The key lists a line only while it has data: C_t (LSTM), the whole loss (copy, names).
+        self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
+        self.profile_all = self.gradient.curve(self.colour, role="thin", name="|dL/dh_t|, whole loss")
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
         self.history = self._panel("history", "The same over training: where the model can learn.",
-                                   "timestep t", "training step")
-        self.graphics.addItem(self.history, row=2, col=0)
-        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+                                   "timestep t", "training step", "step")
+        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|", "log10")
         self.history_map.readout.describe = self._describe_history  # says why a cell is empty
 
         self.gates = self._panel("gates", "One sequence's activations, per unit and timestep.", "timestep t",
                                  "unit")
-        self.graphics.addItem(self.gates, row=3, col=0)
         self.gate_map = Heatmap(self.gates, GATE_MAP, "activation", "activation")
 
         self.gate_means = self._panel("gate_means", "Means over batch and units, per timestep.",
                                       "timestep t", "mean")
         self.gate_means.add_legend(columns=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
-        self.graphics.addItem(self.gate_means, row=4, col=0)
 
-        bottom = self.graphics.addLayout(row=5, col=0)
+        bottom = pg.GraphicsLayout()
         self.grad_norms = self._panel("grad_norms", "Norms before clipping; dotted: clip.",
                                       "training step", "|grad|")
         self.grad_norms.plot.setLogMode(y=True)
         self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
-        self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
+        self.clip_line = self.grad_norms.line(style=DOT, label="clip")
         self.spectral = self._panel("spectral_radius", FACTOR_CAPTIONS["rnn"], "training step", "rho")
         self._factor_kind = "rnn"
         self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
         self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
-                                     "timesteps")
+                                     "timesteps", "steps")
         self.half_life_curve = self.half_life.curve(colour, role="thin")
         for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
             bottom.addItem(panel, 0, position)
         bottom.layout.setContentsMargins(0, 0, 0, 0)
         bottom.layout.setColumnStretchFactor(0, 2)
-        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        # Axis labels reach 5 px past their axes (pyqtgraph's nudge): room for it on the edges.
+        self.graphics.ci.layout.setContentsMargins(6, 2, 6, 6)
         self.graphics.ci.layout.setVerticalSpacing(4)
 
         self.narrow = (self.metric_panel, self.spectral, self.half_life)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate(ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        for heatmap in (self.history_map, self.gate_map):
-            heatmap.readout.connect()
-        self.profile_readout.connect()
+        self.rows = {"loss": top, "gradient": self.gradient, "history": self.history, "gates": self.gates,
+                     "gate_means": self.gate_means, "diagnostics": bottom}
+        self.row_panels = {"loss": [self.loss, self.metric_panel], "gradient": [self.gradient],
+                           "history": [self.history], "gates": [self.gates], "gate_means": [self.gate_means],
+                           "diagnostics": [self.grad_norms, self.spectral, self.half_life]}
+        self.shown_rows: tuple[str, ...] = ()
+        self.beside: str | None = None
+        self.set_rows({"loss": 100.0, "gradient": 100.0}, beside="metric")
+        for readout in self.readouts():
+            readout.connect(self.graphics.scene())
 
     # ---- style --------------------------------------------------------------------------------
 
@@ -222,22 +234,97 @@ class ModelColumn(QWidget):
             panel.apply_style(style)
         for heatmap in (self.history_map, self.gate_map):
             heatmap.apply_style(style)
-        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_pt + 2}pt; }}")
-        self._show_rows(lecture=style.lecture)
+        # A font, not a style sheet: a rich-text QLabel kept laying its text out in the style
+        # sheet's previous size (a header twice as high after leaving presentation mode).
+        self.header.setFont(pixel_font(style.font_px))
+        self.header.setMinimumHeight(0)  # measured again at the new size
+        self.header.setMaximumHeight(16777215)
+        for panel in self.panels.values():
+            panel.caption.set_shown(not style.lecture)  # the key and the lecturer say it
         self.redraw_probes()
 
-    def _show_rows(self, lecture: bool) -> None:
-        """On the projector only loss, gradient, its history and the gates: big enough to read."""
-        hidden = (self.metric_panel, self.gate_means, self.grad_norms, self.spectral, self.half_life)
-        for panel in hidden:
-            panel.setVisible(not lecture)
-            # A hidden item keeps its space in a graphics layout unless it may shrink to nothing.
-            panel.setMaximumSize(0 if lecture else QWIDGETSIZE_MAX, 0 if lecture else QWIDGETSIZE_MAX)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate((4, 4, 4, 4, 0, 0) if lecture else ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        grid.setRowMaximumHeight(5, 0 if lecture else QWIDGETSIZE_MAX)
-        grid.setRowMaximumHeight(4, 0 if lecture else QWIDGETSIZE_MAX)
+    # ---- rows -------------------------------------------------------------------------------
+
+    def row_overheads(self) -> dict[str, float]:
+        """Each row's height beyond its data area (key, axis, caption, title): its minimum
+        height as laid out now for the rows shown (a data area's minimum is 0), estimated from
+        its parts for the others."""
+        overheads = {}
+        for row, item in self.rows.items():
+            if row in self.shown_rows:
+                overheads[row] = item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+            else:
+                overheads[row] = max(_panel_overhead(panel) for panel in self._row_members(row, self.beside))
+        return overheads
+
+    def _row_members(self, row: str, beside: str | None) -> list[Panel]:
+        """The panels a row shows: the loss row holds the loss and what stands beside it."""
+        if row == "loss":
+            return [self.loss] + ([self._beside_panel(beside)] if beside else [])
+        return self.row_panels[row]
+
+    def _beside_panel(self, beside: str | None) -> Panel | None:
+        return None if beside is None else self.metric_panel if beside == "metric" else self.rows[beside]
+
+    def set_rows(self, heights: dict[str, float], beside: str | None = "metric") -> None:
+        """Show the rows in ``heights`` (name: data-area height), top to bottom, and no other,
+        with ``beside`` (the metric, or in presentation the third plot) next to the loss:
+        hidden rows leave the layout instead of keeping a squashed sliver of it."""
+        grid = self.graphics.ci
+        shown = tuple(heights)
+        if shown != self.shown_rows or beside != self.beside:
+            # Out of the loss row first (it is in the scene while shown: always), then out of
+            # the grid: a panel moves between the two when presentation changes its place.
+            old = self._beside_panel(self.beside)
+            if old is not None:
+                self.top.removeItem(old)
+            for row in self.shown_rows:
+                grid.removeItem(self.rows[row])
+            for index in range(grid.layout.rowCount()):
+                grid.layout.setRowFixedHeight(index, 0)
+                grid.layout.setRowStretchFactor(index, 0)
+            for index, row in enumerate(shown):
+                grid.addItem(self.rows[row], row=index, col=0)
+            new = self._beside_panel(beside)
+            if new is not None:
+                self.top.addItem(new, 0, 1)
+            self.beside = beside
+            members = {panel for row in shown for panel in self._row_members(row, beside)}
+            for row, item in self.rows.items():
+                item.setVisible(row in shown or row == beside)
+            for panel in self.panels.values():
+                panel.setVisible(panel in members)
+            self.shown_rows = shown
+        # Split the loss row by width, not by stretch: stretch only shares what is left after
+        # each plot's preferred width, and a heatmap with its colour bar prefers more.
+        left, _, right, _ = grid.layout.getContentsMargins()
+        width = self.graphics.viewport().width() - left - right - 2
+        if beside:
+            width -= self.top.layout.horizontalSpacing()
+        share = 2 / 3 if beside == "metric" else 1 / 2 if beside else 1.0
+        for index, part in enumerate((share, 1 - share)):
+            # Preferred and maximum, not fixed: a fixed width would keep the plots this wide
+            # when the window shrinks, before the next arrangement.
+            self.top.layout.setColumnMinimumWidth(index, 0)
+            self.top.layout.setColumnPreferredWidth(index, math.floor(width * part))
+            self.top.layout.setColumnMaximumWidth(index, math.floor(width * part))
+        overheads = self.row_overheads()
+        for index, row in enumerate(shown):
+            grid.layout.setRowFixedHeight(index, heights[row] + overheads[row])
+            for panel in self._row_members(row, beside):
+                panel.set_axis_labels(room=heights[row] - 4)
+                panel.max_labels = max(2, int(heights[row] // (1.9 * self.style.font_px)))
+        for heatmap in (self.history_map, self.gate_map):
+            if heatmap.panel.isVisible():
+                room = heights["loss"] if heatmap.panel.name == beside else heights.get(heatmap.panel.name, 0)
+                heatmap.set_bar_label(room=room - 4)
+        self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
+        grid.setGeometry(self.graphics.range)  # the view sizes its central item only when it is resized
+
+    def data_heights(self) -> dict[str, float]:
+        """The data-area height of each row shown, as laid out now."""
+        return {row: min(panel.plot.vb.geometry().height() for panel in self._row_members(row, self.beside))
+                for row in self.shown_rows}
 
     # ---- updates ------------------------------------------------------------------------------
 
@@ -322,7 +409,7 @@ class ModelColumn(QWidget):
     def _set_log_range(self, panel: Panel, span: tuple[float, float]) -> None:
         """A log10 y range, labelled 1-3-10 (pyqtgraph's minor labels crowd a short plot)."""
         if self._ranges.get((panel.name, "y")) != span:
-            panel.plot.getAxis("left").setTicks(log_ticks(*span))
+            panel.plot.getAxis("left").setTicks(log_ticks(*span, most=panel.max_labels))
         self._set_range(panel, "y", span)
 
     def redraw_probes(self) -> None:
@@ -343,8 +430,10 @@ class ModelColumn(QWidget):
         if self._baseline != baseline:
             self._baseline = baseline
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
-            self.baseline_line.label.setFormat(f"baseline {baseline.loss:.3g}")
+            self.loss.set_line_label(self.baseline_line, f"baseline {baseline.loss:.3g}")
             self.metric_baseline.setValue(baseline.metric)
+        if len(steps) and "loss" not in self.loss.key_names():
+            self.loss.refresh_key()  # the key names the loss once it is drawn
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
@@ -366,15 +455,14 @@ class ModelColumn(QWidget):
             self.profile_all.setData([], [])
         if probes.grad_cause is not None:
             self.gradient.data["cause"] = probes.grad_cause
-        self._name_profiles(probes)
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
-        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_pt)
+        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_px)
         if title != self._gate_title:  # a new title re-lays the plot out: only when it changes
             self._gate_title = title
-            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}pt")
+            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}px")
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
         self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))
@@ -391,6 +479,8 @@ class ModelColumn(QWidget):
                 self.gate_means_curves[name] = curve
             self.gate_means.data[name] = means[-1]
             curve.setData(timesteps, means[-1])
+        self.gradient.refresh_key()
+        self.gate_means.refresh_key()
         shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
         if shown:
             self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
@@ -451,9 +541,10 @@ class ModelColumn(QWidget):
         low = -nice_upper(-half.min()) if half.size and half.min() < 0 else 0.0
         high = nice_upper(half.max()) if half.size and half.max() > 0 else 10.0
         self._set_range(self.half_life, "y", (low, high))
+        self.grad_norms.refresh_key()
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
-        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
+        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
         recent = scalars["loss"][-RECENT_STEPS:, self.index] if len(scalars.get("step", ())) else np.empty(0)
         recent = recent[np.isfinite(recent)]
         if recent.size:
@@ -509,8 +600,19 @@ class ModelColumn(QWidget):
             panel.data = {}
         for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve):
             curve.setData([], [])
-        for curve in [*self.gate_means_curves.values(), *self.norm_curves.values(), *self.radius_curves]:
+        # The next model in this column may have other gates and parameters: its key must not
+        # keep this one's names.
+        for curve in self.gate_means_curves.values():
+            self.gate_means.remove_curve(curve)
+        for curve in self.norm_curves.values():
+            self.grad_norms.remove_curve(curve)
+        self.gate_means_curves.clear()
+        self.norm_curves.clear()
+        for curve in self.radius_curves:
             curve.setData([], [])
+        for panel in self.panels.values():
+            panel.refresh_key()
+        self.hide_readouts()
         self.history_map.clear()
         self.gate_map.clear()
         self.header.setText("")
@@ -518,6 +620,13 @@ class ModelColumn(QWidget):
         self._baseline = None
         self._probe_work = None
         self.redraw_probes()
+
+    def readouts(self) -> list[HoverReadout]:
+        return [self.profile_readout, self.history_map.readout, self.gate_map.readout]
+
+    def hide_readouts(self) -> None:
+        for readout in self.readouts():
+            readout.hide()
 
     def _describe_profile(self, x: float, y: float) -> str | None:
         profile = self.gradient.data.get("log10_grad_h")
@@ -548,22 +657,6 @@ class ModelColumn(QWidget):
         cause = describe_cause(causes[row, t - 1]) if causes is not None and causes.shape == logs.shape else ""
         shown = cause if cause else f"{10 ** logs[row, t - 1]:.3g}" if np.isfinite(logs[row, t - 1]) else "no value"
         return f"step {int(steps[row])}, t {t}: |dl/dh_t| {shown}"
-
-    def _name_profiles(self, probes) -> None:
-        """Legend entries only for the lines this model has: C_t (LSTM), the whole loss."""
-        legend = self.gradient.legend
-        if legend is None:
-            return
-        for curve, present, name in (
-            (self.profile_c, probes.grad_c is not None, "|dL/dC_t|"),
-            (self.profile_all, probes.grad_h_all is not None, "|dL/dh_t|, whole loss"),
-        ):
-            listed = any(sample.item is curve for sample, _ in legend.items)
-            if present and not listed:
-                legend.addItem(curve, name)
-                self.gradient.apply_style(self.style)
-            elif not present and listed:
-                legend.removeItem(curve)
 
     def _factor_series(self, view: ModelView) -> np.ndarray:
         """(N, L) what the factor plot shows: rho(W_hh) for the vanilla RNN (a bound), the
