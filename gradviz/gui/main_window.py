@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
         # thread would be queued to that thread's event loop, which the training loop never runs.
         self.controls.trainChanged.connect(lambda index, train: self.worker.set_train(index, train))
         self.controls.pendingChanged.connect(self._on_pending)
+        self.controls.field_keys.spacePressed.connect(self.toggle_running)
         self.memory_estimate = MemoryEstimate(self.controls)
         self.board.set_config(config)
         self._show_description(preset, config)

@@ -45,6 +45,7 @@ from gradviz.config import (
     TrainConfig,
     default_label,
 )
+from gradviz.gui.panels.fields import FieldKeys
 from gradviz.tasks import TASKS
 
 TOOLTIPS = {
@@ -304,7 +305,9 @@ class ControlPanel(QWidget):
         layout.addWidget(self.pending)
         layout.addStretch(1)
         self.forms: list[ModelForm] = []
+        self.field_keys = FieldKeys(self)  # wheel, Space and Esc as a student expects (fields.py)
         self.set_config(config)
+        self.field_keys.guard(self)
         self.task.currentIndexChanged.connect(self._structural_changed)
         self.device.currentIndexChanged.connect(self._structural_changed)
         for spin in (self.seq_len, self.distance, self.batch, self.seed, self.record_every, self.probe_sample,
@@ -360,6 +363,7 @@ class ControlPanel(QWidget):
                 form.trainChanged.connect(lambda form=form: self._train_changed(form))
                 self.forms.append(form)
                 self.tabs.addTab(form, "")
+                self.field_keys.guard(form)
         self._retitle_tabs()
 
     def _retitle_tabs(self) -> None:
