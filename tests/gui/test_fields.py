@@ -46,3 +46,11 @@ def test_space_after_editing_a_field_still_starts_and_pauses(qtbot, make_window)
     qtbot.waitUntil(lambda: window.worker.state != "running", timeout=10000)
     qtbot.keyClick(spin, Qt.Key.Key_Escape)  # Esc leaves the field: keys are the window's again
     qtbot.waitUntil(lambda: not spin.hasFocus(), timeout=2000)
+
+
+def test_the_settings_panel_fits_its_dock_without_scrolling_sideways(qtbot, make_window):
+    window = make_window()
+    scroll = window.controls.parentWidget().parentWidget()  # the scroll area's viewport, then the area
+    QApplication.processEvents()
+    assert window.controls.minimumSizeHint().width() <= scroll.viewport().width()
+    assert window.controls.width() <= scroll.viewport().width()

@@ -5,6 +5,8 @@
 - Space in a spin box or combo box is the app's Space (start / pause), not a keystroke the box
   swallows; text fields keep their spaces.
 - Esc leaves the field, so that the next key is the window's again.
+- A combo box with a long choice does not widen the panel past its dock (no sideways scroll
+  that hides the labels); the whole choice shows in its list and tooltip.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ class FieldKeys(QObject):
             if isinstance(widget, (*BOXES, QLineEdit)) and not widget.property(GUARDED):
                 if isinstance(widget, BOXES):
                     widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel does not focus it
+                if isinstance(widget, QComboBox):  # a long choice must not widen the panel past its dock
+                    widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                    widget.setMinimumContentsLength(8)
                 widget.installEventFilter(self)
                 widget.setProperty(GUARDED, True)
 
