@@ -8,11 +8,13 @@ training never waits for painting.
 
 from __future__ import annotations
 
+import gc
 import html
 import math
 import time
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -150,6 +152,10 @@ class MainWindow(QMainWindow):
             self.worker.start()
         self.worker.launch()
 
+        # Python's cycle collector runs in whichever thread allocates: in the training thread it
+        # destroyed the window's Qt objects there and deadlocked against the GUI thread (seen in
+        # QObject::disconnect). Collect on a timer in the GUI thread only, as pyqtgraph advises.
+        self._collector = GarbageCollector(interval=1.0)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
@@ -919,5 +925,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window_state", self.saveState())
         self.timer.stop()
         self.worker.shutdown()
+        self._collector.timer.stop()
+        gc.enable()  # the training thread is gone: automatic collection is safe again
         super().closeEvent(event)
 
