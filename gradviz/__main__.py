@@ -4,4 +4,5 @@ import sys
 
 from gradviz.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when the trainer process (spawn) imports this module again
+    sys.exit(main())

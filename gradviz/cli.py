@@ -13,9 +13,8 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from gradviz.config import (
     DEVICES,
@@ -28,6 +27,7 @@ from gradviz.config import (
     RunConfig,
     with_overrides,
 )
+from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 
 EXIT_USAGE = 2
@@ -128,23 +128,10 @@ FLAG_FIELDS = (
 
 
 def read_config_file(path: Path) -> RunConfig:
-    """A config file: RunConfig's nested form, or flat keys named like the flags."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config {path}: {exc}") from None
-    try:
-        data: Any = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise UsageError(f"config {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"config {path} must hold a mapping of settings")
-    try:
-        if "models" in data or isinstance(data.get("task"), dict):
-            return RunConfig.from_dict(data)
-        return with_overrides(RunConfig(), data)
-    except ConfigError as exc:
-        raise UsageError(f"config {path}: {exc}") from None
+        return configfile.read_config_file(path)
+    except configfile.ConfigFileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:

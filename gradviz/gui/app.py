@@ -43,14 +43,6 @@ def application(offscreen: bool = False) -> QApplication:
     return app
 
 
-def share_cores_with_painting() -> None:
-    """Leave one CPU core to the GUI thread: on a 2-core laptop, torch's second intra-op
-    thread gains training little and starves painting (measured: 18 vs 13 frames/s)."""
-    import torch
-
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-
-
 def run_app(
     config: RunConfig | None = None,
     preset: str | None = None,
@@ -61,7 +53,6 @@ def run_app(
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
-    share_cores_with_painting()
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
@@ -81,12 +72,14 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
 
     def check() -> None:
         frame = window.last_frame
-        refused = window.banner.isVisible() and window.worker.run is None  # e.g. a bad text file
-        # Failed, diverged, or paused because one model diverged: training will not go on by itself.
-        failed = window.banner.isVisible() and window.worker.state != "running"
+        session = window.session
+        session.poll()
+        refused = session.banner is not None and session.active is None  # e.g. a bad text file
+        # Failed, diverged, dead, or paused because one model diverged: training will not go on by itself.
+        failed = session.banner is not None and session.trainer_state != "running"
         done = frame is not None and frame.steps_done >= steps
         if refused:
-            print(f"gradviz: error: {window.banner.text()}", file=sys.stderr)
+            print(f"gradviz: error: {session.banner}", file=sys.stderr)
             result["code"] = 2
         elif not (done or failed or time.monotonic() - started > SCREENSHOT_TIMEOUT_S):
             return
@@ -97,7 +90,7 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
         app.quit()
 
     def write() -> None:
-        window.worker.pause()
+        window.session.pause()
         window.paint_now()
         app.processEvents()
         if not window.grab().save(str(path)):

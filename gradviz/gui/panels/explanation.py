@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtWidgets import QTextBrowser
 
+from gradviz.gui.frames import Frame
 from gradviz.gui.theme import MODEL_COLOURS
-from gradviz.gui.worker import Frame
 from gradviz.probes import describe_half_life
 
 EQUATIONS = {

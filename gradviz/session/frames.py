@@ -1,0 +1,112 @@
+"""Frames: what the window paints at one moment, from live training or from a saved run.
+
+A ``Frame`` is plain numpy (no tensors, no Qt objects), built either from the worker's live
+``RunHistory`` (``frame_from_history``) or from a run file's arrays at any recorded step
+(``frame_from_saved``: the history slider and headless figure export). Both paths produce the
+same shapes, so every plot has one code path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gradviz.config import RunConfig
+from gradviz.io.runfile import SavedRun
+from gradviz.probes.history import RunHistory
+from gradviz.probes.records import ModelRecord, Probes
+
+PROBE_COLUMNS = ("step", "grad_h", "half_life", "spectral_radius", "param_grad_norms", "underflow_steps")
+
+
+@dataclass(frozen=True)
+class ModelView:
+    """One model's data for one frame: its latest measured record and its probe history."""
+
+    label: str
+    kind: str
+    latest: ModelRecord | None  # the last record that carries Probes
+    history: dict[str, np.ndarray]  # PROBE_COLUMNS -> (N, ...)
+    param_names: list[str]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """Everything the window paints, as copies: safe to keep while training goes on."""
+
+    version: int
+    steps_done: int
+    state: str
+    steps_per_second: float
+    scalars: dict[str, np.ndarray]  # step (S,), loss / metric / grad_norm (S, M)
+    models: tuple[ModelView, ...] = field(default_factory=tuple)
+
+
+def frame_from_history(
+    history: RunHistory,
+    config: RunConfig,
+    latest: list[ModelRecord | None],
+    version: int,
+    steps_done: int,
+    state: str,
+    rate: float,
+) -> Frame:
+    """A frame of a live run (call it holding the lock that guards ``history``)."""
+    scalars = {name: history.scalars.column(name) for name in history.scalars.names()}
+    models = []
+    for index, setup in enumerate(config.models):
+        columns = {name: history.probe_column(index, name) for name in PROBE_COLUMNS}
+        for name in history.gate_names[index]:
+            columns[f"mean/{name}"] = history.probe_column(index, f"mean/{name}")
+        names = list(history.param_names[index])
+        models.append(ModelView(setup.label, setup.model.kind, latest[index], columns, names))
+    return Frame(version, steps_done, state, rate, scalars, tuple(models))
+
+
+def recorded_steps(saved: SavedRun) -> np.ndarray:
+    return saved.arrays.get("step", np.empty(0, dtype=np.int64))
+
+
+def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
+    """The frame at recorded step number ``index`` of a saved run (default: the last)."""
+    arrays = saved.arrays
+    steps = recorded_steps(saved)
+    if not len(steps):
+        raise ValueError("the run file has no recorded steps to show")
+    index = index % len(steps)
+    step = int(steps[index])
+    train_steps = arrays.get("train_step", steps)
+    keep = train_steps <= step
+    scalars = {"step": train_steps[keep]}
+    for name in ("loss", "metric", "grad_norm"):
+        scalars[name] = arrays.get(f"train_{name}", arrays[name])[:, keep].T  # (S, M)
+    models = []
+    for m, setup in enumerate(saved.config.models):
+        prefix = f"model{m}/"
+        history = {"step": steps[: index + 1]}
+        for name in PROBE_COLUMNS[1:]:
+            history[name] = arrays[prefix + name][: index + 1]
+        gate_names = [key[len(prefix) + 5 :] for key in arrays if key.startswith(prefix + "gate/")]
+        for name in gate_names:
+            history[f"mean/{name}"] = arrays[f"{prefix}mean/{name}"][: index + 1]
+        param_names = [str(name) for name in arrays[prefix + "param_names"]]
+        probes = Probes(
+            grad_h=arrays[prefix + "grad_h"][index],
+            grad_c=arrays[prefix + "grad_c"][index] if prefix + "grad_c" in arrays else None,
+            gates={name: arrays[f"{prefix}gate/{name}"][index] for name in gate_names},
+            gate_means={name: arrays[f"{prefix}mean/{name}"][index] for name in gate_names},
+            param_grad_norms=dict(zip(param_names, arrays[prefix + "param_grad_norms"][index].tolist(), strict=True)),
+            spectral_radius=arrays[prefix + "spectral_radius"][index],
+            half_life=float(arrays[prefix + "half_life"][index]),
+            underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
+        )
+        record = ModelRecord(
+            loss=float(arrays["loss"][m, index]),
+            metric=float(arrays["metric"][m, index]),
+            grad_norm=float(arrays["grad_norm"][m, index]),
+            diverged=not np.isfinite(arrays["loss"][m, index]),
+            probes=probes,
+        )
+        models.append(ModelView(setup.label, setup.model.kind, record, history, param_names))
+    return Frame(index, step + 1, "replay", 0.0, scalars, tuple(models))

@@ -1,0 +1,110 @@
+"""The window's handle on the trainer process: start it, send commands, collect events and
+frames, notice its death, and end it.
+
+The child is started with ``spawn`` (a fresh interpreter: no Qt, no CUDA context and no
+threads inherited from the window's process), so torch and, on a GPU, CUDA live only there.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+
+from gradviz.config import RunConfig
+from gradviz.session import protocol as p
+from gradviz.session.framebuf import FrameReader
+from gradviz.session.trainer import serve, torch_threads
+
+STOP_TIMEOUT_S = 2.0
+
+
+class TrainerProcess:
+    """One trainer child process; a new one for every fresh start (after a death, say)."""
+
+    def __init__(self, config: RunConfig, threads: int | None = None, method: str = "spawn"):
+        context = multiprocessing.get_context(method)
+        self._commands = context.Queue()
+        self._events = context.Queue()
+        self._frame_wanted = context.Event()
+        self.threads = threads or torch_threads()
+        self._process = context.Process(
+            target=serve,
+            args=(config, self._commands, self._events, self._frame_wanted, os.getpid(), self.threads),
+            name="gradviz-trainer",
+            daemon=True,  # ended by multiprocessing at the window's exit, should stop() not run
+        )
+        self._reader = FrameReader()
+        self._stopped = False
+
+    def start(self) -> None:
+        self._frame_wanted.set()
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def alive(self) -> bool:
+        return self._process.is_alive()
+
+    def send(self, command: p.Command) -> None:
+        if not self._stopped:
+            self._commands.put(command)
+
+    def events(self) -> list[p.Event]:
+        """Every event that arrived, oldest first (never blocks)."""
+        out: list[p.Event] = []
+        while not self._stopped:
+            try:
+                out.append(self._events.get_nowait())
+            except queue.Empty:
+                return out
+            except (EOFError, OSError):  # the child died mid-message
+                return out
+        return out
+
+    def read_frame(self, ready: p.FrameReady):
+        """The frame a FrameReady names, copied out; then ask for the next one."""
+        try:
+            frame = self._reader.read(ready.block, ready.size)
+        except FileNotFoundError:  # the trainer replaced the block since (a reset): a newer one comes
+            frame = None
+        self._frame_wanted.set()
+        return frame
+
+    def cause_of_death(self) -> str:
+        """Why the process ended, in words."""
+        code = self._process.exitcode
+        if code is None:
+            return "the trainer process is still running"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+            if -code == signal.SIGKILL:
+                return f"the trainer process was killed ({name}; the system may have run out of memory)"
+            if -code == signal.SIGSEGV:
+                return f"the trainer process crashed ({name})"
+            return f"the trainer process was ended by {name}"
+        return f"the trainer process exited with code {code}"
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """End the child within ``timeout_s``: asked first, then terminated, then killed."""
+        if not self._stopped and self._process.is_alive():
+            self._commands.put(p.Quit())
+        self._stopped = True
+        if self._process.pid is not None:
+            self._process.join(timeout_s * 0.6)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout_s * 0.2)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(timeout_s * 0.2)
+        # A killed child cannot unlink its frame block: the window does.
+        self._reader.close(unlink=self._process.exitcode != 0)
+        for channel in (self._commands, self._events):
+            channel.cancel_join_thread()  # never block the window on a pipe nobody reads
+            channel.close()
+        return not self._process.is_alive()
