@@ -35,8 +35,9 @@ PARENT_CHECK_S = 1.0
 
 def torch_threads(cores: int | None = None) -> int:
     """Intra-op threads for the trainer: every core but one, which the window paints on."""
-    cores = cores or len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 2) - 1)
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    return max(1, cores - 1)
 
 
 def serve(config: RunConfig, commands, events, frame_wanted, parent_pid: int, threads: int) -> None:

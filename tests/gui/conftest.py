@@ -36,7 +36,39 @@ def trainer_frame(qtbot, window) -> Frame:
 
 
 def steps_done(window) -> int:
+    """Steps the trainer reported (polling the session, for tests that stopped the paint timer)."""
+    window.session.poll()
     return window.session.steps_done
+
+
+def trainer_run(qtbot, window, path):
+    """The trainer's run, rebuilt here from a run file it saves to ``path``: same weights, same
+    task, so a test can compute what the window shows with the core, independently."""
+    from gradviz.io.checkpoint import restore_run
+    from gradviz.io.runfile import load_run
+
+    window.session.save(path, force=True)
+    qtbot.waitUntil(lambda: window.session.run_path == path, timeout=20000)
+    saved = load_run(path)
+    return restore_run(saved.config, saved.arrays)
+
+
+def paused_after(qtbot, window, steps: int = 6):
+    """Train at least ``steps`` steps and pause; the paused step's frame has arrived (not painted)."""
+    from gradviz.session.protocol import PAUSED
+
+    window.session.start()
+    qtbot.waitUntil(lambda: steps_done(window) >= steps, timeout=30000)
+    window.session.pause()
+    qtbot.waitUntil(lambda: steps_done(window) >= 0 and window.session.frame.state == PAUSED, timeout=10000)
+    return window
+
+
+def train_and_pause(qtbot, window, steps: int = 6):
+    """Train at least ``steps`` steps, pause, and paint the paused step's frame."""
+    paused_after(qtbot, window, steps)
+    window.paint_now()
+    return window
 
 
 @pytest.fixture
