@@ -16,19 +16,10 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from gradviz.config import (
-    DEVICES,
-    INITS,
-    MODEL_KINDS,
-    NONLINEARITIES,
-    OPTIMIZERS,
-    TASK_NAMES,
-    ConfigError,
-    RunConfig,
-    with_overrides,
-)
+from gradviz.config import DEVICES, ConfigError, RunConfig, with_overrides
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
+from gradviz.schema import settings
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
@@ -50,35 +41,15 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--preset", help="start from a named preset (vanishing, exploding, irnn, ...)")
     add("--config", type=Path, help="JSON or TOML file with the same keys as these flags")
-    add("--model", choices=MODEL_KINDS, help="recurrent cell (default lstm)")
-    add("--task", choices=TASK_NAMES, help="long-range task (default adding)")
-    add("--seq-len", type=int, help="sequence length T (default 50)")
-    add("--distance", type=int,
-        help="names: words between title and name; reviews: words after the decisive one (default 10)")
-    add("--data", help="text task: CSV or TSV file of labelled reviews (never downloaded)")
-    add("--text-column", help="text task: column holding the text (default review)")
-    add("--label-column", help="text task: column holding the label (default sentiment)")
-    add("--vocab-size", type=int, help="text task: vocabulary size incl. <pad> and <unk> (default 10000)")
-    add("--max-len", type=int, help="text task: words per review, the last ones (default 200)")
-    add("--test-fraction", type=float, help="text task: share held out for evaluation (default 0.2)")
-    add("--hidden", type=int, help="units per layer H (default 64)")
-    add("--layers", type=int, help="stacked recurrent layers (default 1)")
-    add("--nonlinearity", choices=NONLINEARITIES, help="RNN activation (default tanh)")
-    add("--init", choices=INITS, help="weight initialisation (default: PyTorch's)")
-    add("--spectral-radius", type=float, help="rescale W_hh to this spectral radius (0 = off)")
-    add("--forget-bias", type=float, help="LSTM forget-gate bias (default 1)")
-    add("--no-forget-gate", dest="forget_gate", action="store_const", const=False,
-        help="LSTM as in 1997: f_t fixed at 1")
-    add("--batch", type=int, help="sequences per step (default 64)")
-    add("--optimizer", choices=OPTIMIZERS, help="default adam")
-    add("--lr", type=float, help="learning rate (default 0.01)")
-    add("--momentum", type=float, help="SGD momentum (default 0.9)")
-    add("--clip", type=float, help="gradient-norm clipping threshold, 0 = off (default 1)")
-    add("--tbptt", type=int, help="truncated BPTT window k, 0 = full BPTT (default 0)")
-    add("--seed", type=int, help="seed for weights and batches (default 0)")
-    add("--device", choices=DEVICES, help="default auto: CUDA, else MPS, else CPU")
-    add("--record-every", type=int, help="record full probes every K steps (default 10)")
-    add("--probe-sample", type=int, help="batch sample whose gates are recorded (default 0)")
+    for setting in settings():  # one flag per setting of config.py, with its docstring as help
+        flag = "--" + setting.flat.replace("_", "-")
+        default = f" (default {setting.default})" if setting.default != "" else ""
+        if setting.type is bool:
+            negate = setting.default is True
+            add(f"--no-{flag[2:]}" if negate else flag, dest=setting.flat, action="store_const",
+                const=not negate, help=setting.doc)
+        else:
+            add(flag, type=setting.type, choices=setting.choices, help=setting.doc + default)
     add("--out", type=Path, help="output .npz file")
     add("--force", action="store_true", help="overwrite --out if it exists")
 
@@ -119,12 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- configuration ------------------------------------------------------------------------
 
-FLAG_FIELDS = (
-    "model", "task", "seq_len", "distance", "data", "text_column", "label_column", "vocab_size", "max_len",
-    "test_fraction", "hidden", "layers", "nonlinearity", "init",
-    "spectral_radius", "forget_bias", "forget_gate", "batch", "optimizer", "lr", "momentum",
-    "clip", "tbptt", "seed", "device", "record_every", "probe_sample",
-)
+FLAG_FIELDS = tuple(setting.flat for setting in settings())
 
 
 def read_config_file(path: Path) -> RunConfig:
