@@ -26,7 +26,12 @@ def small_config(models: int = 2) -> RunConfig:
 def trainer_arrays(qtbot, window, timeout: int = 20000) -> dict:
     """The run file's arrays of the trainer's history so far, asked of the trainer process."""
     window.session.ask_arrays()
-    qtbot.waitUntil(lambda: window.session.arrays is not None, timeout=timeout)
+
+    def arrived() -> bool:
+        window.session.poll()  # here too: some tests stop the window's paint timer, which polls
+        return window.session.arrays is not None
+
+    qtbot.waitUntil(arrived, timeout=timeout)
     return window.session.arrays
 
 
