@@ -1,8 +1,11 @@
 """The window's handle on the trainer process: start it, send commands, collect events and
 frames, notice its death, and end it.
 
-The child is started with ``spawn`` (a fresh interpreter: no Qt, no CUDA context and no
-threads inherited from the window's process), so torch and, on a GPU, CUDA live only there.
+The child never inherits the window's process: it comes from ``forkserver`` (a clean server
+process, started once, that has imported the trainer and torch but run nothing, forks each
+trainer in a fraction of a second) where the platform has it, else from ``spawn`` (a fresh
+interpreter each time). Either way it has no Qt, no threads of the window's and no CUDA context
+from it, so torch and, on a GPU, CUDA live only in the trainer.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import threading
 
 from gradviz.config import RunConfig
 from gradviz.session import protocol as p
@@ -18,13 +22,23 @@ from gradviz.session.framebuf import FrameReader
 from gradviz.session.trainer import serve, torch_threads
 
 STOP_TIMEOUT_S = 2.0
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _context(method: str):
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # Imported once by the server, so each trainer starts without importing torch again
+        # (torch imports its compiler, torch._dynamo, on the first optimiser: seconds).
+        context.set_forkserver_preload(["gradviz.session.trainer", "torch._dynamo"])
+    return context
 
 
 class TrainerProcess:
     """One trainer child process; a new one for every fresh start (after a death, say)."""
 
-    def __init__(self, config: RunConfig, threads: int | None = None, method: str = "spawn"):
-        context = multiprocessing.get_context(method)
+    def __init__(self, config: RunConfig, threads: int | None = None, method: str = START_METHOD):
+        context = _context(method)
         self._commands = context.Queue()
         self._events = context.Queue()
         self._frame_wanted = context.Event()
@@ -37,18 +51,39 @@ class TrainerProcess:
         )
         self._reader = FrameReader()
         self._stopped = False
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     def start(self) -> None:
+        """Start the child without blocking: the first start waits for the fork server to
+        import torch (seconds), which must not freeze the window. Commands sent meanwhile wait
+        in the queue."""
         self._frame_wanted.set()
-        self._process.start()
+        self._starter = threading.Thread(target=self._start, name="gradviz-trainer-start", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self._process.start()
+        except BaseException as exc:  # noqa: BLE001 - reported as the cause of death
+            self._start_error = exc
+            return
+        if self._stopped:  # closed while starting: end it at once
+            self._process.kill()
+            self._process.join(1.0)
 
     @property
     def pid(self) -> int | None:
         return self._process.pid
 
     @property
+    def starting(self) -> bool:
+        return self._starter is not None and self._starter.is_alive()
+
+    @property
     def alive(self) -> bool:
-        return self._process.is_alive()
+        """Running, or still starting."""
+        return self.starting or (self._process.pid is not None and self._process.is_alive())
 
     def send(self, command: p.Command) -> None:
         if not self._stopped:
@@ -77,6 +112,8 @@ class TrainerProcess:
 
     def cause_of_death(self) -> str:
         """Why the process ended, in words."""
+        if self._start_error is not None:
+            return f"the trainer process could not start ({self._start_error})"
         code = self._process.exitcode
         if code is None:
             return "the trainer process is still running"
@@ -91,9 +128,11 @@ class TrainerProcess:
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """End the child within ``timeout_s``: asked first, then terminated, then killed."""
-        if not self._stopped and self._process.is_alive():
+        if not self._stopped:
             self._commands.put(p.Quit())
         self._stopped = True
+        if self._starter is not None:
+            self._starter.join(timeout_s * 0.3)  # a child still starting is ended by its starter
         if self._process.pid is not None:
             self._process.join(timeout_s * 0.6)
             if self._process.is_alive():
@@ -103,8 +142,8 @@ class TrainerProcess:
                 self._process.kill()
                 self._process.join(timeout_s * 0.2)
         # A killed child cannot unlink its frame block: the window does.
-        self._reader.close(unlink=self._process.exitcode != 0)
+        self._reader.close(unlink=self._process.exitcode not in (0, None))
         for channel in (self._commands, self._events):
             channel.cancel_join_thread()  # never block the window on a pipe nobody reads
             channel.close()
-        return not self._process.is_alive()
+        return not self.alive

@@ -69,7 +69,6 @@ class TrainerLoop:
         self._sent_version = -1
         self._rate = 0.0
         self._quit = False
-        self._stepping = 0
         self._start_after_reset = False
         self.run_: Run | None = None
         self.history: RunHistory | None = None
@@ -249,7 +248,6 @@ class TrainerLoop:
     def _adopt(self, run: Run, history: RunHistory, latest: list) -> None:
         self.run_, self.history, self._latest = run, history, latest
         self.baseline = run.task.baseline()
-        self._stepping = 0
         self._version += 1
 
     def _reset_event(self, restored: bool) -> p.RunReset:

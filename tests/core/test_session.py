@@ -205,9 +205,19 @@ def test_a_failed_words_question_does_not_stop_training(monkeypatch):
         raise RuntimeError("no words today")
 
     monkeypatch.setattr(trainer_module, "word_report", broken)
-    for command in (p.Step(), p.AskWords(0), p.Step(), p.Quit()):
-        commands.put(command)
-    loop.run()
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    try:
+        for command, done in ((p.Step(), lambda: loop.run_ is not None and loop.run_.step == 1),
+                              (p.AskWords(0), lambda: any(isinstance(e, p.ReportFailed) for e in events)),
+                              (p.Step(), lambda: loop.run_.step == 2)):
+            commands.put(command)
+            end = time.monotonic() + 60
+            while not done() and time.monotonic() < end:
+                time.sleep(0.02)
+    finally:
+        commands.put(p.Quit())
+        thread.join(10)
     failed = [e for e in events if isinstance(e, p.ReportFailed)]
     assert failed == [p.ReportFailed("words", "no words today")]
     assert loop.run_.step == 2 and loop.state == p.IDLE

@@ -52,8 +52,10 @@ def trainer_run(qtbot, window, path):
     from gradviz.io.checkpoint import restore_run
     from gradviz.io.runfile import load_run
 
+    saved_paths: list[str] = []
+    window.session.runSaved.connect(saved_paths.append)
     window.session.save(path, force=True)
-    qtbot.waitUntil(lambda: window.session.run_path == path, timeout=20000)
+    qtbot.waitUntil(lambda: str(path) in saved_paths, timeout=20000)
     saved = load_run(path)
     return restore_run(saved.config, saved.arrays)
 
