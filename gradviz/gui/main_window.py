@@ -438,13 +438,13 @@ class MainWindow(QMainWindow):
 
     def show_words_tab(self) -> None:
         """W: between the training plots and the words of a review (text tasks)."""
-        if not self.views.isTabEnabled(1):
+        if not self.session.text_mode:
             self.statusBar().showMessage("Words are shown for the text tasks (reviews, text file)", 4000)
             return
         self.views.setCurrentIndex(1 - self.views.currentIndex())
 
     def _on_view_changed(self, index: int) -> None:
-        self.session.words_visible = index == 1 and self.views.isTabEnabled(1)
+        self.session.words_visible = index == 1 and self.session.text_mode
         self.session.ask_words()
 
     def _on_example(self, example: int) -> None:

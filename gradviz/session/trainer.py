@@ -69,6 +69,7 @@ class TrainerLoop:
         self._sent_version = -1
         self._rate = 0.0
         self._quit = False
+        self._stepping = 0  # single steps asked for and not yet trained
         self._start_after_reset = False
         self.run_: Run | None = None
         self.history: RunHistory | None = None
@@ -111,6 +112,7 @@ class TrainerLoop:
                     self._offer_frame()
             except Exception as exc:  # noqa: BLE001 - any failure must reach the user, not end the process
                 self._fail(exc)
+                time.sleep(IDLE_POLL_S)  # a failure that repeats must not spin the loop
 
     def _take_commands(self, wait_s: float) -> None:
         """Apply every waiting command; wait up to ``wait_s`` for the first."""

@@ -93,6 +93,9 @@ def test_live_pause_step_replay_and_back(sessions):
     session.follow_live()
     assert session.mode == LIVE and session.replay is None
     assert seen_modes == [REPLAY, LIVE]
+    import torch
+
+    assert not torch.cuda.is_initialized()  # training happened elsewhere: no CUDA context here
 
 
 def test_an_opened_run_that_does_not_fit_is_refused_and_nothing_changes(sessions, tmp_path):

@@ -130,3 +130,24 @@ def test_space_after_editing_a_field_still_starts_and_pauses(qtbot, make_window)
     qtbot.keyClick(label, Qt.Key.Key_Escape)
     assert not label.hasFocus()
     assert window.session.trainer_state == PAUSED
+
+
+def test_the_panel_fits_its_dock_without_scrolling_sideways(qtbot):
+    panel = ControlPanel(small_config(3))
+    scroll = QScrollArea()
+    scroll.setWidget(panel)
+    scroll.setWidgetResizable(True)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # as the window's dock does
+    qtbot.addWidget(scroll)
+    scroll.resize(300, 600)  # the dock's minimum width
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    panel.task.setCurrentIndex(panel.task.findData("text"))  # the longest rows
+    QApplication.processEvents()
+    assert panel.minimumSizeHint().width() <= scroll.viewport().width()
+    assert panel.width() <= scroll.viewport().width()
+    for owner in (panel, panel.forms[0]):
+        for widget in owner.fields.values():
+            if widget.isVisibleTo(panel):
+                right = widget.mapTo(panel, widget.rect().topRight()).x()
+                assert right <= panel.width(), widget
