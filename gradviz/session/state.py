@@ -285,7 +285,6 @@ class Session:
         if not self.has_run:
             return
         self.trainer.send(p.Pause())
-        self._replay_wanted = index
         self._set_mode(REPLAY)
         self._replay_wanted = index
         self.ask_arrays()
