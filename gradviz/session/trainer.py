@@ -34,7 +34,10 @@ PARENT_CHECK_S = 1.0
 
 
 def torch_threads(cores: int | None = None) -> int:
-    """Intra-op threads for the trainer: every core but one, which the window paints on."""
+    """Intra-op threads for the trainer: every core but one, which the window paints on
+    (``GRADVIZ_TRAINER_THREADS`` overrides it, to measure the choice)."""
+    if cores is None and os.environ.get("GRADVIZ_TRAINER_THREADS", "").isdigit():
+        return max(1, int(os.environ["GRADVIZ_TRAINER_THREADS"]))
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
     return max(1, cores - 1)
