@@ -50,7 +50,7 @@ from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, load_run
 from gradviz.presets import Preset, load_preset, preset_names
-from gradviz.session.protocol import RUNNING
+from gradviz.session.protocol import DEAD, RUNNING
 from gradviz.session.state import LIVE, REPLAY, Session
 
 FRAME_INTERVAL_MS = 30
@@ -400,6 +400,8 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
+        if state == DEAD:  # no frame will say so: the last one still has the old rate
+            self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
     def _on_reset(self, config: RunConfig) -> None:
         """A new run in the trainer (built, or restored from a file): plots and settings for it."""
