@@ -1,8 +1,9 @@
 """The ``gradviz`` command: the app with no subcommand, headless work with one.
 
-    gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH]   open the app
+    gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH [--presentation] [--theme T] [--layout J]]
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
+    gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3.
 """
@@ -16,13 +17,15 @@ import time
 from pathlib import Path
 from typing import NoReturn
 
-from gradviz.config import DEVICES, ConfigError, RunConfig, with_overrides
+from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 from gradviz.schema import settings
+from gradviz.sweep.command import add_sweep_parser, command_sweep
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_INTERRUPTED = 130
 
 
 class UsageError(Exception):
@@ -55,12 +58,19 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gradviz import __version__
+
     parser = _Parser(prog="gradviz", description="Watch gradients vanish through time.")
+    parser.add_argument("--version", action="version", version=f"gradviz {__version__}")
     parser.add_argument("--preset", help="open the app on this preset (default vanishing)")
     parser.add_argument("--config", type=Path, help="open the app on this config file")
     parser.add_argument("--screenshot", type=Path, help="run, save a PNG of the window, exit")
+    parser.add_argument("--force", action="store_true", help="overwrite the --screenshot file if it exists")
     parser.add_argument("--steps", type=int, default=300, help="steps before --screenshot")
     parser.add_argument("--size", default="1920x1080", help="window size for --screenshot")
+    parser.add_argument("--presentation", action="store_true", help="--screenshot in presentation mode (F5)")
+    parser.add_argument("--theme", choices=("dark", "light"), help="--screenshot in this theme")
+    parser.add_argument("--layout", type=Path, help="with --screenshot: write where every plot and text is (JSON)")
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train headless and write a run file")
@@ -73,9 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--run", type=Path, help="render this saved run instead of training")
     export.add_argument("--steps", type=int, default=500, help="training steps before the figure (default 500)")
     export.add_argument("--plot", help="one plot of every model: loss, metric, gradient, history, gates, ...")
+    export.add_argument("--format", dest="figure_format", choices=("screen", "slide", "paper"), default="screen",
+                        help="screen: every plot, 1600x1000 (one plot 1200x500); slide: 16:9 1920x1080, large "
+                             "text; paper: one column, 3.5 in wide at 300 dpi, 8 pt text (default screen)")
     export.add_argument("--scale", type=int, default=1, help="PNG resolution: 1, 2 or 4 (default 1)")
     export.add_argument("--theme", choices=("dark", "light"), default="light", help="default light (for paper)")
-    export.add_argument("--size", default="1600x1000", help="figure size in pixels at scale 1 (default 1600x1000)")
+    export.add_argument("--size", help="figure size in pixels at scale 1, e.g. 1200x500 (default: the format's)")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
 
     probe = sub.add_parser("probe", help="measure one step at initialisation")
@@ -85,12 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="fewer repetitions, under 2 minutes")
     bench.add_argument("--device", choices=DEVICES, default="auto", help="default auto: CUDA, else MPS, else CPU")
     bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
+
+    add_sweep_parser(sub)
     return parser
 
 
 # ---- configuration ------------------------------------------------------------------------
 
 FLAG_FIELDS = tuple(setting.flat for setting in settings())
+
+
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
 
 
 def read_config_file(path: Path) -> RunConfig:
@@ -100,6 +118,16 @@ def read_config_file(path: Path) -> RunConfig:
         raise UsageError(str(exc)) from None
 
 
+def _check_preset_name(name: str) -> None:
+    """--preset takes a name from the list, never a path (a file goes with --config)."""
+    from gradviz.presets import preset_names
+
+    names = preset_names()
+    if name not in names:
+        hint = "; a file goes with --config" if any(c in name for c in "/\\.") else ""
+        raise UsageError(f"unknown preset {clip(name)!r}; choose one of {', '.join(names)}{hint}")
+
+
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     from gradviz.presets import load_preset
 
@@ -107,6 +135,7 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
         raise UsageError("give --preset or --config, not both")
     try:
         if args.preset:
+            _check_preset_name(args.preset)
             base = load_preset(args.preset).config
         elif args.config:
             base = read_config_file(args.config)
@@ -121,18 +150,31 @@ def config_from_args(args: argparse.Namespace) -> RunConfig:
 # ---- commands -----------------------------------------------------------------------------
 
 
-def _check_out(args: argparse.Namespace) -> None:
+def _check_out(args: argparse.Namespace, needed: int = 0) -> None:
+    """The output can be written (folder exists, is a folder, takes a file, has room): checked
+    before any work, so that training is never lost to a path that cannot be written."""
+    from gradviz.io.atomic import MIN_FREE_BYTES, OutputError, check_output
+
     if args.out is not None:
-        if args.out.is_dir():
-            raise UsageError(f"--out {args.out} is a folder; give a file name")
-        if args.out.exists() and not args.force:
-            raise UsageError(f"{args.out} already exists (use --force to overwrite)")
-        if not args.out.parent.exists():
-            raise UsageError(f"folder {args.out.parent} does not exist")
+        try:
+            check_output(args.out, force=args.force, needed=max(needed, MIN_FREE_BYTES))
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
 
 
-def _train(config: RunConfig, steps: int, quiet: bool):
-    """Train ``steps`` steps (or until divergence) with a progress bar: (run, history, last, seconds)."""
+def _check_memory(config: RunConfig) -> None:
+    """Refuse, before anything is built, a run the machine's memory cannot hold."""
+    from gradviz.budget import MemoryRefused, check_run
+
+    try:
+        check_run(config)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _train(config: RunConfig, steps: int, quiet: bool, control=None):
+    """Train ``steps`` steps (or until every model diverged, or a stop through ``control``) with a
+    progress bar: (run, history, last record or None, seconds)."""
     from gradviz.engine import Run
     from gradviz.probes.history import RunHistory
 
@@ -143,15 +185,48 @@ def _train(config: RunConfig, steps: int, quiet: bool):
     progress = _Progress(steps, run.labels, quiet=quiet)
     started = time.perf_counter()
     last = None
-    for record in run.steps(steps):
+    for record in run.steps(steps, control):  # a diverged model stops; the others train on
         history.add(record)
         last = record
         progress.update(record)
-        if record.diverged:
-            break
+        message = run.divergence_message(record)
+        if message:
+            progress.note(f"gradviz: training {message}")
     progress.close()
-    assert last is not None
     return run, history, last, time.perf_counter() - started
+
+
+class _StopOnSignal:
+    """While active, Ctrl-C (SIGINT) and SIGTERM ask training to stop at the next step boundary;
+    a second signal interrupts at once (KeyboardInterrupt)."""
+
+    def __init__(self, control):
+        self.control = control
+        self.signal_name: str | None = None
+        self._previous: dict = {}
+
+    def __enter__(self) -> _StopOnSignal:
+        import signal
+
+        for number in (signal.SIGINT, signal.SIGTERM):
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        import signal
+
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        import signal
+
+        if self.signal_name is not None:
+            raise KeyboardInterrupt
+        self.signal_name = signal.Signals(number).name
+        self.control.stop()
+        print(f"\ngradviz: {self.signal_name}: stopping after this step (again to abort at once)",
+              file=sys.stderr, flush=True)
 
 
 def _run_file_arrays(run, history) -> dict:
@@ -164,12 +239,45 @@ def _run_file_arrays(run, history) -> dict:
 
 
 def command_train(args: argparse.Namespace) -> int:
-    from gradviz.io.runfile import save_arrays
+    from gradviz.budget import estimate_run_file
 
     config = config_from_args(args)
-    _check_out(args)
+    if args.steps < 1:
+        raise UsageError(f"--steps must be at least 1, got {args.steps}")
+    _check_out(args, needed=estimate_run_file(config, args.steps))
+    _check_memory(config)  # before torch is even imported: a refusal takes well under a second
+    from gradviz.engine.run import RunControl
+    from gradviz.io.runfile import save_arrays_kept
+
     _load_text(config, args.quiet)
-    run, history, last, elapsed = _train(config, args.steps, args.quiet)
+    control = RunControl()
+    with _StopOnSignal(control) as stopper:
+        run, history, last, elapsed = _train(config, args.steps, args.quiet, control)
+    done = 0 if last is None else last.step + 1
+    if last is not None:
+        _print_summary(run, history, last, elapsed)
+    if stopper.signal_name is None:
+        _print_evaluation(run)
+    if args.out is not None:
+        path, note = save_arrays_kept(args.out, _run_file_arrays(run, history), args.force)
+        if note:
+            print(f"gradviz: {note}", file=sys.stderr)
+        print(f"wrote {path}" + (f" ({done} steps done)" if stopper.signal_name else ""))
+    if stopper.signal_name is not None:
+        where = "the run so far was saved" if args.out is not None else "nothing was saved (no --out)"
+        print(f"gradviz: interrupted by {stopper.signal_name} after {done} of {args.steps} steps; {where}",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
+    diverged = [] if last is None else [
+        label for label, model in zip(run.labels, last.models, strict=True) if model.diverged
+    ]
+    if diverged:
+        print(f"gradviz: training diverged: {', '.join(diverged)}", file=sys.stderr)
+        return EXIT_DIVERGED
+    return 0
+
+
+def _print_summary(run, history, last, elapsed: float) -> None:
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
@@ -177,16 +285,6 @@ def command_train(args: argparse.Namespace) -> int:
         status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
         print(f"  {label}: {status}; {probes}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
-    _print_evaluation(run)
-    if args.out is not None:
-        save_arrays(args.out, _run_file_arrays(run, history), force=args.force)
-        print(f"wrote {args.out}")
-    if last.diverged:
-        step = last.step
-        norms = ", ".join(f"{m.grad_norm:.3g}" for m in last.models)
-        print(f"gradviz: training diverged at step {step} (gradient norm {norms})", file=sys.stderr)
-        return EXIT_DIVERGED
-    return 0
 
 
 def _load_text(config: RunConfig, quiet: bool) -> None:
@@ -228,12 +326,20 @@ def _print_evaluation(run) -> None:
 
 
 def _latest_probes(history, index: int) -> str:
-    from gradviz.probes import describe_half_life
+    from gradviz.probes import describe_half_life, stable_half_life
 
     half_lives = history.probe_column(index, "half_life")
     if not len(half_lives):
         return "no probes recorded"
-    return describe_half_life(float(half_lives[-1]))
+    # The median of the last records, as the window's header quotes it.
+    text = describe_half_life(stable_half_life(half_lives))
+    underflow = history.probe_column(index, "underflow_steps")
+    truncated = history.probe_column(index, "truncated_steps")
+    if len(underflow) and underflow[-1] > 0:
+        text += f"; {int(underflow[-1])} steps underflow to 0"
+    if len(truncated) and truncated[-1] > 0:
+        text += f"; {int(truncated[-1])} steps cut by truncation"
+    return text
 
 
 class _Progress:
@@ -252,8 +358,8 @@ class _Progress:
         now = time.perf_counter()
         if self.tty and now < self.next_report and done < self.total:
             return
-        if not self.tty and done % max(1, self.total // 10) and done < self.total:
-            return
+        if not self.tty and done % max(1, self.total // 10) and 1 < done < self.total:
+            return  # a line per 10% (and one at the first step: training has begun)
         self.next_report = now + 0.2
         width = 24
         filled = int(width * done / self.total)
@@ -262,46 +368,71 @@ class _Progress:
         line = f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.total}  {rate:.0f} steps/s  loss: {losses}"
         print(("\r" + line) if self.tty else line, end="" if self.tty else "\n", file=sys.stderr, flush=True)
 
+    def note(self, line: str) -> None:
+        """A line of its own (a divergence), not overwritten by the bar."""
+        print(("\n" if self.tty else "") + line, file=sys.stderr, flush=True)
+
     def close(self) -> None:
         if self.tty and not self.quiet:
             print(file=sys.stderr)
 
 
 def command_export(args: argparse.Namespace) -> int:
+    from gradviz.figures import PLOT_NAMES, SUFFIXES, run_view, write_figure
     from gradviz.io.runfile import RunFileError, SavedRun, load_run
 
     if args.out is None:
-        raise UsageError("export needs --out FIG.png or FIG.svg (or .csv/.npz with --plot)")
-    suffix = args.out.suffix.lower()
-    if suffix not in (".png", ".svg", ".csv", ".npz"):
-        raise UsageError(f"--out must end in .png, .svg, .csv or .npz, got {args.out.name!r}")
-    if suffix in (".csv", ".npz") and not args.plot:
+        raise UsageError("export needs --out FIG.png, .svg or .pdf (or .csv/.npz with --plot)")
+    suffix = args.out.suffix.lower().lstrip(".")
+    if suffix not in SUFFIXES:
+        raise UsageError(f"--out must end in {', '.join('.' + s for s in SUFFIXES)}, got {args.out.name!r}")
+    if suffix in ("csv", "npz") and not args.plot:
         raise UsageError("data export (.csv/.npz) needs --plot NAME")
+    if args.plot and args.plot not in PLOT_NAMES:
+        raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PLOT_NAMES)}")
     if args.scale not in (1, 2, 4):
         raise UsageError(f"--scale must be 1, 2 or 4, got {args.scale}")
-    size = _parse_size(args.size)
+    size = _parse_size(args.size) if args.size else None
+    if size is not None:  # the formats' own sizes are small; a given one is checked against memory
+        _check_image_memory(size, args.scale)
     _check_out(args)
     if args.run is not None:
         if args.preset or args.config:
             raise UsageError("give --run or --preset/--config, not both")
+        given = [f"--{name.replace('_', '-')}" for name in FLAG_FIELDS if getattr(args, name, None) is not None]
+        if given:
+            raise UsageError(f"--run draws the saved run as it was; {', '.join(given)} cannot change it "
+                             f"(train anew with these flags instead)")
         try:
             saved = load_run(args.run)
         except RunFileError as exc:
             raise UsageError(str(exc)) from None
+        if "step" not in saved.arrays:
+            at = int(saved.arrays.get("state/step", 0))
+            raise UsageError(f"{args.run} was saved at step {at}, before any probes were recorded: there is "
+                             f"nothing to draw yet; open it in the window, train on, save, and export again")
     else:
         config = config_from_args(args)
+        _check_memory(config)
         run, history, last, _ = _train(config, args.steps, args.quiet)
         saved = SavedRun(config, _run_file_arrays(run, history))
     try:
-        from gradviz.gui.figure import PANEL_NAMES, export_figure
-    except ImportError as exc:
-        raise UsageError(f"figure export needs PySide6 and pyqtgraph ({exc})") from None
-    if args.plot and args.plot not in PANEL_NAMES:
-        raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PANEL_NAMES)}")
-    path = export_figure(saved, args.out, scale=args.scale, plot=args.plot, theme=args.theme, size=size,
-                         force=args.force)
+        view = run_view(saved)
+    except ValueError as exc:
+        raise UsageError(f"{args.run or 'the run'}: {exc}") from None
+    path = write_figure(view, args.out, plot=args.plot, theme=args.theme, fmt=args.figure_format, size=size,
+                        scale=args.scale, force=args.force)
     print(f"wrote {path}")
     return 0
+
+
+def _check_image_memory(size: tuple[int, int], scale: int) -> None:
+    from gradviz.budget import MemoryRefused, check_image
+
+    try:
+        check_image(*size, scale)
+    except MemoryRefused as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _parse_size(text: str) -> tuple[int, int]:
@@ -322,10 +453,14 @@ def command_probe(args: argparse.Namespace) -> int:
     if args.out is None:
         raise UsageError("probe needs --out FILE.npz")
     _check_out(args)
+    _check_memory(config)
     arrays = probe_arrays(config)
     save_arrays(args.out, arrays, force=args.force)
     grad_h = arrays["grad_h"][-1]
-    print(f"loss {float(arrays['loss']):.4g}; |dL/dh_t| at t=1: {grad_h[0]:.3g}, at t=T: {grad_h[-1]:.3g}")
+    print(
+        f"loss {float(arrays['loss']):.4g}; per-sequence decision-loss gradient |dl/dh_t| "
+        f"at t=1: {grad_h[0]:.3g}, at t=T: {grad_h[-1]:.3g}"
+    )
     print(f"wrote {args.out}")
     return 0
 
@@ -344,7 +479,21 @@ def command_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _exit_at_once(number: int, frame) -> None:
+    """Ctrl-C while the app starts (Qt imported, the window being built): nothing is trained or
+    open yet, so leave at once; unwinding a half-built Qt import or window can abort the process."""
+    import os
+    import signal
+
+    os.write(2, f"\ngradviz: {signal.Signals(number).name}: stopped while starting\n".encode())
+    os._exit(128 + number)
+
+
 def command_app(args: argparse.Namespace) -> int:
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):  # run_app takes over once the window is up
+        signal.signal(number, _exit_at_once)
     try:
         from gradviz.gui.app import NoDisplayError, run_app
     except ImportError as exc:
@@ -354,19 +503,36 @@ def command_app(args: argparse.Namespace) -> int:
         size = _parse_size(args.size)
         if args.steps < 0:
             raise UsageError(f"--steps must be 0 or more, got {args.steps}")
+        from gradviz.io.atomic import OutputError, check_output
+
+        try:
+            check_output(args.screenshot, force=args.force, what="--screenshot")
+        except OutputError as exc:
+            raise UsageError(str(exc)) from None
+    elif args.layout or args.presentation or args.theme:
+        raise UsageError("--layout, --presentation and --theme go with --screenshot")
     # The app opens on the default preset unless a preset or a config file says otherwise.
+    if args.preset:
+        _check_preset_name(args.preset)
     config = config_from_args(args) if args.config else None
     try:
-        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size)
+        return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size,
+                       force=args.force, presentation=args.presentation, theme=args.theme, layout=args.layout)
     except NoDisplayError as exc:
         raise UsageError(str(exc)) from None
 
 
 def main(argv: list[str] | None = None) -> int:
+    import signal
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command is not None and signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        # Headless commands: Ctrl-C is a KeyboardInterrupt (train narrows it to a step boundary).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench}
+                "bench": command_bench, "sweep": command_sweep}
     try:
         return commands.get(args.command, command_app)(args)
     except UsageError as exc:
@@ -391,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ngradviz: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

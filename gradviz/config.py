@@ -133,11 +133,51 @@ class RunConfig:
 
     @classmethod
     def from_json(cls, text: str) -> RunConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"config is not valid JSON: {exc}") from None
-        return cls.from_dict(data)
+        return cls.from_dict(parse_json(text))
+
+
+MAX_DEPTH = 32  # a RunConfig is 4 levels deep; a file nested thousands deep is hostile
+
+
+def parse_json(text: str) -> Any:
+    """JSON text, with one clear ConfigError for nesting too deep or numbers too long to read."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"config is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ConfigError("config is nested too deeply to be a gradviz config") from None
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        raise ConfigError(f"config is not valid JSON: {clip(str(exc))}") from None
+    check_depth(data)
+    return data
+
+
+def check_depth(data: Any, limit: int = MAX_DEPTH) -> None:
+    """ConfigError if ``data`` nests mappings or lists more than ``limit`` deep (iterative: no recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list, tuple)):
+            if depth > limit:
+                raise ConfigError(f"config is nested more than {limit} levels deep; a gradviz config has 4")
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+
+
+def clip(text: str, limit: int = 80) -> str:
+    """Text cut for a one-line message."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value for a one-line error message: repr, cut to ``limit`` characters; a huge number by its size."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 160:
+        return f"a number with about {int(value.bit_length() * 0.30103)} digits"
+    text = value if isinstance(value, str) and value.startswith("a number with") else repr(value)
+    if len(text) > limit:
+        return f"{text[:limit]}... ({len(text)} characters)"
+    return text
 
 
 # ---- validation ---------------------------------------------------------------------------
@@ -177,12 +217,14 @@ _NESTED = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 
 def _parse(cls: type, data: Any, prefix: str) -> Any:
     name = prefix.rstrip(".") or "config"
+    if not prefix:
+        check_depth(data)
     if not isinstance(data, dict):
         raise ConfigError(f"{name} must be a mapping, got {type(data).__name__}")
     known = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise ConfigError(f"unknown key {prefix + unknown[0]!r}; known keys: {', '.join(known)}")
+        raise ConfigError(f"unknown key {show(prefix + unknown[0])}; known keys: {', '.join(known)}")
     values: dict[str, Any] = {}
     for key, value in data.items():
         where = f"{prefix}{key}"
@@ -200,7 +242,7 @@ def _parse(cls: type, data: Any, prefix: str) -> Any:
 
 def _parse_models(value: Any) -> tuple[ModelSetup, ...]:
     if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_MODELS:
-        raise ConfigError(f"models must be a list of 1 to {MAX_MODELS} models, got {value!r}")
+        raise ConfigError(f"models must be a list of 1 to {MAX_MODELS} models, got {show(value)}")
     setups = []
     for i, item in enumerate(value):
         if isinstance(item, ModelSetup):
@@ -213,33 +255,36 @@ def _check_value(where: str, key: str, value: Any, default: Any) -> Any:
     expected = type(default)
     if expected is bool:
         if not isinstance(value, bool):
-            raise ConfigError(f"{where} must be true or false, got {value!r}")
+            raise ConfigError(f"{where} must be true or false, got {show(value)}")
         return value
     if expected is int:
         if isinstance(value, bool) or not isinstance(value, int):
             if isinstance(value, float) and value.is_integer():
                 value = int(value)
             else:
-                raise ConfigError(f"{where} must be a whole number, got {value!r}")
+                raise ConfigError(f"{where} must be a whole number, got {show(value)}")
     elif expected is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"{where} must be a number, got {value!r}")
-        value = float(value)
+            raise ConfigError(f"{where} must be a number, got {show(value)}")
+        try:
+            value = float(value)
+        except OverflowError:
+            raise ConfigError(f"{where} must be finite, got {show(value)}") from None
         if not math.isfinite(value):
-            raise ConfigError(f"{where} must be finite, got {value!r}")
+            raise ConfigError(f"{where} must be finite, got {show(value)}")
     elif expected is str:
         if not isinstance(value, str):
-            raise ConfigError(f"{where} must be text, got {value!r}")
+            raise ConfigError(f"{where} must be text, got {show(value)}")
         if key in _CHOICES and value not in _CHOICES[key]:
-            raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, got {value!r}")
+            raise ConfigError(f"{where} must be one of {', '.join(_CHOICES[key])}, got {show(value)}")
         if key == "label" and not 1 <= len(value) <= 40:
-            raise ConfigError(f"{where} must be 1 to 40 characters, got {value!r}")
+            raise ConfigError(f"{where} must be 1 to 40 characters, got {show(value)}")
         if key in ("text_column", "label_column") and not value.strip():
-            raise ConfigError(f"{where} must name a column, got {value!r}")
+            raise ConfigError(f"{where} must name a column, got {show(value)}")
     if key in RANGES:
         low, high = RANGES[key]
         if not low <= value <= high:
-            raise ConfigError(f"{where} must be between {low:g} and {high:g}, got {value!r}")
+            raise ConfigError(f"{where} must be between {low:g} and {high:g}, got {show(value)}")
     return value
 
 
@@ -254,7 +299,7 @@ def _check_run(run: RunConfig) -> None:
         raise ConfigError("task.data must name a CSV or TSV file of labelled reviews for the text task, got ''")
     if task.name == "text" and task.text_column == task.label_column:
         raise ConfigError(
-            f"task.text_column and task.label_column must differ, both are {task.text_column!r}"
+            f"task.text_column and task.label_column must differ, both are {show(task.text_column)}"
         )
     if task.name == "adding1997" and task.seq_len < 4:
         raise ConfigError(f"task.seq_len must be at least 4 for adding1997, got {task.seq_len}")
@@ -300,7 +345,7 @@ def with_overrides(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:
     for raw_key, value in overrides.items():
         key = raw_key.replace("-", "_")
         if key not in FLAT_KEYS:
-            raise ConfigError(f"unknown setting {raw_key!r}; known settings: {', '.join(FLAT_KEYS)}")
+            raise ConfigError(f"unknown setting {show(raw_key)}; known settings: {', '.join(FLAT_KEYS)}")
         section, name = FLAT_KEYS[key]
         if section == "run":
             data[name] = value

@@ -1,4 +1,5 @@
-"""Presets: named runs for the lecture, stored as data in resources/presets/*.json.
+"""Presets: named runs for the lecture, stored as data in resources/presets/*.json (shipped
+inside the package: see gradviz/assets.py).
 
 Each file holds a ``title``, a ``description`` in the lecture's words, and a ``config`` in
 RunConfig's dict form. The GUI's Presets menu and ``--preset NAME`` on the command line read
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
+from importlib.resources.abc import Traversable
 
+from gradviz.assets import resources
 from gradviz.config import ConfigError, RunConfig
 
-PRESET_DIR = Path(__file__).resolve().parent.parent / "resources" / "presets"
 # Menu order (and the 1-6 keys in the app): the default demo first.
 PRESET_ORDER = ("vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews")
 DEFAULT_PRESET = "vanishing"
@@ -27,14 +28,19 @@ class Preset:
     config: RunConfig
 
 
+def preset_dir() -> Traversable:
+    """The folder of preset files: inside the installed package, or resources/ in a checkout."""
+    return resources() / "presets"
+
+
 def preset_names() -> list[str]:
-    found = {path.stem for path in PRESET_DIR.glob("*.json")}
+    found = {entry.name.removesuffix(".json") for entry in preset_dir().iterdir() if entry.name.endswith(".json")}
     return [name for name in PRESET_ORDER if name in found] + sorted(found - set(PRESET_ORDER))
 
 
 def load_preset(name: str) -> Preset:
     """The preset called ``name``; ConfigError for an unknown name or a broken file."""
-    path = PRESET_DIR / f"{name}.json"
+    path = preset_dir() / f"{name}.json"
     if not path.is_file():
         raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(preset_names())}")
     try:

@@ -1,8 +1,10 @@
 """One measured step at initialisation, with everything in full: what ``gradviz probe`` writes.
 
-Unlike a training record (one sample's gates, batch-mean gradients), a probe keeps the whole
-batch: x, y, every parameter, and gates of shape (layers, T, B, H), so that an independent
-computation can check every number gradviz shows.
+Unlike a training record (one sample's gates), a probe keeps the whole batch: x, y, every
+parameter, and gates of shape (layers, T, B, H), so that an independent computation can check
+every number gradviz shows. ``grad_h`` (and ``grad_c``) are the same per-sequence decision-loss
+gradients the window plots, padding left out (see ``engine/decision.py``); ``grad_h_all`` is
+the whole loss's where the two differ (copy, names); ``grad_cause`` says why a step is 0.
 """
 
 from __future__ import annotations
@@ -11,11 +13,13 @@ import numpy as np
 import torch
 
 from gradviz.config import RunConfig
+from gradviz.engine.decision import recorded_gradients
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.run import build_task
 from gradviz.models import LayerTrace, build_model
-from gradviz.probes.gradients import norm_per_step
-from gradviz.probes.measure import state_tensors
+from gradviz.probes.causes import classify, cut_by_truncation
+from gradviz.probes.gradients import norms_over_time
+from gradviz.probes.measure import probe_tensors
 
 
 def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarray]:
@@ -30,33 +34,36 @@ def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarra
 
     traces = [LayerTrace() for _ in range(setup.model.layers)]
     outputs, _ = model.rnn.forward_observed(model.embed(x), tbptt=setup.train.tbptt, traces=traces)
-    loss = task.loss(model.head(task.readout(outputs)), y)
+    prediction = model.head(task.readout(outputs))
+    loss = task.loss(prediction, y)
     params = model.torch_parameter_names()
-    states = state_tensors(traces)
-    grads = torch.autograd.grad(loss, list(params.values()) + states, allow_unused=True)
-    state_grads = grads[len(params) :]
-    steps = len(traces[0].hidden)
+    states = probe_tensors(traces)  # (T, B, H) per layer, h_t then c_t
+    _, decision_grads, all_grads = recorded_gradients(task, loss, prediction, y, list(params.values()), states)
+    steps, layers = traces[0].values["hidden"].shape[0], len(traces)
+    like = traces[0].values["hidden"]
+    mask = task.mask(x)  # text: padding left out of the means, as in the window
 
     def host(tensor: torch.Tensor) -> np.ndarray:
         return tensor.detach().cpu().numpy()
 
+    def norms(grads: list) -> np.ndarray:
+        return np.stack([host(norms_over_time(grad, steps, like, mask)) for grad in grads])  # (L, T)
+
+    grad_h = norms(decision_grads[:layers])
+    padding = np.zeros(steps, dtype=bool) if mask is None else host(~mask.any(dim=1))
+    truncated = cut_by_truncation(task.decision_steps(), setup.train.tbptt)
     arrays = {
         "config_json": np.array(config.to_json()),
         "x": host(x.transpose(0, 1)),  # (B, T, I)
         "y": host(y.transpose(0, 1) if y.dim() >= 2 and task.kind == "many-to-many" else y),
         "loss": np.float64(loss.item()),
-        "grad_h": np.stack(
-            [host(norm_per_step(t.hidden, state_grads[i * steps : (i + 1) * steps])) for i, t in enumerate(traces)]
-        ),
+        "grad_h": grad_h,  # (L, T) mean over the batch of |d l_i/dh_t|, l_i: sequence i's decision loss
+        "grad_cause": classify(grad_h[-1], truncated, padding),
     }
+    if all_grads is not None:
+        arrays["grad_h_all"] = norms(all_grads[:layers])  # the same for each sequence's whole loss
     if setup.model.kind == "lstm":
-        offset = steps * len(traces)
-        arrays["grad_c"] = np.stack(
-            [
-                host(norm_per_step(t.cell, state_grads[offset + i * steps : offset + (i + 1) * steps]))
-                for i, t in enumerate(traces)
-            ]
-        )
+        arrays["grad_c"] = norms(decision_grads[layers:])
         arrays["gate/cell_state"] = np.stack([host(torch.stack(t.cell)) for t in traces])
     for name, param in params.items():
         arrays[f"param/{name}"] = host(param)

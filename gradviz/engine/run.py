@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
+from gradviz.budget import check_run
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.trainer import ModelTrainer
@@ -61,6 +62,7 @@ class Run:
     """Trains the models of ``config`` side by side, step by step."""
 
     def __init__(self, config: RunConfig, progress: Progress | None = None):
+        check_run(config)  # MemoryRefused before anything is allocated
         self.config = config
         self.device = choose_device(config.device)
         prepare_device(self.device)
@@ -99,8 +101,25 @@ class Run:
             record = self.train_step()
             done += 1
             yield record
-            if all(trainer.diverged for trainer in self.trainers):
+            if self.all_diverged:
                 return
+
+    def divergence_message(self, record: StepRecord) -> str | None:
+        """A line naming the models that diverged at this step, or None. The other models
+        train on: only a diverged model stops (its later records are NaN)."""
+        names = [
+            f"{self.labels[index]} (gradient norm {record.models[index].grad_norm:.3g})"
+            for index in record.newly_diverged
+        ]
+        if not names:
+            return None
+        going_on = [t for t in self.trainers if not t.diverged]
+        rest = "; the others train on" if going_on else ""
+        return f"diverged at step {record.step}: {', '.join(names)}{rest}"
+
+    @property
+    def all_diverged(self) -> bool:
+        return all(trainer.diverged for trainer in self.trainers)
 
     def set_train(self, index: int, train: TrainConfig) -> None:
         """Apply learning rate / clipping / optimiser changes to model ``index`` between steps."""

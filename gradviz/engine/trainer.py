@@ -8,7 +8,9 @@ import torch
 from torch import Tensor
 
 from gradviz.config import ModelSetup, TrainConfig
+from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
+from gradviz.probes.causes import cut_by_truncation
 from gradviz.probes.measure import measure, probe_tensors
 from gradviz.probes.records import ModelRecord
 from gradviz.tasks import Task
@@ -67,10 +69,12 @@ class ModelTrainer:
         if record:
             assert traces is not None
             states = probe_tensors(traces)  # (T, B, H) per layer: every timestep at once
-            grads = torch.autograd.grad(loss, list(params.values()) + states, allow_unused=True)
+            grads, decision_grads, all_grads = recorded_gradients(
+                self.task, loss, prediction, y, list(params.values()), states
+            )
             param_grads = {}
             storages = set()
-            for (name, param), grad in zip(params.items(), grads[: len(params)], strict=True):
+            for (name, param), grad in zip(params.items(), grads, strict=True):
                 if grad is None:
                     grad = torch.zeros_like(param)
                 elif grad.untyped_storage().data_ptr() in storages:
@@ -81,7 +85,8 @@ class ModelTrainer:
                 param.grad = grad
                 param_grads[name] = grad
             mask = self.task.mask(x)  # text: padding left out of the gradient and gate plots
-            probes = measure(model, traces, list(grads[len(params):]), param_grads, sample, mask)
+            cut = cut_by_truncation(self.task.decision_steps(), self.train.tbptt)
+            probes = measure(model, traces, decision_grads, param_grads, sample, mask, cut, all_grads)
         else:
             loss.backward()
         max_norm = self.train.clip if self.train.clip > 0 else math.inf
@@ -91,7 +96,7 @@ class ModelTrainer:
         if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
             # A NaN/inf update would poison the weights for good: keep the last finite ones.
             self.diverged = True
-            return ModelRecord(loss_value, math.nan, norm_value, diverged=True, probes=probes)
+            return ModelRecord(loss_value, math.nan, norm_value, diverged=True, probes=probes, diverged_now=True)
         self.optimizer.step()
         metric = self.task.metric(prediction.detach(), y)
         return ModelRecord(loss_value, metric, norm_value, probes=probes)

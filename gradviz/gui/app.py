@@ -1,17 +1,30 @@
-"""Start the app: a QApplication, the main window on a preset, and the --screenshot mode."""
+"""Start the app: a QApplication, the main window on a preset, and the --screenshot mode.
+
+Ctrl-C (SIGINT) or SIGTERM closes the window as its close button would, without asking about
+unsaved work, and the app exits with 128 + the signal's number (before the window is up, the
+command line's handler ends the process at once: nothing is open yet). Python's handlers only run
+between bytecodes, so the signal is also written to a socket the Qt event loop watches
+(``signal.set_wakeup_fd``), which wakes the loop at once even while nothing else happens.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import socket
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSocketNotifier, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
+from gradviz.assets import icon_path
 from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
+from gradviz.io.atomic import write_with_fallback
 from gradviz.presets import DEFAULT_PRESET, load_preset
 
 SCREENSHOT_TIMEOUT_S = 600
@@ -40,6 +53,8 @@ def application(offscreen: bool = False) -> QApplication:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("gradviz")
     app.setOrganizationName("gradviz")
+    app.setDesktopFileName("gradviz")  # Wayland and taskbars match the window to gradviz.desktop
+    app.setWindowIcon(QIcon(str(icon_path())))
     return app
 
 
@@ -49,8 +64,14 @@ def run_app(
     screenshot: Path | None = None,
     steps: int = 300,
     size: tuple[int, int] | None = None,
+    force: bool = False,
+    presentation: bool = False,
+    theme: str | None = None,
+    layout: Path | None = None,
 ) -> int:
-    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit."""
+    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
+    at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
+    with ``layout`` write the layout report of that moment."""
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
@@ -60,13 +81,85 @@ def run_app(
     window.ask_before_discard = screenshot is None
     if size:
         window.resize(*size)
+    if theme:
+        window.theme_name = theme  # for this picture only: the user's saved choice stays
+        window.apply_style()
     window.show()
-    if screenshot is None:
-        return app.exec()
-    return _screenshot(app, window, screenshot, steps)
+    if screenshot is not None and presentation:
+        window.full_screen = False  # the picture stands for a screen of --size: fill that
+        window.toggle_presentation()
+    with _CloseOnSignals(app, window) as signals:
+        code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force, layout)
+    if signals.received is not None:
+        print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
+        code = 128 + signals.received
+    _stop_trainer(window)
+    return code
 
 
-def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
+def _stop_trainer(window) -> None:
+    """Closing the window stops its trainer process; if the window did not close (or the
+    trainer outlived that wait), end the child here, so that no orphan process remains."""
+    session = window.session
+    if session.trainer.alive:
+        session.close()
+    window.settings.sync()
+
+
+class _CloseOnSignals:
+    """While active, SIGINT and SIGTERM close ``window`` and quit ``app`` from the event loop."""
+
+    def __init__(self, app: QApplication, window):
+        self.app, self.window = app, window
+        self.received: int | None = None
+
+    def __enter__(self) -> _CloseOnSignals:
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._old_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._old = {number: signal.signal(number, self._note) for number in (signal.SIGINT, signal.SIGTERM)}
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
+        self._notifier.activated.connect(self._woken)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._notifier.setEnabled(False)
+        for number, handler in self._old.items():
+            signal.signal(number, handler)
+        signal.set_wakeup_fd(self._old_fd)
+        self._reader.close()
+        self._writer.close()
+
+    def _note(self, number: int, frame) -> None:
+        # Runs in the main thread between bytecodes; closing happens in _woken, from the loop.
+        if self.received is None:
+            self.received = number
+
+    def _woken(self) -> None:
+        try:
+            while self._reader.recv(64):
+                pass
+        except OSError:
+            pass
+        if self.received is not None:
+            self.window.ask_before_discard = False  # the user asked to quit: no dialog to block it
+            self.window.close()
+            self.app.quit()
+
+
+def png_bytes(pixmap) -> bytes:
+    """A pixmap as PNG bytes, so that the file can be written atomically."""
+    array = QByteArray()
+    buffer = QBuffer(array)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    pixmap.save(buffer, "PNG")
+    buffer.close()
+    return bytes(array.data())
+
+
+def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool = False,
+                layout: Path | None = None) -> int:
     started = time.monotonic()
     result = {"code": 0}
 
@@ -92,12 +185,32 @@ def _screenshot(app: QApplication, window, path: Path, steps: int) -> int:
     def write() -> None:
         window.session.pause()
         window.paint_now()
+        window.board.hide_readouts()
         app.processEvents()
-        if not window.grab().save(str(path)):
-            print(f"gradviz: error: could not write {path}", file=sys.stderr)
+        window.board.arrange()
+        app.processEvents()
+        data = png_bytes(window.grab())
+        try:
+            written, note = write_with_fallback(path, lambda stream: stream.write(data), force=force)
+        except OSError as exc:
+            print(f"gradviz: error: could not write {path}: {exc}", file=sys.stderr)
             result["code"] = 2
-        else:
-            print(f"wrote {path} at step {window.last_frame.steps_done if window.last_frame else 0}")
+            return
+        if note:
+            print(f"gradviz: {note}", file=sys.stderr)
+        print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
+        if layout is not None:
+            from gradviz.gui.layout_report import layout_report
+            from gradviz.io.atomic import atomic_write
+
+            report = json.dumps(layout_report(window), indent=1).encode()
+            try:
+                atomic_write(layout, lambda stream: stream.write(report), force=True)
+            except OSError as exc:
+                print(f"gradviz: error: could not write {layout}: {exc}", file=sys.stderr)
+                result["code"] = 2
+                return
+            print(f"wrote {layout}")
 
     timer = QTimer()
     timer.setInterval(100)

@@ -1,69 +1,103 @@
-"""File > Export: choose what (the window, the plots, one plot of one model or of all),
-the format (PNG at 1x/2x/4x, SVG, or the data as CSV/NPZ) and where."""
+"""File > Export: what (the window, all plots, one plot of every model or of one), the file type
+(PNG, SVG, PDF, or the plot's data as CSV/NPZ), the figure's format (screen, slide, paper) and
+theme, the PNG's resolution, and where. Choices that do not apply are greyed out, and the
+dialog opens with the choices made last time (kept in QSettings)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QMessageBox
 
-from gradviz.gui.export import SCALES, ExportError
+from gradviz.figures import FORMATS, PLOT_TITLES, FigureError
+from gradviz.gui.export import SCALES
 
-PANEL_TITLES = {
-    "loss": "Loss",
-    "metric": "Task metric",
-    "gradient": "Gradient through time",
-    "history": "Gradient history",
-    "gates": "Gate heatmap",
-    "gate_means": "Gate means",
-    "grad_norms": "Gradient norms",
-    "spectral_radius": "Spectral radius",
-    "half_life": "Half-life",
-}
+FILE_TYPES = (("PNG image", "png"), ("SVG vector figure", "svg"), ("PDF vector figure (LaTeX)", "pdf"),
+              ("CSV data", "csv"), ("NPZ data (numpy)", "npz"))
+DATA_TYPES = ("csv", "npz")
+SETTINGS = "export/"  # QSettings keys: export/target, export/type, export/format, export/theme, export/scale
+
+
+def _select(combo: QComboBox, value) -> None:
+    """Select the item whose data is ``value`` (as text: QSettings may hand back strings)."""
+    for index in range(combo.count()):
+        if str(combo.itemData(index)) == str(value) and combo.model().item(index).isEnabled():
+            combo.setCurrentIndex(index)
+            return
 
 
 class ExportDialog(QDialog):
     """Asks what to export and where, then calls ``window.export``; errors change nothing."""
 
-    def __init__(self, window, board, folder: str):
+    def __init__(self, window, board, folder: str, settings: QSettings | None = None):
         super().__init__(window)
         self.setWindowTitle("Export")
         self.window_, self.folder = window, folder
+        self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
         form = QFormLayout(self)
         self.target = QComboBox()
-        self.target.addItem("The whole window", "window")
-        self.target.addItem("All plots", "board")
+        self.target.addItem("The whole window, as on screen", "window")
+        self.target.addItem("All plots of every model (figure)", "board")
         labels = [setup.label for setup in board.config.models]
-        for name, title in PANEL_TITLES.items():
-            self.target.addItem(f"{title}, every model side by side", name)
+        for name, title in PLOT_TITLES.items():
+            self.target.addItem(f"{title}, every model", name)
             for index, label in enumerate(labels):
                 self.target.addItem(f"{title}, {label}", f"{index}:{name}")
-        self.format = QComboBox()
-        for text, suffix in (("PNG image", "png"), ("SVG vector figure", "svg"), ("CSV data", "csv"),
-                             ("NPZ data (numpy)", "npz")):
-            self.format.addItem(text, suffix)
+        self.file_type = QComboBox()
+        for text, suffix in FILE_TYPES:
+            self.file_type.addItem(text, suffix)
+        self.figure_format = QComboBox()
+        for name, form_ in FORMATS.items():
+            self.figure_format.addItem(f"{name.capitalize()}: {form_.description}", name)
+        self.theme = QComboBox()
+        self.theme.addItem("Light (paper, slides on white)", "light")
+        self.theme.addItem("Dark", "dark")
         self.scale = QComboBox()
         for scale in SCALES:
             self.scale.addItem(f"{scale}x", scale)
-        self.format.currentIndexChanged.connect(self._format_changed)
-        self.target.currentIndexChanged.connect(self._format_changed)
         form.addRow("What", self.target)
-        form.addRow("Format", self.format)
+        form.addRow("File type", self.file_type)
+        form.addRow("Figure for", self.figure_format)
+        form.addRow("Theme", self.theme)
         form.addRow("Resolution", self.scale)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self._save)
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
+        self._restore()
+        self.target.currentIndexChanged.connect(self._update)
+        self.file_type.currentIndexChanged.connect(self._update)
+        self._update()
 
-    def _format_changed(self) -> None:
-        suffix = self.format.currentData()
-        self.scale.setEnabled(suffix == "png")
+    def _restore(self) -> None:
+        for combo, key in self._remembered():
+            value = self.settings.value(SETTINGS + key)
+            if value is not None:
+                _select(combo, value)
+
+    def _remembered(self):
+        return ((self.target, "target"), (self.file_type, "type"), (self.figure_format, "format"),
+                (self.theme, "theme"), (self.scale, "scale"))
+
+    def _update(self) -> None:
+        """Grey out what does not apply: the window is a PNG; data is per plot and has no look."""
         whole = self.target.currentData() in ("window", "board")
-        if whole and suffix in ("csv", "npz"):
-            self.format.setCurrentIndex(0)  # data export is per plot
+        window = self.target.currentData() == "window"
+        types = self.file_type.model()
+        for index, (_, suffix) in enumerate(FILE_TYPES):
+            allowed = suffix == "png" if window else not (whole and suffix in DATA_TYPES)
+            types.item(index).setEnabled(allowed)
+        if not types.item(self.file_type.currentIndex()).isEnabled():
+            self.file_type.setCurrentIndex(0)  # PNG applies to everything
+        suffix = self.file_type.currentData()
+        figure = suffix not in DATA_TYPES and not window
+        self.figure_format.setEnabled(figure)
+        self.theme.setEnabled(figure)
+        self.scale.setEnabled(suffix == "png")  # a vector figure has no resolution
 
     def _save(self) -> None:
-        suffix = self.format.currentData()
+        suffix = self.file_type.currentData()
         default = str(Path(self.folder) / f"gradviz-{self.target.currentData().replace(':', '-')}.{suffix}")
         path, _ = QFileDialog.getSaveFileName(self, "Export to", default, f"{suffix.upper()} (*.{suffix})")
         if not path:
@@ -71,9 +105,12 @@ class ExportDialog(QDialog):
         if not path.lower().endswith("." + suffix):
             path += "." + suffix
         try:
-            self.window_.export(self.target.currentData(), path, self.scale.currentData())
-        except (ExportError, OSError) as exc:
+            self.window_.export(self.target.currentData(), path, self.scale.currentData(),
+                                figure_format=self.figure_format.currentData(), theme=self.theme.currentData())
+        except (FigureError, ValueError, OSError) as exc:
             QMessageBox.warning(self, "Export failed", f"Nothing was written: {exc}")
             return
+        for combo, key in self._remembered():
+            self.settings.setValue(SETTINGS + key, combo.currentData())
         self.window_.statusBar().showMessage(f"Exported {path}", 5000)
         self.accept()

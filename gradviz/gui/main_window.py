@@ -10,6 +10,7 @@ training and training never waits for painting.
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSlider,
     QSplitter,
     QTabWidget,
@@ -35,16 +37,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
-from gradviz.gui.export import export_panels, export_widget, panel_image
+from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.frames import Frame
 from gradviz.gui.panels.controls import ControlPanel
-from gradviz.gui.panels.explanation import ExplanationPanel
+from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
+from gradviz.gui.panels.memory import MemoryEstimate
 from gradviz.gui.panels.reviews import ReviewsPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
+from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
@@ -57,12 +62,17 @@ FRAME_INTERVAL_MS = 30
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
+DESCRIPTION_OPEN_MIN_HEIGHT = 900  # shorter windows show the description's first line only
+EXTRA_TITLES = {"history": "history heatmap", "gates": "gates", "gate_means": "gate means",
+                "diagnostics": "norms, radius, half-life"}
 SHORTCUTS = [
     ("Space", "start / pause"),
     ("Right", "train exactly one step"),
     ("R", "reset: apply the settings"),
     ("1-7", "presets"),
     ("F5", "presentation mode (F5 or Esc leaves)"),
+    ("H", "third plot: history heatmap / gates (/ gate means / norms at the desk)"),
+    ("D", "open or close the description"),
     ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
     ("Ctrl+Shift+C", "copy the current plot"),
@@ -79,11 +89,12 @@ class MainWindow(QMainWindow):
                  settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("gradviz: vanishing gradients, live")
-        self.resize(1600, 950)
+        self._fit_to_screen(1600, 950)
         self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
+        self.full_screen = True  # presentation fills the screen (a --screenshot stays at its --size)
         self.frame_version = -1
         self.last_frame: Frame | None = None
         self.frames_painted = 0
@@ -118,10 +129,13 @@ class MainWindow(QMainWindow):
         self.controls.trainChanged.connect(session.set_train)
         self.controls.pendingChanged.connect(session.set_pending)
         self._set_text_mode(config)
+        self.memory_estimate = MemoryEstimate(self.controls)
         self.board.set_config(config)
-        self._show_description(preset)
-        self.apply_style()
+        self._show_description(preset, config)
         self._restore_window_state()
+        self.description.set_open(self.height() >= DESCRIPTION_OPEN_MIN_HEIGHT)
+        self._desk_description_open = self.description.open
+        self.apply_style()
 
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_INTERVAL_MS)
@@ -151,9 +165,7 @@ class MainWindow(QMainWindow):
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
-        self.description = QLabel()
-        self.description.setWordWrap(True)
-        self.description.setTextFormat(Qt.TextFormat.RichText)
+        self.description = DescriptionBar()
         layout.addWidget(self.description)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
@@ -167,6 +179,8 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.reviews, "Words")
         self.views.setTabToolTip(1, "Text tasks: how much gradient reaches each word of a held-out review (W)")
         self.views.currentChanged.connect(self._on_view_changed)
+        self.views.currentChanged.connect(lambda _: self._size_views())
+        self._size_views()
         layout.addWidget(self.views, 1)
 
         replay = QHBoxLayout()
@@ -183,6 +197,14 @@ class MainWindow(QMainWindow):
         replay.addWidget(self.live_button)
         layout.addLayout(replay)
         self.setCentralWidget(central)
+
+    def _size_views(self) -> None:
+        """Only the tab on show sets the window's minimum size: the Words tab's table, sized
+        for a projector's font, must not hold the training plots wider than the screen."""
+        for index in range(self.views.count()):
+            policy = QSizePolicy.Policy.Preferred if index == self.views.currentIndex() else QSizePolicy.Policy.Ignored
+            self.views.widget(index).setSizePolicy(policy, policy)
+        self.views.updateGeometry()
 
     def _action(self, text: str, shortcut: str | None, slot, tip: str) -> QAction:
         action = QAction(text, self)
@@ -216,6 +238,11 @@ class MainWindow(QMainWindow):
         last_config = self._action("Last configuration", None, self.load_last_config,
                                    "The settings of the last Reset, from the previous session too")
         quit_action = self._action("Quit", "Ctrl+Q", self.close, "Close gradviz")
+        self.extra_action = self._action("Next third plot", "H", self.next_extra_view,
+                                         "Third plot under the gradient profile and the loss: history heatmap, "
+                                         "gates (at the desk also gate means, norms)")
+        self.description_action = self._action("Description", "D", lambda: self.description.toggle(),
+                                               "Open or close the description above the plots")
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(lambda: self.presentation and self.toggle_presentation())
 
@@ -238,6 +265,8 @@ class MainWindow(QMainWindow):
             run_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.presentation_action)
+        view_menu.addAction(self.extra_action)
+        view_menu.addAction(self.description_action)
         self.words_action = self._action("Words of a review", "W", self.show_words_tab,
                                          "Text tasks: switch between the training plots and a review's words")
         view_menu.addAction(self.words_action)
@@ -278,6 +307,16 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.load_preset(self.preset_box.itemData(index)))
         toolbar.addWidget(self.preset_box)
+        # Long preset titles would push the rest of the bar off a 1024-pixel screen.
+        self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.preset_box.setMinimumContentsLength(22)
+        toolbar.addWidget(QLabel(" Third plot "))
+        self.extra_box = QComboBox()
+        for name in EXTRA_VIEWS:
+            self.extra_box.addItem(EXTRA_TITLES[name], name)
+        self.extra_box.setToolTip("The plot under the gradient profile and the loss (H)")
+        self.extra_box.currentIndexChanged.connect(lambda _: self._extra_changed())
+        toolbar.addWidget(self.extra_box)
         # What presentation mode hides: the transport bar keeps start/pause, step, reset, preset.
         self.desk_only: list[QAction] = [toolbar.addSeparator(), toolbar.addWidget(QLabel(" Speed "))]
         self.speed = QSlider(Qt.Orientation.Horizontal)
@@ -342,6 +381,7 @@ class MainWindow(QMainWindow):
     def reset(self) -> None:
         try:
             config = self.controls.config()
+            check_run(config)  # MemoryRefused (a ConfigError) before anything is allocated
         except ConfigError as exc:
             self.session.show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
@@ -353,7 +393,7 @@ class MainWindow(QMainWindow):
         preset = load_preset(name)
         self.preset = preset
         self.controls.set_config(preset.config)
-        self._show_description(preset)
+        self._show_description(preset, preset.config)
         self.session.reset(preset.config, start=True)
 
     def _speed_changed(self, value: int) -> None:
@@ -368,13 +408,55 @@ class MainWindow(QMainWindow):
     # ---- style ------------------------------------------------------------------------------
 
     def apply_style(self) -> None:
-        style = style_for(self.theme_name, self.presentation)
+        self._styled_height = self.height()
+        style = style_for(self.theme_name, self.presentation, self.height())
         apply_theme(style.theme)
         app = QApplication.instance()
-        apply_widget_palette(app, style.theme, style.font_pt)
+        apply_widget_palette(app, style.theme, style.font_px)
+        # Widgets with a style sheet keep the font they were polished with: set theirs too.
+        self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; "
+                                  f"font-size: {style.font_px}px; }}")
+        self.description.setStyleSheet(f"QLabel, QToolButton {{ font-size: {style.font_px}px; }}")
+        # Widgets hidden while the font changed (the toolbar in presentation mode) keep their
+        # old size hints: hand them the font again.
+        for widget in self.toolbar.findChildren(QWidget):
+            widget.setFont(app.font())
+            widget.updateGeometry()
+        self.board.screen_height = self.height()
         self.board.apply_style(style)
-        self.explanation.set_font_size(style.font_pt)
+        self.explanation.set_font_size(style.font_px)
         self.paint_now()
+        self.board.arrange()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        # Presentation text is a fraction of the screen's height: restyle when it changes
+        # (full screen arrives after the toggle, as a resize).
+        if self.presentation and abs(self.height() - getattr(self, "_styled_height", 0)) > 1:
+            self.apply_style()
+
+    def next_extra_view(self) -> None:
+        """H: the next choice of third plot (history and gates only, in presentation mode)."""
+        choices = LECTURE_EXTRAS if self.presentation else EXTRA_VIEWS
+        current = self.board.extra
+        following = choices[(choices.index(current) + 1) % len(choices)] if current in choices else choices[0]
+        self.extra_box.setCurrentIndex(self.extra_box.findData(following))
+
+    def _extra_changed(self) -> None:
+        self.board.set_extra(self.extra_box.currentData())
+        self.paint_now()
+
+    def _fit_to_screen(self, width: int, height: int) -> None:
+        """Open at ``width`` x ``height`` or smaller: always inside the screen's free area."""
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is None:
+            self.resize(width, height)
+            return
+        area = screen.availableGeometry()
+        frame = 40  # the window manager's title bar and borders, not part of our geometry
+        size = (min(width, area.width() - 16), min(height, area.height() - frame))
+        self.resize(*size)
+        self.move(area.x() + (area.width() - size[0]) // 2, area.y() + max(0, (area.height() - size[1] - frame) // 2))
 
     def set_theme(self, name: str) -> None:
         self.theme_name = name
@@ -387,11 +469,22 @@ class MainWindow(QMainWindow):
         self.presentation_action.setChecked(self.presentation)
         self.settings_dock.setVisible(not self.presentation)
         self.menuBar().setVisible(not self.presentation)
+        self.toolbar.setVisible(not self.presentation)  # its height goes to the plots; the keys stay
+        margin = 0 if self.presentation else 4
+        self.centralWidget().layout().setContentsMargins(margin, margin, margin, margin)
         for action in self.desk_only:
             action.setVisible(not self.presentation)
+        self.statusBar().setVisible(not self.presentation)
+        for widget in (self.history_label, self.history_slider, self.live_button):
+            widget.setVisible(not self.presentation)
         if self.presentation:
-            self.showFullScreen()
-        else:
+            self._desk_description_open = self.description.open
+        self.description.set_open(False if self.presentation else self._desk_description_open)
+        if self.presentation:
+            self.board.hide_readouts()
+            if self.full_screen:
+                self.showFullScreen()
+        elif self.full_screen:
             self.showNormal()
         self.apply_style()
 
@@ -413,6 +506,7 @@ class MainWindow(QMainWindow):
     def _show_config(self, config: RunConfig) -> None:
         """Set the plots up for ``config`` (a reset, an opened run, or back after a refusal)."""
         self.board.set_config(config)
+        self._show_description(self.preset, config)
         self.controls.set_config(config)
         self._set_text_mode(config)
         self.frame_version = -1
@@ -432,6 +526,7 @@ class MainWindow(QMainWindow):
         """Enable the Words tab for a task over words, with a view per model."""
         text = self.session.text_mode
         self.views.setTabEnabled(1, text)
+        self.views.tabBar().setVisible(text)  # one tab needs no tab bar: its height goes to the plots
         if not text:
             self.views.setCurrentIndex(0)
         else:
@@ -482,9 +577,22 @@ class MainWindow(QMainWindow):
     def _show_banner(self, text: str) -> None:
         self.session.show_banner(text)
 
-    def _show_description(self, preset: Preset | None) -> None:
-        """The preset's story above the plots, and its name in the preset box (none: a custom run)."""
-        self.description.setText(f"<b>{preset.title}.</b> {preset.description}" if preset else "")
+    def _show_description(self, preset: Preset | None, config: RunConfig | None = None) -> None:
+        """What is training, from its settings, above the plots; a preset's story too while
+        its settings are the preset's own (after T is changed it no longer is). The preset's
+        name goes in the preset box (none: a custom run)."""
+        config = config or (preset.config if preset else None)
+        if config is None:
+            self.description.set_html("")
+        else:
+            summary = html.escape(describe_config(config))
+            if preset is not None and config == preset.config:
+                text = f"<b>{html.escape(preset.title)}</b> ({summary}). {preset.description}"
+            elif preset is not None:
+                text = f"<b>{html.escape(preset.title)}, changed</b>: {summary}."
+            else:
+                text = f"<b>Custom run</b>: {summary}."
+            self.description.set_html(text)
         self.preset_box.setCurrentIndex(self.preset_box.findData(preset.name) if preset else -1)
 
     # ---- painting ---------------------------------------------------------------------------
@@ -569,6 +677,10 @@ class MainWindow(QMainWindow):
         self.preset = None
         self._show_description(None)
         steps = saved.arrays.get("step", ())
+        if not len(steps) and has_state(saved.arrays):
+            self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
+                                         f"{int(saved.arrays['state/step'])}: nothing recorded to replay yet; "
+                                         "Start trains on", 10000)
         self.history_slider.blockSignals(True)
         self.history_slider.setRange(0, max(len(steps) - 1, 0))
         self.history_slider.setValue(max(len(steps) - 1, 0))
@@ -676,27 +788,38 @@ class MainWindow(QMainWindow):
 
     def copy_plot(self) -> None:
         self.board.draw_all_pending()
+        self.board.hide_readouts()  # the cursor's read-out is not part of the plot
         QApplication.clipboard().setImage(panel_image(self.panel_at_last_click()))
         self.statusBar().showMessage("Plot copied to the clipboard", 3000)
 
     def export_dialog(self) -> None:
         self.board.draw_all_pending()
-        dialog = ExportDialog(self, self.board, str(self._folder()))
+        self.board.hide_readouts()
+        dialog = ExportDialog(self, self.board, str(self._folder()), self.settings)
         dialog.exec()
 
-    def export(self, target: str, path: str | Path, scale: int = 1) -> Path:
-        """Export ``target`` ('window', 'board', '<panel>' for every model, or '<m>:<panel>')."""
+    def export(self, target: str, path: str | Path, scale: int = 1, figure_format: str = "screen",
+               theme: str = "light") -> Path:
+        """Export ``target``: 'window' (a PNG of the window as on screen), 'board' (a figure of
+        every plot), '<plot>' (that plot of every model) or '<m>:<plot>' (of model m). Figures
+        and data come from the recorded run at the step shown, drawn by gradviz.figures, the
+        code ``gradviz export`` uses."""
+        from gradviz.figures import run_view, write_figure
+
         self.board.draw_all_pending()
+        self.board.hide_readouts()
         if target == "window":
             return export_widget(self, path, scale)
-        if target == "board":
-            return export_widget(self.board, path, scale)
-        model, _, name = target.rpartition(":")
-        panels = self.board.panels(name)
-        labels = [setup.label for setup in self.board.config.models]
-        if model:
-            panels, labels = [panels[int(model)]], [labels[int(model)]]
-        return export_panels(panels, path, scale, labels=labels)
+        if self.replay is not None:
+            saved, index = self.replay, self.history_slider.value()
+        else:
+            arrays = self.session.fetch_arrays()
+            if arrays is None or "step" not in arrays:
+                raise ExportError("nothing to export yet: train a step first")
+            saved, index = SavedRun(self.board.config, arrays), -1
+        model, _, plot = target.rpartition(":")
+        return write_figure(run_view(saved, index), path, plot=None if plot == "board" else plot, theme=theme,
+                            fmt=figure_format, scale=scale, models=[int(model)] if model else None, force=True)
 
     # ---- help, settings and closing ---------------------------------------------------------
 
@@ -719,6 +842,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+            # Saved on a larger screen (or by an older gradviz at 1600x950): back inside this one.
+            if not self.isMaximized():
+                self._fit_to_screen(self.width(), self.height())
         state = self.settings.value("window_state")
         if state is not None:
             self.restoreState(state)

@@ -3,33 +3,24 @@
 Curves use the Okabe-Ito palette (safe for colour-blind viewers and legible on a washed-out
 projector); heatmaps use perceptually uniform maps (inferno, viridis) with fixed levels. A
 ``PlotStyle`` bundles a theme with font sizes and line widths; presentation mode is the same
-plots with a high-contrast theme, fonts twice as large and lines at least 3 px.
+plots with a high-contrast theme, text at least 1/50 of the screen's height (readable from
+the back row: 16 px at 800 lines, 22 px at 1080) and lines at least 3 px.
+
+Sizes are in pixels, not points: the lecture's rule is a fraction of the screen's lines, and
+a pixel size means the same on every screen's DPI setting.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QApplication
 
-# Okabe & Ito (2008), minus black and yellow, which vanish on dark or light backgrounds.
-OKABE_ITO = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00")
-MODEL_COLOURS = ("#D55E00", "#0072B2", "#009E73")  # model 1, 2, 3 in every plot
-GATE_COLOURS = {
-    "forget": "#009E73",
-    "input": "#0072B2",
-    "output": "#CC79A7",
-    "cell": "#E69F00",
-    "update": "#009E73",
-    "reset": "#0072B2",
-    "new": "#E69F00",
-    "cell_state": "#56B4E9",
-    "hidden": "#D55E00",
-}
-GRADIENT_MAP = "inferno"  # log10 |dL/dh_t| over training
-GATE_MAP = "viridis"  # activations
+# One palette for the window and for file figures (Okabe-Ito curves, inferno/viridis maps).
+from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, MODEL_COLOURS, OKABE_ITO  # noqa: F401
 
 
 @dataclass(frozen=True)
@@ -55,23 +46,29 @@ class PlotStyle:
     """Everything that changes between the desk and the projector."""
 
     theme: Theme = DARK
-    font_pt: int = 9  # tick labels, axis labels, legends
-    caption_pt: int = 8
-    header_pt: int = 12
+    font_px: int = 12  # tick labels, axis labels, legends
+    caption_px: int = 11
+    header_px: int = 15
     line_width: int = 2  # the curves a lecture points at
     thin_width: int = 1  # secondary curves and reference lines
     lecture: bool = False  # presentation mode: only the plots a lecture points at
 
-    def presentation(self) -> PlotStyle:
+    def presentation(self, screen_height: int = 1080) -> PlotStyle:
+        """The projector's style for a screen ``screen_height`` pixels high."""
         contrast = CONTRAST_LIGHT if self.theme.name == "light" else CONTRAST_DARK
-        return replace(self, theme=contrast, font_pt=2 * self.font_pt, caption_pt=2 * self.caption_pt,
-                       header_pt=2 * self.header_pt, line_width=max(4, 2 * self.line_width),
-                       thin_width=max(3, 3 * self.thin_width), lecture=True)
+        text = lecture_text_px(screen_height)
+        return replace(self, theme=contrast, font_px=text, caption_px=text, header_px=text + 4,
+                       line_width=max(4, 2 * self.line_width), thin_width=max(3, 3 * self.thin_width), lecture=True)
 
 
-def style_for(theme_name: str, presentation: bool = False) -> PlotStyle:
+def lecture_text_px(screen_height: int) -> int:
+    """The smallest text a back row reads: 1/50 of the screen's height, never below 16 px."""
+    return max(16, math.ceil(screen_height / 50))
+
+
+def style_for(theme_name: str, presentation: bool = False, screen_height: int = 1080) -> PlotStyle:
     style = PlotStyle(theme=THEMES.get(theme_name, DARK))
-    return style.presentation() if presentation else style
+    return style.presentation(screen_height) if presentation else style
 
 
 def apply_theme(theme: Theme) -> None:
@@ -79,7 +76,7 @@ def apply_theme(theme: Theme) -> None:
     pg.setConfigOptions(antialias=True, background=theme.background, foreground=theme.foreground)
 
 
-def apply_widget_palette(app: QApplication, theme: Theme, font_pt: int) -> None:
+def apply_widget_palette(app: QApplication, theme: Theme, font_px: int) -> None:
     """Qt widgets (panels, menus, status bar) in the theme's colours and size."""
     app.setStyle("Fusion")
     palette = QPalette()
@@ -103,7 +100,11 @@ def apply_widget_palette(app: QApplication, theme: Theme, font_pt: int) -> None:
     palette.setColor(QPalette.ColorGroup.Disabled, QPalette.ColorRole.WindowText, QColor(theme.muted))
     app.setPalette(palette)
     font = app.font()
-    font.setPointSize(font_pt)
+    # In points at the screen's resolution: a pixel-sized application font leaves some of
+    # Qt's own widgets (a dock's title) at a size of their own.
+    screen = app.primaryScreen()
+    dpi = screen.logicalDotsPerInchY() if screen is not None else 96.0
+    font.setPointSizeF(font_px * 72.0 / dpi)
     app.setFont(font)
 
 

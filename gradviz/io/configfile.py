@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-import json
 import tomllib
 from pathlib import Path
 from typing import Any
 
-from gradviz.config import ConfigError, RunConfig, with_overrides
+from gradviz.config import ConfigError, RunConfig, clip, parse_json, with_overrides
+
+MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
 
 
 class ConfigFileError(ValueError):
@@ -16,15 +17,27 @@ class ConfigFileError(ValueError):
 
 
 def read_config_file(path: Path) -> RunConfig:
-    """A config file: RunConfig's nested form, or flat keys named like the flags."""
+    """A config file (JSON or TOML): RunConfig's nested form, or flat keys named like the flags."""
+    suffix = path.suffix.lower()
+    if suffix in (".yaml", ".yml"):
+        raise ConfigFileError(f"config {path}: YAML is not supported; write the same keys as JSON or TOML")
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigFileError(f"config {path} is {size / 1e6:.0f} MB; a gradviz config is a few hundred bytes")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(f"cannot read config {path}: {exc}") from None
+    kind = suffix.lstrip(".") or "json"
     try:
-        data: Any = tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+        data: Any = tomllib.loads(text) if suffix == ".toml" else parse_json(text)
+    except RecursionError:
+        raise ConfigFileError(f"config {path} is nested too deeply to be a gradviz config") from None
     except (ValueError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigFileError(f"config {path} is not valid {path.suffix.lstrip('.') or 'JSON'}: {exc}") from None
+        reason = str(exc).removeprefix("config is not valid JSON: ")
+        if "nested" in reason:
+            raise ConfigFileError(f"config {path}: {reason}") from None
+        raise ConfigFileError(f"config {path} is not valid {kind}: {clip(reason, 200)}") from None
     if not isinstance(data, dict):
         raise ConfigFileError(f"config {path} must hold a mapping of settings")
     try:

@@ -8,11 +8,20 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
     baseline, baseline_metric   the task's memoryless scores
     step              (N,) recorded steps;  loss, metric, grad_norm  (M, N) at those steps
     train_step        (S,) training steps;  train_loss, train_metric, train_grad_norm  (M, S)
-    model<m>/grad_h   (N, L, T)  mean over the batch of |dL/dh_t| (see probes/gradients.py)
+    model<m>/grad_h   (N, L, T)  mean over the batch of |d l_i/dh_t|, l_i sequence i's decision
+                                 loss (see probes/gradients.py, engine/decision.py)
     model<m>/grad_c   (N, L, T)  the same for c_t (LSTM only)
+    model<m>/grad_h_all (N, L, T)  the same for each sequence's whole loss (copy, names only)
+    model<m>/grad_cause (N, T)   int8 why top-layer grad_h is 0 or not finite: 0 a number,
+                                 1 underflow, 2 cut by truncation, 3 padding, 4 overflow
+                                 (probes/causes.py)
     model<m>/gate/<name>  (N, L, T, H)  one sample's gate activations (and cell_state)
     model<m>/mean/<name>  (N, L, T)     batch and unit mean per timestep
-    model<m>/spectral_radius (N, L), half_life (N,), underflow_steps (N,)
+    model<m>/spectral_radius (N, L), step_factor (N, L)  rho(W_hh's candidate block); the
+                                 measured per-step Jacobian norm (probes/jacobian.py)
+    model<m>/half_life (N,)      of grad_c (LSTM) or grad_h, its far regime (probes/halflife.py);
+    model<m>/near_half_life (N,), near_steps (N,)  two regimes: the near one (0 steps: one)
+    model<m>/underflow_steps (N,) real underflow only;  truncated_steps (N,)  cut by truncation
     model<m>/param_grad_norms (N, P) with model<m>/param_names (P,)
 
 Every model has a row at every recorded step; once a model has diverged its rows are NaN
@@ -21,7 +30,6 @@ Every model has a row at every recorded step; once a model has diverged its rows
 
 from __future__ import annotations
 
-import io
 import os
 import zipfile
 import zlib
@@ -31,11 +39,13 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, write_with_fallback
+from gradviz.io.npzread import NpzError, open_archive, read_arrays, read_headers
+from gradviz.io.runcheck import LayoutError, check_layout, check_preamble
 from gradviz.probes.history import RunHistory
 
 FORMAT = "gradviz-run/1"
-MAX_UNPACKED_BYTES = 4 * 2**30
+MAX_UNPACKED_BYTES = 4 * 2**30  # any npz; a run file is also capped by what its config implies
 
 
 class RunFileError(ValueError):
@@ -86,6 +96,13 @@ def save_arrays(path: str | os.PathLike, arrays: dict[str, np.ndarray], force: b
     return atomic_write(path, lambda stream: np.savez_compressed(stream, **arrays), force=force)
 
 
+def save_arrays_kept(path: str | os.PathLike, arrays: dict[str, np.ndarray], force: bool = False
+                     ) -> tuple[Path, str | None]:
+    """``save_arrays``, but a write that fails after the work (disk full) is kept elsewhere:
+    (path written, a sentence saying where and why, or None)."""
+    return write_with_fallback(path, lambda stream: np.savez_compressed(stream, **arrays), force=force)
+
+
 def save_run(
     path: str | os.PathLike,
     config: RunConfig,
@@ -97,49 +114,69 @@ def save_run(
 
 
 def load_run(path: str | os.PathLike) -> SavedRun:
-    """Read and validate a run file; raises RunFileError naming the problem."""
-    arrays = read_npz(path)
-    fmt = str(arrays.get("format", ""))
-    if fmt != FORMAT:
-        raise RunFileError(f"{path} is not a gradviz run file (format {fmt or 'missing'!r})")
+    """Read and validate a run file; raises RunFileError naming the problem.
+
+    Every array's header is checked against what the file's own config implies before any
+    array data is unpacked (``runcheck.py``): a small file cannot make gradviz allocate more
+    than its config accounts for.
+    """
+    path = Path(path)
     try:
-        config = RunConfig.from_json(str(arrays["config_json"]))
-    except KeyError:
-        raise RunFileError(f"{path} has no config_json") from None
-    except ConfigError as exc:
-        raise RunFileError(f"{path}: bad config: {exc}") from None
-    models = len(config.models)
-    if arrays.get("labels", np.empty(0)).shape != (models,):
-        raise RunFileError(f"{path}: labels must list {models} models")
-    if "step" in arrays:
-        recorded = arrays["step"].shape
-        if len(recorded) != 1:
-            raise RunFileError(f"{path}: step must be one-dimensional, got shape {recorded}")
-        for name in ("loss", "metric", "grad_norm"):
-            if arrays.get(name, np.empty(0)).shape != (models, recorded[0]):
-                raise RunFileError(f"{path}: {name} must have shape ({models}, {recorded[0]})")
+        with open_archive(path) as archive:
+            headers = _checked_headers(archive)
+            check_preamble(headers)
+            preamble = read_arrays(archive, ["format", "config_json"])
+            fmt = str(preamble.get("format", "")) if "format" in preamble else ""
+            if fmt != FORMAT:
+                raise RunFileError(f"{path} is not a gradviz run file (format {_clip(fmt) or 'missing'!r})")
+            if "config_json" not in preamble:
+                raise RunFileError(f"{path} has no config_json")
+            try:
+                config = RunConfig.from_json(str(preamble["config_json"]))
+            except ConfigError as exc:
+                raise RunFileError(f"{path}: bad config: {exc}") from None
+            check_layout(config, headers)
+            arrays = read_arrays(archive)
+    except (NpzError, LayoutError) as exc:
+        raise RunFileError(f"{path} {exc}" if isinstance(exc, NpzError) else f"{path}: {exc}") from None
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise RunFileError(f"{path} is damaged: {exc}") from None
+    if "labels" not in arrays:
+        raise RunFileError(f"{path}: labels must list {len(config.models)} models")
+    for name in ("loss", "metric", "grad_norm"):
+        if "step" in arrays and name not in arrays:
+            raise RunFileError(f"{path}: {name} is missing (the file has recorded steps)")
+    if "train_step" in arrays and any(f"train_{n}" not in arrays for n in ("loss", "metric", "grad_norm")):
+        raise RunFileError(f"{path}: train_loss, train_metric and train_grad_norm go with train_step")
     return SavedRun(config, arrays)
 
 
 def read_npz(path: str | os.PathLike) -> dict[str, np.ndarray]:
-    """All arrays of an npz, refusing pickled objects and absurd declared sizes."""
+    """All arrays of an npz, refusing pickled objects and absurd declared sizes (from the headers,
+    before anything is unpacked)."""
     path = Path(path)
-    if not path.is_file():
-        raise RunFileError(f"{path} does not exist or is not a file")
-    data = path.read_bytes()
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
-        raise RunFileError(f"{path} is not an npz file (not a zip archive; truncated or another format?)") from None
+        with open_archive(path) as archive:
+            _checked_headers(archive)
+            return read_arrays(archive)
+    except NpzError as exc:
+        raise RunFileError(f"{path} {exc}") from None
+    except (OSError, zipfile.BadZipFile, zlib.error, EOFError) as exc:
+        raise RunFileError(f"{path} is damaged: {exc}") from None
+
+
+def _checked_headers(archive: zipfile.ZipFile) -> dict:
+    """Every member's header, once neither the zip nor the headers declare absurd sizes."""
+    _refuse_unpacked(sum(info.file_size for info in archive.infolist()))
+    headers = read_headers(archive)
+    _refuse_unpacked(sum(header.nbytes for header in headers.values()))
+    return headers
+
+
+def _refuse_unpacked(unpacked: int) -> None:
     if unpacked > MAX_UNPACKED_BYTES:
-        raise RunFileError(f"{path} declares {unpacked / 2**30:.1f} GiB of data; refusing to unpack it")
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return {name: npz[name] for name in npz.files}
-    except ValueError as exc:
-        if "pickle" in str(exc).lower():
-            raise RunFileError(f"{path} contains pickled objects, which gradviz never loads") from None
-        raise RunFileError(f"{path} is damaged: {exc}") from None
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
-        raise RunFileError(f"{path} is damaged: {exc}") from None
+        raise NpzError(f"declares {unpacked / 2**30:.1f} GiB of data; refusing to unpack it")
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -6,8 +6,9 @@ streaming pass (``progress(bytes_read, total_bytes)`` is called as it goes, for 
 bar), tokenises every row, splits the rows with a seeded permutation, builds the vocabulary
 from the training split only, and encodes every review as ``max_len`` token ids:
 
-- tokens: lower case, HTML tags such as IMDB's ``<br />`` removed, words (with an inner
-  apostrophe: ``don't``) and single punctuation marks;
+- tokens: HTML entities unescaped (``&amp;`` -> ``&``), tags such as IMDB's ``<br />`` removed,
+  lower case, words (with an inner apostrophe, straight or typographic: ``don't``, ``don’t``)
+  and single punctuation marks;
 - vocabulary: ``<pad>`` = 0, ``<unk>`` = 1, then the most frequent training tokens (ties in
   alphabetical order), ``vocab_size`` ids in all;
 - a review longer than ``max_len`` keeps its *last* ``max_len`` tokens; a shorter one is
@@ -15,12 +16,15 @@ from the training split only, and encodes every review as ``max_len`` token ids:
   reads its answer, and ``ids != PAD`` is the mask of real words.
 
 Every problem with the file raises ``TextDataError`` with a message that names it (the file,
-the line, the columns found). No Qt, no torch: numpy only.
+the line, the columns found): an unclosed quote that would merge rows, CR-only line endings,
+or a file whose data, projected from the part read so far, would not fit in memory (checked
+every few MB while reading, so a huge file is refused early, not after filling the memory). No Qt, no torch: numpy only.
 """
 
 from __future__ import annotations
 
 import csv
+import html
 import re
 import threading
 import time
@@ -30,14 +34,19 @@ from pathlib import Path
 
 import numpy as np
 
+from gradviz.budget import MemoryRefused, check_text
+
 PAD, UNK = 0, 1
 PAD_TOKEN, UNK_TOKEN = "<pad>", "<unk>"
 MAX_FIELD_BYTES = 1_000_000  # one review longer than this is not a review
 MAX_CLASSES = 20  # more distinct labels than this: almost surely the wrong column
 PROGRESS_EVERY_BYTES = 1 << 20
+MEMORY_CHECK_BYTES = 4 << 20  # a file's projected memory is checked this often while it is read
 
 _TAG = re.compile(r"<[a-zA-Z/][^<>]{0,200}>")
-_TOKEN = re.compile(r"\w+(?:'\w+)*|[^\w\s]")
+# Words with inner apostrophes (straight or typographic: don't, don’t) stay one token.
+_TOKEN = re.compile(r"\w+(?:['\u2019\u02bc]\w+)*|[^\w\s]")
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'"})
 
 Progress = Callable[[int, int], None]
 
@@ -47,12 +56,20 @@ class TextDataError(ValueError):
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-case words and punctuation marks, HTML tags removed.
+    """Lower-case words and punctuation marks; HTML entities unescaped, then tags removed.
 
-    >>> tokenize("A <br />great film, isn't it?")
-    ['a', 'great', 'film', ',', "isn't", 'it', '?']
+    >>> tokenize("A <br />great film, isn't it? Tom &amp; Jerry don’t")
+    ['a', 'great', 'film', ',', "isn't", 'it', '?', 'tom', '&', 'jerry', "don't"]
     """
-    return _TOKEN.findall(_TAG.sub(" ", text).lower())
+    return _TOKEN.findall(clean(text))
+
+
+def clean(text: str) -> str:
+    """Entities unescaped (``&amp;`` -> ``&``), tags dropped, lower case, typographic apostrophes
+    made straight, so that "don’t" and "don't" are one word."""
+    if "&" in text:
+        text = html.unescape(text)
+    return _TAG.sub(" ", text).lower().translate(_APOSTROPHES)
 
 
 @dataclass(frozen=True)
@@ -216,7 +233,37 @@ class _Rows:
     token_count: int
 
 
-def _read_rows(path: Path, text_column: str, label_column: str, progress: Progress | None) -> _Rows:
+def _check_merged(record: list[str], delimiter: str, width: int, label_at: int, seen: set[str], started: int,
+                  ended: int, path: Path) -> None:
+    """A record spanning lines whose inner lines look like rows of their own (enough fields, and
+    a label already seen where the label goes): an unclosed quote swallowed them, and csv would
+    silently merge them into one review. A review that merely holds a line break passes."""
+    known = seen | {record[label_at].strip()} if len(record) > label_at else set(seen)
+    for cell in record:
+        if "\n" not in cell:
+            continue
+        found: list[str] = []  # label-like last fields of inner lines that have enough fields
+        for inner in cell.splitlines()[1:]:
+            parts = inner.split(delimiter)
+            if len(parts) >= width:
+                found.extend({parts[label_at].strip().strip('"'), parts[label_at - width].strip().strip('"')})
+        if set(found) & known or len(found) > len(set(found)):
+            raise TextDataError(
+                f"{path}: a quote opened on line {started} is not closed until line {ended}, which merges "
+                f"lines {started}-{ended} into one row; close the quote (or double it: \"\") and try again"
+            )
+
+
+def _projected(tokens: int, rows: int, max_len: int, read: int, total: int) -> int:
+    """Bytes the dataset will take once the whole file is read, from what has been read so far:
+    each row's ids (int32 plus an array header), then the padded (rows, max_len) int64 ids twice
+    (the split copies)."""
+    so_far = 4 * tokens + 112 * rows + 2 * 8 * max_len * rows
+    return so_far * max(total, 1) // max(read, 1)
+
+
+def _read_rows(path: Path, text_column: str, label_column: str, progress: Progress | None,
+               max_len: int = 200) -> _Rows:
     total = path.stat().st_size
     if total == 0:
         raise TextDataError(f"{path} is empty")
@@ -224,12 +271,20 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
     texts: list[np.ndarray] = []
     labels: list[str] = []
     rows = empty = token_count = 0
+    next_check = MEMORY_CHECK_BYTES
+    seen: set[str] = set()  # labels so far: what an unclosed quote's swallowed rows end with
     lines: _Lines | None = None
     old_limit = csv.field_size_limit()
     csv.field_size_limit(MAX_FIELD_BYTES)  # process-wide in the csv module: restored below
     try:
         with path.open("rb") as handle:
-            delimiter = _delimiter(path, handle.read(64 * 1024))
+            head = handle.read(64 * 1024)
+            if b"\r" in head and b"\n" not in head:
+                raise TextDataError(
+                    f"{path} has old Mac line endings (CR only); save it with ordinary line endings "
+                    f"(LF or CRLF) and try again"
+                )
+            delimiter = _delimiter(path, head)
             handle.seek(0)
             lines = _Lines(handle, path, total, progress)
             reader = csv.reader(lines, delimiter=delimiter)
@@ -240,10 +295,19 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
             text_at = _column(header, text_column, "text", path)
             label_at = _column(header, label_column, "label", path)
             width = len(header)
-            find, tag, lookup = _TOKEN.findall, _TAG.sub, words.__getitem__
+            find, lookup = _TOKEN.findall, words.__getitem__
+            ended = reader.line_num
             for record in reader:
+                started, ended = ended + 1, reader.line_num
                 if not record or (len(record) == 1 and not record[0].strip()):
                     continue  # blank line
+                if ended > started:
+                    _check_merged(record, delimiter, width, label_at, seen, started, ended, path)
+                if len(record) != width and ended > started:
+                    raise TextDataError(
+                        f"{path}: a quote opened on line {started} is not closed before line {ended} (or the "
+                        f"end of the file), which merges lines {started}-{ended}; close the quote and try again"
+                    )
                 if len(record) != width:
                     raise TextDataError(
                         f"{path}: line {reader.line_num} has {len(record)} fields, the header has {width} "
@@ -253,13 +317,18 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
                 if not label:
                     raise TextDataError(f"{path}: line {reader.line_num} has an empty {label_column!r} label")
                 rows += 1
-                tokens = find(tag(" ", record[text_at]).lower())
+                tokens = find(clean(record[text_at]))
                 if not tokens:
                     empty += 1
                     continue
                 token_count += len(tokens)
                 texts.append(np.fromiter(map(lookup, tokens), dtype=np.int32, count=len(tokens)))
                 labels.append(label)
+                seen.add(label)
+                if lines.offset >= next_check:  # the data so far, projected over the whole file
+                    next_check = lines.offset + MEMORY_CHECK_BYTES
+                    check_text(lines.offset, total, _projected(token_count, rows, max_len, lines.offset, total),
+                               path=str(path))
     except csv.Error as exc:
         line = lines.line if lines is not None else 0
         if "field larger than field limit" in str(exc):
@@ -267,7 +336,14 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
                 f"{path}: a field near line {line} is longer than {MAX_FIELD_BYTES // 1_000_000} MB; "
                 f"this does not look like a file of reviews (an unclosed quote?)"
             ) from None
+        if "new-line character" in str(exc):
+            raise TextDataError(
+                f"{path}: a line break inside an unquoted field near line {line} (a file with old Mac line "
+                f"endings, CR only?); save it with ordinary line endings (LF or CRLF) and try again"
+            ) from None
         raise TextDataError(f"{path}: not readable as CSV near line {line}: {exc}") from None
+    except MemoryRefused as exc:
+        raise TextDataError(str(exc)) from None
     except OSError as exc:
         raise TextDataError(f"cannot read {path}: {exc.strerror or exc}") from None
     finally:
@@ -304,7 +380,7 @@ def load_text_dataset(
         raise TextDataError(f"max_len must be at least 1, got {max_len}")
     if not 0.0 < test_fraction < 1.0:
         raise TextDataError(f"test_fraction must lie strictly between 0 and 1, got {test_fraction}")
-    data = _read_rows(path, text_column, label_column, progress)
+    data = _read_rows(path, text_column, label_column, progress, max_len)
 
     classes = tuple(sorted(set(data.labels)))
     if len(classes) < 2:

@@ -1,16 +1,16 @@
 """Per-timestep gradient measurements: how far back in the sequence the learning signal reaches.
 
 Definition used everywhere in gradviz: for layer l and timestep t, ``grad_h[l, t]`` is the mean
-over the batch of each sample's L2 norm of dL/dh_t, where dL/dh_t is the *total* derivative of
-the batch loss through time (every path from h_t to the loss: through h_{t+1}, ..., through the
-layer above, through the readout). It is what autograd returns for h_t as a graph node.
+over the batch of ||d l_i / d h_t||, where l_i is sequence i's own *decision loss* (the loss
+terms whose targets need memory; see ``Task.decision_loss``) and the derivative is the *total*
+derivative through time (every path from h_t to the loss: through h_{t+1}, ..., through the
+layer above, through the readout). Sequences of a batch do not interact, so sample i's row of
+the gradient of the batch's summed loss is d l_i / d h_t: the measure is per sequence, and B
+times the gradient of the batch-mean loss. Batch size does not move it.
 """
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 from torch import Tensor
 
@@ -46,43 +46,3 @@ def masked_mean(values: Tensor, mask: Tensor) -> Tensor:
     weights = mask.to(values.dtype).reshape(*mask.shape, *([1] * (values.dim() - 2)))
     count = mask.sum(dim=1).to(values.dtype) * values[0, 0].numel()
     return (values * weights).flatten(1).sum(dim=1) / count
-
-
-def norm_per_step(states: list[Tensor], grads: list[Tensor | None]) -> Tensor:
-    """(T,) mean over the batch of per-sample L2 norms; a step the loss never reaches is 0."""
-    rows = []
-    for state, grad in zip(states, grads, strict=True):
-        if grad is None:
-            rows.append(state.new_zeros(()))
-        else:
-            rows.append(sample_norms(grad).mean())
-    return torch.stack(rows)
-
-
-def half_life(profile: np.ndarray) -> float:
-    """Timesteps over which the gradient norm halves, going back from the loss.
-
-    A least-squares line is fitted to log2(norm) against timestep over the steps with a
-    positive, finite norm. Positive: the gradient halves every that many steps back
-    (vanishing). Negative: it doubles every |that| many steps back (exploding). ``inf``: flat.
-    ``nan``: fewer than two usable steps (all gradients zero, say).
-    """
-    profile = np.asarray(profile, dtype=np.float64)
-    steps = np.nonzero(np.isfinite(profile) & (profile > 0))[0]
-    if len(steps) < 2:
-        return math.nan
-    slope = np.polyfit(steps.astype(np.float64), np.log2(profile[steps]), 1)[0]
-    if abs(slope) < 1e-12:
-        return math.inf
-    return float(1.0 / slope)
-
-
-def describe_half_life(value: float) -> str:
-    """The sentence a lecturer can quote."""
-    if math.isnan(value):
-        return "no gradient reaches the sequence"
-    if math.isinf(value):
-        return "the gradient neither shrinks nor grows"
-    if value > 0:
-        return f"the gradient halves every {value:.3g} timesteps back"
-    return f"the gradient doubles every {-value:.3g} timesteps back"

@@ -135,6 +135,15 @@ class RunHistory:
         }
         if probes.grad_c is not None:
             row["grad_c"] = probes.grad_c
+        if probes.grad_h_all is not None:
+            row["grad_h_all"] = probes.grad_h_all
+        if probes.grad_cause is not None:
+            row["grad_cause"] = probes.grad_cause
+        if probes.step_factor is not None:
+            row["step_factor"] = probes.step_factor
+        row["truncated_steps"] = np.int64(probes.truncated_steps)
+        row["near_half_life"] = np.float64(probes.near_half_life)
+        row["near_steps"] = np.int64(probes.near_steps)
         for name, value in probes.gates.items():
             row[f"gate/{name}"] = value
         for name, value in probes.gate_means.items():

@@ -12,7 +12,10 @@ import torch
 from torch import Tensor
 
 from gradviz.models import LayerTrace, SequenceModel, spectral_radius
-from gradviz.probes.gradients import half_life, masked_mean, norms_over_time
+from gradviz.probes.causes import UNDERFLOW, classify, count
+from gradviz.probes.gradients import masked_mean, norms_over_time
+from gradviz.probes.halflife import fit_decay
+from gradviz.probes.jacobian import step_factors
 from gradviz.probes.records import Probes
 
 
@@ -30,11 +33,6 @@ def spectral_radii(model: SequenceModel) -> np.ndarray:
     return np.array([spectral_radius(candidate_block(model, layer)) for layer in range(model.config.layers)])
 
 
-def state_tensors(traces: list[LayerTrace]) -> list[Tensor]:
-    """Every h_t of every layer, then every c_t (LSTM): a gradient per timestep and layer."""
-    return [h for trace in traces for h in trace.hidden] + [c for trace in traces for c in trace.cell]
-
-
 def probe_tensors(traces: list[LayerTrace]) -> list[Tensor]:
     """Each layer's (T, B, H) probe of h_t, then of c_t (LSTM): one gradient per layer gives
     every timestep's total derivative at once (``measure`` takes these gradients)."""
@@ -48,11 +46,15 @@ def measure(
     param_grads: dict[str, Tensor],
     sample: int,
     mask: Tensor | None = None,
+    truncated: np.ndarray | None = None,
+    all_grads: list[Tensor | None] | None = None,
 ) -> Probes:
     """Reduce gradients and gates on the device, then copy to the host once.
 
-    ``probe_grads`` are the gradients of ``probe_tensors(traces)``, in that order. With a
-    (T, B) ``mask`` (text: False at padding) norms and means leave the padding out.
+    ``probe_grads`` are the gradients of the summed per-sequence decision loss with respect to
+    ``probe_tensors(traces)``, in that order; ``all_grads`` (optional) those of the whole loss
+    for the h_t probes. With a (T, B) ``mask`` (text: False at padding) norms and means leave
+    the padding out. ``truncated`` (T,) marks the steps truncated BPTT cuts off.
     """
     layers = len(traces)
     steps = traces[0].values["hidden"].shape[0]
@@ -62,6 +64,10 @@ def measure(
     on_device["grad_h"] = torch.stack([norms_over_time(grad, steps, like, mask) for grad in h_grads])  # (L, T)
     if c_grads:
         on_device["grad_c"] = torch.stack([norms_over_time(grad, steps, like, mask) for grad in c_grads])
+    if all_grads is not None:
+        on_device["grad_h_all"] = torch.stack(
+            [norms_over_time(grad, steps, like, mask) for grad in all_grads[:layers]]
+        )
     names = [*model.gate_names, *(["cell_state"] if model.config.kind == "lstm" else []), "hidden"]
     for name in names:
         per_layer = [trace.values[name] for trace in traces]  # (T, B, H) each
@@ -70,9 +76,17 @@ def measure(
         on_device[f"mean/{name}"] = torch.stack(means)  # (L, T)
     param_names = list(param_grads)
     on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in param_names])
+    on_device["step_factor"] = step_factors(model, traces)
+    if mask is not None:
+        on_device["padding"] = ~mask.any(dim=1)  # (T,) every sequence is padding there
     host = _to_host(on_device)
 
     grad_h = host["grad_h"]
+    padding = host["padding"] > 0 if "padding" in host else np.zeros(steps, dtype=bool)
+    truncated = np.zeros(steps, dtype=bool) if truncated is None else np.asarray(truncated, dtype=bool)
+    causes = classify(grad_h[-1], truncated, padding)
+    headline = host["grad_c"][-1] if "grad_c" in host else grad_h[-1]
+    decay = fit_decay(headline, usable=~truncated)  # inside the truncation window only
     return Probes(
         grad_h=grad_h,
         grad_c=host.get("grad_c"),
@@ -80,8 +94,14 @@ def measure(
         gate_means={name: host[f"mean/{name}"] for name in names},
         param_grad_norms=dict(zip(param_names, host["param_norms"].astype(float).tolist(), strict=True)),
         spectral_radius=spectral_radii(model),
-        half_life=half_life(grad_h[-1]),
-        underflow_steps=int(np.count_nonzero(grad_h[-1] == 0)),
+        half_life=decay.half_life,
+        underflow_steps=count(causes, UNDERFLOW),
+        grad_h_all=host.get("grad_h_all"),
+        grad_cause=causes,
+        truncated_steps=int(np.count_nonzero(truncated)),
+        near_half_life=decay.near_half_life,
+        near_steps=decay.near_steps,
+        step_factor=host["step_factor"],
     )
 
 

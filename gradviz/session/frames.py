@@ -18,6 +18,8 @@ from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, Probes
 
 PROBE_COLUMNS = ("step", "grad_h", "half_life", "spectral_radius", "param_grad_norms", "underflow_steps")
+# Newer columns, absent from older run files.
+OPTIONAL_COLUMNS = ("grad_cause", "step_factor", "truncated_steps", "near_half_life", "near_steps")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def frame_from_history(
     scalars = {name: history.scalars.column(name) for name in history.scalars.names()}
     models = []
     for index, setup in enumerate(config.models):
-        columns = {name: history.probe_column(index, name) for name in PROBE_COLUMNS}
+        columns = {name: history.probe_column(index, name) for name in PROBE_COLUMNS + OPTIONAL_COLUMNS}
         for name in history.gate_names[index]:
             columns[f"mean/{name}"] = history.probe_column(index, f"mean/{name}")
         names = list(history.param_names[index])
@@ -87,6 +89,9 @@ def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
         history = {"step": steps[: index + 1]}
         for name in PROBE_COLUMNS[1:]:
             history[name] = arrays[prefix + name][: index + 1]
+        for name in OPTIONAL_COLUMNS:
+            if prefix + name in arrays:
+                history[name] = arrays[prefix + name][: index + 1]
         gate_names = [key[len(prefix) + 5 :] for key in arrays if key.startswith(prefix + "gate/")]
         for name in gate_names:
             history[f"mean/{name}"] = arrays[f"{prefix}mean/{name}"][: index + 1]
@@ -100,6 +105,12 @@ def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
             spectral_radius=arrays[prefix + "spectral_radius"][index],
             half_life=float(arrays[prefix + "half_life"][index]),
             underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
+            grad_h_all=_row(arrays, prefix + "grad_h_all", index),
+            grad_cause=_row(arrays, prefix + "grad_cause", index),
+            truncated_steps=int(_row(arrays, prefix + "truncated_steps", index, 0)),
+            near_half_life=float(_row(arrays, prefix + "near_half_life", index, np.nan)),
+            near_steps=int(_row(arrays, prefix + "near_steps", index, 0)),
+            step_factor=_row(arrays, prefix + "step_factor", index),
         )
         record = ModelRecord(
             loss=float(arrays["loss"][m, index]),
@@ -110,3 +121,8 @@ def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
         )
         models.append(ModelView(setup.label, setup.model.kind, record, history, param_names))
     return Frame(index, step + 1, "replay", 0.0, scalars, tuple(models))
+
+
+def _row(arrays: dict[str, np.ndarray], name: str, index: int, default=None):
+    """Row ``index`` of a column that older run files lack (then ``default``)."""
+    return arrays[name][index] if name in arrays else default

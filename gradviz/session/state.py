@@ -271,6 +271,18 @@ class Session:
         self.arrays = None
         self.trainer.send(p.AskArrays())
 
+    def fetch_arrays(self, timeout_s: float = 30.0) -> dict | None:
+        """The run file's arrays of the history so far, waited for (an export needs them now);
+        None without a run, or if the trainer does not answer within ``timeout_s``."""
+        if not self.has_run:
+            return None
+        self.ask_arrays()
+        deadline = time.perf_counter() + timeout_s
+        while self.arrays is None and self.trainer_alive and time.perf_counter() < deadline:
+            self.poll()
+            time.sleep(0.01)
+        return self.arrays
+
     def has_unsaved_run(self) -> bool:
         return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done
 
@@ -319,7 +331,10 @@ class Session:
         self._set_mode(REPLAY)
         self.replay_only = True
         self.replay = saved
-        self.show_banner("This run file has no model state: you can replay it; Reset trains anew.")
+        self.show_banner("This run file has no model state: you can replay it; Reset trains anew."
+                         if "step" in saved.arrays else
+                         "This run file has no model state and no recorded steps: there is nothing to "
+                         "replay; Reset trains anew.")
         if len(saved.arrays.get("step", ())):
             self.look_back(len(saved.arrays["step"]) - 1)
 

@@ -17,6 +17,7 @@ import signal
 import time
 import traceback
 
+from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
@@ -102,7 +103,7 @@ class TrainerLoop:
                     # A smoothed rate: steps/s jitters too much step to step to read.
                     self._rate = 0.9 * self._rate + 0.1 * rate if self._rate else rate
                     last_time = now
-                    if record.diverged:
+                    if record.newly_diverged:
                         self._on_diverged(record)
                     self._offer_frame()
                     if self.state == p.RUNNING and self._delay:
@@ -228,6 +229,9 @@ class TrainerLoop:
         except TextDataError as exc:
             self.emit(p.BuildRefused(f"Cannot use this text file: {exc}. Nothing was changed."))
             return
+        except MemoryRefused as exc:
+            self.emit(p.BuildRefused(f"Cannot reset: {exc}. Nothing was changed."))
+            return
         finally:
             self.emit(p.LoadProgress(1, 1))  # read, or refused: the progress bar goes either way
         self._adopt(run, RunHistory(len(config.models)), [None] * len(config.models))
@@ -235,18 +239,25 @@ class TrainerLoop:
         self.emit(self._reset_event(restored=False))
 
     def _restored(self, config: RunConfig, arrays: dict) -> None:
+        # Everything is built before anything is adopted: a file that fails restoring leaves
+        # the running training as it was.
         try:
             run = restore_run(config, arrays, self._load_progress)
-        except (TextDataError, CheckpointError) as exc:  # its text file is gone or has changed
+            history = history_from_arrays(config, arrays)
+            # The plots of "now" show the last recorded step until training makes a newer one.
+            latest = [None] * len(config.models)
+            if "step" in arrays:
+                latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
+        except (TextDataError, CheckpointError, MemoryRefused) as exc:  # its text file is gone or has changed
             self.emit(p.BuildRefused(f"Cannot continue this run: {exc}. Nothing was changed."))
+            return
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # a file that passed its checks, still wrong
+            self.emit(p.BuildRefused(f"Cannot continue this run: the file is inconsistent ({exc!s:.200}). "
+                                     "Nothing was changed."))
             return
         finally:
             self.emit(p.LoadProgress(1, 1))
-        # The plots of "now" show the last recorded step until training makes a newer one.
-        latest = [None] * len(config.models)
-        if "step" in arrays:
-            latest = [view.latest for view in frame_from_saved(SavedRun(config, arrays)).models]
-        self._adopt(run, history_from_arrays(config, arrays), latest)
+        self._adopt(run, history, latest)
         self._set_state(p.PAUSED)
         self.emit(self._reset_event(restored=True))
 
@@ -285,13 +296,10 @@ class TrainerLoop:
         return record
 
     def _on_diverged(self, record: StepRecord) -> None:
-        names = [
-            f"{label} (gradient norm {m.grad_norm:.3g})"
-            for label, m in zip(self.run_.labels, record.models, strict=True)
-            if m.diverged
-        ]
-        message = f"diverged at step {record.step}: {', '.join(names)}"
-        self._set_state(p.DIVERGED if all(trainer.diverged for trainer in self.run_.trainers) else p.PAUSED)
+        # Only the diverged model stops; the run stops when none is left to train.
+        message = self.run_.divergence_message(record) or ""
+        if self.run_.all_diverged:
+            self._set_state(p.DIVERGED)
         self.emit(p.RunDiverged(record.step, message))
 
     def _fail(self, exc: Exception) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -63,6 +64,28 @@ class Task(ABC):
     def mask(self, x: torch.Tensor) -> torch.Tensor | None:
         """(T, B) bool, False where x is padding that plots should leave out; None: no padding."""
         return None
+
+    def loss_terms(self, target: torch.Tensor) -> int:
+        """How many terms the training loss averages over (every task's loss is a mean over the
+        target's elements): the loss times this is the sum over the batch of each sequence's
+        own loss, the lecture's Loss = sum over t of Cost(y^_t, y_t)."""
+        return target.numel()
+
+    def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:
+        """The sum over the batch of each sequence's *decision loss*: the loss terms whose
+        targets need memory. The gradient plots show its gradient.
+
+        None where it is the whole loss (a task with one output per sequence); a task with an
+        output at every step (copy, names) keeps only the outputs that depend on the past.
+        """
+        return None
+
+    def decision_steps(self) -> np.ndarray:
+        """(total_steps,) bool: the timesteps where the decision loss may have a term (for
+        truncated BPTT: which steps a loss can still reach). One output: the last step."""
+        steps = np.zeros(self.total_steps, dtype=bool)
+        steps[-1] = True
+        return steps
 
     def readout(self, outputs: torch.Tensor) -> torch.Tensor:
         """Select the hidden states the loss sees: (T, B, H) -> (B, H) or (T, B, H)."""

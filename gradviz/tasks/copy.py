@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -57,6 +58,19 @@ class CopyTask(ClassificationTask):
         y = torch.full((self.total_steps, batch), self.blank, dtype=torch.long)
         y[-self.copy_length :] = data  # (T + 20, B)
         return x.to(device), y.to(device)
+
+    def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The answer steps' cross-entropy, summed over them and the batch: the blanks before
+        them need no memory and would dominate the gradient of the whole loss."""
+        answer = slice(-self.copy_length, None)
+        return F.cross_entropy(
+            prediction[answer].reshape(-1, prediction.shape[-1]), target[answer].reshape(-1), reduction="sum"
+        )
+
+    def decision_steps(self) -> np.ndarray:
+        steps = np.zeros(self.total_steps, dtype=bool)
+        steps[-self.copy_length :] = True
+        return steps
 
     def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
         answer = slice(-self.copy_length, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -62,6 +63,18 @@ class NamesTask(ClassificationTask):
         y = torch.zeros(steps, batch, dtype=torch.long)
         y[self.distance :] = is_title[: -self.distance].long()  # (T, B)
         return x.to(device), y.to(device)
+
+    def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """Cross-entropy at the name positions, summed over them and the batch: a name's label
+        depends on the title word ``distance`` steps back; the other labels are mostly 0 for a
+        predictor that only looks at the current word."""
+        names = target == 1
+        return F.cross_entropy(prediction[names], target[names], reduction="sum")
+
+    def decision_steps(self) -> np.ndarray:
+        steps = np.zeros(self.total_steps, dtype=bool)
+        steps[self.distance :] = True
+        return steps
 
     def baseline(self) -> Baseline:
         # A memoryless but position-aware predictor knows the first `distance` labels are 0;

@@ -26,7 +26,7 @@ from gradviz.engine import Run
 from gradviz.io.atomic import FileExistsRefused, atomic_write
 from gradviz.io.runfile import FORMAT, RunFileError, load_run, read_npz, run_arrays, save_arrays, save_run
 from gradviz.models import build_model
-from gradviz.presets import PRESET_DIR, PRESET_ORDER, load_preset, preset_names
+from gradviz.presets import PRESET_ORDER, load_preset, preset_dir, preset_names
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import make_task
 
@@ -111,7 +111,7 @@ def test_flat_overrides() -> None:
 
 
 def test_every_preset_loads_validates_and_runs_a_step() -> None:
-    files = sorted(path.stem for path in PRESET_DIR.glob("*.json"))
+    files = sorted(entry.name.removesuffix(".json") for entry in preset_dir().iterdir() if entry.name.endswith(".json"))
     assert files, "no presets found"
     assert set(PRESET_ORDER) <= set(files)
     assert sorted(preset_names()) == files

@@ -16,6 +16,7 @@ import torch
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import DeviceError, Run, RunControl, choose_device
+from gradviz.probes.causes import TRUNCATED
 from gradviz.tasks import make_task
 
 
@@ -118,7 +119,9 @@ def test_truncated_bptt_gradient_is_exactly_zero_before_the_window(kind: str) ->
         assert profile.shape == (2, steps)
         assert np.all(profile[:, : steps - window] == 0)
         assert np.all(profile[:, steps - window :] > 0)
-    assert probes.underflow_steps == steps - window
+    # Cut by truncation, not underflow: counted apart, and the half-life fits the window only.
+    assert probes.underflow_steps == 0 and probes.truncated_steps == steps - window
+    assert np.all(probes.grad_cause[: steps - window] == TRUNCATED) and np.all(probes.grad_cause[steps - window :] == 0)
 
     full = Run(config_of(setup(kind), seq_len=steps)).train_step(record=True).models[0].probes
     assert np.all(full.grad_h > 0)

@@ -3,7 +3,9 @@
 The reference below is a plain float64 loop over timesteps, written from the equations of
 LECTURE.md (not from gradviz's cells), with ``retain_grad()`` on every h_t and c_t; the
 numbers gradviz records (through ``Run.train_step`` and through ``probe_arrays``) must equal
-it. Then the facts a lecture shows: the tanh RNN's gradient vanishes, the LSTM's lasts longer.
+it. The plotted gradient is per sequence, of each sequence's decision loss (written out here
+from the task definitions, not from gradviz's tasks). Then the facts a lecture shows: the tanh
+RNN's gradient vanishes, the LSTM's lasts longer; and the half-life a lecturer can quote.
 """
 
 from __future__ import annotations
@@ -18,18 +20,37 @@ from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, Train
 from gradviz.engine import Run
 from gradviz.engine.probe import probe_arrays
 from gradviz.models import GATE_NAMES
-from gradviz.probes import DecimatingBuffer, ModelRecord, Probes, StepRecord, half_life, norm_per_step
+from gradviz.probes import DecimatingBuffer, ModelRecord, Probes, StepRecord, half_life
+from gradviz.probes.gradients import norms_over_time
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import make_task
 
 # ---- the independent reference ----------------------------------------------------------
 
 
-def hand_bptt(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, config: RunConfig) -> dict:
+def reference_decision_loss(task_name: str, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Sum over the batch of each sequence's decision loss, from the task definitions: one
+    output per sequence: its loss; copy: cross-entropy summed over the 10 answer steps; names:
+    cross-entropy summed over the positions whose label is "a name"."""
+    if task_name in ("adding", "adding1997"):
+        return ((prediction - target) ** 2).sum()
+    log_p = torch.log_softmax(prediction, dim=-1)
+    picked = log_p.gather(-1, target.unsqueeze(-1)).squeeze(-1)  # log p(target), (T, B) or (B,)
+    if task_name == "copy":
+        return -picked[-10:].sum()
+    if task_name == "names":
+        return -picked[target == 1].sum()
+    return -picked.sum()
+
+
+def hand_bptt(
+    params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor, config: RunConfig, decision: bool = False
+) -> dict:
     """Forward and backward of model 0 of ``config`` in float64, one timestep at a time.
 
     ``params`` are torch-named weights (copied, never shared). Returns the loss, the
-    per-layer lists of h_t / c_t (with .grad), the gates per layer, and the parameter grads.
+    per-layer lists of h_t / c_t (with .grad), the gates per layer, and the parameter grads:
+    of the batch-mean training loss, or with ``decision`` of the summed decision loss.
     """
     model = config.models[0].model
     task = make_task(config.task.name, config.task.seq_len, config.task.distance)
@@ -78,7 +99,7 @@ def hand_bptt(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
     prediction = readout @ p["head.weight"].T + p["head.bias"]
     target = y.double() if y.is_floating_point() else y
     loss = task.loss(prediction, target)
-    loss.backward()
+    (reference_decision_loss(task.name, prediction, target) if decision else loss).backward()
     return {
         "loss": loss.item(),
         "hidden": hidden,
@@ -88,9 +109,9 @@ def hand_bptt(params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor,
     }
 
 
-def reference_norms(states: list[list[torch.Tensor]]) -> np.ndarray:
-    """(L, T): mean over the batch of each sample's L2 norm of dL/dh_t, in float64."""
-    return np.array([[s.grad.norm(dim=1).mean().item() for s in layer] for layer in states])
+def reference_norms(states: list[list[torch.Tensor]], scale: float = 1.0) -> np.ndarray:
+    """(L, T): mean over the batch of each sample's L2 norm of dL/dh_t (times ``scale``), in float64."""
+    return np.array([[scale * s.grad.norm(dim=1).mean().item() for s in layer] for layer in states])
 
 
 def small_config(kind: str, layers: int = 1, **train) -> RunConfig:
@@ -128,7 +149,7 @@ def test_recorded_gradient_norms_equal_a_hand_written_bptt(kind: str, layers: in
     probes = run.train_step(record=True).models[0].probes
     assert probes is not None
     x, y = first_batch(config)
-    ref = hand_bptt(weights, x, y, config)
+    ref = hand_bptt(weights, x, y, config, decision=True)
 
     assert probes.grad_h.shape == (layers, 9)
     np.testing.assert_allclose(probes.grad_h, reference_norms(ref["hidden"]), rtol=1e-5, atol=0)
@@ -137,8 +158,10 @@ def test_recorded_gradient_norms_equal_a_hand_written_bptt(kind: str, layers: in
         np.testing.assert_allclose(probes.grad_c, reference_norms(ref["cells"]), rtol=1e-5, atol=0)
     else:
         assert probes.grad_c is None
-    assert probes.half_life == half_life(probes.grad_h[-1])
-    assert probes.underflow_steps == 0
+    assert probes.grad_h_all is None  # one output per sequence: the decision loss is the loss
+    assert probes.half_life == half_life(probes.headline)
+    assert probes.underflow_steps == 0 and probes.truncated_steps == 0
+    np.testing.assert_array_equal(probes.grad_cause, np.zeros(9))
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -151,12 +174,14 @@ def test_probe_arrays_equal_a_hand_written_bptt(kind: str, layers: int) -> None:
     np.testing.assert_array_equal(arrays["x"], x.transpose(0, 1).numpy())
     np.testing.assert_array_equal(arrays["y"], y.numpy())
     params = {name.removeprefix("param/"): value for name, value in arrays.items() if name.startswith("param/")}
-    ref = hand_bptt(params, x, y, config)
+    ref = hand_bptt(params, x, y, config)  # the batch-mean loss's gradient
+    batch = config.task.batch
 
     assert float(arrays["loss"]) == pytest.approx(ref["loss"], rel=1e-6)
-    np.testing.assert_allclose(arrays["grad_h"], reference_norms(ref["hidden"]), rtol=1e-5, atol=0)
+    # Per sequence: B times the batch-mean loss's gradient, every layer and timestep.
+    np.testing.assert_allclose(arrays["grad_h"], reference_norms(ref["hidden"], batch), rtol=1e-5, atol=0)
     if kind == "lstm":
-        np.testing.assert_allclose(arrays["grad_c"], reference_norms(ref["cells"]), rtol=1e-5, atol=0)
+        np.testing.assert_allclose(arrays["grad_c"], reference_norms(ref["cells"], batch), rtol=1e-5, atol=0)
     for name in GATE_NAMES[kind]:
         expected = np.stack([g[name].numpy() for g in ref["gates"]])  # (L, T, B, H)
         assert arrays[f"gate/{name}"].shape == (layers, 9, 5, 6)
@@ -238,9 +263,12 @@ def test_many_to_many_gradients_equal_the_hand_written_bptt() -> None:
     weights = weights_of(run)
     probes = run.train_step(record=True).models[0].probes
     x, y = first_batch(config)
-    ref = hand_bptt(weights, x, y, config)
+    ref = hand_bptt(weights, x, y, config, decision=True)  # the name positions only
     np.testing.assert_allclose(probes.grad_h, reference_norms(ref["hidden"]), rtol=1e-5, atol=0)
     np.testing.assert_allclose(probes.grad_c, reference_norms(ref["cells"]), rtol=1e-5, atol=0)
+    # The whole loss's gradient, per sequence (T B times the batch-and-time-mean loss's).
+    whole = hand_bptt(weights, x, y, config)
+    np.testing.assert_allclose(probes.grad_h_all, reference_norms(whole["hidden"], 8 * 4), rtol=1e-5, atol=0)
 
 
 # ---- the vanishing gradient -------------------------------------------------------------
@@ -272,16 +300,16 @@ def test_the_tanh_rnn_gradient_vanishes_and_the_lstm_gradient_lasts_longer() -> 
 
 def test_tiny_gradients_are_measured_not_rounded_to_zero() -> None:
     # A float32 norm squares its elements: 1e-21 ** 2 is below float32's range.
-    grad = torch.full((3, 64), 1e-21)
-    grad[1] *= 2
-    norms = norm_per_step([grad, grad], [grad, None])
+    grad = torch.full((1, 3, 64), 1e-21)
+    grad[0, 1] *= 2
+    norms = norms_over_time(grad, 1, grad)
     assert norms[0].item() == pytest.approx(8e-21 * (1 + 2 + 1) / 3, rel=1e-6)
-    assert norms[1].item() == 0.0  # a step the loss never reaches
-    overflowed = torch.ones(2, 4)
-    overflowed[0, 1] = math.inf
-    assert norm_per_step([overflowed], [overflowed]).item() == math.inf
-    overflowed[0, 2] = math.nan
-    assert math.isnan(norm_per_step([overflowed], [overflowed]).item())
+    assert norms_over_time(None, 2, grad).tolist() == [0.0, 0.0]  # steps the loss never reaches
+    overflowed = torch.ones(1, 2, 4)
+    overflowed[0, 0, 1] = math.inf
+    assert norms_over_time(overflowed, 1, grad).item() == math.inf
+    overflowed[0, 0, 2] = math.nan
+    assert math.isnan(norms_over_time(overflowed, 1, grad).item())
     # At T = 100 the tanh RNN's earliest gradients are ~1e-23: small, but not zero.
     assert probes_at_init("rnn", seq_len=100).underflow_steps == 0
 

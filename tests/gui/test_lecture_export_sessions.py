@@ -57,21 +57,55 @@ def test_svg_keeps_axis_labels_and_renders(qtbot, make_window, tmp_path):
     window = _trained(qtbot, make_window())
     path = window.export("gradient", tmp_path / "gradient.svg")
     text = path.read_text()
-    assert "timestep t" in text and "log10 |dL/dh_t|" in text
+    assert "timestep t" in text and "|∂L/∂hₜ|" in text and "tanh RNN" in text and "LSTM" in text
     renderer = QSvgRenderer(str(path))
     assert renderer.isValid() and renderer.defaultSize().width() > 200
     board = window.export("board", tmp_path / "board.svg").read_text()
     assert "training step" in board and "baseline" in board
+    assert window.export("board", tmp_path / "board.pdf").read_bytes().startswith(b"%PDF")
 
 
 def test_csv_and_npz_hold_the_plotted_data(qtbot, make_window, tmp_path):
     window = _trained(qtbot, make_window())
     shown = window.columns[1].gradient.data["log10_grad_h"]
     npz = np.load(window.export("gradient", tmp_path / "gradient.npz"), allow_pickle=False)
-    np.testing.assert_array_equal(npz["LSTM/log10_grad_h"], shown)
+    np.testing.assert_allclose(np.log10(npz["LSTM/grad_h"]), shown)  # the window's curve, NaN where 0
     rows = list(csv.reader(open(window.export("1:loss", tmp_path / "loss.csv"))))
-    assert rows[0] == ["LSTM/step", "LSTM/loss", "LSTM/baseline"]
+    assert rows[0] == ["LSTM/step", "LSTM/loss", "baseline"]
     assert len(rows) - 1 == len(window.columns[1].loss.data["step"])
+
+
+def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from gradviz.gui.export_dialog import ExportDialog
+
+    window = _trained(qtbot, make_window())
+    dialog = ExportDialog(window, window.board, str(tmp_path), window.settings)
+    qtbot.addWidget(dialog)
+    dialog.target.setCurrentIndex(dialog.target.findData("gradient"))
+    dialog.file_type.setCurrentIndex(dialog.file_type.findData("svg"))
+    assert not dialog.scale.isEnabled() and dialog.figure_format.isEnabled()
+    dialog.file_type.setCurrentIndex(dialog.file_type.findData("png"))
+    assert dialog.scale.isEnabled()
+    dialog.target.setCurrentIndex(dialog.target.findData("window"))
+    assert not dialog.file_type.model().item(dialog.file_type.findData("pdf")).isEnabled()
+    assert not dialog.figure_format.isEnabled()
+
+    dialog.target.setCurrentIndex(dialog.target.findData("1:history"))
+    dialog.file_type.setCurrentIndex(dialog.file_type.findData("pdf"))
+    dialog.figure_format.setCurrentIndex(dialog.figure_format.findData("paper"))
+    dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
+    out = tmp_path / "history.pdf"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(out), ""))
+    dialog._save()
+    assert out.read_bytes().startswith(b"%PDF")
+
+    again = ExportDialog(window, window.board, str(tmp_path), window.settings)
+    qtbot.addWidget(again)
+    assert again.target.currentData() == "1:history" and again.file_type.currentData() == "pdf"
+    assert again.figure_format.currentData() == "paper" and again.theme.currentData() == "dark"
+    assert not again.scale.isEnabled()
 
 
 def test_copy_plot_puts_an_image_on_the_clipboard(qtbot, make_window):
@@ -150,7 +184,8 @@ def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):
     answers["answer"] = QMessageBox.StandardButton.Discard
 
 
-@pytest.mark.parametrize("args,suffix", [(["--plot", "gradient", "--scale", "2"], ".png"), ([], ".svg")])
+@pytest.mark.parametrize("args,suffix", [(["--plot", "gradient", "--scale", "2"], ".png"), ([], ".svg"),
+                                         (["--format", "paper"], ".pdf")])
 def test_headless_export_command(tmp_path, args, suffix):
     out = tmp_path / f"figure{suffix}"
     command = [sys.executable, "-m", "gradviz", "export", "--preset", "vanishing", "--steps", "12", "--quiet",

@@ -72,16 +72,16 @@ def test_screenshot_of_a_text_run_without_its_file_is_one_clear_line(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_screenshot_when_one_of_two_models_diverges_is_taken_at_once(tmp_path):
+def test_screenshot_when_one_of_two_models_diverges_is_taken(tmp_path):
     model = {"kind": "rnn", "nonlinearity": "relu", "hidden": 8, "spectral_radius": 6.0}
     config = {"task": {"name": "adding", "seq_len": 20, "batch": 8}, "record_every": 1, "models": [
         {"label": "no clipping", "model": model, "train": {"optimizer": "sgd", "lr": 10.0, "clip": 0.0}},
         {"label": "clipped", "model": model, "train": {"optimizer": "sgd", "lr": 0.001, "clip": 0.1}}]}
     path = tmp_path / "one_diverges.json"
     path.write_text(json.dumps(config))
-    result = subprocess.run(  # training pauses at the divergence: waiting for 500 steps would hang
+    result = subprocess.run(  # the clipped model trains on past the other's divergence
         [sys.executable, "-m", "gradviz", "--config", str(path), "--screenshot", str(tmp_path / "x.png"),
-         "--steps", "500"], capture_output=True, text=True, timeout=120,
+         "--steps", "40"], capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and (tmp_path / "x.png").exists()

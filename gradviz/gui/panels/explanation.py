@@ -1,14 +1,21 @@
 """The explanation panel: the current models' equations in the lecture's notation, with the
-live values that make them concrete (mean forget gate, spectral radius, half-life)."""
+live values that make them concrete (mean forget gate, spectral radius, half-life); and the
+description bar above the plots, which says what the run on screen is."""
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtWidgets import QTextBrowser
+import html
+import re
 
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QWidget
+
+from gradviz.config import RunConfig
 from gradviz.gui.frames import Frame
 from gradviz.gui.theme import MODEL_COLOURS
-from gradviz.probes import describe_half_life
+from gradviz.probes import describe_decay
 
 EQUATIONS = {
     "rnn": [
@@ -26,7 +33,7 @@ EQUATIONS = {
     "gru": [
         ("r_t = &sigma;(W_r x_t + U_r h_{{t-1}} + b_r) &nbsp; reset gate", "reset"),
         ("z_t = &sigma;(W_z x_t + U_z h_{{t-1}} + b_z) &nbsp; update gate", "update"),
-        ("n_t = tanh(W_n x_t + r_t * (U_n h_{{t-1}}) + b_n) &nbsp; candidate", "new"),
+        ("n_t = tanh(W_n x_t + b_in + r_t * (U_n h_{{t-1}} + b_hn)) &nbsp; candidate", "new"),
         ("h_t = (1 - z_t) * n_t + z_t * h_{{t-1}}", None),
     ],
 }
@@ -41,9 +48,9 @@ class ExplanationPanel(QTextBrowser):
         self.setMinimumHeight(160)
         self.html = ""
 
-    def set_font_size(self, points: int) -> None:
+    def set_font_size(self, pixels: int) -> None:
         font = self.font()
-        font.setPointSize(points)
+        font.setPixelSize(pixels)
         self.setFont(font)
         self.document().setDefaultFont(font)
         self.html = ""  # re-render at the new size
@@ -64,14 +71,96 @@ class ExplanationPanel(QTextBrowser):
                     value = f" &nbsp; <b>mean {float(np.mean(probes.gate_means[gate][-1])):.2f}</b>"
                 lines.append(f"<div style='font-family:monospace; margin-left:8px'>{text}{value}</div>")
             if probes is not None:
-                block = " (candidate block)" if view.kind != "rnn" else ""
-                radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
-                lines.append(
-                    f"<div style='margin-left:8px'>spectral radius of W_hh{block}: "
-                    f"<b>{radius}</b>; {describe_half_life(probes.half_life)}</div>"
-                )
+                lines.append(f"<div style='margin-left:8px'>{_multiplier(view.kind, probes)}; "
+                             f"{describe_decay(probes.decay)}</div>")
             blocks.append("".join(lines))
         html = "<hr>".join(blocks)
         if html != self.html:  # re-setting identical HTML would reset the scroll position
             self.html = html
             self.setHtml(html)
+
+
+def _multiplier(kind: str, probes) -> str:
+    """What multiplies the gradient per step back: for the vanilla RNN rho(W_hh), a bound;
+    for every cell the measured Jacobian norm (the LSTM's on its cell path)."""
+    measured = ""
+    if probes.step_factor is not None:
+        symbol = "|dC_t/dC_{t-1}|" if kind == "lstm" else "|dh_t/dh_{t-1}|"
+        factors = ", ".join(f"{f:.2f}" for f in probes.step_factor)
+        measured = f"measured {symbol} per step: <b>{factors}</b>"
+    if kind != "rnn":
+        return measured or "no measured step factor"
+    radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
+    return f"spectral radius of W_hh: <b>{radius}</b>" + (f"; {measured}" if measured else "")
+
+
+class DescriptionBar(QWidget):
+    """The story of the run above the plots: one line (elided) while collapsed, the whole text
+    when opened (the button, or D). A quarter of a projector's height spent on prose is a
+    quarter less for the plots, so presentation mode starts collapsed."""
+
+    def __init__(self):
+        super().__init__()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.NoTextInteraction)
+        # The elided line is as wide as the label was: it must not hold the window that wide.
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(1)
+        layout.addWidget(self.label, 1)
+        self.button = QToolButton()
+        self.button.setAutoRaise(True)
+        self.button.setToolTip("Show or hide the whole description (D)")
+        self.button.clicked.connect(self.toggle)
+        layout.addWidget(self.button, 0, Qt.AlignmentFlag.AlignTop)
+        self.html = ""
+        self.open = True
+        self._render()
+
+    def set_html(self, text: str) -> None:
+        self.html = text
+        self._render()
+
+    def set_open(self, open_: bool) -> None:
+        self.open = open_
+        self._render()
+
+    def toggle(self) -> None:
+        self.set_open(not self.open)
+
+    def text(self) -> str:
+        """The whole description (rich text), open or not."""
+        return self.html
+
+    def plain_text(self) -> str:
+        """The description without markup (what the collapsed line elides)."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.html))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if not self.open:
+            self._render()
+
+    def _render(self) -> None:
+        self.setVisible(bool(self.html))
+        self.button.setText("less" if self.open else "more")
+        self.label.setWordWrap(self.open)
+        if self.open:
+            self.label.setText(self.html)
+            return
+        room = max(self.label.width(), 50)
+        line = QFontMetrics(self.label.font()).elidedText(self.plain_text(), Qt.TextElideMode.ElideRight, room)
+        self.label.setText(html.escape(line))
+
+
+def describe_config(config: RunConfig) -> str:
+    """What is training, in one line, from the settings themselves: a preset's story goes out
+    of date as soon as T or a model is changed."""
+    task = config.task
+    length = f"T = {task.seq_len}" if getattr(task, "seq_len", None) else ""
+    models = " vs ".join(f"{setup.label} (H = {setup.model.hidden}, {setup.train.optimizer} "
+                         f"lr {setup.train.lr:g})" for setup in config.models)
+    parts = [part for part in (f"{task.name} task", length) if part]
+    return f"{', '.join(parts)}: {models}"

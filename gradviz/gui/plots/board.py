@@ -6,15 +6,35 @@ in a paper is pixel for pixel what the lecture showed.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+import math
+
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QTextDocument
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from gradviz.config import RunConfig
 from gradviz.gui.frames import Frame
+from gradviz.gui.plots import rows
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.column import ModelColumn
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
 from gradviz.tasks import Baseline, metric_and_steps
+
+METRIC_MIN_COLUMN = 700  # below this column width the metric plot would be a sliver beside the loss
+
+
+def _text_height(label: QLabel, width: int) -> int:
+    """The height ``label``'s text needs at ``width``, measured afresh: a QLabel that has shown
+    larger text keeps answering with the larger text's layout."""
+    if not label.text():
+        return 0
+    document = QTextDocument()
+    document.setDefaultFont(label.font())
+    document.setDocumentMargin(0)
+    document.setHtml(label.text())
+    document.setTextWidth(max(width, 1))
+    return math.ceil(document.size().height())
 
 
 class PlotBoard(QWidget):
@@ -31,6 +51,13 @@ class PlotBoard(QWidget):
         self.config: RunConfig | None = None
         self.current_panel: Panel | None = None  # the last plot clicked: what "Copy plot" copies
         self._turn = 0  # the column draw_pending serves first
+        self.extra = "history"  # the lecturer's third plot (after the gradient profile and the loss)
+        self.screen_height = 1080  # the screen presentation mode fills: its floors scale with it
+        self._arranging = False
+        self._arrange_timer = QTimer(self)
+        self._arrange_timer.setSingleShot(True)
+        self._arrange_timer.setInterval(0)
+        self._arrange_timer.timeout.connect(self.arrange)
 
     def set_config(self, config: RunConfig) -> None:
         """Columns for ``config``'s models, emptied, with timestep axes of its task."""
@@ -47,6 +74,7 @@ class PlotBoard(QWidget):
             column.gate = self.gate
             column.apply_style(self.style)
             column.graphics.scene().sigMouseClicked.connect(lambda event, c=column: self._clicked(c, event))
+            column.graphics.installEventFilter(self)
             self.columns.append(column)
             self.layout_.addWidget(column)
         for column in self.columns:
@@ -54,6 +82,7 @@ class PlotBoard(QWidget):
             column.metric_panel.apply_style(self.style)
             column.reset_plots()
             column.set_timesteps(steps)
+        self.arrange()
 
     def show_frame(self, frame: Frame, baseline: Baseline, spread: bool = False) -> None:
         """Paint ``frame``; with ``spread``, the plots of new records are drawn a group of one
@@ -64,6 +93,7 @@ class PlotBoard(QWidget):
         for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
             clip = self.config.models[index].train.clip
             column.show_frame(view, frame.scalars, baseline, clip, ranges, defer_probes=spread)
+        self._align_headers()
         if spread:
             self.draw_pending()
 
@@ -94,6 +124,72 @@ class PlotBoard(QWidget):
         self.style = style
         for column in self.columns:
             column.apply_style(style)
+        self.arrange()
+
+    def set_extra(self, view: str) -> None:
+        """The third plot of every column: the history heatmap, the gates, ..."""
+        self.extra = view
+        self.arrange()
+
+    # ---- layout -------------------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Resize:
+            self._arrange_timer.start()  # once the resizes of this pass are done
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange_timer.start()
+
+    def arrange(self) -> None:
+        """Choose every column's rows and their heights for the space there is now. All columns
+        get the same rows at the same heights, so that their plots line up."""
+        if not self.columns or self._arranging:
+            return
+        self._arranging = True
+        try:
+            self._align_headers()
+            self.layout_.activate()
+            for column in self.columns:
+                column.layout().activate()
+            lecture = self.style.lecture
+            width = min(column.graphics.viewport().width() for column in self.columns)
+            grid = self.columns[0].graphics.ci.layout
+            margins = grid.getContentsMargins()
+            available = min(column.graphics.viewport().height() for column in self.columns) - margins[1] - margins[3]
+            order = rows.priority(self.extra, lecture, width)
+            beside = "metric" if not lecture and width >= METRIC_MIN_COLUMN else None
+            if lecture and width >= rows.SIDE_BY_SIDE_MIN_WIDTH:
+                beside = order.pop()  # the third plot beside the loss: both get a lecture's height
+            floor = rows.floors(lecture, self.screen_height)
+            for _ in range(3):  # overheads are measured from the last layout: settle them
+                overheads = {row: max(column.row_overheads()[row] for column in self.columns) for row in rows.ROWS}
+                heights = rows.plan(available, overheads, order, lecture, floor, grid.verticalSpacing())
+                for column in self.columns:
+                    column.set_rows(heights, beside)
+                    column.graphics.ci.layout.activate()
+                measured = {row: max(column.row_overheads()[row] for column in self.columns) for row in heights}
+                if all(abs(measured[row] - overheads[row]) <= 1 for row in heights):
+                    break
+        finally:
+            self._arranging = False
+
+    def _align_headers(self) -> None:
+        """Every column's header as high as the highest: the plots below start at one height."""
+        if not self.columns:
+            return
+        needed = max(_text_height(column.header, column.width()) for column in self.columns)
+        if any(column.header.minimumHeight() != needed or column.header.maximumHeight() != needed
+               for column in self.columns):
+            for column in self.columns:
+                column.header.setFixedHeight(needed)
+            self._arrange_timer.start()
+
+    def hide_readouts(self) -> None:
+        """Clear every hover read-out (before a picture is taken, after a reset)."""
+        for column in self.columns:
+            column.hide_readouts()
 
     def _clicked(self, column: ModelColumn, event) -> None:
         for panel in column.panels.values():

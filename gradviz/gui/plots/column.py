@@ -1,11 +1,13 @@
 """One model's column of live plots, top to bottom:
 
 1. loss and task metric over training, with the task's memoryless baseline;
-2. gradient through time now: log10 |dL/dh_t| against timestep t (and C_t for an LSTM);
+2. gradient through time now: log10 |dL/dh_t| of each sequence's decision loss against
+   timestep t (and C_t for an LSTM; a thin line for the whole loss where it differs);
 3. its history: training step x timestep heatmap of the same log norm;
 4. a gate (or C_t, h_t) of one sample as a timestep x unit heatmap, and every gate's mean
    per timestep;
-5. per-parameter gradient norms before clipping, spectral radius of W_hh, and half-life.
+5. per-parameter gradient norms before clipping, spectral radius of W_hh (vanilla RNN) or the
+   measured per-step Jacobian factor (gated cells), and half-life.
 
 Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for export and tests.
 """
@@ -20,10 +22,11 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
-from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, finite_or_nan, log10_or_nan
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
-from gradviz.probes import describe_half_life
+from gradviz.probes import describe_decay, stable_decay
+from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count, describe_cause
 from gradviz.tasks import Baseline
 
 GATE_TITLES = {
@@ -42,9 +45,18 @@ GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "updat
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
 LOG_LABELS = 6  # at most about this many labels on a log axis
-QWIDGETSIZE_MAX = 16777215
-ROW_STRETCH = (4, 4, 4, 4, 2, 3)  # loss, gradient, history, gates, gate means, diagnostics
 RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
+GRADIENT_TOOLTIP = (
+    "Mean over the batch of |dl_i/dh_t|: the gradient of each sequence's own decision loss l_i "
+    "(the outputs that need memory: the final output; the copy task's answer steps; the names "
+    "task's name positions), not of the batch-mean loss. It is B times the batch-mean loss's "
+    "gradient, so batch size does not move the curve."
+)
+FACTOR_CAPTIONS = {
+    "rnn": "rho(W_hh); > 1 can explode.",
+    "lstm": "Per step back on the cell path: |dC_t/dC_{t-1}| = max f_t.",
+    "gru": "Per step back, measured: |dh_t/dh_{t-1}|.",
+}
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
 
@@ -59,12 +71,13 @@ def nice_upper(value: float) -> float:
     return 10.0 * decade
 
 
-def log_ticks(low: float, high: float) -> list[list[tuple[float, str]]]:
+def log_ticks(low: float, high: float, most: int = LOG_LABELS) -> list[list[tuple[float, str]]]:
     """Tick labels for a log10 axis: 1-3-10 steps over a few decades, every k-th decade over
-    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels."""
+    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels; about ``most``
+    labels at most (a short plot holds fewer)."""
     span = high - low
-    factors = (1, 3) if span <= LOG_LABELS / 2 else (1,)
-    stride = max(1, math.ceil(span / LOG_LABELS))
+    factors = (1, 3) if 2 * span <= most else (1,)
+    stride = max(1, math.ceil(span / most))
     ticks = []
     for decade in range(math.floor(low), math.ceil(high) + 1):
         if decade % stride:
@@ -83,6 +96,18 @@ def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
     finite = values[np.isfinite(values)]
     top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
     return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
+
+
+def _panel_overhead(panel: Panel) -> float:
+    """A panel's height beyond its data area, from its parts' minimum heights."""
+    parts = [panel.bottom_height, clearance(panel.style)]
+    if panel.caption.shown:
+        parts += [panel.caption.minimumHeight(), 6]
+    if panel.key is not None:
+        parts.append(panel.key.minimumHeight())
+    if panel.plot.titleLabel.maximumHeight() > 0:
+        parts.append(max(panel.plot.titleLabel.minimumHeight(), 1.4 * panel.style.font_px))
+    return sum(parts) + 2
 
 
 class ModelColumn(QWidget):
@@ -118,83 +143,87 @@ class ModelColumn(QWidget):
         self._build(metric_name)
         self.apply_style(self.style)
 
-    def _panel(self, name: str, caption: str, x_label: str, y_label: str) -> Panel:
-        panel = Panel(name, caption, x_label, y_label)
+    def _panel(self, name: str, caption: str, x_label: str, y_label: str, y_short: str = "") -> Panel:
+        panel = Panel(name, caption, x_label, y_label, y_short)
         self.panels[name] = panel
         return panel
 
     def _build(self, metric_name: str) -> None:
         colour = self.colour
-        top = self.graphics.addLayout(row=0, col=0)
+        top = pg.GraphicsLayout()
         self.loss = self._panel("loss", "Loss; dashed: memoryless baseline. Below it, the model remembers.",
                                 "training step", "loss")
         self.loss.plot.setLogMode(y=True)
-        self.loss_curve = self.loss.curve(colour)
+        self.loss_curve = self.loss.curve(colour, name="loss")
         self.baseline_line = self.loss.line(label="baseline")
         self.metric_panel = self._panel("metric", f"{metric_name}", "training step", "metric")
         self.metric_curve = self.metric_panel.curve(colour, role="thin")
         self.metric_baseline = self.metric_panel.line()
         self.metric_panel.plot.setYRange(0, 1)
-        top.addItem(self.loss, 0, 0)
-        top.addItem(self.metric_panel, 0, 1)
-        for nested in (top,):
-            nested.layout.setContentsMargins(0, 0, 0, 0)
-        top.layout.setColumnStretchFactor(0, 3)
+        top.addItem(self.loss, 0, 0)  # and beside it the metric, or a third plot (set_rows)
+        top.layout.setContentsMargins(0, 0, 0, 0)
+        top.layout.setColumnStretchFactor(0, 2)
         top.layout.setColumnStretchFactor(1, 1)
+        self.top = top
 
         self.gradient = self._panel(
-            "gradient", "How much gradient reaches step t (solid h_t, dashed C_t).",
-            "timestep t", "log10 |dL/dh_t|")
+            "gradient", "How much gradient of the decision reaches step t, per sequence.",
+            "timestep t", "log10 |dL/dh_t|", "log10")
+        self.gradient.plot.getAxis("left").setToolTip(GRADIENT_TOOLTIP)
         self.gradient.add_legend()
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
+        # The key lists a line only while it has data: C_t (LSTM), the whole loss (copy, names).
         self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
-        self.graphics.addItem(self.gradient, row=1, col=0)
+        self.profile_all = self.gradient.curve(self.colour, role="thin", name="|dL/dh_t|, whole loss")
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
         self.history = self._panel("history", "The same over training: where the model can learn.",
-                                   "timestep t", "training step")
-        self.graphics.addItem(self.history, row=2, col=0)
-        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|")
+                                   "timestep t", "training step", "step")
+        self.history_map = Heatmap(self.history, GRADIENT_MAP, "log10 |dL/dh_t|", "log10 |dL/dh_t|", "log10")
+        self.history_map.readout.describe = self._describe_history  # says why a cell is empty
 
         self.gates = self._panel("gates", "One sequence's activations, per unit and timestep.", "timestep t",
                                  "unit")
-        self.graphics.addItem(self.gates, row=3, col=0)
         self.gate_map = Heatmap(self.gates, GATE_MAP, "activation", "activation")
 
         self.gate_means = self._panel("gate_means", "Means over batch and units, per timestep.",
                                       "timestep t", "mean")
         self.gate_means.add_legend(columns=4)
         self.gate_means_curves: dict[str, pg.PlotDataItem] = {}
-        self.graphics.addItem(self.gate_means, row=4, col=0)
 
-        bottom = self.graphics.addLayout(row=5, col=0)
+        bottom = pg.GraphicsLayout()
         self.grad_norms = self._panel("grad_norms", "Norms before clipping; dotted: clip.",
                                       "training step", "|grad|")
         self.grad_norms.plot.setLogMode(y=True)
         self.grad_norms.add_legend()
         self.norm_curves: dict[str, pg.PlotDataItem] = {}
-        self.clip_line = self.grad_norms.line(style=DOT, label="clip", position=0.05)
-        self.spectral = self._panel("spectral_radius", "rho(W_hh); > 1 can explode.",
-                                    "training step", "rho")
+        self.clip_line = self.grad_norms.line(style=DOT, label="clip")
+        self.spectral = self._panel("spectral_radius", FACTOR_CAPTIONS["rnn"], "training step", "rho")
+        self._factor_kind = "rnn"
         self.spectral.line(style=DOT).setValue(1.0)
         self.radius_curves: list[pg.PlotDataItem] = []
         self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
-                                     "timesteps")
+                                     "timesteps", "steps")
         self.half_life_curve = self.half_life.curve(colour, role="thin")
         for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
             bottom.addItem(panel, 0, position)
         bottom.layout.setContentsMargins(0, 0, 0, 0)
         bottom.layout.setColumnStretchFactor(0, 2)
-        self.graphics.ci.layout.setContentsMargins(2, 2, 2, 2)
+        # Axis labels reach 5 px past their axes (pyqtgraph's nudge): room for it on the edges.
+        self.graphics.ci.layout.setContentsMargins(6, 2, 6, 6)
         self.graphics.ci.layout.setVerticalSpacing(4)
 
         self.narrow = (self.metric_panel, self.spectral, self.half_life)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate(ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        for heatmap in (self.history_map, self.gate_map):
-            heatmap.readout.connect()
-        self.profile_readout.connect()
+        self.rows = {"loss": top, "gradient": self.gradient, "history": self.history, "gates": self.gates,
+                     "gate_means": self.gate_means, "diagnostics": bottom}
+        self.row_panels = {"loss": [self.loss, self.metric_panel], "gradient": [self.gradient],
+                           "history": [self.history], "gates": [self.gates], "gate_means": [self.gate_means],
+                           "diagnostics": [self.grad_norms, self.spectral, self.half_life]}
+        self.shown_rows: tuple[str, ...] = ()
+        self.beside: str | None = None
+        self.set_rows({"loss": 100.0, "gradient": 100.0}, beside="metric")
+        for readout in self.readouts():
+            readout.connect(self.graphics.scene())
 
     # ---- style --------------------------------------------------------------------------------
 
@@ -205,22 +234,97 @@ class ModelColumn(QWidget):
             panel.apply_style(style)
         for heatmap in (self.history_map, self.gate_map):
             heatmap.apply_style(style)
-        self.header.setStyleSheet(f"QLabel {{ font-size: {style.font_pt + 2}pt; }}")
-        self._show_rows(lecture=style.lecture)
+        # A font, not a style sheet: a rich-text QLabel kept laying its text out in the style
+        # sheet's previous size (a header twice as high after leaving presentation mode).
+        self.header.setFont(pixel_font(style.font_px))
+        self.header.setMinimumHeight(0)  # measured again at the new size
+        self.header.setMaximumHeight(16777215)
+        for panel in self.panels.values():
+            panel.caption.set_shown(not style.lecture)  # the key and the lecturer say it
         self.redraw_probes()
 
-    def _show_rows(self, lecture: bool) -> None:
-        """On the projector only loss, gradient, its history and the gates: big enough to read."""
-        hidden = (self.metric_panel, self.gate_means, self.grad_norms, self.spectral, self.half_life)
-        for panel in hidden:
-            panel.setVisible(not lecture)
-            # A hidden item keeps its space in a graphics layout unless it may shrink to nothing.
-            panel.setMaximumSize(0 if lecture else QWIDGETSIZE_MAX, 0 if lecture else QWIDGETSIZE_MAX)
-        grid = self.graphics.ci.layout
-        for row, stretch in enumerate((4, 4, 4, 4, 0, 0) if lecture else ROW_STRETCH):
-            grid.setRowStretchFactor(row, stretch)
-        grid.setRowMaximumHeight(5, 0 if lecture else QWIDGETSIZE_MAX)
-        grid.setRowMaximumHeight(4, 0 if lecture else QWIDGETSIZE_MAX)
+    # ---- rows -------------------------------------------------------------------------------
+
+    def row_overheads(self) -> dict[str, float]:
+        """Each row's height beyond its data area (key, axis, caption, title): its minimum
+        height as laid out now for the rows shown (a data area's minimum is 0), estimated from
+        its parts for the others."""
+        overheads = {}
+        for row, item in self.rows.items():
+            if row in self.shown_rows:
+                overheads[row] = item.effectiveSizeHint(Qt.SizeHint.MinimumSize).height()
+            else:
+                overheads[row] = max(_panel_overhead(panel) for panel in self._row_members(row, self.beside))
+        return overheads
+
+    def _row_members(self, row: str, beside: str | None) -> list[Panel]:
+        """The panels a row shows: the loss row holds the loss and what stands beside it."""
+        if row == "loss":
+            return [self.loss] + ([self._beside_panel(beside)] if beside else [])
+        return self.row_panels[row]
+
+    def _beside_panel(self, beside: str | None) -> Panel | None:
+        return None if beside is None else self.metric_panel if beside == "metric" else self.rows[beside]
+
+    def set_rows(self, heights: dict[str, float], beside: str | None = "metric") -> None:
+        """Show the rows in ``heights`` (name: data-area height), top to bottom, and no other,
+        with ``beside`` (the metric, or in presentation the third plot) next to the loss:
+        hidden rows leave the layout instead of keeping a squashed sliver of it."""
+        grid = self.graphics.ci
+        shown = tuple(heights)
+        if shown != self.shown_rows or beside != self.beside:
+            # Out of the loss row first (it is in the scene while shown: always), then out of
+            # the grid: a panel moves between the two when presentation changes its place.
+            old = self._beside_panel(self.beside)
+            if old is not None:
+                self.top.removeItem(old)
+            for row in self.shown_rows:
+                grid.removeItem(self.rows[row])
+            for index in range(grid.layout.rowCount()):
+                grid.layout.setRowFixedHeight(index, 0)
+                grid.layout.setRowStretchFactor(index, 0)
+            for index, row in enumerate(shown):
+                grid.addItem(self.rows[row], row=index, col=0)
+            new = self._beside_panel(beside)
+            if new is not None:
+                self.top.addItem(new, 0, 1)
+            self.beside = beside
+            members = {panel for row in shown for panel in self._row_members(row, beside)}
+            for row, item in self.rows.items():
+                item.setVisible(row in shown or row == beside)
+            for panel in self.panels.values():
+                panel.setVisible(panel in members)
+            self.shown_rows = shown
+        # Split the loss row by width, not by stretch: stretch only shares what is left after
+        # each plot's preferred width, and a heatmap with its colour bar prefers more.
+        left, _, right, _ = grid.layout.getContentsMargins()
+        width = self.graphics.viewport().width() - left - right - 2
+        if beside:
+            width -= self.top.layout.horizontalSpacing()
+        share = 2 / 3 if beside == "metric" else 1 / 2 if beside else 1.0
+        for index, part in enumerate((share, 1 - share)):
+            # Preferred and maximum, not fixed: a fixed width would keep the plots this wide
+            # when the window shrinks, before the next arrangement.
+            self.top.layout.setColumnMinimumWidth(index, 0)
+            self.top.layout.setColumnPreferredWidth(index, math.floor(width * part))
+            self.top.layout.setColumnMaximumWidth(index, math.floor(width * part))
+        overheads = self.row_overheads()
+        for index, row in enumerate(shown):
+            grid.layout.setRowFixedHeight(index, heights[row] + overheads[row])
+            for panel in self._row_members(row, beside):
+                panel.set_axis_labels(room=heights[row] - 4)
+                panel.max_labels = max(2, int(heights[row] // (1.9 * self.style.font_px)))
+        for heatmap in (self.history_map, self.gate_map):
+            if heatmap.panel.isVisible():
+                room = heights["loss"] if heatmap.panel.name == beside else heights.get(heatmap.panel.name, 0)
+                heatmap.set_bar_label(room=room - 4)
+        self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
+        grid.setGeometry(self.graphics.range)  # the view sizes its central item only when it is resized
+
+    def data_heights(self) -> dict[str, float]:
+        """The data-area height of each row shown, as laid out now."""
+        return {row: min(panel.plot.vb.geometry().height() for panel in self._row_members(row, self.beside))
+                for row in self.shown_rows}
 
     # ---- updates ------------------------------------------------------------------------------
 
@@ -305,7 +409,7 @@ class ModelColumn(QWidget):
     def _set_log_range(self, panel: Panel, span: tuple[float, float]) -> None:
         """A log10 y range, labelled 1-3-10 (pyqtgraph's minor labels crowd a short plot)."""
         if self._ranges.get((panel.name, "y")) != span:
-            panel.plot.getAxis("left").setTicks(log_ticks(*span))
+            panel.plot.getAxis("left").setTicks(log_ticks(*span, most=panel.max_labels))
         self._set_range(panel, "y", span)
 
     def redraw_probes(self) -> None:
@@ -326,8 +430,10 @@ class ModelColumn(QWidget):
         if self._baseline != baseline:
             self._baseline = baseline
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
-            self.baseline_line.label.setFormat(f"baseline {baseline.loss:.3g}")
+            self.loss.set_line_label(self.baseline_line, f"baseline {baseline.loss:.3g}")
             self.metric_baseline.setValue(baseline.metric)
+        if len(steps) and "loss" not in self.loss.key_names():
+            self.loss.refresh_key()  # the key names the loss once it is drawn
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
@@ -341,14 +447,22 @@ class ModelColumn(QWidget):
             self.profile_c.setData(timesteps, profile_c, connect="finite")
         else:
             self.profile_c.setData([], [])
+        if probes.grad_h_all is not None:
+            profile_all = log10_or_nan(probes.grad_h_all[-1])
+            self.gradient.data["log10_grad_h_all"] = profile_all
+            self.profile_all.setData(timesteps, profile_all, connect="finite")
+        else:
+            self.profile_all.setData([], [])
+        if probes.grad_cause is not None:
+            self.gradient.data["cause"] = probes.grad_cause
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
-        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_pt)
+        title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_px)
         if title != self._gate_title:  # a new title re-lays the plot out: only when it changes
             self._gate_title = title
-            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}pt")
+            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}px")
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
         self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))
@@ -365,6 +479,8 @@ class ModelColumn(QWidget):
                 self.gate_means_curves[name] = curve
             self.gate_means.data[name] = means[-1]
             curve.setData(timesteps, means[-1])
+        self.gradient.refresh_key()
+        self.gate_means.refresh_key()
         shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
         if shown:
             self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
@@ -378,10 +494,14 @@ class ModelColumn(QWidget):
         self.history.data = {"step": steps, "t": np.arange(1, logs.shape[1] + 1), "log10_grad_h": logs}
         height = max(float(steps[-1] - steps[0]), 1.0)
         # Underflowed (exactly 0) gradients take the bottom colour of the bar, overflowed (inf)
-        # ones the top; NaN (steps that were all padding, or a diverged step) stays transparent:
-        # no value there, rather than a vanished gradient.
+        # ones the top; steps cut by truncation, padding and NaN stay transparent: no value
+        # there, rather than a vanished gradient (the hover text names the cause).
         rect = QRectF(0.5, float(steps[0]), logs.shape[1], height)
+        causes = view.history.get("grad_cause")
+        cut = causes == TRUNCATED if causes is not None and causes.shape == raw.shape else np.zeros(raw.shape, bool)
         shown = np.where(raw == 0, levels[0], np.where(np.isposinf(raw), levels[1], logs))
+        shown = np.where(cut, np.nan, shown)
+        self.history.data["cause"] = causes if causes is not None else np.zeros(raw.shape, np.int8)
         self.history_map.set(shown, rect, levels)
         # Fixed ranges that change in steps (training steps on the loss plot's scale): with
         # autorange every new record would regenerate the axes of every panel below.
@@ -405,14 +525,14 @@ class ModelColumn(QWidget):
         clip_log = math.log10(clip) if clip > 0 else None
         self._set_log_range(self.grad_norms, stepped_range(norms, 1.0, clip_log, clip_log, log=True))
 
-        radius = view.history["spectral_radius"]  # (N, L)
+        radius = self._factor_series(view)  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
             self.radius_curves.append(self.spectral.curve(self.colour, role="thin", dashed=len(self.radius_curves) > 0))
         self.spectral.data = {"step": steps}
         for layer, curve in enumerate(self.radius_curves):
             self.spectral.data[f"layer{layer}"] = radius[:, layer]
             curve.setData(steps, radius[:, layer])
-        self._set_range(self.spectral, "y", stepped_range(radius, 0.5, 0.0, 1.5))
+        self._set_range(self.spectral, "y", stepped_range(finite_or_nan(radius), 0.5, 0.0, 1.5))
         half = finite_or_nan(view.history["half_life"])
         self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
@@ -421,9 +541,10 @@ class ModelColumn(QWidget):
         low = -nice_upper(-half.min()) if half.size and half.min() < 0 else 0.0
         high = nice_upper(half.max()) if half.size and half.max() > 0 else 10.0
         self._set_range(self.half_life, "y", (low, high))
+        self.grad_norms.refresh_key()
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
-        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_pt}pt'><b>{view.label}</b></span>"]
+        parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
         recent = scalars["loss"][-RECENT_STEPS:, self.index] if len(scalars.get("step", ())) else np.empty(0)
         recent = recent[np.isfinite(recent)]
         if recent.size:
@@ -431,15 +552,15 @@ class ModelColumn(QWidget):
             loss = float(recent.mean())
             verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
             parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
-        if view.latest is not None and view.latest.probes is not None:
-            probes = view.latest.probes
-            parts.append(describe_half_life(probes.half_life))
-            if probes.underflow_steps:
-                parts.append(f"{probes.underflow_steps} steps underflow to 0")
-            if "forget" in probes.gate_means:
-                parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
-        if view.latest is not None and view.latest.diverged:
+        latest = view.latest
+        # A model diverged if its last loss is not finite, recorded step or not (records come
+        # every k steps; the diverging step itself is often not one of them).
+        last_loss = scalars["loss"][-1, self.index] if len(scalars.get("step", ())) else 0.0
+        if (latest is not None and latest.diverged) or not np.isfinite(last_loss):
+            parts.append("the gradient overflowed (inf/NaN)")
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
+        elif latest is not None and latest.probes is not None:
+            parts.extend(self._gradient_summary(view, latest.probes))
         text = " &nbsp;·&nbsp; ".join(parts)
         if text != self.header.text():
             self.header.setText(text)
@@ -449,14 +570,49 @@ class ModelColumn(QWidget):
             if needed > self.header.minimumHeight():
                 self.header.setMinimumHeight(needed)
 
+    @staticmethod
+    def _gradient_summary(view: ModelView, probes) -> list[str]:
+        """The header's gradient facts: the half-life (median of the recent records, so it holds
+        still while the picture does), why steps are empty, and what multiplies the gradient."""
+        history = view.history
+        if len(history.get("half_life", ())):
+            decay = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
+        else:
+            decay = probes.decay
+        path = "through C_t, " if probes.grad_c is not None else ""
+        parts = [path + describe_decay(decay)]
+        causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
+        for cause, words in ((UNDERFLOW, "underflow to 0"), (TRUNCATED, "cut by truncation"),
+                             (OVERFLOW, "overflow (inf/NaN)")):
+            steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
+            if steps:
+                parts.append(f"{steps} steps {words}")
+        if "forget" in probes.gate_means:
+            parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
+        if view.kind != "rnn" and probes.step_factor is not None and np.isfinite(probes.step_factor[-1]):
+            symbol = "|dC_t/dC_t-1|" if view.kind == "lstm" else "|dh_t/dh_t-1|"
+            parts.append(f"{symbol} {float(probes.step_factor[-1]):.2f} per step")
+        return parts
+
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
         for panel in self.panels.values():
             panel.data = {}
         for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve):
             curve.setData([], [])
-        for curve in [*self.gate_means_curves.values(), *self.norm_curves.values(), *self.radius_curves]:
+        # The next model in this column may have other gates and parameters: its key must not
+        # keep this one's names.
+        for curve in self.gate_means_curves.values():
+            self.gate_means.remove_curve(curve)
+        for curve in self.norm_curves.values():
+            self.grad_norms.remove_curve(curve)
+        self.gate_means_curves.clear()
+        self.norm_curves.clear()
+        for curve in self.radius_curves:
             curve.setData([], [])
+        for panel in self.panels.values():
+            panel.refresh_key()
+        self.hide_readouts()
         self.history_map.clear()
         self.gate_map.clear()
         self.header.setText("")
@@ -465,11 +621,51 @@ class ModelColumn(QWidget):
         self._probe_work = None
         self.redraw_probes()
 
+    def readouts(self) -> list[HoverReadout]:
+        return [self.profile_readout, self.history_map.readout, self.gate_map.readout]
+
+    def hide_readouts(self) -> None:
+        for readout in self.readouts():
+            readout.hide()
+
     def _describe_profile(self, x: float, y: float) -> str | None:
         profile = self.gradient.data.get("log10_grad_h")
         t = int(round(x))
         if profile is None or not 1 <= t <= len(profile):
             return None
         value = profile[t - 1]
-        shown = "0 (underflow)" if np.isnan(value) else f"{10 ** value:.3g} (log10 {value:.2f})"
-        return f"t = {t}: |dL/dh_t| = {shown}"
+        causes = self.gradient.data.get("cause")
+        if np.isnan(value):
+            cause = describe_cause(causes[t - 1]) if causes is not None else ""
+            shown = f"none ({cause or 'no value'})"
+        else:
+            shown = f"{10 ** value:.3g} (log10 {value:.2f})"
+        text = f"t = {t}: |dl/dh_t| = {shown}"
+        whole = self.gradient.data.get("log10_grad_h_all")
+        if whole is not None and np.isfinite(whole[t - 1]):
+            text += f"; whole loss {10 ** whole[t - 1]:.3g}"
+        return text
+
+    def _describe_history(self, x: float, y: float) -> str | None:
+        """The history heatmap's hover text: the value, or why there is none."""
+        logs, causes, steps = (self.history.data.get(key) for key in ("log10_grad_h", "cause", "step"))
+        value = self.history_map.value_at(x, y)
+        if value is None or logs is None or steps is None or not len(steps):
+            return None
+        t = min(max(int(round(x)), 1), logs.shape[1])
+        row = int(np.clip(np.searchsorted(steps, y, side="right") - 1, 0, len(steps) - 1))
+        cause = describe_cause(causes[row, t - 1]) if causes is not None and causes.shape == logs.shape else ""
+        shown = cause if cause else f"{10 ** logs[row, t - 1]:.3g}" if np.isfinite(logs[row, t - 1]) else "no value"
+        return f"step {int(steps[row])}, t {t}: |dl/dh_t| {shown}"
+
+    def _factor_series(self, view: ModelView) -> np.ndarray:
+        """(N, L) what the factor plot shows: rho(W_hh) for the vanilla RNN (a bound), the
+        measured per-step Jacobian norm for gated cells (rho of one block says nothing there)."""
+        gated = view.kind != "rnn" and "step_factor" in view.history and len(view.history["step_factor"])
+        kind = view.kind if gated else "rnn"
+        if kind != self._factor_kind:
+            self._factor_kind = kind
+            self.spectral.caption_text = FACTOR_CAPTIONS[kind]
+            self.spectral.y_label = "factor" if gated else "rho"
+            self.spectral.apply_style(self.style)
+        return view.history["step_factor"] if gated else view.history["spectral_radius"]

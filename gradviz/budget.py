@@ -1,0 +1,187 @@
+"""Memory estimates made before anything is allocated, and the refusal when they do not fit.
+
+A run's peak memory is dominated by its *recorded* steps: to measure |dL/dh_t| at every
+timestep the model runs unfused and autograd keeps every timestep's activations of every
+layer until the backward pass. Models of a run train one after another on the same batch,
+so only one model's graph is alive at a time; parameters, optimiser state and the bounded
+probe history are kept for every model.
+
+The per-(timestep, sample, unit, layer) factors below were calibrated against measured peak
+RSS (``ru_maxrss``, CPU, torch 2.13, one recorded step, T 200-400, H 64-128, B 64, L 1-2):
+
+    LSTM 21-28 floats, GRU 21, tanh RNN 5   (float32 each)
+
+and rounded up, so the estimate errs on the side of "too big". Export images and text files
+get the same treatment: ``check_fits`` raises ``MemoryRefused`` naming the estimate, what is
+available and what to lower. No torch, no Qt: a refusal costs milliseconds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gradviz.config import ConfigError, RunConfig
+
+FLOAT = 4
+# Floats autograd keeps per (timestep, sample, unit, layer) on a recorded step (see above).
+ACTIVATION_FLOATS = {"lstm": 30, "gru": 24, "rnn": 8}
+GATES = {"lstm": 4, "gru": 3, "rnn": 1}
+PROBE_BUDGET_BYTES = 48 * 2**20  # probes/history.py's per-model budget (its minimum is 16 rows)
+PROBE_MIN_ROWS = 16
+PROCESS_BYTES = 450 * 2**20  # Python, torch and the batches: measured ~430 MB before the first step
+FIT_SHARE = 0.85  # refuse what would take more than this share of the available memory
+TEXT_EMBED = 32  # tasks/text.py's EMBED_DIM
+
+
+class MemoryRefused(ConfigError):
+    """Settings or a file whose estimated memory exceeds what this machine has available."""
+
+
+def gib(n: float) -> str:
+    """Bytes as a short human size: '730 MB', '73.2 GB'."""
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GB"
+    return f"{max(n, 0) / 2**20:.0f} MB"
+
+
+def available_bytes() -> int | None:
+    """Memory this process could still take: MemAvailable, capped by a cgroup limit; None if unknown."""
+    found: list[int] = []
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                found.append(int(line.split()[1]) * 1024)
+    except (OSError, ValueError, IndexError):
+        try:
+            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+        except (ValueError, OSError, AttributeError):
+            pass
+    try:
+        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
+        if limit != "max":
+            found.append(int(limit) - int(used))
+    except (OSError, ValueError):
+        pass
+    return min(found) if found else None
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """A run's estimated peak memory, by part, in bytes."""
+
+    activations: int  # one recorded step of the largest model: every timestep kept for backward
+    parameters: int  # weights, gradients and optimiser moments of every model
+    history: int  # the bounded probe history of every model
+    seq_len: int
+
+    @property
+    def total(self) -> int:
+        return self.activations + self.parameters + self.history
+
+    def describe(self) -> str:
+        return f"about {gib(self.total + PROCESS_BYTES)}"
+
+
+def estimate_run(config: RunConfig) -> RunEstimate:
+    """Peak memory of training ``config`` (without the process itself and a text file's data)."""
+    task = config.task
+    seq_len = task.max_len if task.name == "text" else task.seq_len
+    batch = task.batch
+    activations = parameters = history = 0
+    for setup in config.models:
+        model = setup.model
+        hidden, layers, kind = model.hidden, model.layers, model.kind
+        acts = FLOAT * seq_len * batch * hidden * layers * ACTIVATION_FLOATS[kind]
+        acts += FLOAT * seq_len * batch * TEXT_EMBED * 3  # inputs, embeddings and their gradients
+        activations = max(activations, acts)
+        inputs = TEXT_EMBED if task.name in ("text", "reviews", "names") else 8
+        gates = GATES[kind]
+        weights = layers * gates * hidden * (inputs + hidden + 2) + hidden * 20
+        if task.name == "text":
+            weights += task.vocab_size * TEXT_EMBED
+        parameters += FLOAT * weights * 4  # value, gradient and two optimiser moments
+        # One history row: gates, cell state and gradients per (layer, timestep, unit) for one sample.
+        row = FLOAT * layers * seq_len * (hidden * (gates + 1) + 2 * gates + 4)
+        history += max(PROBE_BUDGET_BYTES, PROBE_MIN_ROWS * row)
+    return RunEstimate(activations, parameters, history, seq_len)
+
+
+def refuse_message(what: str, needed: int, available: int, lower: str) -> str:
+    return (f"{what} needs {gib(needed)} of memory, but only {gib(available)} is available here; "
+            f"lower {lower}")
+
+
+def check_run(config: RunConfig, available: int | None = None) -> RunEstimate:
+    """The estimate; raises MemoryRefused (before anything is built) if it cannot fit."""
+    estimate = estimate_run(config)
+    available = available_bytes() if available is None else available
+    if available is None or estimate.total <= FIT_SHARE * available:
+        return estimate
+    task = config.task
+    seq = "max length" if task.name == "text" else "sequence length T"
+    fitting = _largest_fitting_length(config, FIT_SHARE * available)
+    hint = f" (T={fitting} would fit)" if fitting >= 2 else ""
+    sizes = {s.model.hidden for s in config.models}
+    layers = {s.model.layers for s in config.models}
+    shape = (f"T={estimate.seq_len}, batch {task.batch}, hidden {'/'.join(map(str, sorted(sizes)))}, "
+             f"layers {'/'.join(map(str, sorted(layers)))}, {len(config.models)} model(s)")
+    raise MemoryRefused(
+        refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
+                       estimate.total, available, f"the {seq}{hint}, the batch, the hidden units or the layers")
+    )
+
+
+def _largest_fitting_length(config: RunConfig, budget: float) -> int:
+    """The largest T (max length for a text file) that fits ``budget`` with every other setting kept."""
+    field = "max_len" if config.task.name == "text" else "seq_len"
+    low, high = 1, getattr(config.task, field)
+    while low < high:  # the estimate grows with T: bisect
+        middle = (low + high + 1) // 2
+        task = dataclasses.replace(config.task, **{field: middle})
+        if estimate_run(dataclasses.replace(config, task=task)).total <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def check_image(width: int, height: int, scale: int, available: int | None = None) -> int:
+    """Bytes an exported image of ``width`` x ``height`` at ``scale`` needs; raises MemoryRefused."""
+    # An ARGB image, the painter's copy and the encoder's buffer: about three 4-byte frames.
+    needed = 3 * 4 * width * height * scale * scale
+    available = available_bytes() if available is None else available
+    if available is not None and needed > FIT_SHARE * available:
+        raise MemoryRefused(refuse_message(
+            f"a {width}x{height} figure at scale {scale} ({width * scale}x{height * scale} pixels)",
+            needed, available, "--size or --scale"))
+    return needed
+
+
+def check_text(read: int, total: int, projected: int, available: int | None = None, path: str = "") -> None:
+    """Raise MemoryRefused when a text file's data, projected from what has been read, cannot fit."""
+    available = available_bytes() if available is None else available
+    if available is None or projected <= FIT_SHARE * available:
+        return
+    raise MemoryRefused(refuse_message(
+        f"{path} (at {read / max(total, 1):.0%} read, projected over the whole file)",
+        projected, available, "the max length, or use a smaller file (fewer rows)"))
+
+
+def estimate_run_file(config: RunConfig, steps: int) -> int:
+    """Upper bound of a run file's size after ``steps`` steps (its arrays, before compression)."""
+    task = config.task
+    seq_len = task.max_len if task.name == "text" else task.seq_len
+    recorded = steps // config.record_every + 1
+    total = 64 * 1024 + 8 * 4 * len(config.models) * min(steps, 8192)
+    for setup in config.models:
+        model = setup.model
+        gates = GATES[model.kind]
+        row = FLOAT * model.layers * seq_len * (model.hidden * (gates + 2) + 2 * gates + 4)
+        capacity = min(1024, max(16, PROBE_BUDGET_BYTES // max(row, 1)))
+        total += min(recorded, capacity) * row
+    estimate = estimate_run(config)
+    return total + estimate.parameters * 3 // 4  # values and two moments; gradients are not saved

@@ -1,0 +1,103 @@
+"""What a figure shows: one recorded step of a run, read from its arrays (no Qt, no torch).
+
+``run_view(saved, index)`` mirrors what the window shows at recorded step ``index``: the loss
+and metric of every training step up to it, the probes measured at it, and the history of the
+probes up to it. The layout of the arrays is documented in ``gradviz/io/runfile.py``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradviz.io.runfile import SavedRun
+
+
+@dataclass(frozen=True)
+class ModelSeries:
+    """One model's arrays. N recorded steps up to the one shown, S training steps, L layers,
+    T timesteps, H units, P parameters."""
+
+    label: str
+    kind: str
+    clip: float
+    train_step: np.ndarray  # (S,)
+    loss: np.ndarray  # (S,)
+    metric: np.ndarray  # (S,)
+    step: np.ndarray  # (N,) recorded steps
+    grad_h: np.ndarray  # (N, L, T)
+    grad_c: np.ndarray | None  # (N, L, T), LSTM only
+    gates: dict[str, np.ndarray]  # name -> (L, T, H) at the step shown
+    gate_means: dict[str, np.ndarray]  # name -> (L, T) at the step shown
+    param_names: list[str]
+    param_grad_norms: np.ndarray  # (N, P)
+    spectral_radius: np.ndarray  # (N, L)
+    half_life: np.ndarray  # (N,)
+    underflow_steps: int  # at the step shown
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Every model of a run at one recorded step, with the task's names and baseline."""
+
+    models: tuple[ModelSeries, ...]
+    step: int  # the recorded training step whose probes are shown
+    task_title: str
+    loss_name: str
+    metric_name: str
+    baseline_loss: float
+    baseline_metric: float
+    timesteps: int
+
+
+def task_names(saved: SavedRun) -> tuple[str, str, str]:
+    """(title, loss name, metric name) of the run's task, without reading a text file."""
+    from gradviz.tasks import TextFileTask, make_task
+
+    task = saved.config.task
+    if task.name == TextFileTask.name:
+        return "Movie reviews from a file", TextFileTask.loss_name, TextFileTask.metric_name
+    built = make_task(task.name, task.seq_len, task.distance)
+    return built.title, built.loss_name, built.metric_name
+
+
+def run_view(saved: SavedRun, index: int = -1) -> RunView:
+    """Recorded step number ``index`` of ``saved`` (default: the last); ValueError if it has none."""
+    arrays = saved.arrays
+    steps = arrays.get("step", np.empty(0, dtype=np.int64))
+    if not len(steps):
+        raise ValueError("the run has no recorded steps to draw")
+    index = index % len(steps)
+    step = int(steps[index])
+    train_step = arrays.get("train_step", steps)
+    # At an earlier recorded step the loss stops there; at the last, it runs to the last step trained.
+    keep = train_step <= step if index < len(steps) - 1 else np.ones(len(train_step), dtype=bool)
+    models = []
+    for m, setup in enumerate(saved.config.models):
+        prefix = f"model{m}/"
+        gate_names = [key[len(prefix) + 5:] for key in arrays if key.startswith(prefix + "gate/")]
+        models.append(ModelSeries(
+            label=setup.label,
+            kind=setup.model.kind,
+            clip=float(setup.train.clip),
+            train_step=train_step[keep],
+            loss=np.asarray(arrays.get("train_loss", arrays["loss"])[m][keep], dtype=np.float64),
+            metric=np.asarray(arrays.get("train_metric", arrays["metric"])[m][keep], dtype=np.float64),
+            step=steps[: index + 1],
+            grad_h=arrays[prefix + "grad_h"][: index + 1],
+            grad_c=arrays[prefix + "grad_c"][: index + 1] if prefix + "grad_c" in arrays else None,
+            gates={name: arrays[f"{prefix}gate/{name}"][index] for name in gate_names},
+            gate_means={name: arrays[f"{prefix}mean/{name}"][index] for name in gate_names},
+            param_names=[str(name) for name in arrays[prefix + "param_names"]],
+            param_grad_norms=arrays[prefix + "param_grad_norms"][: index + 1],
+            spectral_radius=arrays[prefix + "spectral_radius"][: index + 1],
+            half_life=np.asarray(arrays[prefix + "half_life"][: index + 1], dtype=np.float64),
+            underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
+        ))
+    title, loss_name, metric_name = task_names(saved)
+    return RunView(
+        models=tuple(models), step=step, task_title=title, loss_name=loss_name, metric_name=metric_name,
+        baseline_loss=float(arrays["baseline"]), baseline_metric=float(arrays["baseline_metric"]),
+        timesteps=int(models[0].grad_h.shape[-1]) if models else 0,
+    )

@@ -1,0 +1,159 @@
+"""The layout report: where every plot and every piece of text is, from Qt's own geometry.
+
+``gradviz --screenshot FILE --layout REPORT.json`` writes it at the moment of the screenshot, so
+that tests (and anyone checking a projector) can prove that each plot is tall enough, that no
+two texts overlap and that nothing leaves the window, at any screen size:
+
+    {"size": [w, h], "presentation": bool,
+     "plots": [{"kind": K, "model": LABEL, "rect": [x, y, w, h], "visible": bool}],
+     "texts": [{"text": S, "rect": [x, y, w, h], "px": N}]}
+
+A plot's rect is its data area (the view box) in window pixels. Texts are the headers, the
+description, the banner, and in the plots the captions, axis labels, tick labels (from
+pyqtgraph's ``AxisItem.generateDrawSpecs``, the labels it really draws), keys, colour-bar ticks,
+titles and hover read-outs that are shown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pyqtgraph as pg
+from PySide6.QtCore import QPoint, QRect, QRectF
+from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter, QTextCursor
+from PySide6.QtWidgets import QGraphicsTextItem, QLabel
+
+from gradviz.gui.plots.column import PANEL_NAMES, ModelColumn
+
+
+def layout_report(window) -> dict:
+    """The report for ``window`` (a MainWindow) as it is laid out now."""
+    texts: list[dict] = []
+    plots: list[dict] = []
+    for widget in (window.description.label, window.banner):
+        _label_text(window, widget, texts)
+    board_shown = window.views.currentWidget() is window.board
+    labels = [setup.label for setup in window.board.config.models] if window.board.config else []
+    for column, label in zip(window.board.columns, labels, strict=False):
+        _label_text(window, column.header, texts)
+        for kind in PANEL_NAMES:
+            panel = column.panels[kind]
+            rect = _scene_rect(window, column, panel.plot.vb.sceneBoundingRect())
+            visible = board_shown and column.isVisible() and panel.isVisible() and rect.height() > 0
+            # A hidden plot keeps the geometry it last had: report no area rather than a stale one.
+            plots.append({"kind": kind, "model": label, "rect": _list(rect) if visible else [0, 0, 0, 0],
+                          "visible": bool(visible)})
+            if visible:
+                _panel_texts(window, column, panel, texts)
+        if board_shown:
+            for heatmap in (column.history_map, column.gate_map):
+                if heatmap.panel.isVisible():
+                    _axis_texts(window, column, heatmap.bar.axis, texts)
+            for readout in column.readouts():
+                if readout.text.isVisible() and readout.plot.isVisible():
+                    _item_text(window, column, readout.text.textItem, readout.text.textItem.toPlainText(), texts)
+    return {"size": [window.width(), window.height()], "presentation": bool(window.presentation),
+            "plots": plots, "texts": texts}
+
+
+def _panel_texts(window, column: ModelColumn, panel, texts: list[dict]) -> None:
+    for item in (panel.caption, panel.key, panel.plot.titleLabel):
+        if item is not None and item.isVisible() and item.text:
+            _item_text(window, column, item.item, _plain(item.text), texts)
+    for side in ("left", "bottom"):
+        _axis_texts(window, column, panel.plot.getAxis(side), texts)
+
+
+def _axis_texts(window, column: ModelColumn, axis: pg.AxisItem, texts: list[dict]) -> None:
+    if not axis.isVisible():
+        return
+    if axis.label.isVisible() and axis.labelText:
+        _item_text(window, column, axis.label, axis.labelText, texts)
+    font = axis.style.get("tickFont") or QFont()
+    image = QImage(4, 4, QImage.Format.Format_ARGB32)
+    painter = QPainter(image)
+    painter.setFont(font)
+    try:
+        specs = axis.generateDrawSpecs(painter)
+    finally:
+        painter.end()
+    if specs is None:
+        return
+    for rect, _flags, text in specs[2]:
+        scene = axis.mapRectToScene(QRectF(rect))
+        texts.append({"text": str(text), "rect": _list(_scene_rect(window, column, scene)),
+                      "px": _font_px(font)})
+
+
+def _item_text(window, column: ModelColumn, item: QGraphicsTextItem, text: str, texts: list[dict]) -> None:
+    rect = _scene_rect(window, column, item.mapRectToScene(item.boundingRect()))
+    texts.append({"text": text, "rect": _list(rect), "px": _document_px(item)})
+
+
+def _label_text(window, label: QLabel, texts: list[dict]) -> None:
+    if not label.isVisible() or not label.text():
+        return
+    origin = label.mapTo(window, QPoint(0, 0))
+    rect = QRect(origin, label.size())
+    texts.append({"text": _plain(label.text()), "rect": _list(rect), "px": _font_px(label.font())})
+
+
+def _scene_rect(window, column: ModelColumn, rect: QRectF) -> QRect:
+    """A scene rectangle of ``column``'s plots in window pixels."""
+    view = column.graphics
+    polygon = view.mapFromScene(rect)
+    local = polygon.boundingRect()
+    origin = view.viewport().mapTo(window, QPoint(0, 0))
+    return local.translated(origin)
+
+
+def _document_px(item: QGraphicsTextItem) -> int:
+    """The smallest font pixel size used in a text item's document (its html sets sizes)."""
+    document = item.document()
+    sizes = []
+    block = document.begin()
+    while block.isValid():
+        iterator = block.begin()
+        while not iterator.atEnd():
+            fragment = iterator.fragment()
+            if fragment.isValid() and fragment.text().strip():
+                sizes.append(_format_px(fragment.charFormat().font(), item.font()))
+            iterator += 1
+        block = block.next()
+    if not sizes:
+        cursor = QTextCursor(document)
+        sizes.append(_format_px(cursor.charFormat().font(), item.font()))
+    return min(sizes)
+
+
+def _format_px(font: QFont, fallback: QFont) -> int:
+    if font.pixelSize() > 0:
+        return font.pixelSize()
+    if font.pointSizeF() > 0:
+        return QFontInfo(font).pixelSize()
+    return _font_px(fallback)
+
+
+def _font_px(font: QFont) -> int:
+    return font.pixelSize() if font.pixelSize() > 0 else QFontInfo(font).pixelSize()
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text)).replace("\xa0", " ").strip()
+
+
+def _list(rect: QRect) -> list[int]:
+    return [rect.x(), rect.y(), rect.width(), rect.height()]
+
+
+def overlapping(texts: list[dict], slack: int = 1) -> list[tuple[str, str]]:
+    """Pairs of texts whose rectangles overlap by more than ``slack`` pixels each way."""
+    pairs = []
+    boxes = [(QRect(*entry["rect"]).adjusted(slack, slack, -slack, -slack), entry["text"]) for entry in texts]
+    for index, (box, text) in enumerate(boxes):
+        for other, other_text in boxes[index + 1:]:
+            if box.intersects(other):
+                pairs.append((text, other_text))
+    return pairs
+

@@ -1,0 +1,176 @@
+"""The half-life of the gradient going back in time: a number a lecturer can quote.
+
+A profile is a gradient norm per timestep, t = 1 (earliest) ... T (nearest the loss). Its
+half-life is the number of timesteps over which it halves going back: positive when the
+gradient vanishes, negative when it grows going back (exploding), ``inf`` when it is flat,
+``nan`` when fewer than two steps carry a usable (positive, finite) value.
+
+Three things make the number trustworthy:
+
+- a robust line (Theil-Sen: the median of all pairwise slopes of log10 norm against t), so
+  one odd step does not swing it;
+- "flat" when the slope cannot be told apart from the scatter around the line, or when the
+  line changes the gradient by less than 1.25x over the whole fitted span (a slope that
+  small is noise, whatever its sign);
+- two regimes: where one straight line fits badly and two fit well (flat near the loss, then
+  a fall, say), the half-life is the one of the part further back, which memory has to
+  cross, and the nearer part is reported beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+FLAT_CHANGE = math.log10(1.25)  # less change than this over the fitted span is "flat"
+SIGNIFICANCE = 2.0  # a slope within this many standard errors of 0 is "flat"
+MIN_REGIME = 6  # timesteps each regime must span
+REGIME_GAIN = 0.2  # two lines must leave at most this fraction of one line's squared error
+REGIME_CONTRAST = 1.0  # ... and differ by at least 10x (log10 1) over the shorter regime
+RECENT_RECORDS = 5  # the header quotes the median of this many recent records
+
+
+@dataclass(frozen=True)
+class Decay:
+    """A fitted profile: ``half_life`` of the far (or only) regime, and where there are two,
+    the half-life of the ``near_steps`` timesteps nearest the loss."""
+
+    half_life: float
+    near_half_life: float = math.nan
+    near_steps: int = 0
+
+
+def _theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Slope and intercept of the Theil-Sen line through (t, y)."""
+    i, j = np.triu_indices(len(t), k=1)
+    slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+    return slope, float(np.median(y - slope * t))
+
+
+def _segment_half_life(t: np.ndarray, y: np.ndarray) -> float:
+    """Half-life (timesteps) of log10 values y at steps t; inf when flat (see module doc)."""
+    if len(t) < 2:
+        return math.nan
+    slope, intercept = _theil_sen(t, y)
+    residuals = y - (slope * t + intercept)
+    scatter = 1.4826 * float(np.median(np.abs(residuals - np.median(residuals))))
+    spread = float(np.sqrt(np.sum((t - t.mean()) ** 2)))
+    standard_error = scatter / spread if spread > 0 else math.inf
+    span = float(t[-1] - t[0])
+    if abs(slope) * span < FLAT_CHANGE or abs(slope) < SIGNIFICANCE * standard_error:
+        return math.inf
+    return math.log10(2.0) / slope
+
+
+def _line_errors(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Squared error of a least-squares line through the first k points, for every k."""
+    n = np.arange(1, len(t) + 1, dtype=np.float64)
+    st, sy = np.cumsum(t), np.cumsum(y)
+    stt, sty, syy = np.cumsum(t * t), np.cumsum(t * y), np.cumsum(y * y)
+    var_t = stt - st * st / n
+    cov = sty - st * sy / n
+    var_y = syy - sy * sy / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        explained = np.where(var_t > 0, cov * cov / var_t, 0.0)
+    return np.maximum(var_y - explained, 0.0)
+
+
+def _best_break(t: np.ndarray, y: np.ndarray) -> int | None:
+    """Index where two lines (before, from it on) fit much better than one; None if not."""
+    n = len(t)
+    if n < 2 * MIN_REGIME:
+        return None
+    before = _line_errors(t, y)  # before[k - 1]: first k points
+    after = _line_errors(t[::-1], y[::-1])[::-1]  # after[k]: points k .. n-1
+    ks = np.arange(MIN_REGIME, n - MIN_REGIME + 1)
+    total = before[ks - 1] + after[ks]
+    k = int(ks[np.argmin(total)])
+    one = before[-1]
+    if one <= 0 or total.min() > REGIME_GAIN * one:
+        return None
+    far = np.polyfit(t[:k], y[:k], 1)[0]
+    near = np.polyfit(t[k:], y[k:], 1)[0]
+    shorter = min(t[k - 1] - t[0], t[-1] - t[k])
+    if abs(far - near) * shorter < REGIME_CONTRAST:
+        return None
+    return k
+
+
+def fit_decay(profile: np.ndarray, usable: np.ndarray | None = None) -> Decay:
+    """Fit a profile over its steps with a positive, finite norm (and ``usable``, say inside
+    the truncation window); see the module docstring."""
+    profile = np.asarray(profile, dtype=np.float64)
+    keep = np.isfinite(profile) & (profile > 0)
+    if usable is not None:
+        keep &= np.asarray(usable, dtype=bool)
+    t = np.nonzero(keep)[0].astype(np.float64)
+    if len(t) < 2:
+        return Decay(math.nan)
+    y = np.log10(profile[keep])
+    k = _best_break(t, y)
+    if k is None:
+        return Decay(_segment_half_life(t, y))
+    return Decay(_segment_half_life(t[:k], y[:k]), _segment_half_life(t[k:], y[k:]), len(t) - k)
+
+
+def half_life(profile: np.ndarray, usable: np.ndarray | None = None) -> float:
+    """The half-life of ``fit_decay``: of the far regime where there are two."""
+    return fit_decay(profile, usable).half_life
+
+
+def stable_half_life(values: np.ndarray, recent: int = RECENT_RECORDS) -> float:
+    """The median of the last ``recent`` recorded half-lives (NaN ones left out): one record is
+    one batch, and the header should not jump while the picture stays the same."""
+    values = np.asarray(values, dtype=np.float64)[-recent:]
+    values = values[~np.isnan(values)]
+    return float(np.median(values)) if values.size else math.nan
+
+
+def _rate(value: float) -> str:
+    """How the gradient changes per step back, in the words that fit its speed."""
+    grows = value < 0
+    steps = abs(value)
+    if steps >= 3:
+        return f"{'doubles' if grows else 'halves'} every {steps:.3g} timesteps back"
+    tenfold = steps * math.log2(10.0)
+    if tenfold >= 1:
+        return f"{'grows' if grows else 'falls'} 10x every {tenfold:.2g} timesteps back"
+    factor = 2.0 ** (1.0 / steps) if grows else 2.0 ** (-1.0 / steps)
+    return f"x{factor:.2g} per timestep back"
+
+
+def describe_half_life(value: float) -> str:
+    """The sentence a lecturer can quote for one half-life."""
+    if math.isnan(value):
+        return "no gradient reaches the sequence"
+    if math.isinf(value):
+        return "the gradient is flat through time"
+    return f"the gradient {_rate(value)}"
+
+
+def describe_decay(decay: Decay) -> str:
+    """One half-life, or both regimes: "flat over the last 40 timesteps, then falls 10x ..."."""
+    if not decay.near_steps:
+        return describe_half_life(decay.half_life)
+    near = "is flat" if math.isinf(decay.near_half_life) else _rate(decay.near_half_life)
+    far = "flat" if math.isinf(decay.half_life) else _rate(decay.half_life)
+    return f"the gradient {near} over the last {decay.near_steps} timesteps, then {far}"
+
+
+def stable_decay(
+    half_lives: np.ndarray, near_half_lives: np.ndarray | None = None, near_steps: np.ndarray | None = None,
+    recent: int = RECENT_RECORDS,
+) -> Decay:
+    """What a header quotes from the recorded series: the median half-life of the recent
+    records, and two regimes only where most of them had two (then their medians)."""
+    far = stable_half_life(half_lives, recent)
+    if near_half_lives is None or near_steps is None or not len(near_steps):
+        return Decay(far)
+    steps = np.asarray(near_steps)[-recent:]
+    two = steps > 0
+    if np.count_nonzero(two) * 2 <= len(steps):
+        return Decay(far)
+    near = np.asarray(near_half_lives, dtype=np.float64)[-recent:][two]
+    return Decay(far, float(np.median(near)), int(np.median(steps[two])))

@@ -1,0 +1,76 @@
+"""What multiplies the gradient at each step back: the measured per-step Jacobian factor.
+
+Going back one step, BPTT multiplies the gradient by the Jacobian of the recurrence; the
+lecture's products of these are what vanish or explode. Per layer and timestep this module
+takes the spectral norm (largest singular value) of
+
+- the tanh / ReLU RNN's dh_t/dh_{t-1} = diag(act'(pre_t)) W_hh;
+- the LSTM's cell path dC_t/dC_{t-1} = diag(f_t), whose norm is the largest f_t (the 1997
+  LSTM, f_t = 1, gives exactly 1: the constant error carousel);
+- the GRU's dh_t/dh_{t-1} = diag(z_t) + diag((h_{t-1} - n_t) z_t (1 - z_t)) U_z
+  + diag((1 - z_t)(1 - n_t^2)) (diag(r_t) U_n + diag((U_n h_{t-1} + b_hn) r_t (1 - r_t)) U_r),
+
+averages it over a few samples of the batch, and summarises a layer by the geometric mean
+over timesteps (the per-step rate of the product). rho(W_hh) is only a bound on the first
+of these, and says nothing about the gated cells.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gradviz.models import LayerTrace, SequenceModel
+
+SAMPLES = 4  # batch samples whose Jacobians are measured (one SVD per sample and step)
+MAX_STEPS = 64  # timesteps measured, evenly spaced, on longer sequences
+
+
+def _previous(hidden: Tensor) -> Tensor:
+    """(T, B, H) h_1..h_T -> h_0..h_{T-1}, with the zero initial state."""
+    return torch.cat([torch.zeros_like(hidden[:1]), hidden[:-1]])
+
+
+def layer_jacobian_norms(model: SequenceModel, trace: LayerTrace, layer: int) -> Tensor:
+    """(T',) mean over a few samples of ||dh_t/dh_{t-1}||_2 (LSTM: ||dC_t/dC_{t-1}||_2) at
+    up to ``MAX_STEPS`` evenly spaced timesteps."""
+    values = trace.values
+    hidden = values["hidden"]
+    steps = hidden.shape[0]
+    chosen = torch.linspace(0, steps - 1, min(steps, MAX_STEPS), device=hidden.device).round().long()
+    samples = slice(0, min(SAMPLES, hidden.shape[1]))
+    kind = model.config.kind
+    if kind == "lstm":
+        forget = values["forget"][chosen, samples]  # (T', S, H): the Jacobian is diag(f_t)
+        return forget.amax(dim=-1).mean(dim=-1)
+    w_hh = getattr(model.rnn, f"weight_hh_l{layer}").detach()
+    h = hidden[chosen, samples]  # (T', S, H)
+    if kind == "rnn":
+        slope = (h > 0).to(h.dtype) if model.config.nonlinearity == "relu" else 1 - h * h
+        jacobian = slope.unsqueeze(-1) * w_hh  # diag(act') W_hh: (T', S, H, H)
+    else:
+        size = model.config.hidden
+        w_r, w_z, w_n = w_hh.split(size)
+        b_n = getattr(model.rnn, f"bias_hh_l{layer}").detach()[2 * size :]
+        previous = _previous(hidden)[chosen, samples]
+        r, z, n = (values[name][chosen, samples] for name in ("reset", "update", "new"))
+        from_h = previous @ w_n.t() + b_n  # U_n h_{t-1} + b_hn
+        to_n = (1 - z) * (1 - n * n)
+        jacobian = (
+            torch.diag_embed(z)
+            + ((previous - n) * z * (1 - z)).unsqueeze(-1) * w_z
+            + (to_n * r).unsqueeze(-1) * w_n
+            + (to_n * from_h * r * (1 - r)).unsqueeze(-1) * w_r
+        )
+    return torch.linalg.matrix_norm(jacobian.detach(), ord=2).mean(dim=-1)
+
+
+@torch.no_grad()
+def step_factors(model: SequenceModel, traces: list[LayerTrace]) -> Tensor:
+    """(L,) geometric mean over timesteps of each layer's Jacobian norm: the factor by which
+    one step back multiplies the gradient at most, on average over the sequence."""
+    factors = []
+    for layer, trace in enumerate(traces):
+        norms = layer_jacobian_norms(model, trace, layer)
+        factors.append(norms.clamp_min(1e-30).log().mean().exp())
+    return torch.stack(factors)

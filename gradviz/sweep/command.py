@@ -1,0 +1,149 @@
+"""``gradviz sweep``: train a grid of (model, T, seed) runs and write the trainability map.
+
+    gradviz sweep --models rnn,lstm,gru --task adding --seq-lens 5,10,20,50,100 --seeds 3 \\
+        --steps 1000 [--jobs J] --out sweep.npz [--plot sweep.png|svg|pdf]
+
+An existing ``--out`` made with the same settings is resumed (only the missing runs train;
+none, when it is complete: the command then only prints the table and draws ``--plot``); one
+made with other settings is refused unless ``--force``. Ctrl-C stops the runs in flight,
+keeps every finished one in ``--out`` and exits 130.
+
+Mistakes raise ConfigError (the CLI prints one line and exits 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gradviz.config import DEVICES, TASK_NAMES, ConfigError
+
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def add_sweep_parser(sub) -> None:
+    """Register the subcommand on the CLI's subparsers."""
+    sweep = sub.add_parser("sweep", help="success rate against sequence length, for each cell (a grid of runs)")
+    add = sweep.add_argument
+    add("--models", default="rnn,lstm,gru", help="comma-separated cells: rnn, lstm, gru (default all three)")
+    add("--task", default="adding", choices=[name for name in TASK_NAMES if name != "text"],
+        help="any task with a computed baseline (default adding)")
+    add("--seq-lens", default="5,10,20,50,100", help="comma-separated lengths T (default 5,10,20,50,100)")
+    add("--seeds", type=int, default=3, help="runs per (model, T), seeds 0..N-1 (default 3)")
+    add("--steps", type=int, default=1000, help="training steps per run (default 1000)")
+    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count)")
+    add("--threshold", default="0.1x",
+        help="success: final loss below this; '0.1x' = a tenth of the task's baseline (default), '0.02' = a loss")
+    add("--hidden", type=int, default=64, help="units H (default 64)")
+    add("--batch", type=int, default=64, help="sequences per step (default 64)")
+    add("--lr", type=float, default=0.01, help="Adam learning rate (default 0.01)")
+    add("--clip", type=float, default=1.0, help="gradient-norm clipping, 0 = off (default 1)")
+    add("--distance", type=int, default=10, help="names/reviews tasks: the distance spanned (default 10)")
+    add("--device", choices=DEVICES, default="auto", help="default auto; on a GPU the runs share it")
+    add("--out", type=Path, required=True, help="the sweep file (.npz); resumed if it exists with the same settings")
+    add("--plot", type=Path,
+        help="also write the figure: .png, .svg or .pdf (replaced if it exists: it is drawn from --out)")
+    add("--resume", action="store_true", help="continue --out, which must exist")
+    add("--force", action="store_true", help="start over even if --out exists")
+    add("--quiet", action="store_true", help="no progress bar")
+
+
+def _int_list(flag: str, text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise ConfigError(f"{flag} must be comma-separated whole numbers, got {text!r}") from None
+    return values
+
+
+def _config(args: argparse.Namespace):
+    from gradviz.sweep.grid import SweepConfig, Threshold
+
+    models = tuple(part.strip().lower() for part in args.models.split(",") if part.strip())
+    seq_lens = tuple(sorted(_int_list("--seq-lens", args.seq_lens)))
+    return SweepConfig(
+        task=args.task, models=models, seq_lens=seq_lens, seeds=args.seeds, steps=args.steps,
+        threshold=Threshold.parse(args.threshold), hidden=args.hidden, batch=args.batch, lr=args.lr,
+        clip=args.clip, distance=args.distance,
+    )
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    from gradviz.sweep.plot import FORMATS
+
+    if args.out.suffix.lower() != ".npz":
+        raise ConfigError(f"--out must end in .npz, got {args.out.name!r}")
+    if args.out.is_dir():
+        raise ConfigError(f"--out {args.out} is a folder; give a file name")
+    if args.plot is not None:
+        if args.plot.suffix.lower() not in FORMATS:
+            raise ConfigError(f"--plot must end in {', '.join(FORMATS)}, got {args.plot.name!r}")
+        try:
+            import matplotlib  # noqa: F401 - checked before hours of training, not after
+        except ImportError:
+            raise ConfigError("--plot needs matplotlib (pip install matplotlib)") from None
+    for path in (args.out, args.plot):
+        if path is not None and not path.resolve().parent.is_dir():
+            raise ConfigError(f"folder {path.parent} does not exist")
+    if args.resume and args.force:
+        raise ConfigError("give --resume or --force, not both")
+    if args.resume and not args.out.exists():
+        raise ConfigError(f"--resume: {args.out} does not exist")
+
+
+def _results(args: argparse.Namespace, config):
+    """Fresh results, or those of ``--out`` when it holds the same sweep (resume)."""
+    from gradviz.sweep.results import SweepFileError, SweepResults
+
+    if not args.out.exists() or args.force:
+        return SweepResults(config)
+    try:
+        saved = SweepResults.load(args.out)
+    except SweepFileError as exc:
+        raise ConfigError(f"cannot resume: {exc} (use --force to start over)") from None
+    difference = config.difference(saved.config)
+    if difference is not None:
+        raise ConfigError(f"{args.out} holds another sweep ({difference}); "
+                          "use --force to start over or another --out")
+    done = int(saved.done.sum())
+    print(f"resuming {args.out}: {done} of {saved.done.size} runs done", file=sys.stderr)
+    return saved
+
+
+def command_sweep(args: argparse.Namespace) -> int:
+    from gradviz.sweep.runner import SweepProgress, SweepRunError, core_count, run_sweep
+
+    config = _config(args)
+    _check_paths(args)
+    jobs = core_count() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    results = _results(args, config)
+    pending = len(results.pending())
+    if pending and not args.quiet:
+        print(f"sweep: {pending} runs of {config.steps} steps, {min(jobs, pending)} at a time", file=sys.stderr)
+    progress = SweepProgress(results, quiet=args.quiet)
+    try:
+        run_sweep(results, args.out, jobs, args.device, on_result=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(f"\ngradviz: interrupted; {int(results.done.sum())} of {results.done.size} runs are kept in "
+              f"{args.out} (run the same command again to resume)", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SweepRunError as exc:
+        progress.close()
+        print(f"gradviz: error: {exc}; the finished runs are kept in {args.out}", file=sys.stderr)
+        return EXIT_FAILED
+    progress.close()
+    print(f"{config.task} task, {config.steps} steps, {config.seeds} seeds: success rate "
+          f"(final loss below {config.threshold})")
+    print(results.summary())
+    print(f"wrote {args.out}")
+    if args.plot is not None:
+        from gradviz.sweep.plot import plot_sweep
+
+        plot_sweep(results, args.plot, force=True)
+        print(f"wrote {args.plot}")
+    return 0

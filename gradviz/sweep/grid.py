@@ -1,0 +1,173 @@
+"""What a sweep trains: the grid of (model, T, seed), the settings every run shares, and the
+threshold that calls a run a success.
+
+Every run is an ordinary one-model ``RunConfig`` built from gradviz's defaults, with only the
+settings named here changed, so a sweep's cell is exactly what ``gradviz train`` would train.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from gradviz.config import (
+    MODEL_KINDS,
+    ConfigError,
+    ModelConfig,
+    ModelSetup,
+    RunConfig,
+    TaskConfig,
+    TrainConfig,
+    default_label,
+)
+
+FORMAT = "gradviz-sweep/1"
+FINAL_FRACTION = 0.05
+"""A run's final loss is the mean of its last 5% of training steps (at least one step)."""
+MAX_SEEDS = 1000
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """The loss below which a run counts as a success: ``value`` times the task's memoryless
+    baseline at that T when ``relative``, else ``value`` itself."""
+
+    value: float = 0.1
+    relative: bool = True
+
+    @classmethod
+    def parse(cls, text: str) -> Threshold:
+        """'0.1x' is a tenth of the baseline; '0.02' is a loss of 0.02 at every T."""
+        raw = text.strip().lower()
+        relative = raw.endswith("x")
+        try:
+            value = float(raw[:-1] if relative else raw)
+        except ValueError:
+            raise ConfigError(f"threshold must be a loss such as 0.02 or a multiple of the baseline such as 0.1x, "
+                              f"got {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise ConfigError(f"threshold must be positive, got {text!r}")
+        return cls(value, relative)
+
+    def loss(self, baseline: float) -> float:
+        return self.value * baseline if self.relative else self.value
+
+    def __str__(self) -> str:
+        return f"{self.value:g}x baseline" if self.relative else f"loss {self.value:g}"
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """A sweep: which cells, lengths and seeds, for how long, and what counts as learned.
+
+    ``jobs`` and the device are not part of it: they change how fast a sweep runs, not what
+    it measures, so a sweep can be resumed with other values.
+    """
+
+    task: str = "adding"
+    models: tuple[str, ...] = ("rnn", "lstm", "gru")
+    seq_lens: tuple[int, ...] = (5, 10, 20, 50, 100)
+    seeds: int = 3
+    steps: int = 1000
+    threshold: Threshold = Threshold()
+    hidden: int = 64
+    batch: int = 64
+    lr: float = 0.01
+    clip: float = 1.0
+    distance: int = 10
+    """names and reviews tasks: the distance they span (must be below every T)."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Raise ConfigError naming the first bad setting; checks every run of the grid."""
+        if not self.models:
+            raise ConfigError("models must name at least one of " + ", ".join(MODEL_KINDS))
+        for kind in self.models:
+            if kind not in MODEL_KINDS:
+                raise ConfigError(f"models must be among {', '.join(MODEL_KINDS)}, got {kind!r}")
+        if len(set(self.models)) != len(self.models):
+            raise ConfigError(f"models lists a model twice: {','.join(self.models)}")
+        if not self.seq_lens:
+            raise ConfigError("seq_lens must list at least one sequence length")
+        if len(set(self.seq_lens)) != len(self.seq_lens):
+            raise ConfigError(f"seq_lens lists a length twice: {','.join(map(str, self.seq_lens))}")
+        if not 1 <= self.seeds <= MAX_SEEDS:
+            raise ConfigError(f"seeds must be between 1 and {MAX_SEEDS}, got {self.seeds}")
+        if self.steps < 1:
+            raise ConfigError(f"steps must be at least 1, got {self.steps}")
+        if self.task == "text":
+            raise ConfigError("the text task has no sequence length to sweep (its T is the file's max_len)")
+        for kind in self.models:
+            for seq_len in self.seq_lens:
+                try:
+                    self.run_config(kind, seq_len, 0)
+                except ConfigError as exc:
+                    raise ConfigError(f"T={seq_len}: {exc}") from None
+
+    # ---- the runs ------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> list[str]:
+        return [default_label(ModelConfig(kind=kind)) for kind in self.models]
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(models, seq_lens, seeds)."""
+        return len(self.models), len(self.seq_lens), self.seeds
+
+    def cells(self) -> list[tuple[int, int, int]]:
+        """Every (model index, T index, seed) of the grid; short sequences first, so that a
+        sweep stopped early has the cheap end of every model's curve."""
+        grid = itertools.product(range(len(self.models)), range(len(self.seq_lens)), range(self.seeds))
+        return sorted(grid, key=lambda cell: (self.seq_lens[cell[1]], cell[2], cell[0]))
+
+    def run_config(self, kind: str, seq_len: int, seed: int, device: str = "auto") -> RunConfig:
+        """The one-model run of cell (kind, T, seed): gradviz's defaults and this sweep's settings."""
+        model = ModelConfig(kind=kind, hidden=self.hidden)
+        setup = ModelSetup(label=default_label(model), model=model, train=TrainConfig(lr=self.lr, clip=self.clip))
+        task = TaskConfig(name=self.task, seq_len=seq_len, batch=self.batch, distance=self.distance)
+        data = RunConfig(task=task, models=(setup,), seed=seed, device=device)
+        return RunConfig.from_dict(data.to_dict())  # validated like any config file
+
+    # ---- the file's config_json ----------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["threshold"] = str(self.threshold.value) + ("x" if self.threshold.relative else "")
+        data["models"], data["seq_lens"] = list(self.models), list(self.seq_lens)
+        return {"format": FORMAT, **data}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> SweepConfig:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"sweep config is not valid JSON: {exc}") from None
+        if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
+            raise ConfigError("not a gradviz sweep config")
+        known = {f.name for f in dataclasses.fields(cls)}
+        if set(data) != known:
+            raise ConfigError(f"sweep config keys must be {', '.join(sorted(known))}")
+        try:
+            data["threshold"] = Threshold.parse(str(data["threshold"]))
+            data["models"], data["seq_lens"] = tuple(data["models"]), tuple(int(t) for t in data["seq_lens"])
+            return cls(**data)
+        except (TypeError, ValueError) as exc:
+            raise ConfigError(f"bad sweep config: {exc}") from None
+
+    def difference(self, other: SweepConfig) -> str | None:
+        """The first setting in which two sweeps differ, said in words; None when equal."""
+        mine, theirs = self.to_dict(), other.to_dict()
+        for key in mine:
+            if mine[key] != theirs[key]:
+                return f"{key} is {theirs[key]!r} there, {mine[key]!r} here"
+        return None

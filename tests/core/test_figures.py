@@ -1,0 +1,168 @@
+"""File figures (gradviz/figures): exact sizes, model names and labels as text, vector files that
+other renderers draw like the PNG, and ``gradviz export`` without Qt."""
+
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ElementTree
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from gradviz.cli import main
+from gradviz.figures import FORMATS, PLOT_NAMES, figure_bytes, plot_data, run_view, write_figure
+from gradviz.io.runfile import load_run
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _train(tmp_path, name, *flags):
+    path = tmp_path / f"{name}.npz"
+    assert main(["train", "--quiet", "--out", str(path), *flags]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def tiny_view(tmp_path_factory):
+    """Both models of the default demo, small: a few recorded steps."""
+    folder = tmp_path_factory.mktemp("tiny")
+    path = _train(folder, "tiny", "--preset", "vanishing", "--steps", "12", "--hidden", "8", "--batch", "8",
+                  "--seq-len", "20", "--record-every", "4")
+    return run_view(load_run(path))
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    import io
+
+    return Image.open(io.BytesIO(data)).size
+
+
+def _svg_text(data: bytes) -> str:
+    root = ElementTree.fromstring(data)
+    return " ".join("".join(node.itertext()) for node in root.iter(f"{SVG}text"))
+
+
+@pytest.mark.parametrize("plot", PLOT_NAMES)
+def test_every_plot_has_exactly_the_size_asked_and_names_its_models(tiny_view, plot):
+    assert _png_size(figure_bytes(tiny_view, "png", plot, size=(1200, 500))) == (1200, 500)
+    assert _png_size(figure_bytes(tiny_view, "png", plot, size=(1200, 500), scale=2)) == (2400, 1000)
+    words = _svg_text(figure_bytes(tiny_view, "svg", plot, size=(1200, 500)))
+    assert "tanh RNN" in words and "LSTM" in words  # as text, in a legend or a title
+    assert ("training step" in words) or ("timestep t" in words)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_formats_have_their_sizes_and_text(tiny_view, fmt):
+    form = FORMATS[fmt]
+    assert _png_size(figure_bytes(tiny_view, "png", fmt=fmt)) == form.size
+    assert _png_size(figure_bytes(tiny_view, "png", "gradient", fmt=fmt)) == form.plot_size
+    root = ElementTree.fromstring(figure_bytes(tiny_view, "svg", "gradient", fmt=fmt))
+    width_in = float(root.get("width").removesuffix("pt")) / 72
+    assert width_in == pytest.approx(form.plot_size[0] / form.dpi, abs=1e-3)
+    sizes = {float(style.split("font-size:")[1].split("px")[0])
+             for node in root.iter(f"{SVG}text") if "font-size:" in (style := node.get("style", ""))}
+    # matplotlib writes font sizes in pt (as px of a 72-dpi canvas)
+    assert min(sizes) >= (7.9 if fmt == "paper" else form.font_pt * 0.85) and max(sizes) <= form.font_pt + 3.1
+    if fmt == "paper":
+        assert form.plot_size[0] / form.dpi == 3.5 and form.dpi == 300 and 8 <= min(sizes) and max(sizes) <= 9.1
+    if fmt == "slide":
+        assert form.size[0] * 9 == form.size[1] * 16 and min(sizes) >= 13
+
+
+def test_dark_figure_has_no_light_band(tiny_view):
+    import io
+
+    for plot in (None, "gates"):
+        image = np.asarray(Image.open(io.BytesIO(figure_bytes(tiny_view, "png", plot, theme="dark"))).convert("L"))
+        light = image > 128
+        assert light[: image.shape[0] // 20].mean(axis=1).max() < 0.5, "a light band behind the title"
+        assert image[0, 0] < 40 and image[-1, -1] < 40
+
+
+def test_plot_data_is_what_the_run_recorded(tiny_view):
+    data = plot_data(tiny_view, "gradient")
+    lstm = tiny_view.models[1]
+    np.testing.assert_array_equal(data["LSTM/grad_h"], np.where(lstm.grad_h[-1, -1] > 0, lstm.grad_h[-1, -1], np.nan))
+    loss = plot_data(tiny_view, "loss")
+    np.testing.assert_array_equal(loss["tanh RNN/loss"], tiny_view.models[0].loss)
+
+
+def test_csv_and_npz_and_no_half_written_file(tiny_view, tmp_path):
+    csv_path = write_figure(tiny_view, tmp_path / "loss.csv", plot="loss")
+    header = csv_path.read_text().splitlines()[0].split(",")
+    assert header[:2] == ["tanh RNN/step", "tanh RNN/loss"]
+    with np.load(write_figure(tiny_view, tmp_path / "h.npz", plot="history")) as npz:
+        assert npz["LSTM/log10_grad_h"].shape == tiny_view.models[1].grad_h[:, -1].shape
+    existing = tmp_path / "keep.svg"
+    existing.write_text("mine")
+    with pytest.raises(FileExistsError):
+        write_figure(tiny_view, existing)
+    assert existing.read_text() == "mine"
+
+
+def _differing(a: np.ndarray, b: np.ndarray) -> float:
+    """Share of pixels more than 64 apart in some channel."""
+    assert a.shape == b.shape, (a.shape, b.shape)
+    return float((np.abs(a.astype(int) - b.astype(int)).max(axis=2) > 64).mean())
+
+
+def _rgb(path) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"))
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """The issue's figure: the default demo after 60 steps."""
+    return _train(tmp_path_factory.mktemp("demo"), "demo", "--preset", "vanishing", "--steps", "60")
+
+
+@pytest.mark.skipif(shutil.which("rsvg-convert") is None, reason="rsvg-convert (Debian: librsvg2-bin) not installed")
+def test_svg_drawn_by_librsvg_matches_the_png(demo_run, tmp_path):
+    png, svg = tmp_path / "f.png", tmp_path / "f.svg"
+    for out in (png, svg):
+        assert main(["export", "--run", str(demo_run), "--theme", "light", "--out", str(out)]) == 0
+    reference = _rgb(png)
+    height, width = reference.shape[:2]
+    drawn = tmp_path / "svg.png"
+    subprocess.run(["rsvg-convert", "-w", str(width), "-h", str(height), "-b", "white", str(svg), "-o", str(drawn)],
+                   check=True, timeout=120)
+    assert _differing(reference, _rgb(drawn)) < 0.05
+    assert "<text" in svg.read_text()  # text as text
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (Debian: poppler-utils) not installed")
+def test_pdf_drawn_by_poppler_matches_the_png(demo_run, tmp_path):
+    png, pdf = tmp_path / "f.png", tmp_path / "f.pdf"
+    for out in (png, pdf):
+        assert main(["export", "--run", str(demo_run), "--theme", "light", "--out", str(out)]) == 0
+    reference = _rgb(png)
+    height, width = reference.shape[:2]
+    subprocess.run(["pdftoppm", "-png", "-singlefile", "-scale-to-x", str(width), "-scale-to-y", str(height),
+                    str(pdf), str(tmp_path / "pdf")], check=True, timeout=120)
+    assert _differing(reference, _rgb(tmp_path / "pdf.png")) < 0.05
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "LSTM" in text and "training step" in text  # text as text
+
+
+def test_export_needs_no_qt(tmp_path):
+    """``gradviz export`` draws with matplotlib only: it works where PySide6 cannot be imported."""
+    run = _train(tmp_path, "run", "--preset", "vanishing", "--steps", "3", "--hidden", "4", "--batch", "4",
+                 "--seq-len", "10", "--record-every", "2")
+    args = ["export", "--run", str(run), "--plot", "gradient", "--out", str(tmp_path / "g.pdf")]
+    code = ("import sys; sys.modules['PySide6'] = None; sys.modules['pyqtgraph'] = None\n"
+            f"from gradviz.cli import main; sys.exit(main({args!r}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
+    assert main(["export", "--preset", "vanishing", "--out", str(tmp_path / "x.txt")]) == 2
+    assert main(["export", "--preset", "vanishing", "--plot", "nope", "--out", str(tmp_path / "x.png")]) == 2
+    assert main(["export", "--preset", "vanishing", "--size", "10x10", "--out", str(tmp_path / "x.png")]) == 2
+    assert main(["export", "--preset", "vanishing", "--out", str(tmp_path / "x.csv")]) == 2
+    errors = capsys.readouterr().err.strip().splitlines()
+    assert len(errors) == 4 and all(line.startswith("gradviz: error:") for line in errors)
+    assert not list(tmp_path.iterdir())

@@ -1,0 +1,87 @@
+"""The wheel alone, installed outside the checkout, finds its presets, trains each of them and
+takes a screenshot: what a user of ``pip install gradviz`` gets (not only the editable install).
+
+The wheel goes into a fresh virtual environment with ``--no-deps``; torch, Qt and the other
+dependencies come from this test environment through a .pth file (no download, no copy)."""
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(command, cwd, env, timeout=300):
+    result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{command}\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(python, gradviz script, a folder outside the checkout, environment) of a fresh venv."""
+    tmp = tmp_path_factory.mktemp("installed")
+    env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
+    # Build from a copy: setuptools keeps build/ between builds, and stale files there would
+    # end up in the wheel (and the checkout would collect build output).
+    source = tmp / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
+                                                                 "__pycache__", ".*_cache", "*.npz"))
+    wheels = tmp / "wheels"
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
+          str(source)], cwd=tmp, env=env)
+    (wheel,) = wheels.glob("gradviz-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "gradviz/resources/presets/vanishing.json" in names and "gradviz/resources/icons/gradviz.png" in names
+    venv = tmp / "venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp, env=env)
+    python = venv / "bin" / "python"
+    purelib = "import sysconfig; print(sysconfig.get_paths()['purelib'])"
+    site = Path(_run([str(python), "-c", purelib], tmp, env).strip())
+    ours = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
+    (site / "test-environment.pth").write_text("\n".join(sorted(ours)) + "\n")
+    _run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
+          str(wheel)], cwd=tmp, env=env)
+    work = tmp / "elsewhere"
+    work.mkdir()
+    return python, venv / "bin" / "gradviz", work, env
+
+
+def test_the_installed_package_is_the_wheel_not_the_checkout(installed):
+    python, script, work, env = installed
+    where = _run([str(python), "-c", "import gradviz.presets as p; print(p.__file__); print(p.preset_dir())"],
+                 work, env)
+    assert str(ROOT) not in where and str(python.parent.parent) in where
+    assert _run([str(script), "--version"], work, env).startswith("gradviz ")
+    assert _run([str(python), "-m", "gradviz", "--version"], work, env).startswith("gradviz ")
+
+
+def test_the_installed_package_trains_every_preset(installed):
+    python, script, work, env = installed
+    small = ["--steps", "2", "--hidden", "8", "--batch", "4", "--quiet"]
+    out = _run([str(script), "train", "--preset", "vanishing", *small], work, env)
+    assert "steps in" in out
+    # Every preset through the same entry point, in one process (one torch import, not seven).
+    code = ("import sys; from gradviz.cli import main; from gradviz.presets import preset_names\n"
+            "names = preset_names(); print(*names)\n"
+            f"sys.exit(max(main(['train', '--preset', name, *{small!r}]) for name in names))")
+    out = _run([str(python), "-c", code], work, env, timeout=600)
+    assert out.splitlines()[0].split() == ["vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews"]
+
+
+def test_the_installed_package_takes_a_screenshot(installed):
+    from PySide6.QtGui import QImage
+
+    python, script, work, env = installed
+    shot = work / "shot.png"
+    _run([str(script), "--screenshot", str(shot), "--steps", "3", "--size", "1280x800"], work,
+         {**env, "QT_QPA_PLATFORM": "offscreen"})
+    image = QImage(str(shot))
+    assert (image.width(), image.height()) == (1280, 800)

@@ -1,0 +1,250 @@
+"""The lecture stage: at the screens a lecturer meets, every plot shown is tall enough to read,
+no two texts overlap, nothing leaves the window, and the layout survives every transition.
+
+The facts come from the layout report (``gradviz --screenshot ... --layout``), which reads Qt's
+own geometry: the view boxes, the labels, and the tick labels pyqtgraph really draws.
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication
+
+from gradviz.gui.layout_report import layout_report, overlapping
+from gradviz.gui.plots import rows
+from tests.gui.conftest import small_config
+
+# screen: (least height of the gradient and loss plots, of every plot shown) in presentation
+SCREENS = {(1024, 768): (180, 100), (1280, 800): (200, 120), (1920, 1080): (300, 150)}
+DESK_MIN_PLOT = 100
+
+
+def _report(qtbot, window, size, presentation=False, theme="dark") -> dict:
+    window.full_screen = False  # offscreen there is no real screen to fill: the window stands for it
+    if window.presentation != presentation:
+        window.toggle_presentation()
+    if window.theme_name != theme:
+        window.theme_name = theme
+        window.apply_style()
+    window.resize(*size)
+    try:
+        qtbot.waitUntil(lambda: (window.width(), window.height()) == size, timeout=5000)
+    except Exception:
+        raise AssertionError(f"{window.size()} min {window.minimumSizeHint()} {window.minimumSize()}") from None
+    QApplication.processEvents()
+    window.board.arrange()
+    window.paint_now()
+    QApplication.processEvents()
+    return layout_report(window)
+
+
+def _trained_window(qtbot, make_window, steps: int = 6):
+    window = make_window()
+    for _ in range(steps):
+        window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
+
+    def painted() -> bool:
+        window.paint_now()
+        return window.last_frame is not None and window.last_frame.steps_done >= steps
+
+    qtbot.waitUntil(painted, timeout=30000)
+    return window
+
+
+def _problems(report: dict) -> list[str]:
+    """What breaks the rules that hold at every size and in both modes."""
+    width, height = report["size"]
+    window = QRect(0, 0, width, height)
+    problems = [f"overlap: {a!r} / {b!r}" for a, b in overlapping(report["texts"])]
+    plots = [QRect(*plot["rect"]) for plot in report["plots"] if plot["visible"]]
+    for text in report["texts"]:
+        box = QRect(*text["rect"])
+        if not window.contains(box):
+            problems.append(f"leaves the window: {text['text']!r} at {text['rect']}")
+        for plot in plots:  # inside a data area (a read-out) or clear of it, never cut by its edge
+            if box.adjusted(1, 1, -1, -1).intersects(plot) and not plot.contains(box):
+                problems.append(f"cut by a plot's edge: {text['text']!r} at {text['rect']}")
+    for plot in report["plots"]:
+        if plot["visible"] and not window.contains(QRect(*plot["rect"])):
+            problems.append(f"plot leaves the window: {plot}")
+    models = {plot["model"] for plot in report["plots"]}
+    for model in models:
+        for kind in ("gradient", "loss"):
+            shown = [p for p in report["plots"] if p["model"] == model and p["kind"] == kind and p["visible"]]
+            if not shown:
+                problems.append(f"{model}: no {kind} plot")
+    return problems
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_every_screen_at_the_desk(qtbot, make_window, theme):
+    window = _trained_window(qtbot, make_window)
+    for size in SCREENS:
+        report = _report(qtbot, window, size, theme=theme)
+        assert report["size"] == list(size) and report["presentation"] is False
+        assert _problems(report) == [], size
+        short = [p for p in report["plots"] if p["visible"] and p["rect"][3] < DESK_MIN_PLOT]
+        assert short == [], size
+    assert len([p for p in report["plots"] if p["visible"]]) >= 8  # 1920x1080 holds more than the minimum
+
+
+@pytest.mark.parametrize("theme", ["dark", "light"])
+def test_every_screen_in_presentation(qtbot, make_window, theme):
+    window = _trained_window(qtbot, make_window)
+    for size, (main, other) in SCREENS.items():
+        report = _report(qtbot, window, size, presentation=True, theme=theme)
+        assert report["presentation"] is True
+        assert _problems(report) == [], size
+        for plot in (p for p in report["plots"] if p["visible"]):
+            least = main if plot["kind"] in ("gradient", "loss") else other
+            assert plot["rect"][3] >= least, (size, plot)
+        shown = {p["kind"] for p in report["plots"] if p["visible"]}
+        assert shown <= {"gradient", "loss", "history", "gates"}, size
+        small = [t for t in report["texts"] if t["px"] * 50 < size[1]]
+        assert small == [], size
+        gradient = [p["rect"][3] for p in report["plots"] if p["visible"] and p["kind"] == "gradient"]
+        others = [p["rect"][3] for p in report["plots"] if p["visible"] and p["kind"] != "gradient"]
+        assert min(gradient) >= max(others), size  # the profile is the largest plot
+
+
+def test_f5_then_esc_gives_the_layout_back(qtbot, make_window):
+    window = _trained_window(qtbot, make_window)
+    before = _report(qtbot, window, (1280, 800))
+    window.full_screen = True
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert window.presentation
+    QApplication.processEvents()
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.presentation
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == (1280, 800), timeout=5000)
+    after = _report(qtbot, window, (1280, 800))
+    assert after["plots"] == before["plots"]
+    changed = [(a, b) for a, b in zip(before["texts"], after["texts"], strict=False) if a != b]
+    assert changed == [] and len(after["texts"]) == len(before["texts"])
+
+
+def test_the_lecturer_picks_the_third_plot(qtbot, make_window):
+    window = _trained_window(qtbot, make_window)
+    report = _report(qtbot, window, (1280, 800), presentation=True)
+    column = window.board.columns[0]
+    assert column.shown_rows == ("loss", "gradient") and column.beside == "history"  # beside the loss
+    assert {p["kind"] for p in report["plots"] if p["visible"]} == {"loss", "gradient", "history"}
+    qtbot.keyClick(window, Qt.Key.Key_H)
+    report = _report(qtbot, window, (1280, 800), presentation=True)
+    assert {p["kind"] for p in report["plots"] if p["visible"]} == {"loss", "gradient", "gates"}
+    assert _problems(report) == []
+    report = _report(qtbot, window, (1024, 768), presentation=True)  # too narrow side by side: stacked
+    assert column.shown_rows == ("loss", "gradient", "gates") and column.beside is None
+    assert _problems(report) == []
+    qtbot.keyClick(window, Qt.Key.Key_H)  # presentation offers history and gates only
+    assert window.board.extra == "history"
+
+
+def test_keys_belong_to_their_model_after_a_switch(qtbot, make_window):
+    from gradviz.config import ModelConfig, ModelSetup, TrainConfig
+
+    window = _trained_window(qtbot, make_window, steps=2)
+    lstm_gates = set(window.columns[1].gate_means.key_names())
+    assert "forget gate f_t" in lstm_gates
+    config = small_config()
+    gru = ModelSetup("GRU", ModelConfig(kind="gru", hidden=8), TrainConfig(lr=0.02))
+    window.controls.set_config(type(config)(task=config.task, models=(config.models[0], gru),
+                                            record_every=config.record_every, device="cpu"))
+    window.reset()
+    qtbot.waitUntil(lambda: window.worker.run.config.models[1].label == "GRU", timeout=20000)
+    window.step_once()
+    qtbot.waitUntil(lambda: window.worker.run.step >= 1, timeout=20000)
+    qtbot.waitUntil(lambda: window.refresh() or bool(window.columns[1].gate_means.key_names()), timeout=20000)
+    window.paint_now()
+    names = set(window.columns[1].gate_means.key_names())
+    assert "update gate z_t" in names and "forget gate f_t" not in names
+    assert window.columns[0].gradient.key_names() == ["|dL/dh_t|"]  # an RNN has no cell state
+
+
+def test_hover_readout_clears_on_reset_and_stays_out_of_pictures(qtbot, make_window):
+    window = _trained_window(qtbot, make_window, steps=2)
+    readout = window.columns[0].profile_readout
+    readout.text.setText("t = 3: |dL/dh_t| = 0.1")
+    readout.text.setVisible(True)
+    window.copy_plot()
+    assert not readout.text.isVisible()
+    readout.text.setVisible(True)
+    window.reset()
+    qtbot.waitUntil(lambda: not readout.text.isVisible(), timeout=20000)
+
+
+def test_description_follows_the_settings(qtbot, make_window):
+    import dataclasses
+
+    window = make_window()
+    window.load_preset("vanishing")
+    assert "T = 50" in window.description.text()
+    config = window.controls.config()
+    window.controls.set_config(dataclasses.replace(config, task=dataclasses.replace(config.task, seq_len=20)))
+    window.reset()
+    qtbot.waitUntil(lambda: window.worker.run.config.task.seq_len == 20, timeout=20000)
+    qtbot.waitUntil(lambda: "T = 20" in window.description.text(), timeout=5000)
+    assert "T = 50" not in window.description.text()
+    window.worker.pause()
+
+
+def test_description_collapses_in_presentation_and_opens_on_demand(qtbot, make_window):
+    window = make_window()
+    window.full_screen = False
+    window.toggle_presentation()
+    assert not window.description.open
+    assert window.description.label.height() <= 2 * window.description.label.fontMetrics().height()
+    qtbot.keyClick(window, Qt.Key.Key_D)
+    assert window.description.open
+
+
+def test_window_opens_inside_the_screen(qtbot, tmp_path, answers):
+    from PySide6.QtCore import QSettings
+
+    from gradviz.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(small_config(), autostart=False, settings=settings)
+    qtbot.addWidget(window)
+    area = window.screen().availableGeometry()
+    try:
+        assert window.width() <= area.width() and window.height() <= area.height()
+        assert area.contains(window.geometry())
+    finally:
+        window.ask_before_discard = False
+        window.close()
+        assert window.worker.thread.wait(10000)
+
+
+def test_rows_plan_keeps_priority_and_floors():
+    floor = rows.floors(True, 800)
+    overheads = dict.fromkeys(rows.ROWS, 60.0)
+    order = rows.priority("gates", True, 500)
+    heights = rows.plan(800, overheads, order, True, floor, 4)
+    assert list(heights) == ["loss", "gradient", "gates"]
+    assert heights["gradient"] >= heights["loss"] >= floor.main and heights["gates"] >= floor.other
+    squeezed = rows.plan(500, overheads, order, True, floor, 4)
+    assert list(squeezed) == ["loss", "gradient"]  # the third gives way, the two never do
+    desk = rows.plan(2000, overheads, rows.priority("history", False, 800), False, rows.floors(False, 1080), 4)
+    assert list(desk) == list(rows.ROWS)
+
+
+def test_screenshot_writes_the_layout_report(tmp_path):
+    picture, report = tmp_path / "shot.png", tmp_path / "layout.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "gradviz", "--screenshot", str(picture), "--steps", "3", "--size", "1024x768",
+         "--presentation", "--theme", "light", "--layout", str(report)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert set(data) == {"size", "presentation", "plots", "texts"}
+    assert data["size"] == [1024, 768] and data["presentation"] is True
+    assert {p["kind"] for p in data["plots"]} == {"loss", "metric", "gradient", "history", "gates", "gate_means",
+                                                 "grad_norms", "spectral_radius", "half_life"}
+    assert all(set(t) == {"text", "rect", "px"} for t in data["texts"])
+    assert _problems(data) == []

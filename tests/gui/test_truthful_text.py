@@ -1,0 +1,106 @@
+"""What a column says matches the model: the header's half-life, its counts of empty steps by
+cause, the hover text, the legend, the factor plot; and a diverged model reads "overflowed"
+while the others train on in the window."""
+
+import math
+
+import numpy as np
+
+from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.engine import Run
+from gradviz.gui.frames import frame_from_history
+from gradviz.gui.plots.column import ModelColumn
+from gradviz.probes.history import RunHistory
+from gradviz.session.protocol import RUNNING
+
+BOOM = ModelSetup("boom", ModelConfig(kind="rnn", nonlinearity="relu", hidden=8, spectral_radius=6.0),
+                  TrainConfig(optimizer="sgd", lr=10.0, clip=0.0))
+
+
+def columns_after(config: RunConfig, steps: int, qtbot) -> tuple[list[ModelColumn], object]:
+    run = Run(config)
+    history = RunHistory(len(config.models))
+    latest = [None] * len(config.models)
+    for record in run.steps(steps):
+        history.add(record)
+        for index, model in enumerate(record.models):
+            if model.probes is not None:
+                latest[index] = model
+    frame = frame_from_history(history, config, latest, 1, run.step, "running", 0.0)
+    columns = []
+    for index, view in enumerate(frame.models):
+        column = ModelColumn(index)
+        qtbot.addWidget(column)
+        column.resize(600, 900)
+        column.show_frame(view, frame.scalars, run.task.baseline(), 1.0, {
+            "loss": (-2.0, 0.0), "profile": (-10.0, 1.0), "gradient_levels": (-10.0, 1.0)})
+        columns.append(column)
+    return columns, frame
+
+
+def legend_names(column: ModelColumn) -> list[str]:
+    return column.gradient.key_names()
+
+
+def test_truncation_is_named_in_header_heatmap_and_hover(qtbot) -> None:
+    config = RunConfig(
+        task=TaskConfig("adding", seq_len=12, batch=8),
+        models=(ModelSetup("rnn", ModelConfig(kind="rnn", hidden=8), TrainConfig(tbptt=4)),
+                ModelSetup("lstm", ModelConfig(kind="lstm", hidden=8))),
+        record_every=1, device="cpu",
+    )
+    (rnn, lstm), frame = columns_after(config, 3, qtbot)
+    header = rnn.header.text()
+    assert "8 steps cut by truncation" in header and "underflow" not in header
+    assert "the gradient" in header
+    assert rnn._describe_profile(2.0, 0.0).endswith("none (cut by truncation)")
+    history = rnn.history.data
+    step = float(history["step"][-1])
+    assert "cut by truncation" in rnn._describe_history(2.0, step)
+    assert "cut by truncation" not in rnn._describe_history(11.0, step)
+    # The RNN has no cell state: its legend does not list one; the LSTM's does.
+    assert legend_names(rnn) == ["|dL/dh_t|"]
+    assert legend_names(lstm) == ["|dL/dh_t|", "|dL/dC_t|"]
+    assert "through C_t" in lstm.header.text() and "|dC_t/dC_t-1|" in lstm.header.text()
+    # The factor plot: rho(W_hh) for the vanilla RNN, the measured cell-path factor for the LSTM.
+    assert rnn.spectral.caption_text.startswith("rho(W_hh)")
+    assert "dC_t/dC_{t-1}" in lstm.spectral.caption_text
+    np.testing.assert_array_equal(lstm.spectral.data["layer0"], frame.models[1].history["step_factor"][:, 0])
+    np.testing.assert_array_equal(rnn.spectral.data["layer0"], frame.models[0].history["spectral_radius"][:, 0])
+
+
+def test_copy_task_shows_the_whole_loss_line_and_a_diverged_model_overflowed(qtbot) -> None:
+    config = RunConfig(
+        task=TaskConfig("copy", seq_len=10, batch=8),
+        models=(BOOM, ModelSetup("gru", ModelConfig(kind="gru", hidden=8))),
+        record_every=1, device="cpu",
+    )
+    (boom, gru), frame = columns_after(config, 6, qtbot)
+    assert frame.models[0].latest.diverged
+    assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()
+    assert "no gradient reaches" not in boom.header.text() and "underflow" not in boom.header.text()
+    assert legend_names(gru) == ["|dL/dh_t|", "|dL/dh_t|, whole loss"]
+    whole = gru.gradient.data["log10_grad_h_all"]
+    assert np.all(np.isfinite(whole)) and whole[0] > gru.gradient.data["log10_grad_h"][0]
+    assert "whole loss" in gru._describe_profile(1.0, 0.0)
+    np.testing.assert_array_equal(gru.spectral.data["layer0"], frame.models[1].history["step_factor"][:, 0])
+    assert math.isfinite(float(gru.spectral.data["layer0"][-1]))
+
+
+def test_in_the_window_a_divergence_stops_only_that_model(qtbot, make_window) -> None:
+    calm = ModelSetup("calm", ModelConfig(kind="lstm", hidden=8))
+    config = RunConfig(task=TaskConfig("adding", 20, 8), models=(BOOM, calm), record_every=1, device="cpu")
+    window = make_window(config=config, autostart=True)
+    qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=60000)
+    assert "boom" in window.banner.text() and "calm" not in window.banner.text().split(":")[1]
+    diverged_at = window.worker.run.step
+    qtbot.waitUntil(lambda: window.worker.run.step > diverged_at + 5, timeout=60000)
+    assert window.worker.state == RUNNING
+    assert window.worker.run.trainers[0].diverged and not window.worker.run.trainers[1].diverged
+
+
+def test_a_model_that_diverged_between_records_reads_overflowed(qtbot) -> None:
+    config = RunConfig(task=TaskConfig("adding", 20, 8), models=(BOOM,), record_every=50, device="cpu")
+    (boom,), frame = columns_after(config, 20, qtbot)
+    assert not frame.models[0].latest.diverged  # its last record (step 0) was before the divergence
+    assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()
