@@ -99,10 +99,12 @@ def run_app(
 
 def _stop_trainer(window) -> None:
     """Closing the window stops its trainer process; if the window did not close (or the
-    trainer outlived that wait), end the child here, so that no orphan process remains."""
+    trainer outlived that wait, or was still starting), end the child here, so that no orphan
+    process remains and none dies with a traceback as this process exits."""
     session = window.session
     if session.trainer.alive:
         session.close()
+    session.trainer.settle()
     window.settings.sync()
 
 

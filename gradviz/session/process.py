@@ -110,6 +110,16 @@ class TrainerProcess:
         self._frame_wanted.set()
         return frame
 
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """After ``stop``: wait for a start still under way (its starter kills the child once
+        it exists). Call it before the window's process exits: exiting unlinks the queues'
+        semaphores, and a child still reading them would die with a traceback."""
+        if self._starter is not None:
+            self._starter.join(timeout_s)
+        if self._process.pid is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+
     def cause_of_death(self) -> str:
         """Why the process ended, in words."""
         if self._start_error is not None:
