@@ -129,6 +129,7 @@ class MainWindow(QMainWindow):
         self.controls.trainChanged.connect(session.set_train)
         self.controls.pendingChanged.connect(session.set_pending)
         self._set_text_mode(config)
+        self.controls.field_keys.spacePressed.connect(self.toggle_running)
         self.memory_estimate = MemoryEstimate(self.controls)
         self.board.set_config(config)
         self._show_description(preset, config)

@@ -94,16 +94,17 @@ def test_the_estimate_covers_the_measured_peak_of_a_recorded_step(tmp_path: Path
     and the estimate is not wildly above it."""
     script = tmp_path / "peak.py"
     script.write_text(
-        "import resource, torch\n"
+        "import os, resource, torch\n"
         "from gradviz.config import RunConfig, with_overrides\n"
         "from gradviz.engine.run import Run\n"
         "torch.set_num_threads(1)\n"
         "config = with_overrides(RunConfig(), dict(seq_len=300, hidden=128, batch=64, device='cpu'))\n"
         "run = Run(config)\n"
-        "run.train_step(record=False)\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        # The resident size now, before any step: the peak of a first step measured from an
+        # earlier peak could read 0 when the allocator reuses that step's freed memory.
+        "before = int(open('/proc/self/statm').read().split()[1]) * os.sysconf('SC_PAGE_SIZE')\n"
         "run.train_step(record=True)\n"
-        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - before)\n"
     )
     grown = int(subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True).stdout)
     config = with_overrides(RunConfig(), {"seq_len": 300, "hidden": 128, "batch": 64})

@@ -439,7 +439,8 @@ def test_padding_is_left_out_of_the_recorded_gradients_and_gate_means(tmp_path: 
     fresh = Run(text_config(write_csv(tmp_path / "short.csv", rows)))
     model = fresh.trainers[1].model
     outputs, _, traces = model(x, observe=True)
-    loss = fresh.task.loss(model.head(fresh.task.readout(outputs)), y)
+    # Each sequence's own loss (the probe is per sequence, not per batch): B times the batch mean.
+    loss = fresh.task.loss(model.head(fresh.task.readout(outputs)), y) * x.shape[1]
     states = traces[-1].hidden
     grads = torch.autograd.grad(loss, states)
     for t in np.nonzero(mask.any(axis=1))[0]:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import MAX_MODELS, ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig, default_label
+from gradviz.gui.panels.fields import FieldKeys
 from gradviz.schema import Setting, by_flat, section
 from gradviz.tasks import TASKS
 
@@ -312,7 +313,9 @@ class ControlPanel(QWidget):
         layout.addWidget(self.pending)
         layout.addStretch(1)
         self.forms: list[ModelForm] = []
+        self.field_keys = FieldKeys(self)  # wheel, Space and Esc as a student expects (fields.py)
         self.set_config(config)
+        self.field_keys.guard(self)
         for widget in self.fields.values():
             on_edit(widget, self._structural_changed)
         self.model_count.valueChanged.connect(self._count_changed)
@@ -349,6 +352,7 @@ class ControlPanel(QWidget):
                 form.trainChanged.connect(lambda form=form: self._train_changed(form))
                 self.forms.append(form)
                 self.tabs.addTab(form, "")
+                self.field_keys.guard(form)
         self._retitle_tabs()
 
     def _retitle_tabs(self) -> None:

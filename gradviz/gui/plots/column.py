@@ -432,8 +432,7 @@ class ModelColumn(QWidget):
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
             self.loss.set_line_label(self.baseline_line, f"baseline {baseline.loss:.3g}")
             self.metric_baseline.setValue(baseline.metric)
-        if len(steps) and "loss" not in self.loss.key_names():
-            self.loss.refresh_key()  # the key names the loss once it is drawn
+        self.loss.refresh_key()  # names the loss once it is drawn (sets the text only when it changes)
 
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
@@ -460,9 +459,12 @@ class ModelColumn(QWidget):
         values = probes.gates[gate][-1].T  # (H, T): units along y
         self.gates.data = {"t": timesteps, "unit": np.arange(values.shape[0]), "activation": values}
         title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_px)
-        if title != self._gate_title:  # a new title re-lays the plot out: only when it changes
+        if title != self._gate_title:  # a new label re-lays the axis out: only when it changes
             self._gate_title = title
-            self.gates.plot.setTitle(title[0], color=title[1], size=f"{title[2]}px")
+            # Named under the plot, in the x label's line: a title row above it cost a
+            # projector's third plot its place at 1024x768.
+            self.gates.x_label = f"timestep t · {title[0]}"
+            self.gates.set_axis_labels()
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
         self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))
