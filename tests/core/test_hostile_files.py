@@ -90,8 +90,8 @@ def test_a_run_too_big_for_memory_is_refused_with_the_estimate_and_what_to_lower
 
 
 def test_the_estimate_covers_the_measured_peak_of_a_recorded_step(tmp_path: Path) -> None:
-    """Calibration, measured: the peak RSS a recorded LSTM step adds stays under the estimate,
-    and the estimate is not wildly above it."""
+    """Calibration, measured: the peak RSS a first recorded LSTM step adds is within a factor
+    of 2 of the estimate, either way."""
     script = tmp_path / "peak.py"
     script.write_text(
         "import os, resource, torch\n"
