@@ -18,6 +18,7 @@ from matplotlib.axes import Axes
 from gradviz.figures.data import RunView
 from gradviz.figures.style import FigureTheme, model_colour
 from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO
+from gradviz.plotmath import finite_or_nan, log10_or_nan
 
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top (as the window)
 GATE_TITLES = {
@@ -55,23 +56,9 @@ PLOT_NAMES = tuple(PLOTS)
 PLOT_TITLES = {name: kind.title for name, kind in PLOTS.items()}
 
 
-def _finite(values: np.ndarray) -> np.ndarray:
-    values = np.array(values, dtype=np.float64)
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
 def _positive(values: np.ndarray) -> np.ndarray:
-    values = _finite(values)
+    values = finite_or_nan(values)
     return np.where(values > 0, values, np.nan)  # a log axis: zeros and NaN leave gaps
-
-
-def _log10(values: np.ndarray) -> np.ndarray:
-    values = np.array(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    good = np.isfinite(values) & (values > 0)
-    out[good] = np.log10(values[good])
-    return out
 
 
 def _thin() -> float:
@@ -108,7 +95,7 @@ def draw_metric(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) 
     data = {}
     for m in models:
         series = view.models[m]
-        metric = _finite(series.metric)
+        metric = finite_or_nan(series.metric)
         ax.plot(series.train_step, metric, color=model_colour(m), label=series.label)
         data |= {f"{series.label}/step": series.train_step, f"{series.label}/metric": metric}
     _reference(ax, theme, view.baseline_metric)
@@ -141,7 +128,7 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
 
 def gradient_levels(view: RunView) -> tuple[float, float]:
     """Colour levels of the gradient history, shared by every model (as in the window)."""
-    logs = np.concatenate([_log10(series.grad_h[:, -1]).ravel() for series in view.models])
+    logs = np.concatenate([log10_or_nan(series.grad_h[:, -1]).ravel() for series in view.models])
     logs = logs[np.isfinite(logs)]
     top = float(math.ceil(logs.max())) if logs.size else 0.0
     return top - GRADIENT_DECADES, top
@@ -158,7 +145,7 @@ def draw_history(ax: Axes, view: RunView, m: int, theme: FigureTheme, colourbar:
     series = view.models[m]
     raw = np.asarray(series.grad_h[:, -1, :], dtype=np.float64)  # (N, T) top layer
     low, high = gradient_levels(view)
-    logs = _log10(raw)
+    logs = log10_or_nan(raw)
     # As the window: underflow (exact 0) takes the bottom colour, inf the top, NaN stays empty.
     shown = np.where(raw == 0, low, np.where(np.isposinf(raw), high, logs))
     steps = series.step
@@ -234,7 +221,7 @@ def draw_spectral_radius(ax: Axes, view: RunView, models: list[int], theme: Figu
         data[f"{series.label}/step"] = series.step
         for layer in range(series.spectral_radius.shape[1]):
             layer_name = f" layer {layer + 1}" if series.spectral_radius.shape[1] > 1 else ""
-            values = _finite(series.spectral_radius[:, layer])
+            values = finite_or_nan(series.spectral_radius[:, layer])
             ax.plot(series.step, values, color=model_colour(m), linestyle="-" if layer == 0 else "--",
                     label=series.label + layer_name)
             data[f"{series.label}/layer{layer}"] = values
@@ -248,7 +235,7 @@ def draw_half_life(ax: Axes, view: RunView, models: list[int], theme: FigureThem
     data = {}
     for m in models:
         series = view.models[m]
-        values = _finite(series.half_life)
+        values = finite_or_nan(series.half_life)
         ax.plot(series.step, values, color=model_colour(m), label=series.label)
         data |= {f"{series.label}/step": series.step, f"{series.label}/half_life": values}
     ax.set(xlabel="training step", ylabel="half-life (timesteps)")

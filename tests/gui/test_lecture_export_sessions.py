@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
 
-from gradviz.gui.plots.base import log10_or_nan
 from gradviz.gui.worker import PAUSED
+from gradviz.plotmath import log10_or_nan
 from tests.gui.conftest import small_config
 
 

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gradviz.gui.plots.base import log10_or_nan
 from gradviz.gui.worker import PAUSED, RUNNING
+from gradviz.plotmath import log10_or_nan
 from tests.gui.conftest import small_config
 
 

@@ -22,9 +22,9 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
 
-from gradviz.gui.plots.base import log10_or_nan  # zeros (underflow) become NaN: no colour
 from gradviz.gui.plots.ranges import value_span
 from gradviz.gui.theme import GATE_COLOURS, GRADIENT_MAP
+from gradviz.plotmath import log10_or_nan  # zeros (underflow) become NaN: no colour
 
 LABEL_CHAR_PX = 7  # rough width of one tick-label character, for thinning the word labels
 LEGEND_SWATCHES = 9

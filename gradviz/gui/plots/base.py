@@ -24,22 +24,6 @@ LEFT_AXIS_CHARS = 6  # the left axis is this many tick characters wide, whatever
 QWIDGETSIZE_MAX = 16777215
 
 
-def finite_or_nan(values: np.ndarray) -> np.ndarray:
-    """float copy with inf replaced by NaN, so curves break instead of blowing up the range."""
-    values = np.array(values, dtype=np.float64)
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
-def log10_or_nan(values: np.ndarray) -> np.ndarray:
-    """log10 of a norm; exact zeros (underflow) and non-finite values become NaN."""
-    values = np.array(values, dtype=np.float64)
-    out = np.full(values.shape, np.nan)
-    good = np.isfinite(values) & (values > 0)
-    out[good] = np.log10(values[good])
-    return out
-
-
 class Caption(pg.LabelItem):
     """A one-line caption that wraps instead of forcing its plot to be wide."""
 

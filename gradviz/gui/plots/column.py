@@ -22,9 +22,10 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.frames import ModelView
-from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, finite_or_nan, log10_or_nan, pixel_font
+from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
+from gradviz.plotmath import finite_or_nan, log10_or_nan
 from gradviz.probes import describe_decay, stable_decay
 from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count, describe_cause
 from gradviz.tasks import Baseline
