@@ -19,4 +19,5 @@ for _number in (signal.SIGINT, signal.SIGTERM):
 
 from gradviz.cli import main  # noqa: E402 - after the handlers, on purpose
 
-sys.exit(main())
+if __name__ == "__main__":  # not when the trainer process (spawn) imports this module again
+    sys.exit(main())

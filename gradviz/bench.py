@@ -10,15 +10,17 @@ seconds but not the ratios much (docs/PERFORMANCE.md has the table and what each
 - ``training_over_fused``: the same for blocks of ``record_every`` steps, as ``gradviz train``
   runs them (one recorded step, the others on torch's fused kernel, history kept).
 - ``gui_frame_ms_p50`` / ``_p95``: the real window (offscreen, three models, T=200, training
-  at full speed) refreshing and painting one frame; ``gui_training_slowdown``: steps/s without
-  the window over steps/s with it, same config, same torch threads.
+  at full speed in its trainer process) refreshing and painting one frame;
+  ``gui_training_slowdown``: steps/s without the window over steps/s with it, same config,
+  same torch threads; ``demo_window_slowdown``: the same for the default demo.
 - ``rss_growth_mb``: resident memory after a long recorded run minus after its first steps.
 - ``seconds_to_insight``: the default demo until the LSTM's 20-step mean loss is below half
   the memoryless baseline, headless and in the window.
 
 The window and the memory runs each take a fresh interpreter (``python -m gradviz.bench``), so
 Qt, torch's thread count and the allocator of one part never colour another. This module
-imports no Qt: the window part reaches it only through ``gradviz.gui``, in that child.
+imports no Qt and nothing of ``gradviz.gui``: the window part is the module
+``gradviz.gui.window_bench``, run as that child.
 """
 
 from __future__ import annotations
@@ -41,14 +43,13 @@ from torch import nn
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
 from gradviz.engine.trainer import make_optimizer
+from gradviz.measures import CHILD_MARK, INSIGHT_WINDOW, lstm_index
 from gradviz.models import SequenceModel
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import Task
 
 # (kind, batch B, sequence length T, hidden units H): the issue's sizes.
 CASES = (("lstm", 64, 200, 128), ("lstm", 32, 50, 32), ("rnn", 64, 200, 128), ("gru", 64, 200, 128))
-INSIGHT_WINDOW = 20  # steps in the moving average of the loss
-CHILD_MARK = "GRADVIZ_BENCH_JSON "
 TORCH_CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 
 
@@ -174,16 +175,6 @@ def seconds_to_insight(config: RunConfig, limit_s: float = 120.0) -> dict[str, f
     return {"seconds": None, "steps": run.step}
 
 
-def lstm_index(config: RunConfig) -> int:
-    kinds = [setup.model.kind for setup in config.models]
-    return kinds.index("lstm") if "lstm" in kinds else 0
-
-
-def insight_reached(losses, threshold: float) -> bool:
-    """Whether the last INSIGHT_WINDOW losses (a 1-d array) average below ``threshold``."""
-    return len(losses) >= INSIGHT_WINDOW and float(sum(losses[-INSIGHT_WINDOW:])) / INSIGHT_WINDOW < threshold
-
-
 # ---- memory ---------------------------------------------------------------------------------
 
 
@@ -276,19 +267,13 @@ def gui_config(seq_len: int = 200, hidden: int = 32, batch: int = 64, device: st
     return RunConfig(task=TaskConfig("adding", seq_len=seq_len, batch=batch), models=setups, device=device)
 
 
-def percentile(values: list[float], percent: float) -> float:
-    ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, math.ceil(percent / 100 * len(ordered)) - 1))
-    return ordered[rank]
-
-
-def run_child(task: str, spec: dict, timeout_s: float) -> dict:
-    """Run ``task`` of this module in a fresh interpreter and return what it measured."""
+def run_child(task: str, spec: dict, timeout_s: float, module: str = "gradviz.bench") -> dict:
+    """Run ``task`` of ``module`` in a fresh interpreter and return what it measured."""
     with tempfile.TemporaryDirectory(prefix="gradviz-bench-") as home:
         # Offscreen Qt, and the window's QSettings (geometry, recent files) in a throwaway place.
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": home}
         result = subprocess.run(
-            [sys.executable, "-m", "gradviz.bench", task, json.dumps(spec)],
+            [sys.executable, "-m", module, task, json.dumps(spec)],
             capture_output=True, text=True, timeout=timeout_s, env=env,
         )
     for line in result.stdout.splitlines():
@@ -299,12 +284,7 @@ def run_child(task: str, spec: dict, timeout_s: float) -> dict:
 
 def _child_main(argv: list[str]) -> int:
     task, spec = argv[0], json.loads(argv[1])
-    if task == "gui":
-        from gradviz.gui.window_bench import gui_numbers
-
-        insight = RunConfig.from_dict(spec["insight"]) if spec.get("insight") else None
-        out = gui_numbers(RunConfig.from_dict(spec["config"]), spec["seconds"], insight, spec["insight_limit_s"])
-    elif task == "rss":
+    if task == "rss":
         out = rss_growth(RunConfig.from_dict(spec["config"]), spec["steps"])
     elif task == "long":
         out = long_sequence(spec["kind"], spec["seq_len"], device=spec["device"])
@@ -351,11 +331,12 @@ def run_bench(quick: bool = False, device: str = "auto", log: Callable[[str], No
     log(f"seconds to insight, preset {DEFAULT_PRESET}, headless ...")
     results["seconds_to_insight"] = {"headless": seconds_to_insight(demo, limit)["seconds"], "window": None}
 
-    log("the window under training load (offscreen, 3 models, T=200) ...")
+    log("the window under training load (offscreen, 3 models, T=200; then the default demo) ...")
     spec = {"config": gui_config(device=device).to_dict(), "seconds": 12.0 if quick else 30.0,
-            "insight": None if quick else demo.to_dict(), "insight_limit_s": limit}
+            "demo": demo.to_dict(), "insight": None if quick else demo.to_dict(), "insight_limit_s": limit}
     try:
-        gui = run_child("gui", spec, timeout_s=600)
+        # The window's part lives in gradviz.gui and runs as its own module: no import back here.
+        gui = run_child("gui", spec, timeout_s=600, module="gradviz.gui.window_bench")
     except (RuntimeError, subprocess.TimeoutExpired) as exc:
         results["notes"].append(f"window not measured: {str(exc)[-300:]}")
     else:
@@ -402,7 +383,10 @@ def table(results: dict) -> str:
         row(f"training_over_fused {case}", ratio, 1.2)
     row("gui_frame_ms_p50", results.get("gui_frame_ms_p50"), None, " ms")
     row("gui_frame_ms_p95", results.get("gui_frame_ms_p95"), 33, " ms")
-    row("gui_training_slowdown", results.get("gui_training_slowdown"), 1.15)
+    row("gui_training_slowdown", results.get("gui_training_slowdown"), 1.10)
+    row("demo steps/s headless", results.get("demo_headless_steps_per_s"), None)
+    row("demo steps/s in the window", results.get("demo_window_steps_per_s"), None)
+    row("demo_window_slowdown", results.get("demo_window_slowdown"), 1.25)
     row(f"rss_growth_mb ({results.get('rss_steps', '?')} steps)", results.get("rss_growth_mb"), 50, " MB")
     insight = results.get("seconds_to_insight", {})
     row("seconds_to_insight headless", insight.get("headless"), 30, " s")

@@ -14,24 +14,13 @@ import argparse
 import json
 import sys
 import time
-import tomllib
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
-from gradviz.config import (
-    DEVICES,
-    INITS,
-    MODEL_KINDS,
-    NONLINEARITIES,
-    OPTIMIZERS,
-    TASK_NAMES,
-    ConfigError,
-    RunConfig,
-    clip,
-    parse_json,
-    with_overrides,
-)
+from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
+from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
+from gradviz.schema import settings
 from gradviz.sweep.command import add_sweep_parser, command_sweep
 
 EXIT_USAGE = 2
@@ -55,35 +44,15 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     add = parser.add_argument
     add("--preset", help="start from a named preset (vanishing, exploding, irnn, ...)")
     add("--config", type=Path, help="JSON or TOML file with the same keys as these flags")
-    add("--model", choices=MODEL_KINDS, help="recurrent cell (default lstm)")
-    add("--task", choices=TASK_NAMES, help="long-range task (default adding)")
-    add("--seq-len", type=int, help="sequence length T (default 50)")
-    add("--distance", type=int,
-        help="names: words between title and name; reviews: words after the decisive one (default 10)")
-    add("--data", help="text task: CSV or TSV file of labelled reviews (never downloaded)")
-    add("--text-column", help="text task: column holding the text (default review)")
-    add("--label-column", help="text task: column holding the label (default sentiment)")
-    add("--vocab-size", type=int, help="text task: vocabulary size incl. <pad> and <unk> (default 10000)")
-    add("--max-len", type=int, help="text task: words per review, the last ones (default 200)")
-    add("--test-fraction", type=float, help="text task: share held out for evaluation (default 0.2)")
-    add("--hidden", type=int, help="units per layer H (default 64)")
-    add("--layers", type=int, help="stacked recurrent layers (default 1)")
-    add("--nonlinearity", choices=NONLINEARITIES, help="RNN activation (default tanh)")
-    add("--init", choices=INITS, help="weight initialisation (default: PyTorch's)")
-    add("--spectral-radius", type=float, help="rescale W_hh to this spectral radius (0 = off)")
-    add("--forget-bias", type=float, help="LSTM forget-gate bias (default 1)")
-    add("--no-forget-gate", dest="forget_gate", action="store_const", const=False,
-        help="LSTM as in 1997: f_t fixed at 1")
-    add("--batch", type=int, help="sequences per step (default 64)")
-    add("--optimizer", choices=OPTIMIZERS, help="default adam")
-    add("--lr", type=float, help="learning rate (default 0.01)")
-    add("--momentum", type=float, help="SGD momentum (default 0.9)")
-    add("--clip", type=float, help="gradient-norm clipping threshold, 0 = off (default 1)")
-    add("--tbptt", type=int, help="truncated BPTT window k, 0 = full BPTT (default 0)")
-    add("--seed", type=int, help="seed for weights and batches (default 0)")
-    add("--device", choices=DEVICES, help="default auto: CUDA, else MPS, else CPU")
-    add("--record-every", type=int, help="record full probes every K steps (default 10)")
-    add("--probe-sample", type=int, help="batch sample whose gates are recorded (default 0)")
+    for setting in settings():  # one flag per setting of config.py, with its docstring as help
+        flag = "--" + setting.flat.replace("_", "-")
+        default = f" (default {setting.default})" if setting.default != "" else ""
+        if setting.type is bool:
+            negate = setting.default is True
+            add(f"--no-{flag[2:]}" if negate else flag, dest=setting.flat, action="store_const",
+                const=not negate, help=setting.doc)
+        else:
+            add(flag, type=setting.type, choices=setting.choices, help=setting.doc + default)
     add("--out", type=Path, help="output .npz file")
     add("--force", action="store_true", help="overwrite --out if it exists")
 
@@ -136,47 +105,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 # ---- configuration ------------------------------------------------------------------------
 
-FLAG_FIELDS = (
-    "model", "task", "seq_len", "distance", "data", "text_column", "label_column", "vocab_size", "max_len",
-    "test_fraction", "hidden", "layers", "nonlinearity", "init",
-    "spectral_radius", "forget_bias", "forget_gate", "batch", "optimizer", "lr", "momentum",
-    "clip", "tbptt", "seed", "device", "record_every", "probe_sample",
-)
+FLAG_FIELDS = tuple(setting.flat for setting in settings())
 
 
 MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
 
 
 def read_config_file(path: Path) -> RunConfig:
-    """A config file (JSON or TOML): RunConfig's nested form, or flat keys named like the flags."""
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        raise UsageError(f"config {path}: YAML is not supported; write the same keys as JSON or TOML")
     try:
-        size = path.stat().st_size
-        if size > MAX_CONFIG_BYTES:
-            raise UsageError(f"config {path} is {size / 1e6:.0f} MB; a gradviz config is a few hundred bytes")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read config {path}: {exc}") from None
-    kind = suffix.lstrip(".") or "json"
-    try:
-        data: Any = tomllib.loads(text) if suffix == ".toml" else parse_json(text)
-    except RecursionError:
-        raise UsageError(f"config {path} is nested too deeply to be a gradviz config") from None
-    except (ValueError, tomllib.TOMLDecodeError) as exc:
-        reason = str(exc).removeprefix("config is not valid JSON: ")
-        if "nested" in reason:
-            raise UsageError(f"config {path}: {reason}") from None
-        raise UsageError(f"config {path} is not valid {kind}: {clip(reason, 200)}") from None
-    try:
-        if not isinstance(data, dict):
-            raise UsageError(f"config {path} must hold a mapping of settings")
-        if "models" in data or isinstance(data.get("task"), dict):
-            return RunConfig.from_dict(data)
-        return with_overrides(RunConfig(), data)
-    except ConfigError as exc:
-        raise UsageError(f"config {path}: {exc}") from None
+        return configfile.read_config_file(path)
+    except configfile.ConfigFileError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _check_preset_name(name: str) -> None:
@@ -339,12 +278,18 @@ def command_train(args: argparse.Namespace) -> int:
 
 
 def _print_summary(run, history, last, elapsed: float) -> None:
+    """Each model's headline, the facts its column header shows in the window."""
+    from gradviz.session.frames import frame_from_history
+    from gradviz.session.headline import headline
+
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
-    for index, (label, model) in enumerate(zip(run.labels, last.models, strict=True)):
-        probes = _latest_probes(history, index)
-        status = "DIVERGED" if model.diverged else f"loss {model.loss:.4g}, {run.task.metric_name} {model.metric:.3g}"
-        print(f"  {label}: {status}; {probes}")
+    latest = [history.latest_probed(index) for index in range(len(run.labels))]
+    frame = frame_from_history(history, run.config, latest, 0, last.step + 1, "done", 0.0)
+    losses = frame.scalars["loss"]
+    for index, (view, model) in enumerate(zip(frame.models, last.models, strict=True)):
+        metric = "" if model.diverged else f"{run.task.metric_name} {model.metric:.3g} · "
+        print(f"  {view.label}: {metric}{headline(view, losses[:, index], baseline.loss).text()}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
 
 
@@ -384,23 +329,6 @@ def _print_evaluation(run) -> None:
         evaluation = evaluate_model(trainer.model, run.task)
         print(f"\n{label} on {where} ({evaluation.total} reviews):")
         print(evaluation.table())
-
-
-def _latest_probes(history, index: int) -> str:
-    from gradviz.probes import describe_half_life, stable_half_life
-
-    half_lives = history.probe_column(index, "half_life")
-    if not len(half_lives):
-        return "no probes recorded"
-    # The median of the last records, as the window's header quotes it.
-    text = describe_half_life(stable_half_life(half_lives))
-    underflow = history.probe_column(index, "underflow_steps")
-    truncated = history.probe_column(index, "truncated_steps")
-    if len(underflow) and underflow[-1] > 0:
-        text += f"; {int(underflow[-1])} steps underflow to 0"
-    if len(truncated) and truncated[-1] > 0:
-        text += f"; {int(truncated[-1])} steps cut by truncation"
-    return text
 
 
 class _Progress:

@@ -313,36 +313,19 @@ def _check_run(run: RunConfig) -> None:
 
 # ---- flat settings (command line flags and flat config files) ----------------------------
 
-# flat name -> (section, field); "model" and "train" settings apply to every model of the run.
-FLAT_KEYS: dict[str, tuple[str, str]] = {
-    "task": ("task", "name"),
-    "seq_len": ("task", "seq_len"),
-    "batch": ("task", "batch"),
-    "distance": ("task", "distance"),
-    "data": ("task", "data"),
-    "text_column": ("task", "text_column"),
-    "label_column": ("task", "label_column"),
-    "vocab_size": ("task", "vocab_size"),
-    "max_len": ("task", "max_len"),
-    "test_fraction": ("task", "test_fraction"),
-    "model": ("model", "kind"),
-    "hidden": ("model", "hidden"),
-    "layers": ("model", "layers"),
-    "nonlinearity": ("model", "nonlinearity"),
-    "init": ("model", "init"),
-    "spectral_radius": ("model", "spectral_radius"),
-    "forget_bias": ("model", "forget_bias"),
-    "forget_gate": ("model", "forget_gate"),
-    "optimizer": ("train", "optimizer"),
-    "lr": ("train", "lr"),
-    "momentum": ("train", "momentum"),
-    "clip": ("train", "clip"),
-    "tbptt": ("train", "tbptt"),
-    "seed": ("run", "seed"),
-    "device": ("run", "device"),
-    "record_every": ("run", "record_every"),
-    "probe_sample": ("run", "probe_sample"),
-}
+# flat name -> (section, field), generated from the dataclasses; "model" and "train" settings
+# apply to every model of the run. The task's name is ``task``, the model's kind ``model``.
+def _flat_keys() -> dict[str, tuple[str, str]]:
+    keys: dict[str, tuple[str, str]] = {}
+    for section, cls in (("task", TaskConfig), ("model", ModelConfig), ("train", TrainConfig), ("run", RunConfig)):
+        for item in dataclasses.fields(cls):
+            if item.name not in ("task", "models"):
+                flat = {("task", "name"): "task", ("model", "kind"): "model"}.get((section, item.name), item.name)
+                keys[flat] = (section, item.name)
+    return keys
+
+
+FLAT_KEYS: dict[str, tuple[str, str]] = _flat_keys()
 
 
 def default_label(model: ModelConfig) -> str:

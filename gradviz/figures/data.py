@@ -32,9 +32,20 @@ class ModelSeries:
     gate_means: dict[str, np.ndarray]  # name -> (L, T) at the step shown
     param_names: list[str]
     param_grad_norms: np.ndarray  # (N, P)
-    spectral_radius: np.ndarray  # (N, L)
+    spectral_radius: np.ndarray  # (N, L) rho(W_hh's candidate block)
+    step_factor: np.ndarray | None  # (N, L) measured per-step Jacobian factor (older files: None)
     half_life: np.ndarray  # (N,)
-    underflow_steps: int  # at the step shown
+    underflow_steps: int  # at the step shown: real underflow only
+    truncated_steps: int  # at the step shown: cut by truncated BPTT
+
+    @property
+    def factor(self) -> tuple[np.ndarray, str]:
+        """(N, L) what multiplies this model's gradient per step back, and its name: rho(W_hh)
+        for the vanilla RNN (a bound), the measured factor for gated cells (rho of one block
+        says nothing there), as the window shows it."""
+        if self.kind == "rnn" or self.step_factor is None or not len(self.step_factor):
+            return self.spectral_radius, "ρ(Wₕₕ)"
+        return self.step_factor, "|∂Cₜ/∂Cₜ₋₁|" if self.kind == "lstm" else "|∂hₜ/∂hₜ₋₁|"
 
 
 @dataclass(frozen=True)
@@ -92,8 +103,11 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
             param_names=[str(name) for name in arrays[prefix + "param_names"]],
             param_grad_norms=arrays[prefix + "param_grad_norms"][: index + 1],
             spectral_radius=arrays[prefix + "spectral_radius"][: index + 1],
+            step_factor=arrays[prefix + "step_factor"][: index + 1] if prefix + "step_factor" in arrays else None,
             half_life=np.asarray(arrays[prefix + "half_life"][: index + 1], dtype=np.float64),
             underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
+            truncated_steps=int(arrays[prefix + "truncated_steps"][index]) if prefix + "truncated_steps" in arrays
+            else 0,
         ))
     title, loss_name, metric_name = task_names(saved)
     return RunView(

@@ -1,6 +1,6 @@
 """One matplotlib drawing per plot kind, each returning the arrays it drew (for CSV/NPZ and tests).
 
-Kinds that compare models on one scale (loss, metric, gradient, spectral radius, half-life)
+Kinds that compare models on one scale (loss, metric, gradient, factor per step, half-life)
 draw every model given into one axes, told apart by colour and named in the legend; heatmaps
 and per-parameter curves draw one model per axes. Labels name the quantity and its unit.
 """
@@ -28,8 +28,10 @@ GATE_TITLES = {
 }
 GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
-GRAD_H = "|∂L/∂hₜ|"
-GRAD_C = "|∂L/∂Cₜ|"
+# The decision loss of each sequence i (the outputs that need memory), batch-mean of the norms:
+# batch size does not move it (see probes/gradients.py).
+GRAD_H = "|∂ℓᵢ/∂hₜ|"
+GRAD_C = "|∂ℓᵢ/∂Cₜ|"
 
 
 @dataclass(frozen=True)
@@ -43,13 +45,16 @@ PLOTS: dict[str, PlotKind] = {
     "loss": PlotKind("Loss", "dashed: the memoryless baseline; below it, the model remembers", True),
     "metric": PlotKind("Task metric", "dashed: the score of a model with no memory", True),
     "gradient": PlotKind("Gradient through time",
-                         "how much gradient reaches timestep t (solid hₜ, dashed Cₜ)", True),
+                         "how much gradient of each sequence's decision loss ℓᵢ reaches timestep t, "
+                         "mean over the batch (solid hₜ, dashed Cₜ)", True),
     "history": PlotKind("Gradient history", "the same over training: where the model can learn", False),
     "gates": PlotKind("Gate activations", "one sequence, per hidden unit and timestep", False),
     "gate_means": PlotKind("Gate means", "mean over batch and units, per timestep", False),
     "grad_norms": PlotKind("Gradient norms", "per parameter, before clipping; dotted: the clip threshold",
                            False),
-    "spectral_radius": PlotKind("Spectral radius", "of Wₕₕ; above 1 gradients can explode", True),
+    "spectral_radius": PlotKind("Gradient factor per step",
+                                "ρ(Wₕₕ) for the vanilla RNN (above 1 gradients can explode); measured "
+                                "|∂Cₜ/∂Cₜ₋₁| on the LSTM's cell path, |∂hₜ/∂hₜ₋₁| for the GRU", True),
     "half_life": PlotKind("Gradient half-life", "timesteps over which the gradient halves going back", True),
 }
 PLOT_NAMES = tuple(PLOTS)
@@ -112,8 +117,9 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
     for m in models:
         series = view.models[m]
         profile = _positive(series.grad_h[-1, -1])
-        underflow = f", {series.underflow_steps} steps underflow to 0" if series.underflow_steps else ""
-        ax.plot(t, profile, color=model_colour(m), label=f"{series.label} {GRAD_H}{underflow}")
+        empty = "".join(f", {steps} steps {why}" for steps, why in (
+            (series.underflow_steps, "underflow to 0"), (series.truncated_steps, "cut by truncation")) if steps)
+        ax.plot(t, profile, color=model_colour(m), label=f"{series.label} {GRAD_H}{empty}")
         data |= {f"{series.label}/t": t, f"{series.label}/grad_h": profile}
         if series.grad_c is not None:
             cell = _positive(series.grad_c[-1, -1])
@@ -215,18 +221,21 @@ def draw_grad_norms(ax: Axes, view: RunView, m: int, theme: FigureTheme) -> dict
 
 
 def draw_spectral_radius(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
-    data = {}
+    """What multiplies each model's gradient per step back (``ModelSeries.factor``)."""
+    data, names = {}, []
     for m in models:
         series = view.models[m]
+        factor, name = series.factor
+        names.append(name)
         data[f"{series.label}/step"] = series.step
-        for layer in range(series.spectral_radius.shape[1]):
-            layer_name = f" layer {layer + 1}" if series.spectral_radius.shape[1] > 1 else ""
-            values = finite_or_nan(series.spectral_radius[:, layer])
+        for layer in range(factor.shape[1]):
+            layer_name = f" layer {layer + 1}" if factor.shape[1] > 1 else ""
+            values = finite_or_nan(factor[:, layer])
             ax.plot(series.step, values, color=model_colour(m), linestyle="-" if layer == 0 else "--",
-                    label=series.label + layer_name)
+                    label=f"{series.label}{layer_name} {name}")
             data[f"{series.label}/layer{layer}"] = values
     _reference(ax, theme, 1.0, ":")
-    ax.set(xlabel="training step", ylabel="spectral radius ρ(Wₕₕ)")
+    ax.set(xlabel="training step", ylabel=" or ".join(dict.fromkeys(names)) if names else "factor per step")
     _legend(ax)
     return data
 

@@ -31,7 +31,7 @@ _EPSILON_PX = 1e-3
 DIAGNOSTICS = ("grad_norms", "spectral_radius", "half_life")
 SHORT_TITLES = {"loss": "loss", "gradient": "gradient through time", "history": "gradient history",
                 "gates": "gate activations", "gate_means": "gate means", "grad_norms": "gradient norms (log)",
-                "spectral_radius": "spectral radius ρ(Wₕₕ)", "half_life": "half-life (timesteps)"}
+                "spectral_radius": "gradient factor per step", "half_life": "half-life (timesteps)"}
 
 
 class FigureError(ValueError):

@@ -58,14 +58,6 @@ def application(offscreen: bool = False) -> QApplication:
     return app
 
 
-def share_cores_with_painting() -> None:
-    """Leave one CPU core to the GUI thread: on a 2-core laptop, torch's second intra-op
-    thread gains training little and starves painting (measured: 18 vs 13 frames/s)."""
-    import torch
-
-    torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
-
-
 def run_app(
     config: RunConfig | None = None,
     preset: str | None = None,
@@ -82,7 +74,6 @@ def run_app(
     with ``layout`` write the layout report of that moment."""
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
-    share_cores_with_painting()
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
@@ -102,23 +93,19 @@ def run_app(
     if signals.received is not None:
         print(f"gradviz: {signal.Signals(signals.received).name}: closed", file=sys.stderr)
         code = 128 + signals.received
-    _wait_for_training_thread(window, code)
+    _stop_trainer(window)
     return code
 
 
-def _wait_for_training_thread(window, code: int) -> None:
-    """The window asked its training thread to stop when it closed; on a loaded machine a step
-    can outlast that wait. Qt aborts the process if a running QThread is destroyed at exit, so
-    wait longer, and if it still runs, leave without destructors (settings are synced first)."""
-    thread = getattr(window.worker, "thread", None)
-    if thread is None or not hasattr(thread, "isRunning") or not thread.isRunning():
-        return
-    window.worker.shutdown(60000)
-    if thread.isRunning():
-        window.settings.sync()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
+def _stop_trainer(window) -> None:
+    """Closing the window stops its trainer process; if the window did not close (or the
+    trainer outlived that wait, or was still starting), end the child here, so that no orphan
+    process remains and none dies with a traceback as this process exits."""
+    session = window.session
+    if session.trainer.alive:
+        session.close()
+    session.trainer.settle()
+    window.settings.sync()
 
 
 class _CloseOnSignals:
@@ -180,12 +167,14 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
 
     def check() -> None:
         frame = window.last_frame
-        refused = window.banner.isVisible() and window.worker.run is None  # e.g. a bad text file
-        # Failed, diverged, or paused because one model diverged: training will not go on by itself.
-        failed = window.banner.isVisible() and window.worker.state != "running"
+        session = window.session
+        session.poll()
+        refused = session.banner is not None and session.active is None  # e.g. a bad text file
+        # Failed, diverged, dead, or paused because one model diverged: training will not go on by itself.
+        failed = session.banner is not None and session.trainer_state != "running"
         done = frame is not None and frame.steps_done >= steps
         if refused:
-            print(f"gradviz: error: {window.banner.text()}", file=sys.stderr)
+            print(f"gradviz: error: {session.banner}", file=sys.stderr)
             result["code"] = 2
         elif not (done or failed or time.monotonic() - started > SCREENSHOT_TIMEOUT_S):
             return
@@ -196,7 +185,7 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
         app.quit()
 
     def write() -> None:
-        window.worker.pause()
+        window.session.pause()
         window.paint_now()
         window.board.hide_readouts()
         app.processEvents()

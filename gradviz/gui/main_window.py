@@ -1,20 +1,19 @@
 """The main window: transport controls, the settings panel, the plot board, and the menus for
 presets, presentation mode, themes, export and saved runs.
 
-The window only paints. Training lives in ``TrainingWorker``; a QTimer at ~33 fps asks it for
-the latest frame and hands the arrays to the plots, so painting never waits for training and
-training never waits for painting.
+The window only paints. Training lives in a process of its own, owned by the Qt-free
+``Session`` that also holds the application's state (mode, run path, replay step, trainer
+state); the window binds its widgets to the session's callbacks. A QTimer at ~33 fps polls the
+session for the latest frame and hands the arrays to the plots, so painting never waits for
+training and training never waits for painting.
 """
 
 from __future__ import annotations
 
-import gc
 import html
-import math
 import time
 from pathlib import Path
 
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -40,10 +39,8 @@ from PySide6.QtWidgets import (
 
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
-from gradviz.engine.reports import example_count
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
-from gradviz.gui.frames import Frame, frame_from_saved
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
 from gradviz.gui.panels.memory import MemoryEstimate
@@ -53,15 +50,15 @@ from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
-from gradviz.gui.worker import RUNNING, TrainingWorker
 from gradviz.io.checkpoint import has_state
+from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, load_run
 from gradviz.presets import Preset, load_preset, preset_names
-from gradviz.tasks import WORD_TASKS
+from gradviz.session.frames import Frame
+from gradviz.session.protocol import DEAD, RUNNING
+from gradviz.session.state import LIVE, REPLAY, Session
 
 FRAME_INTERVAL_MS = 30
-WORDS_TIMEOUT_S = 30.0  # ask again if the worker has not answered a words question by then
-WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
@@ -86,7 +83,7 @@ SHORTCUTS = [
 
 
 class MainWindow(QMainWindow):
-    """gradviz's window; ``worker`` trains, the window shows."""
+    """gradviz's window: a view over ``session``, whose trainer process trains."""
 
     def __init__(self, config: RunConfig, preset: Preset | None = None, autostart: bool = True,
                  settings: QSettings | None = None):
@@ -104,9 +101,6 @@ class MainWindow(QMainWindow):
         self.fps = 0.0
         self._fps_clock = time.perf_counter()
         self.ask_before_discard = True  # off for --screenshot, which closes by itself
-        self.run_path: Path | None = None
-        self.replay: SavedRun | None = None  # a recording the slider is looking at
-        self.replay_only = False  # an opened run without model state: nothing to continue
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -117,29 +111,24 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
 
-        self.worker = TrainingWorker(config)
-        self.worker.stateChanged.connect(self._on_state)
-        self.worker.runReset.connect(self._on_reset)
-        self.worker.runFailed.connect(self._on_failed)
-        self.worker.buildRefused.connect(self._on_build_refused)
-        self.worker.loadProgress.connect(self._on_load_progress)
-        self.worker.wordsReady.connect(self._on_words)
-        self.worker.evaluated.connect(self.reviews.show_evaluation)
-        self.worker.reportFailed.connect(self._on_report_failed)
-        self.reviews.exampleChanged.connect(lambda _: self._request_words(force=True))
-        self.reviews.evaluateRequested.connect(lambda: self.worker.evaluate())
-        self._words_asked = -math.inf  # when the worker was last asked for words
-        self._words_open = False  # asked and not answered yet
-        self._opening: Path | None = None  # a run file the worker is restoring (it is ours once restored)
-        self._words_version = -1  # the step the words were last asked for
+        self.session = session = Session(config, autostart=autostart)
+        session.stateChanged.connect(self._on_state)
+        session.runReset.connect(self._on_reset)
+        session.shownChanged.connect(self._show_config)
+        session.bannerChanged.connect(self._on_banner)
+        session.modeChanged.connect(self._on_mode)
+        session.replayChanged.connect(self._on_replay_frame)
+        session.loadProgressed.connect(self._on_load_progress)
+        session.wordsReady.connect(self._on_words)
+        session.evaluated.connect(self.reviews.show_evaluation)
+        session.reportFailed.connect(self._on_report_failed)
+        session.runSaved.connect(self._on_saved)
+        session.pendingChanged.connect(self._on_pending)
+        self.reviews.exampleChanged.connect(self._on_example)
+        self.reviews.evaluateRequested.connect(session.evaluate)
+        self.controls.trainChanged.connect(session.set_train)
+        self.controls.pendingChanged.connect(session.set_pending)
         self._set_text_mode(config)
-        self.worker.runDiverged.connect(self._on_diverged)
-        self.worker.runSaved.connect(self._on_saved)
-        self.worker.saveFailed.connect(lambda message: self._show_banner(message))
-        # Through a lambda, not the worker's method: a slot of an object living in the worker
-        # thread would be queued to that thread's event loop, which the training loop never runs.
-        self.controls.trainChanged.connect(lambda index, train: self.worker.set_train(index, train))
-        self.controls.pendingChanged.connect(self._on_pending)
         self.controls.field_keys.spacePressed.connect(self.toggle_running)
         self.memory_estimate = MemoryEstimate(self.controls)
         self.board.set_config(config)
@@ -148,14 +137,7 @@ class MainWindow(QMainWindow):
         self.description.set_open(self.height() >= DESCRIPTION_OPEN_MIN_HEIGHT)
         self._desk_description_open = self.description.open
         self.apply_style()
-        if autostart:
-            self.worker.start()
-        self.worker.launch()
 
-        # Python's cycle collector runs in whichever thread allocates: in the training thread it
-        # destroyed the window's Qt objects there and deadlocked against the GUI thread (seen in
-        # QObject::disconnect). Collect on a timer in the GUI thread only, as pyqtgraph advises.
-        self._collector = GarbageCollector(interval=1.0)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
@@ -164,6 +146,19 @@ class MainWindow(QMainWindow):
     @property
     def columns(self):
         return self.board.columns
+
+    # The session owns these; the window's names for them stay for its callers.
+    @property
+    def run_path(self) -> Path | None:
+        return self.session.run_path
+
+    @property
+    def replay(self) -> SavedRun | None:
+        return self.session.replay
+
+    @property
+    def replay_only(self) -> bool:
+        return self.session.replay_only
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -184,7 +179,7 @@ class MainWindow(QMainWindow):
         self.views.addTab(self.board, "Training")
         self.views.addTab(self.reviews, "Words")
         self.views.setTabToolTip(1, "Text tasks: how much gradient reaches each word of a held-out review (W)")
-        self.views.currentChanged.connect(lambda _: self._request_words())
+        self.views.currentChanged.connect(self._on_view_changed)
         self.views.currentChanged.connect(lambda _: self._size_views())
         self._size_views()
         layout.addWidget(self.views, 1)
@@ -379,48 +374,33 @@ class MainWindow(QMainWindow):
     # ---- transport ------------------------------------------------------------------------
 
     def toggle_running(self) -> None:
-        if self.replay_only:
-            self._show_banner("This run file has no model state to continue from: press Reset to train anew.")
-            return
-        if self.worker.run is None and self.banner.isVisible():
-            return  # nothing was built (the banner says why): Start would only hide the reason
-        self.follow_live()
-        if self.worker.state == RUNNING:
-            self.worker.pause()
-        else:
-            self.worker.start()
+        self.session.toggle_running()
 
     def step_once(self) -> None:
-        if not self.replay_only:
-            self.follow_live()
-            self.worker.step_once()
+        self.session.step()
 
     def reset(self) -> None:
         try:
             config = self.controls.config()
             check_run(config)  # MemoryRefused (a ConfigError) before anything is allocated
         except ConfigError as exc:
-            self._show_banner(f"Cannot reset: {exc}. Nothing was changed.")
+            self.session.show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
-        self.replay_only = False
-        self.follow_live()
-        self.worker.reset(config, start=self.worker.state == RUNNING)
+        self.session.reset(config)
         self.controls.set_config(config)
         self.settings.setValue("last_config", config.to_json())
 
     def load_preset(self, name: str) -> None:
         preset = load_preset(name)
         self.preset = preset
-        self.replay_only = False
-        self.follow_live()
         self.controls.set_config(preset.config)
         self._show_description(preset, preset.config)
-        self.worker.reset(preset.config, start=True)
+        self.session.reset(preset.config, start=True)
 
     def _speed_changed(self, value: int) -> None:
         # Exponential between full speed and one step a second: slow motion where it matters.
         delay = 0.0 if value >= 100 else SLOWEST_DELAY_S * (0.002 / SLOWEST_DELAY_S) ** (value / 100)
-        self.worker.set_delay(delay)
+        self.session.set_delay(delay)
 
     def _gate_changed(self) -> None:
         self.board.set_gate(self.gate_box.currentData())
@@ -509,78 +489,77 @@ class MainWindow(QMainWindow):
             self.showNormal()
         self.apply_style()
 
-    # ---- worker events ----------------------------------------------------------------------
+    # ---- session events ---------------------------------------------------------------------
 
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
-        if state == RUNNING:
-            self.banner.setVisible(False)
+        if state == DEAD:  # no frame will say so: the last one still has the old rate
+            self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
     def _on_reset(self, config: RunConfig) -> None:
-        if self._opening is not None:  # the worker restored it: Save now writes there
-            self.run_path = self._opening
-            self._add_recent(str(self._opening))
-            self._opening = None
-        self.banner.setVisible(False)
+        """A new run in the trainer (built, or restored from a file): plots and settings for it."""
+        if self.session.run_path is not None and self.session.saved_at_step is not None:
+            self._add_recent(str(self.session.run_path))
+        self._show_config(config)
+        self.device_label.setText(f"  {self.session.device_name}  ")
+
+    def _show_config(self, config: RunConfig) -> None:
+        """Set the plots up for ``config`` (a reset, an opened run, or back after a refusal)."""
         self.board.set_config(config)
         self._show_description(self.preset, config)
         self.controls.set_config(config)
         self._set_text_mode(config)
         self.frame_version = -1
-        self.device_label.setText(f"  {self.worker.device_name}  ")
+
+    def _on_banner(self, text: str | None) -> None:
+        self.banner.setText(text or "")
+        self.banner.setVisible(text is not None)
+
+    def _on_mode(self, mode: str) -> None:
+        if mode == LIVE:
+            self.frame_version = -1
+            self.history_label.setText("Live")
 
     # ---- text tasks: the Words tab --------------------------------------------------------
 
     def _set_text_mode(self, config: RunConfig) -> None:
         """Enable the Words tab for a task over words, with a view per model."""
-        text = config.task.name in WORD_TASKS
+        text = self.session.text_mode
         self.views.setTabEnabled(1, text)
         self.views.tabBar().setVisible(text)  # one tab needs no tab bar: its height goes to the plots
         if not text:
             self.views.setCurrentIndex(0)
-            return
-        run = self.worker.run if self.worker.run is not None and self.worker.run.config == config else None
-        examples = example_count(run.task) if run is not None else 1
-        self.reviews.set_models(len(config.models), examples)
-        self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
+        else:
+            self.reviews.set_models(len(config.models), self.session.example_count)
+        self.session.words_visible = text and self.views.currentIndex() == 1
 
     def show_words_tab(self) -> None:
         """W: between the training plots and the words of a review (text tasks)."""
-        if not self.views.isTabEnabled(1):
+        if not self.session.text_mode:
             self.statusBar().showMessage("Words are shown for the text tasks (reviews, text file)", 4000)
             return
         self.views.setCurrentIndex(1 - self.views.currentIndex())
 
-    def _request_words(self, force: bool = False) -> None:
-        """Ask the worker for the words of the chosen review when the Words tab shows and the
-        models trained since: one question open at a time, at most one a second."""
-        if self.views.currentIndex() != 1 or not self.views.isTabEnabled(1) or self.worker.run is None:
-            return
-        now = time.perf_counter()
-        if not force:
-            if self._words_open and now - self._words_asked < WORDS_TIMEOUT_S:
-                return  # the last question is still open
-            steps = self.last_frame.steps_done if self.last_frame is not None else 0
-            if steps == self._words_version or now - self._words_asked < WORDS_EVERY_S:
-                return  # the models have not changed, or were asked about a moment ago
-            self._words_version = steps
-        self._words_asked, self._words_open = now, True
-        self.worker.words(self.reviews.example.value())
+    def _on_view_changed(self, index: int) -> None:
+        self.session.words_visible = index == 1 and self.session.text_mode
+        self.session.ask_words()
+
+    def _on_example(self, example: int) -> None:
+        self.session.words_example = example
+        self.session.ask_words(force=True)
 
     def _evaluate(self) -> None:
-        if not self.views.isTabEnabled(1) or self.worker.run is None:
+        if not self.session.text_mode or not self.session.has_run:
             self.statusBar().showMessage("Evaluation tables are for the text tasks (reviews, text file)", 4000)
             return
         self.views.setCurrentIndex(1)
         self.reviews.request_evaluation()
 
     def _on_words(self, report) -> None:
-        self._words_open = False
         self.reviews.show_words(report)
 
     def _on_report_failed(self, name: str, message: str) -> None:
-        self._words_open = False
         what = "measure the words of the review" if name == "words" else "evaluate the models"
         self.reviews.show_failure(f"Could not {what}: {message}")
 
@@ -589,36 +568,15 @@ class MainWindow(QMainWindow):
         self.load_bar.setValue(done)
         self.load_bar.setVisible(done < total)
 
-    def _on_build_refused(self, message: str) -> None:
-        """A reset or an opened run the worker could not build: show why, and keep showing
-        the run that goes on (an opened run had already set up the plots for itself)."""
-        self._show_banner(message)
-        run = self.worker.run
-        if self._opening is not None and run is not None:
-            # open_run had set up the plots and settings for the run that failed to open.
-            self.board.set_config(run.config)
-            self.controls.set_config(run.config)
-            self._set_text_mode(run.config)
-            self.frame_version = -1
-        self._opening = None
-
-    def _on_failed(self, message: str) -> None:
-        self._show_banner(message)
-
-    def _on_diverged(self, step: int, message: str) -> None:
-        self._show_banner(f"Training {message}. Plots keep the last finite data; press Reset (R) to start again.")
-
     def _on_pending(self, pending: bool) -> None:
         self.reset_action.setText("Reset*" if pending else "Reset")
 
     def _on_saved(self, path: str) -> None:
-        self.run_path = Path(path)
         self._add_recent(path)
         self.statusBar().showMessage(f"Saved {path}", 5000)
 
     def _show_banner(self, text: str) -> None:
-        self.banner.setText(text)
-        self.banner.setVisible(True)
+        self.session.show_banner(text)
 
     def _show_description(self, preset: Preset | None, config: RunConfig | None = None) -> None:
         """What is training, from its settings, above the plots; a preset's story too while
@@ -641,13 +599,14 @@ class MainWindow(QMainWindow):
     # ---- painting ---------------------------------------------------------------------------
 
     def refresh(self) -> bool:
-        """Timer slot: paint the newest frame if there is one (not while looking back), else
-        what an earlier frame left to draw; True if it painted anything."""
+        """Timer slot: take what the trainer sent, and paint the newest frame if there is one
+        (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
-        if self.replay is not None:
+        self.session.poll()
+        frame = self.session.frame
+        if self.session.mode != LIVE:
             return False
-        frame = self.worker.frame(self.frame_version)
-        if frame is None or self.worker.baseline is None or len(frame.models) != len(self.board.columns):
+        if frame is None or frame.version == self.frame_version or len(frame.models) != len(self.board.columns):
             return self.board.draw_pending()
         self.frame_version = frame.version
         self._paint(frame, spread=True)
@@ -660,13 +619,13 @@ class MainWindow(QMainWindow):
         self.step_label.setText(f"  step {frame.steps_done}  ")
         self.rate_label.setText(f"  {frame.steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
         self.frames_painted += 1
-        self._request_words()
+        self.session.ask_words()
         return True
 
     def _paint(self, frame: Frame, spread: bool = False) -> None:
         self.last_frame = frame
         config = self.board.config
-        self.board.show_frame(frame, self.worker.baseline, spread)
+        self.board.show_frame(frame, self.session.baseline, spread)
         self.explanation.show_frame(
             frame,
             [setup.model.nonlinearity for setup in config.models],
@@ -675,7 +634,7 @@ class MainWindow(QMainWindow):
 
     def paint_now(self) -> None:
         """Paint everything at once: the newest frame (all columns), or the step looked back at."""
-        if self.replay is not None:
+        if self.session.mode == REPLAY:
             self._slider_moved(self.history_slider.value())
         else:
             self.frame_version = -1
@@ -692,23 +651,17 @@ class MainWindow(QMainWindow):
     # ---- history slider and saved runs ------------------------------------------------------
 
     def _slider_moved(self, index: int) -> None:
-        if self.replay is None:
-            if index >= self.history_slider.maximum():
-                return
-            arrays = self.worker.arrays()
-            if arrays is None or "step" not in arrays:
-                return
-            self.worker.pause()
-            self.replay = SavedRun(self.board.config, arrays)
-        frame = frame_from_saved(self.replay, index)
+        if self.session.mode == LIVE and index >= self.history_slider.maximum():
+            return
+        self.session.look_back(index)
+
+    def _on_replay_frame(self, frame: Frame) -> None:
         self._paint(frame)
         self.history_label.setText(f"Step {frame.steps_done - 1}")
 
     def follow_live(self) -> None:
         """Leave the history view: the plots follow training again."""
-        if self.replay is not None and not self.replay_only:
-            self.replay = None
-            self.frame_version = -1
+        self.session.follow_live()
 
     def open_run(self, path: str | Path) -> bool:
         """Open a run file: replay its history, ready to continue training if it can."""
@@ -722,25 +675,8 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
-        self.board.set_config(saved.config)
-        self.controls.set_config(saved.config)
         self.preset = None
         self._show_description(None)
-        if has_state(saved.arrays):
-            self.replay_only = False
-            self.replay = None
-            self._opening = Path(path)
-            self.worker.restore(saved.config, saved.arrays)
-        else:
-            self.run_path = Path(path)
-            self._add_recent(str(path))
-            self.worker.pause()
-            self.replay_only = True
-            self.replay = saved
-            self._show_banner("This run file has no model state: you can replay it; Reset trains anew."
-                              if "step" in saved.arrays else
-                              "This run file has no model state and no recorded steps: there is nothing to "
-                              "replay; Reset trains anew.")
         steps = saved.arrays.get("step", ())
         if not len(steps) and has_state(saved.arrays):
             self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
@@ -750,8 +686,9 @@ class MainWindow(QMainWindow):
         self.history_slider.setRange(0, max(len(steps) - 1, 0))
         self.history_slider.setValue(max(len(steps) - 1, 0))
         self.history_slider.blockSignals(False)
-        if self.replay is not None and len(steps):
-            self._slider_moved(len(steps) - 1)
+        self.session.open_run(saved, Path(path))
+        if self.session.replay_only:
+            self._add_recent(str(path))
         return True
 
     def open_run_dialog(self) -> None:
@@ -770,18 +707,16 @@ class MainWindow(QMainWindow):
                 return
             path = Path(chosen if chosen.endswith(".npz") else chosen + ".npz")
         # The file dialog asked before overwriting; saving again to the run's own file is expected.
-        self.worker.save(path, force=True)
+        self.session.save(path, force=True)
 
     def open_config_dialog(self) -> None:
-        from gradviz.cli import UsageError, read_config_file
-
         path, _ = QFileDialog.getOpenFileName(self, "Open configuration", str(self._folder()),
                                               "Configurations (*.json *.toml)")
         if not path:
             return
         try:
             config = read_config_file(Path(path))
-        except UsageError as exc:
+        except ConfigFileError as exc:
             QMessageBox.warning(self, "Cannot open configuration", str(exc))
             return
         self.controls.set_config(config, active=False)
@@ -836,8 +771,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(self._recent()))
 
     def has_unsaved_run(self) -> bool:
-        run = self.worker.run
-        return run is not None and run.step > 0 and self.worker.saved_at_step != run.step
+        return self.session.has_unsaved_run()
 
     def _confirm_discard(self) -> bool:
         if not self.ask_before_discard or not self.has_unsaved_run():
@@ -880,7 +814,7 @@ class MainWindow(QMainWindow):
         if self.replay is not None:
             saved, index = self.replay, self.history_slider.value()
         else:
-            arrays = self.worker.arrays()
+            arrays = self.session.fetch_arrays()
             if arrays is None or "step" not in arrays:
                 raise ExportError("nothing to export yet: train a step first")
             saved, index = SavedRun(self.board.config, arrays), -1
@@ -924,8 +858,6 @@ class MainWindow(QMainWindow):
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())
         self.timer.stop()
-        self.worker.shutdown()
-        self._collector.timer.stop()
-        gc.enable()  # the training thread is gone: automatic collection is safe again
+        self.session.close()
         super().closeEvent(event)
 

@@ -129,16 +129,18 @@ def stable_half_life(values: np.ndarray, recent: int = RECENT_RECORDS) -> float:
 
 
 def _rate(value: float) -> str:
-    """How the gradient changes per step back, in the words that fit its speed."""
+    """How the gradient changes per step back, in the words that fit its speed: a half-life
+    for a slow change, a tenfold distance from 2 steps, and below that the factor of one step
+    ("falls 10x every 1 timesteps" is a factor nobody reads as 0.1 per step)."""
     grows = value < 0
     steps = abs(value)
     if steps >= 3:
         return f"{'doubles' if grows else 'halves'} every {steps:.3g} timesteps back"
     tenfold = steps * math.log2(10.0)
-    if tenfold >= 1:
+    if tenfold >= 2:
         return f"{'grows' if grows else 'falls'} 10x every {tenfold:.2g} timesteps back"
     factor = 2.0 ** (1.0 / steps) if grows else 2.0 ** (-1.0 / steps)
-    return f"x{factor:.2g} per timestep back"
+    return f"{'grows' if grows else 'shrinks'} x{factor:.2g} per timestep back"
 
 
 def describe_half_life(value: float) -> str:

@@ -90,6 +90,7 @@ class RunHistory:
         self.gate_names: list[list[str]] = [[] for _ in range(models)]
         self.last_step = -1
         self._probe_capacity = 0
+        self._latest: list = [None] * models  # each model's last ModelRecord that carries Probes
 
     def add(self, record) -> None:
         """Append a ``StepRecord``."""
@@ -103,6 +104,9 @@ class RunHistory:
         if not record.recorded:
             return
         rows = [None if model.probes is None else self._probe_row(record.step, model) for model in record.models]
+        for index, model in enumerate(record.models):
+            if model.probes is not None:
+                self._latest[index] = model
         if not self._probe_capacity:
             row_bytes = max(sum(np.asarray(v).nbytes for v in row.values()) for row in rows if row is not None)
             self._probe_capacity = int(min(1024, max(16, PROBE_BUDGET_BYTES // row_bytes)))
@@ -149,6 +153,10 @@ class RunHistory:
         for name, value in probes.gate_means.items():
             row[f"mean/{name}"] = value
         return row
+
+    def latest_probed(self, index: int):
+        """Model ``index``'s last ``ModelRecord`` that carries Probes (None before the first)."""
+        return self._latest[index]
 
     def probe_column(self, index: int, name: str) -> np.ndarray:
         buffer = self.probes[index]

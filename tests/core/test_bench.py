@@ -17,6 +17,7 @@ import torch
 from gradviz import bench
 from gradviz.cli import main
 from gradviz.engine import Run
+from gradviz.measures import insight_reached
 
 
 @pytest.fixture(autouse=True)
@@ -60,9 +61,9 @@ def test_alternate_takes_turns() -> None:
 
 
 def test_insight_needs_twenty_steps_below_half_the_baseline() -> None:
-    assert not bench.insight_reached([0.01] * 19, 0.1)
-    assert bench.insight_reached([1.0] * 5 + [0.01] * 20, 0.1)
-    assert not bench.insight_reached([0.01] * 19 + [10.0], 0.1)
+    assert not insight_reached([0.01] * 19, 0.1)
+    assert insight_reached([1.0] * 5 + [0.01] * 20, 0.1)
+    assert not insight_reached([0.01] * 19 + [10.0], 0.1)
     tiny = bench.case_config("lstm", 4, 6, 4)
     result = bench.seconds_to_insight(tiny, limit_s=0.5)
     assert result["seconds"] is None or result["seconds"] <= 0.5  # an untrained model: not yet

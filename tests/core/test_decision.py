@@ -125,7 +125,9 @@ def test_a_flat_noisy_profile_is_flat() -> None:
 def test_steep_falls_are_described_in_words_one_can_picture() -> None:
     assert describe_half_life(5.0) == "the gradient halves every 5 timesteps back"
     assert describe_half_life(1.0) == "the gradient falls 10x every 3.3 timesteps back"
-    assert describe_half_life(0.131) == "the gradient x0.005 per timestep back"
+    assert describe_half_life(0.131) == "the gradient shrinks x0.005 per timestep back"
+    assert describe_half_life(0.3) == "the gradient shrinks x0.099 per timestep back"  # not "10x every 1 timesteps"
+    assert describe_half_life(-0.3) == "the gradient grows x10 per timestep back"
     assert describe_half_life(-0.5) == "the gradient grows 10x every 1.7 timesteps back"
     assert describe_half_life(math.nan) == "no gradient reaches the sequence"
 

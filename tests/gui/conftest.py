@@ -8,6 +8,8 @@ from PySide6.QtWidgets import QMessageBox
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.gui.theme import DARK, apply_theme
+from gradviz.io.runfile import SavedRun
+from gradviz.session.frames import Frame, frame_from_saved
 
 
 def small_config(models: int = 2) -> RunConfig:
@@ -19,6 +21,61 @@ def small_config(models: int = 2) -> RunConfig:
     )
     task = TaskConfig("adding", seq_len=12, batch=8)
     return RunConfig(task=task, models=setups[:models], record_every=2, device="cpu")
+
+
+def trainer_arrays(qtbot, window, timeout: int = 20000) -> dict:
+    """The run file's arrays of the trainer's history so far, asked of the trainer process."""
+    window.session.ask_arrays()
+
+    def arrived() -> bool:
+        window.session.poll()  # here too: some tests stop the window's paint timer, which polls
+        return window.session.arrays is not None
+
+    qtbot.waitUntil(arrived, timeout=timeout)
+    return window.session.arrays
+
+
+def trainer_frame(qtbot, window) -> Frame:
+    """What the trainer recorded, as the frame of its last recorded step (from its arrays)."""
+    return frame_from_saved(SavedRun(window.session.active, trainer_arrays(qtbot, window)))
+
+
+def steps_done(window) -> int:
+    """Steps the trainer reported (polling the session, for tests that stopped the paint timer)."""
+    window.session.poll()
+    return window.session.steps_done
+
+
+def trainer_run(qtbot, window, path):
+    """The trainer's run, rebuilt here from a run file it saves to ``path``: same weights, same
+    task, so a test can compute what the window shows with the core, independently."""
+    from gradviz.io.checkpoint import restore_run
+    from gradviz.io.runfile import load_run
+
+    saved_paths: list[str] = []
+    window.session.runSaved.connect(saved_paths.append)
+    window.session.save(path, force=True)
+    qtbot.waitUntil(lambda: str(path) in saved_paths, timeout=20000)
+    saved = load_run(path)
+    return restore_run(saved.config, saved.arrays)
+
+
+def paused_after(qtbot, window, steps: int = 6):
+    """Train at least ``steps`` steps and pause; the paused step's frame has arrived (not painted)."""
+    from gradviz.session.protocol import PAUSED
+
+    window.session.start()
+    qtbot.waitUntil(lambda: steps_done(window) >= steps, timeout=30000)
+    window.session.pause()
+    qtbot.waitUntil(lambda: steps_done(window) >= 0 and window.session.frame.state == PAUSED, timeout=10000)
+    return window
+
+
+def train_and_pause(qtbot, window, steps: int = 6):
+    """Train at least ``steps`` steps, pause, and paint the paused step's frame."""
+    paused_after(qtbot, window, steps)
+    window.paint_now()
+    return window
 
 
 @pytest.fixture
@@ -38,7 +95,7 @@ def answers(monkeypatch):
 @pytest.fixture
 def make_window(qtbot, tmp_path, answers):
     """Build a MainWindow (not started unless asked) with its own settings file; every window
-    is closed at the end and its training thread must have ended."""
+    is closed at the end and its trainer process must have ended."""
     from gradviz.gui.main_window import MainWindow
 
     apply_theme(DARK)
@@ -57,11 +114,11 @@ def make_window(qtbot, tmp_path, answers):
         window.activateWindow()
         qtbot.waitUntil(window.isActiveWindow, timeout=5000)
         windows.append(window)
-        qtbot.waitUntil(lambda: window.worker.run is not None, timeout=20000)
+        qtbot.waitUntil(lambda: window.session.active is not None, timeout=60000)
         return window
 
     yield make
     for window in windows:
         window.ask_before_discard = False  # no modal question may block a teardown
         window.close()
-        assert window.worker.thread.wait(10000)
+        assert not window.session.trainer.alive

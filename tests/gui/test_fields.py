@@ -39,11 +39,11 @@ def test_space_after_editing_a_field_still_starts_and_pauses(qtbot, make_window)
     spin.setFocus()
     qtbot.waitUntil(spin.hasFocus, timeout=2000)
     qtbot.keyClicks(spin.lineEdit(), "7")
-    assert window.worker.state != "running"
+    assert window.session.trainer_state != "running"
     qtbot.keyClick(spin, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window.worker.state == "running", timeout=10000)
+    qtbot.waitUntil(lambda: window.session.trainer_state == "running", timeout=10000)
     qtbot.keyClick(spin, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window.worker.state != "running", timeout=10000)
+    qtbot.waitUntil(lambda: window.session.trainer_state != "running", timeout=10000)
     qtbot.keyClick(spin, Qt.Key.Key_Escape)  # Esc leaves the field: keys are the window's again
     qtbot.waitUntil(lambda: not spin.hasFocus(), timeout=2000)
 

@@ -21,42 +21,45 @@ from tests.gui.conftest import small_config
 
 def test_a_damaged_run_file_is_one_dialog_and_training_goes_on(qtbot, make_window, tmp_path, answers):
     window = make_window(autostart=True)
-    qtbot.waitUntil(lambda: window.worker.history is not None and window.worker.history.last_step > 3, timeout=20000)
+    session = window.session
+    qtbot.waitUntil(lambda: session.steps_done > 3, timeout=20000)
     path = tmp_path / "run.npz"
-    window.worker.save(path, force=True)
+    session.save(path, force=True)
     qtbot.waitUntil(path.exists, timeout=10000)
     arrays = dict(load_run(path).arrays)
     damaged = tmp_path / "damaged.npz"
     np.savez(damaged, **{**arrays, "model0/grad_h": np.array(["text"] * 3)})
-    run_before, config_before = window.worker.run, window.board.config
-    steps_before = window.worker.history.last_step
+    run_before, config_before = session.active, window.board.config
+    steps_before = session.steps_done
     assert not window.open_run(damaged)
     assert answers["questions"][-1].startswith(f"{damaged}: model0/grad_h must hold numbers")
-    assert window.worker.run is run_before and window.board.config == config_before
+    assert session.active is run_before and window.board.config == config_before
     assert not window.banner.isVisible()
-    qtbot.waitUntil(lambda: window.worker.history.last_step > steps_before + 3, timeout=20000)
-    assert window.worker.state == "running"
+    qtbot.waitUntil(lambda: session.steps_done > steps_before + 3, timeout=20000)
+    assert session.trainer_state == "running"
 
 
 def test_a_file_saved_at_step_0_opens_with_nothing_to_replay(qtbot, make_window, tmp_path, answers):
     window = make_window()
     path = tmp_path / "step0.npz"
-    window.worker.save(path, force=True)  # built, not started: step 0
+    qtbot.waitUntil(lambda: window.session.active is not None, timeout=20000)
+    window.session.save(path, force=True)  # built, not started: step 0
     qtbot.waitUntil(path.exists, timeout=10000)
     other = make_window(small_config(models=1))
     assert other.open_run(path)
-    qtbot.waitUntil(lambda: other.worker.run is not None and other.worker.run.config == window.worker.run.config,
-                    timeout=20000)
-    assert other.worker.run.step == 0 and other.worker.state == "paused"
+    qtbot.waitUntil(lambda: other.session.active == window.session.active and other.session.mode == "live"
+                    and other.session.trainer_state == "paused", timeout=20000)
+    assert other.session.steps_done == 0
     assert "nothing recorded to replay yet" in other.statusBar().currentMessage()
     other.paint_now()  # painting an empty history raises nothing
     other.toggle_running()
-    qtbot.waitUntil(lambda: other.worker.history.last_step >= 2, timeout=20000)
+    qtbot.waitUntil(lambda: other.session.steps_done >= 2, timeout=20000)
 
 
 def test_reset_refuses_a_run_too_big_for_memory_and_the_panel_shows_the_estimate(qtbot, make_window):
     window = make_window()
-    run_before = window.worker.run
+    qtbot.waitUntil(lambda: window.session.active is not None, timeout=20000)
+    run_before = window.session.active
     label = window.memory_estimate.text()
     config = window.controls.config()
     assert label.startswith(f"Memory: ~{gib(estimate_run(config).total + 450 * 2**20)}")
@@ -70,7 +73,7 @@ def test_reset_refuses_a_run_too_big_for_memory_and_the_panel_shows_the_estimate
     text = window.banner.text()
     assert text.startswith("Cannot reset: this run (T=10000, batch 4096") and "Nothing was changed" in text
     assert "lower the sequence length T" in text
-    assert window.worker.run is run_before
+    assert window.session.active is run_before
     window.controls.set_config(dataclasses.replace(config, models=(dataclasses.replace(
         config.models[0], model=ModelConfig(kind="rnn", hidden=8)),)))
     assert "too much" not in window.memory_estimate.text()

@@ -45,7 +45,7 @@ def _trained_window(qtbot, make_window, steps: int = 6):
     window = make_window()
     for _ in range(steps):
         window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.steps_done >= steps, timeout=30000)
 
     def painted() -> bool:
         window.paint_now()
@@ -166,9 +166,10 @@ def test_keys_belong_to_their_model_after_a_switch(qtbot, make_window):
     window.controls.set_config(type(config)(task=config.task, models=(config.models[0], gru),
                                             record_every=config.record_every, device="cpu"))
     window.reset()
-    qtbot.waitUntil(lambda: window.worker.run.config.models[1].label == "GRU", timeout=20000)
+    qtbot.waitUntil(lambda: window.session.active is not None and window.session.active.models[1].label == "GRU",
+                    timeout=20000)
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step >= 1, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.steps_done >= 1, timeout=20000)
     qtbot.waitUntil(lambda: window.refresh() or bool(window.columns[1].gate_means.key_names()), timeout=20000)
     window.paint_now()
     names = set(window.columns[1].gate_means.key_names())
@@ -197,10 +198,11 @@ def test_description_follows_the_settings(qtbot, make_window):
     config = window.controls.config()
     window.controls.set_config(dataclasses.replace(config, task=dataclasses.replace(config.task, seq_len=20)))
     window.reset()
-    qtbot.waitUntil(lambda: window.worker.run.config.task.seq_len == 20, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.active is not None and window.session.active.task.seq_len == 20,
+                    timeout=20000)
     qtbot.waitUntil(lambda: "T = 20" in window.description.text(), timeout=5000)
     assert "T = 50" not in window.description.text()
-    window.worker.pause()
+    window.session.pause()
 
 
 def test_description_collapses_in_presentation_and_opens_on_demand(qtbot, make_window):
@@ -228,7 +230,7 @@ def test_window_opens_inside_the_screen(qtbot, tmp_path, answers):
     finally:
         window.ask_before_discard = False
         window.close()
-        assert window.worker.thread.wait(10000)
+        assert not window.session.trainer.alive
 
 
 def test_rows_plan_keeps_priority_and_floors():

@@ -9,18 +9,11 @@ import pytest
 from PySide6.QtGui import QImage
 from PySide6.QtSvg import QSvgRenderer
 
-from gradviz.gui.worker import PAUSED
 from gradviz.plotmath import log10_or_nan
-from tests.gui.conftest import small_config
+from gradviz.session.protocol import PAUSED
+from tests.gui.conftest import small_config, steps_done, train_and_pause, trainer_arrays
 
-
-def _trained(qtbot, window, steps=6):
-    window.worker.start()
-    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
-    window.worker.pause()
-    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
-    window.paint_now()
-    return window
+_trained = train_and_pause
 
 
 def test_presentation_mode_doubles_fonts_thickens_lines_and_hides_the_panel(qtbot, make_window):
@@ -64,7 +57,7 @@ def test_svg_keeps_axis_labels_and_renders(qtbot, make_window, tmp_path):
     window = _trained(qtbot, make_window())
     path = window.export("gradient", tmp_path / "gradient.svg")
     text = path.read_text()
-    assert "timestep t" in text and "|∂L/∂hₜ|" in text and "tanh RNN" in text and "LSTM" in text
+    assert "timestep t" in text and "|∂ℓᵢ/∂hₜ|" in text and "tanh RNN" in text and "LSTM" in text
     renderer = QSvgRenderer(str(path))
     assert renderer.isValid() and renderer.defaultSize().width() > 200
     board = window.export("board", tmp_path / "board.svg").read_text()
@@ -136,34 +129,36 @@ def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_pat
     window = _trained(qtbot, make_window(), steps=9)
     before = _plotted(window)
     path = tmp_path / "session.npz"
-    with qtbot.waitSignal(window.worker.runSaved, timeout=20000):
-        window.worker.save(path)
+    window.session.save(path)
+    qtbot.waitUntil(lambda: window.session.run_path == path, timeout=20000)
     assert not window.has_unsaved_run()
 
     other = make_window(config=small_config(1))
     assert other.open_run(path)
-    qtbot.waitUntil(lambda: other.worker.run is not None and other.worker.run.step == window.worker.run.step,
-                    timeout=20000)
-    qtbot.waitUntil(lambda: other.worker.state == PAUSED, timeout=10000)
+    qtbot.waitUntil(lambda: other.session.active == window.session.active
+                    and other.session.steps_done == window.session.steps_done, timeout=20000)
+    qtbot.waitUntil(lambda: other.session.trainer_state == PAUSED and other.last_frame is not None, timeout=10000)
+    assert other.run_path == path
     other.paint_now()
     after = _plotted(other)
     assert set(after) == set(before)
     for key, value in before.items():
         np.testing.assert_array_equal(after[key], value, err_msg=str(key))
     # ... and training continues from the end of the saved run.
-    steps = other.worker.run.step
+    steps = steps_done(other)
     other.toggle_running()
-    qtbot.waitUntil(lambda: other.worker.run.step > steps + 2, timeout=20000)
-    assert other.controls.config() == window.worker.run.config
+    qtbot.waitUntil(lambda: steps_done(other) > steps + 2, timeout=20000)
+    assert other.controls.config() == window.session.active
 
 
 def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     window = _trained(qtbot, make_window(), steps=9)
-    history = window.worker.history
+    arrays = trainer_arrays(qtbot, window)
     window.history_slider.setValue(0)
-    first = history.probe_column(1, "grad_h")[0, -1]
+    qtbot.waitUntil(lambda: window.history_label.text() == "Step 0", timeout=10000)  # the trainer sent its arrays
+    first = arrays["model1/grad_h"][0, -1]
     np.testing.assert_array_equal(window.columns[1].gradient.data["log10_grad_h"], log10_or_nan(first))
-    assert window.history_label.text() == "Step 0"
+    assert window.session.mode == "replay"
     window.follow_live()
     window.paint_now()
     assert window.history_label.text() == "Live"
@@ -173,10 +168,10 @@ def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, ans
     window = make_window()
     bad = tmp_path / "broken.npz"
     bad.write_bytes(b"not a zip")
-    run_before = window.worker.run
+    run_before = window.session.active
     assert not window.open_run(bad)
     assert any("not an npz" in q for q in answers["questions"])
-    assert window.worker.run is run_before
+    assert window.session.active is run_before and window.session.mode == "live"
 
 
 def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):

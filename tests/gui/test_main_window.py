@@ -1,47 +1,51 @@
-"""The real window, driven as a user would: what the plots hold is what the worker measured."""
+"""The real window, driven as a user would: what the plots hold is what the trainer measured."""
 
-import threading
+import os
+import signal
+import time
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from gradviz.gui.worker import PAUSED, RUNNING
 from gradviz.plotmath import log10_or_nan
-from tests.gui.conftest import small_config
+from gradviz.session.protocol import DEAD, PAUSED, RUNNING
+from tests.gui.conftest import small_config, steps_done, trainer_arrays, trainer_frame
 
 
 def _wait_steps(qtbot, window, count, timeout=30000):
-    qtbot.waitUntil(lambda: window.worker.run.step >= count, timeout=timeout)
+    qtbot.waitUntil(lambda: steps_done(window) >= count, timeout=timeout)
 
 
 def _pause_and_paint(qtbot, window):
-    window.worker.pause()
-    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    # The frame of the paused step has arrived (its steps match the trainer's arrays).
+    qtbot.waitUntil(lambda: window.last_frame is not None and window.last_frame.state == PAUSED, timeout=10000)
     window.paint_now()
 
 
-def test_plots_hold_exactly_what_the_worker_recorded(qtbot, make_window):
+def test_plots_hold_exactly_what_the_trainer_recorded(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 9)
     _pause_and_paint(qtbot, window)
-    history = window.worker.history
-    scalars = history.scalars
+    recorded = trainer_frame(qtbot, window)
+    arrays = window.session.arrays
     assert len(window.columns) == 2
     for index, column in enumerate(window.columns):
-        latest = window.worker._latest[index].probes
+        latest = recorded.models[index].latest.probes
         x, y = column.profile_h.getData()
         np.testing.assert_array_equal(x, np.arange(1, 13))
         np.testing.assert_array_equal(y, log10_or_nan(latest.top_grad_h))
-        np.testing.assert_array_equal(column.loss_curve.yData, scalars.column("loss")[:, index])  # raw, not log10
-        logs = log10_or_nan(history.probe_column(index, "grad_h")[:, -1, :])
+        np.testing.assert_array_equal(column.loss_curve.yData, arrays["train_loss"][index])  # raw, not log10
+        logs = log10_or_nan(arrays[f"model{index}/grad_h"][:, -1, :])
         bottom = column.history_map.image.levels[0]
         shown = column.history_map.image.image
         np.testing.assert_array_equal(shown, np.nan_to_num(logs, nan=bottom).astype(np.float32))
         gate = "hidden" if index == 0 else "forget"
         np.testing.assert_array_equal(column.gate_map.image.image, latest.gates[gate][-1].T)
         _, half = column.half_life_curve.getData()
-        np.testing.assert_array_equal(half, history.probe_column(index, "half_life"))
+        np.testing.assert_array_equal(half, arrays[f"model{index}/half_life"])
     assert window.columns[1].profile_c.getData()[1] is not None  # LSTM shows dL/dC_t too
     assert "LSTM" in window.columns[1].header.text()
 
@@ -49,10 +53,10 @@ def test_plots_hold_exactly_what_the_worker_recorded(qtbot, make_window):
 def test_gate_selector_switches_the_heatmap(qtbot, make_window):
     window = make_window()
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)
     window.gate_box.setCurrentIndex(window.gate_box.findData("input"))
     window.paint_now()
-    latest = window.worker._latest[1].probes
+    latest = trainer_frame(qtbot, window).models[1].latest.probes
     np.testing.assert_array_equal(window.columns[1].gate_map.image.image, latest.gates["input"][-1].T)
 
 
@@ -60,17 +64,18 @@ def test_pause_stops_growth_and_step_advances_exactly_one(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 3)
     qtbot.keyClick(window, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
-    paused_at = window.worker.run.step
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    qtbot.waitUntil(lambda: window.last_frame.state == PAUSED, timeout=10000)
+    paused_at = steps_done(window)
     qtbot.wait(400)
-    assert window.worker.run.step == paused_at
+    assert steps_done(window) == paused_at
     qtbot.keyClick(window, Qt.Key.Key_Right)
-    qtbot.waitUntil(lambda: window.worker.run.step == paused_at + 1, timeout=10000)
+    qtbot.waitUntil(lambda: steps_done(window) == paused_at + 1, timeout=10000)
     qtbot.wait(400)
-    assert window.worker.run.step == paused_at + 1
+    assert steps_done(window) == paused_at + 1
     # The stepped record carries probes, so the plots show that very step.
     qtbot.waitUntil(lambda: window.last_frame is not None and window.last_frame.steps_done == paused_at + 1)
-    assert window.worker.history.probe_column(0, "step")[-1] == paused_at
+    assert trainer_arrays(qtbot, window)["step"][-1] == paused_at
 
 
 def test_reset_clears_and_applies_structural_changes(qtbot, make_window):
@@ -79,10 +84,13 @@ def test_reset_clears_and_applies_structural_changes(qtbot, make_window):
     form = window.controls.forms[1]
     form.hidden.setValue(5)
     assert window.controls.pending.isVisibleTo(window.controls)
-    assert window.worker.run.trainers[1].model.config.hidden == 8  # not before Reset
+    assert window.session.active.models[1].model.hidden == 8  # not before Reset
     qtbot.keyClick(window, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: window.worker.run.trainers[1].model.config.hidden == 5, timeout=20000)
-    assert window.worker.run.step < 4 or window.worker.state == RUNNING
+    qtbot.waitUntil(lambda: window.session.active.models[1].model.hidden == 5, timeout=20000)
+    # The trainer's own record: the LSTM's forget gate now has 5 units.
+    qtbot.waitUntil(lambda: steps_done(window) >= 1, timeout=20000)
+    assert trainer_frame(qtbot, window).models[1].latest.probes.gates["forget"].shape[-1] == 5
+    assert window.session.trainer_state == RUNNING
     assert not window.controls.pending.isVisibleTo(window.controls)
 
 
@@ -91,9 +99,9 @@ def test_learning_rate_and_clipping_apply_live(qtbot, make_window):
     form = window.controls.forms[0]
     form.lr.setValue(0.005)
     form.clip.setValue(0.25)
-    trainer = window.worker.run.trainers[0]
-    # Each edit is its own command to the worker; wait until both have been applied.
-    qtbot.waitUntil(lambda: trainer.optimizer.param_groups[0]["lr"] == 0.005 and trainer.train.clip == 0.25,
+    applied = window.session.train_applied
+    # Each edit is its own command to the trainer, which answers with what its optimiser now uses.
+    qtbot.waitUntil(lambda: 0 in applied and applied[0].lr == 0.005 and applied[0].train.clip == 0.25,
                     timeout=10000)
     assert not window.controls.pending.isVisibleTo(window.controls)
 
@@ -103,12 +111,12 @@ def test_a_bad_setting_changes_nothing_and_says_why(qtbot, make_window):
     window.controls.task.setCurrentIndex(window.controls.task.findData("names"))
     window.controls.seq_len.setValue(12)
     window.controls.distance.setValue(30)
-    run_before = window.worker.run
+    run_before = window.session.active
     window.reset()
     assert window.banner.isVisibleTo(window)
-    assert "distance" in window.banner.text()
+    assert "distance" in window.banner.text() and "distance" in window.session.banner
     qtbot.wait(300)
-    assert window.worker.run is run_before
+    assert window.session.active is run_before
 
 
 @pytest.mark.parametrize("name", ["vanishing", "exploding", "lstm1997"])
@@ -121,30 +129,66 @@ def test_a_preset_sets_the_controls_and_runs(qtbot, make_window, name):
     assert window.controls.config() == preset.config
     assert [form.setup().label for form in window.controls.forms] == [s.label for s in preset.config.models]
     assert preset.title in window.description.text()
-    qtbot.waitUntil(lambda: window.worker.run.config == preset.config, timeout=20000)
-    window.worker.pause()
+    qtbot.waitUntil(lambda: window.session.active == preset.config, timeout=20000)
+    window.session.pause()
 
 
 def test_compare_mode_three_models(qtbot, make_window):
     window = make_window(config=small_config(3))
     window.controls.model_count.setValue(1)
     window.reset()
-    qtbot.waitUntil(lambda: len(window.worker.run.trainers) == 1, timeout=20000)
+    qtbot.waitUntil(lambda: len(window.session.active.models) == 1, timeout=20000)
     qtbot.waitUntil(lambda: len(window.columns) == 1, timeout=10000)
     window.controls.model_count.setValue(3)
     window.reset()
     qtbot.waitUntil(lambda: len(window.columns) == 3, timeout=20000)
-    assert [t.model.config.kind for t in window.worker.run.trainers][0] == "rnn"
+    assert window.session.active.models[0].model.kind == "rnn"
 
 
-def test_closing_during_training_stops_the_thread(qtbot, make_window):
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie (ended, not yet reaped) is not a running process either.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_closing_during_training_ends_the_trainer_process(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 2)
-    before = threading.active_count()
+    pid = window.session.trainer.pid
+    assert pid != os.getpid() and _process_exists(pid)  # training runs in a process of its own
+    started = time.monotonic()
     window.close()
-    assert window.worker.thread.wait(10000)
-    assert window.worker.thread.isFinished()
-    assert threading.active_count() <= before
+    assert time.monotonic() - started < 2.5
+    assert not _process_exists(pid)
+    assert not window.session.trainer.alive
+
+
+def test_killing_the_trainer_leaves_a_responsive_window_and_reset_trains_again(qtbot, make_window):
+    window = make_window(autostart=True)
+    _wait_steps(qtbot, window, 4)
+    frame_before = window.last_frame
+    os.kill(window.session.trainer.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: window.session.trainer_state == DEAD, timeout=10000)
+    assert window.banner.isVisible() and "killed" in window.banner.text() and "SIGKILL" in window.banner.text()
+    assert "dead" in window.state_label.text()
+    # The last frame and its history stay on screen; the window still answers.
+    assert window.last_frame is frame_before or window.last_frame.steps_done >= frame_before.steps_done
+    shown = len(window.columns[0].loss_curve.yData)
+    assert shown >= 4
+    window.toggle_running()  # Space: nothing to start (the banner says Reset)
+    window.paint_now()
+    assert len(window.columns[0].loss_curve.yData) == shown
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: window.session.trainer.alive and window.session.active is not None, timeout=60000)
+    qtbot.waitUntil(lambda: steps_done(window) > 2, timeout=60000)
+    assert window.session.trainer_state == RUNNING and not window.banner.isVisible()
 
 
 def test_status_bar_names_device_and_state(qtbot, make_window):

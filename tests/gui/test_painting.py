@@ -4,15 +4,9 @@ axes are only regenerated when a range crosses a step."""
 import numpy as np
 
 from gradviz.gui.plots.ranges import stepped_range
-from gradviz.gui.worker import PAUSED
-from tests.gui.conftest import small_config
+from tests.gui.conftest import paused_after, small_config, steps_done, trainer_frame
 
-
-def _paused_after(qtbot, window, steps):
-    window.worker.start()
-    qtbot.waitUntil(lambda: window.worker.run.step >= steps, timeout=30000)
-    window.worker.pause()
-    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+_paused_after = paused_after
 
 
 def test_a_new_record_is_drawn_a_group_per_tick(qtbot, make_window):
@@ -25,14 +19,15 @@ def test_a_new_record_is_drawn_a_group_per_tick(qtbot, make_window):
         return [(bool(c.history_map.values.size), bool(c.gate_map.values.size)) for c in columns]
 
     assert window.refresh()  # a new frame: the loss curves of all, one group of the first column
-    assert all(len(column.loss_curve.yData) == window.worker.run.step for column in columns)
+    assert all(len(column.loss_curve.yData) == window.session.steps_done for column in columns)
     seen = [drawn()]
     while window.refresh():  # no new frame: what the last one left, a group per tick
         seen.append(drawn())
         assert len(seen) <= 6
     assert [sum(map(sum, state)) for state in seen] == [1, 2, 3, 4, 5, 6]  # one group at a time
+    recorded = trainer_frame(qtbot, window)
     for index, column in enumerate(columns):
-        latest = window.worker._latest[index].probes
+        latest = recorded.models[index].latest.probes
         gate = column.gate if column.gate in latest.gates else next(iter(latest.gates))
         np.testing.assert_array_equal(column.gate_map.values, latest.gates[gate][-1].T)
 
@@ -49,7 +44,7 @@ def test_export_draws_what_is_pending(qtbot, make_window, tmp_path):
 
 def test_a_header_never_shrinks_the_plots_below_it(qtbot, make_window):
     window = make_window(autostart=True)
-    qtbot.waitUntil(lambda: window.worker.run.step >= 6, timeout=30000)
+    qtbot.waitUntil(lambda: steps_done(window) >= 6, timeout=30000)
     header = window.columns[1].header
     tallest = header.minimumHeight()
     assert tallest > 0
@@ -70,7 +65,7 @@ def test_stepped_range_moves_only_when_data_crosses_a_step():
 def test_a_sequence_of_2000_steps_trains_and_plots(qtbot, make_window):
     window = make_window(small_config(), task=small_config().task.__class__("adding", seq_len=2000, batch=2))
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=60000)
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=60000)
     window.paint_now()
     for column in window.columns:
         x, y = column.profile_h.getData()
@@ -85,8 +80,9 @@ def test_records_faster_than_ticks_starve_no_column_and_no_group(qtbot, make_win
     columns = window.columns
     for step in range(1, 7):  # a new record before every tick: the columns and groups take turns
         window.step_once()
-        qtbot.waitUntil(lambda step=step: window.worker.run.step == step, timeout=20000)
-        qtbot.waitUntil(lambda: window.worker.frame(window.frame_version) is not None, timeout=5000)
+        qtbot.waitUntil(lambda step=step: steps_done(window) == step, timeout=20000)
+        qtbot.waitUntil(lambda: steps_done(window) >= 0 and window.session.frame.version != window.frame_version,
+                        timeout=5000)
         assert window.refresh()
     for column in columns:
         assert column.history_map.values.size and column.gate_map.values.size

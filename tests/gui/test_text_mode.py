@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine.evaluate import evaluate_model
 from gradviz.engine.words import word_gradients
-from gradviz.gui.worker import PAUSED
+from gradviz.session import protocol
+from gradviz.session.protocol import PAUSED
+from tests.gui.conftest import steps_done, trainer_run
 
 ROWS = [(f"{'a great film' if i % 2 else 'a dull film'} seen on day {i}, " + "and then " * (i % 5),
          "positive" if i % 2 else "negative") for i in range(40)]
@@ -35,21 +37,21 @@ def write_reviews(path, rows=ROWS, header=("review", "sentiment")):
 
 
 def _pause(qtbot, window):
-    window.worker.pause()
-    qtbot.waitUntil(lambda: window.worker.state in (PAUSED, "idle"), timeout=10000)
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state in (PAUSED, "idle"), timeout=10000)
 
 
-def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window):
+def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window, tmp_path):
     window = make_window(reviews_config())
     assert window.views.isTabEnabled(1)
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)
     qtbot.keyClick(window, Qt.Key.Key_W)
     assert window.views.currentIndex() == 1
     window.reviews.example.setValue(3)
     qtbot.waitUntil(lambda: window.reviews.report is not None and window.reviews.report.example == 3,
                     timeout=20000)
-    report, run = window.reviews.report, window.worker.run
+    report, run = window.reviews.report, trainer_run(qtbot, window, tmp_path / "run.npz")
     ids, label = run.task.example(3)
     levels = window.reviews.views[0].levels
     for view, trainer in zip(window.reviews.views, run.trainers, strict=True):
@@ -64,11 +66,11 @@ def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window):
     assert window.views.currentIndex() == 0
 
 
-def test_evaluation_table_matches_the_core(qtbot, make_window):
+def test_evaluation_table_matches_the_core(qtbot, make_window, tmp_path):
     window = make_window(reviews_config())
     qtbot.keyClick(window, Qt.Key.Key_E)
     qtbot.waitUntil(lambda: window.reviews.evaluation is not None, timeout=30000)
-    run = window.worker.run
+    run = trainer_run(qtbot, window, tmp_path / "run.npz")
     expected = [evaluate_model(trainer.model, run.task) for trainer in run.trainers]
     shown = window.reviews.evaluation.evaluations
     for got, want in zip(shown, expected, strict=True):
@@ -81,25 +83,28 @@ def test_a_file_loads_with_progress_and_trains(qtbot, make_window, tmp_path):
     path = write_reviews(tmp_path / "imdb.csv")
     window = make_window(text_config(TaskConfig(name="text", data=str(path), batch=4, max_len=10)))
     progress = []
-    window.worker.loadProgress.connect(lambda done, total: progress.append((done, total)))
-    assert window.worker.run.task.seq_len == 10 and window.views.isTabEnabled(1)
-    assert window.reviews.example.maximum() == len(window.worker.run.task.test_ids) - 1 == 7
+    window.session.loadProgressed.connect(lambda done, total: progress.append((done, total)))
+    assert window.views.isTabEnabled(1)
+    run = trainer_run(qtbot, window, tmp_path / "run.npz")
+    assert run.task.seq_len == 10
+    assert window.reviews.example.maximum() == len(run.task.test_ids) - 1 == 7
     controls = window.controls
     assert controls.data_row.isVisibleTo(controls) and not controls.seq_len.isVisibleTo(controls)
     controls.max_len.setValue(6)  # a structural change: read again on Reset, with progress
     qtbot.keyClick(window, Qt.Key.Key_R)
-    qtbot.waitUntil(lambda: window.worker.run.task.seq_len == 6, timeout=20000)
+    qtbot.waitUntil(lambda: window.session.active.task.max_len == 6, timeout=20000)
     assert progress and progress[-1][0] == progress[-1][1]
+    assert trainer_run(qtbot, window, tmp_path / "run.npz").task.seq_len == 6
     assert not window.load_bar.isVisible()
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)
     window.paint_now()
     assert window.columns[1].profile_h.getData()[0] is not None
 
 
 def test_a_bad_file_is_named_and_changes_nothing(qtbot, make_window, tmp_path):
     window = make_window(reviews_config())
-    before = window.worker.run
+    before = window.session.active
     bad = write_reviews(tmp_path / "bad.csv", header=("text", "label"))
     controls = window.controls
     controls.task.setCurrentIndex(controls.task.findData("text"))
@@ -107,9 +112,9 @@ def test_a_bad_file_is_named_and_changes_nothing(qtbot, make_window, tmp_path):
     qtbot.keyClick(window, Qt.Key.Key_R)
     qtbot.waitUntil(lambda: window.banner.isVisible(), timeout=20000)
     assert "Cannot use this text file" in window.banner.text() and "'review'" in window.banner.text()
-    assert window.worker.run is before and window.worker.state != "failed"
+    assert window.session.active is before and window.session.trainer_state != "failed"
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)  # the old run goes on
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)  # the old run goes on
 
 
 def test_task_settings_show_what_the_task_uses(qtbot, make_window):
@@ -133,70 +138,66 @@ def test_typing_a_column_name_is_text_not_shortcuts(qtbot, make_window):
     qtbot.keyClicks(controls.text_column, "review words")  # e, w and r are shortcuts elsewhere
     assert controls.text_column.text() == "review words"
     assert window.views.currentIndex() == 0 and window.reviews.evaluate_button.isEnabled()
-    assert window.worker.run.config.task.name == "reviews"  # no Reset either
+    assert window.session.active.task.name == "reviews"  # no Reset either
 
 
 def test_a_saved_text_run_reopens_and_a_missing_file_changes_nothing(qtbot, make_window, tmp_path, answers):
     path = write_reviews(tmp_path / "imdb.csv")
     window = make_window(text_config(TaskConfig(name="text", data=str(path), batch=4, max_len=8)))
     window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == 1, timeout=20000)
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)
     saved = tmp_path / "text_run.npz"
-    with qtbot.waitSignal(window.worker.runSaved, timeout=20000):
-        window.worker.save(saved)
+    window.session.save(saved)
+    qtbot.waitUntil(lambda: window.session.run_path == saved, timeout=20000)
 
     other = make_window(reviews_config())
     assert other.open_run(saved)  # the file is there: it continues
-    qtbot.waitUntil(lambda: other.worker.run.config.task.name == "text" and other.worker.run.step == 1,
+    qtbot.waitUntil(lambda: other.session.active.task.name == "text" and steps_done(other) == 1,
                     timeout=20000)
     assert other.views.isTabEnabled(1) and other.reviews.example.maximum() == 7
 
     third = make_window(reviews_config())
-    before = third.worker.run
+    before = third.session.active
     path.rename(tmp_path / "moved.csv")
     assert not third.open_run(saved)
     assert any("does not exist here" in question for question in answers["questions"])
-    assert third.worker.run is before and third.board.config == before.config
+    assert third.session.active is before and third.board.config == before
 
-    # Another file at that path that no longer fits (no 'sentiment' column): refused by the worker.
+    # Another file at that path that no longer fits (no 'sentiment' column): refused by the trainer.
     write_reviews(path, header=("review", "stars"))
     assert third.open_run(saved)
     qtbot.waitUntil(lambda: third.banner.isVisible(), timeout=20000)
     assert "Cannot continue this run" in third.banner.text() and "'sentiment'" in third.banner.text()
-    assert third.worker.run is before and third.board.config == before.config and third.run_path is None
+    assert third.session.active is before and third.board.config == before and third.run_path is None
+    assert third.session.mode == "live"
 
 
-def test_words_are_asked_at_most_once_a_second_and_a_failure_does_not_stop_training(qtbot, make_window,
-                                                                                      monkeypatch):
-    import gradviz.gui.worker as worker_module
-
+def test_words_are_asked_at_most_once_a_second(qtbot, make_window):
     window = make_window(reviews_config())
     asked = []
-    send = window.worker.words
-    window.worker.words = asked.append  # count the questions instead of sending them
+    session = window.session
+    send = session.trainer.send
+
+    def count(command):  # count the questions instead of sending them
+        if isinstance(command, protocol.AskWords):
+            asked.append(command)
+        else:
+            send(command)
+
+    session.trainer.send = count
     window.views.setCurrentIndex(1)
-    window.worker.start()
-    qtbot.waitUntil(lambda: window.worker.run.step >= 5, timeout=20000)
+    session.start()
+    qtbot.waitUntil(lambda: steps_done(window) >= 5, timeout=20000)
     qtbot.wait(300)
-    window.worker.pause()
-    qtbot.waitUntil(lambda: window.worker.state == PAUSED, timeout=10000)
+    session.pause()
+    qtbot.waitUntil(lambda: session.trainer_state == PAUSED, timeout=10000)
     assert len(asked) == 1  # the question is open: no second one until it is answered
-    window._words_asked = time.perf_counter()  # as if asked just now (training may take over a second)
-    window._words_open = False  # and answered at once
+    session._words_asked = time.perf_counter()  # as if asked just now (training may take over a second)
+    session._words_open = False  # and answered at once
+    session.steps_done += 1  # the models changed
     window.paint_now()
     assert len(asked) == 1  # the models changed, but the last question is under a second old
-    window._words_asked -= 1.1  # a second later
+    session._words_asked -= 1.1  # a second later
     window.paint_now()
     assert len(asked) == 2
-    window.worker.words = send
-
-    def broken(run, example):
-        raise RuntimeError("no words today")
-
-    monkeypatch.setattr(worker_module, "word_report", broken)
-    window._request_words(force=True)
-    qtbot.waitUntil(lambda: "no words today" in window.reviews.status.text(), timeout=20000)
-    steps = window.worker.run.step
-    window.step_once()
-    qtbot.waitUntil(lambda: window.worker.run.step == steps + 1, timeout=20000)  # training goes on
-    assert window.worker.state != "failed"
+    session.trainer.send = send

@@ -1,18 +1,26 @@
-"""The settings panel: a form over RunConfig, one tab per model.
+"""The settings panel: a form over RunConfig, one tab per model, generated from the schema.
+
+Every row comes from ``gradviz.schema``: a combo box for a setting with choices, a spin box
+with ``RANGES`` for a number, a check box for a switch, a line edit for text, and the field's
+docstring as its tooltip (``TOOLTIPS`` gives a few settings a longer teaching text). A new
+setting in ``config.py`` appears here with no edit in this file.
 
 The form never changes the model itself. Training settings (optimiser, learning rate,
 momentum, clipping, truncation) are sent live through ``trainChanged``; everything else is
 structural and waits for Reset, which the panel says with its ``pending`` notice.
-Ranges come from ``gradviz.config.RANGES``, so the widgets cannot hold a value the core
-would reject.
+
+The fields behave as in a long scrolled form: the mouse wheel scrolls the panel unless the
+field under it was clicked first, Esc (or Enter) leaves a field, and Space over a box that
+is not for typing text still starts and pauses training.
 """
 
 from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -29,23 +37,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.config import (
-    DEVICES,
-    INITS,
-    MAX_MODELS,
-    MODEL_KINDS,
-    NONLINEARITIES,
-    OPTIMIZERS,
-    RANGES,
-    TASK_NAMES,
-    ModelConfig,
-    ModelSetup,
-    RunConfig,
-    TaskConfig,
-    TrainConfig,
-    default_label,
-)
+from gradviz.config import MAX_MODELS, ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig, default_label
 from gradviz.gui.panels.fields import FieldKeys
+from gradviz.schema import Setting, by_flat, section
 from gradviz.tasks import TASKS
 
 TOOLTIPS = {
@@ -88,32 +82,120 @@ TOOLTIPS = {
     "(Pascanu et al. 2013). Applies live.",
     "tbptt": "Truncated BPTT window k, 0 = full BPTT: the chain rule stops k steps back. Applies live.",
 }
-LIVE_FIELDS = {"optimizer", "lr", "momentum", "clip", "tbptt"}
 
 
-def _spin(key: str, decimals: int | None = None) -> QSpinBox | QDoubleSpinBox:
-    low, high = RANGES[key]
-    if decimals is None:
-        spin = QSpinBox()
-        spin.setRange(int(low), int(high))
-    else:
-        spin = QDoubleSpinBox()
-        spin.setDecimals(decimals)
-        spin.setRange(low, high)
-        spin.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
-    spin.setKeyboardTracking(False)  # emit when the user is done typing, not per digit
-    return spin
+def attribute(setting: Setting) -> str:
+    """The form's attribute for a setting: its field name, but ``task`` for the task's name."""
+    return "task" if (setting.section, setting.name) == ("task", "name") else setting.name
 
 
-def _combo(choices) -> QComboBox:
-    combo = QComboBox()
-    combo.addItems(list(choices))
-    return combo
+def _decimals(low: float, high: float) -> int:
+    """Enough decimals to reach both ends of a range (lr: 1e-6 needs 6)."""
+    digits = 2
+    for value in (low, high):
+        if value != int(value):
+            digits = max(digits, len(f"{abs(value):.10f}".rstrip("0").split(".")[1]))
+    return min(digits, 8)
 
 
-def _tip(widget: QWidget, key: str) -> QWidget:
-    widget.setToolTip(TOOLTIPS[key])
+class FieldManners(QObject):
+    """Wheel, Esc and Space for the fields of a scrolled form (an event filter).
+
+    A wheel over a field the user has not clicked scrolls the panel instead of changing the
+    value; Esc leaves the field; Space over a combo or spin box goes to the window's Space
+    shortcut (start / pause) instead of opening the list or being typed.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        kind = event.type()
+        if kind == QEvent.Type.Wheel and not watched.hasFocus():
+            event.ignore()  # to the scroll area around the form
+            return True
+        if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            key = event.key()
+            if key == Qt.Key.Key_Escape:
+                watched.clearFocus()
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and kind == QEvent.Type.KeyPress:
+                watched.clearFocus()  # done: the value is taken (editingFinished) and the keys are the window's
+                return False
+            if key == Qt.Key.Key_Space and not isinstance(watched, QLineEdit):
+                if kind == QEvent.Type.ShortcutOverride:
+                    event.ignore()  # not for this box: let the window's shortcut have it
+                    return True
+        return False
+
+
+MANNERS = FieldManners()
+
+
+def _mannered(widget: QWidget) -> QWidget:
+    widget.installEventFilter(MANNERS)
+    if not isinstance(widget, QLineEdit):
+        widget.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # a wheel never gives focus
     return widget
+
+
+def make_field(setting: Setting) -> QWidget:
+    """The widget for one setting, with its range or choices and its tooltip."""
+    if setting.type is bool:
+        widget: QWidget = QCheckBox(setting.label)
+    elif setting.choices:
+        widget = QComboBox()
+        widget.addItems(list(setting.choices))
+        widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        widget.setMinimumContentsLength(6)  # long choices do not widen the panel
+    elif setting.type in (int, float):
+        low, high = setting.range or (-1e9, 1e9)
+        if setting.type is int:
+            widget = QSpinBox()
+            widget.setRange(int(low), int(min(high, 2**31 - 1)))
+        else:
+            widget = QDoubleSpinBox()
+            widget.setDecimals(_decimals(low, high))
+            widget.setRange(low, high)
+            widget.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        widget.setKeyboardTracking(False)  # emit when the user is done typing, not per digit
+    else:
+        widget = QLineEdit()
+        widget.setMinimumWidth(60)
+    widget.setToolTip(TOOLTIPS.get(attribute(setting), setting.doc))
+    return _mannered(widget)
+
+
+def field_value(widget: QWidget):
+    if isinstance(widget, QCheckBox):
+        return widget.isChecked()
+    if isinstance(widget, QComboBox):
+        data = widget.currentData()
+        return data if data is not None else widget.currentText()
+    if isinstance(widget, QAbstractSpinBox):
+        return widget.value()
+    return widget.text().strip()
+
+
+def set_field(widget: QWidget, value) -> None:
+    if isinstance(widget, QCheckBox):
+        widget.setChecked(bool(value))
+    elif isinstance(widget, QComboBox):
+        index = widget.findData(value)
+        widget.setCurrentIndex(index if index >= 0 else widget.findText(str(value)))
+    elif isinstance(widget, QAbstractSpinBox):
+        widget.setValue(value)
+    else:
+        widget.setText(str(value))
+
+
+def on_edit(widget: QWidget, slot) -> None:
+    """Call ``slot`` when the user changes the field."""
+    if isinstance(widget, QCheckBox):
+        widget.toggled.connect(slot)
+    elif isinstance(widget, QComboBox):
+        widget.currentIndexChanged.connect(slot)
+    elif isinstance(widget, QAbstractSpinBox):
+        widget.valueChanged.connect(slot)
+    else:
+        widget.textChanged.connect(slot)
 
 
 class ModelForm(QWidget):
@@ -126,96 +208,39 @@ class ModelForm(QWidget):
         super().__init__()
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        self.label = _tip(QLineEdit(), "label")
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.label = _mannered(QLineEdit())
+        self.label.setToolTip(TOOLTIPS["label"])
         self.label.setMaxLength(40)
-        self.kind = _tip(_combo(MODEL_KINDS), "kind")
-        self.hidden = _tip(_spin("hidden"), "hidden")
-        self.layers = _tip(_spin("layers"), "layers")
-        self.nonlinearity = _tip(_combo(NONLINEARITIES), "nonlinearity")
-        self.init = _tip(_combo(INITS), "init")
-        self.spectral_radius = _tip(_spin("spectral_radius", 2), "spectral_radius")
-        self.forget_bias = _tip(_spin("forget_bias", 2), "forget_bias")
-        self.forget_gate = _tip(QCheckBox("forget gate"), "forget_gate")
-        self.optimizer = _tip(_combo(OPTIMIZERS), "optimizer")
-        self.lr = _tip(_spin("lr", 6), "lr")
-        self.momentum = _tip(_spin("momentum", 3), "momentum")
-        self.clip = _tip(_spin("clip", 2), "clip")
-        self.tbptt = _tip(_spin("tbptt"), "tbptt")
-        rows = [
-            ("Label", self.label),
-            ("Cell", self.kind),
-            ("Hidden units H", self.hidden),
-            ("Layers", self.layers),
-            ("Nonlinearity", self.nonlinearity),
-            ("Initialisation", self.init),
-            ("Spectral radius", self.spectral_radius),
-            ("Forget bias b_f", self.forget_bias),
-            ("", self.forget_gate),
-            ("Optimiser", self.optimizer),
-            ("Learning rate", self.lr),
-            ("Momentum", self.momentum),
-            ("Clip norm", self.clip),
-            ("Truncate BPTT k", self.tbptt),
-        ]
-        for text, widget in rows:
-            form.addRow(text, widget)
+        form.addRow("Label", self.label)
+        self.fields: dict[Setting, QWidget] = {}
+        for setting in section("model") + section("train"):
+            widget = make_field(setting)
+            self.fields[setting] = widget
+            setattr(self, attribute(setting), widget)
+            form.addRow("" if setting.type is bool else setting.label, widget)
         self.set_setup(setup)
-        for widget in (self.kind, self.nonlinearity, self.init):
-            widget.currentIndexChanged.connect(self._structural_changed)
-        for widget in (self.hidden, self.layers, self.spectral_radius, self.forget_bias):
-            widget.valueChanged.connect(self._structural_changed)
-        self.forget_gate.toggled.connect(self._structural_changed)
+        for setting, widget in self.fields.items():
+            on_edit(widget, self._train_changed if setting.live else self._structural_changed)
         self.label.editingFinished.connect(self.changed)
-        self.optimizer.currentIndexChanged.connect(self._train_changed)
-        for widget in (self.lr, self.momentum, self.clip, self.tbptt):
-            widget.valueChanged.connect(self._train_changed)
 
     def set_setup(self, setup: ModelSetup) -> None:
-        model, train = setup.model, setup.train
-        widgets = [self.label, self.kind, self.nonlinearity, self.init, self.optimizer, self.hidden, self.layers,
-                   self.spectral_radius, self.forget_bias, self.forget_gate, self.lr, self.momentum, self.clip,
-                   self.tbptt]
+        widgets = [self.label, *self.fields.values()]
         for widget in widgets:
             widget.blockSignals(True)  # setting the form must not echo back as user edits
         self.label.setText(setup.label)
-        self.kind.setCurrentText(model.kind)
-        self.nonlinearity.setCurrentText(model.nonlinearity)
-        self.init.setCurrentText(model.init)
-        self.optimizer.setCurrentText(train.optimizer)
-        self.hidden.setValue(model.hidden)
-        self.layers.setValue(model.layers)
-        self.spectral_radius.setValue(model.spectral_radius)
-        self.forget_bias.setValue(model.forget_bias)
-        self.forget_gate.setChecked(model.forget_gate)
-        self.lr.setValue(train.lr)
-        self.momentum.setValue(train.momentum)
-        self.clip.setValue(train.clip)
-        self.tbptt.setValue(train.tbptt)
+        for setting, widget in self.fields.items():
+            set_field(widget, getattr(setup.model if setting.section == "model" else setup.train, setting.name))
         for widget in widgets:
             widget.blockSignals(False)
         self._update_enabled()
 
     def setup(self) -> ModelSetup:
-        model = ModelConfig(
-            kind=self.kind.currentText(),
-            hidden=self.hidden.value(),
-            layers=self.layers.value(),
-            nonlinearity=self.nonlinearity.currentText(),
-            init=self.init.currentText(),
-            spectral_radius=self.spectral_radius.value(),
-            forget_bias=self.forget_bias.value(),
-            forget_gate=self.forget_gate.isChecked(),
-        )
+        model = ModelConfig(**{s.name: field_value(w) for s, w in self.fields.items() if s.section == "model"})
         return ModelSetup(label=self.label.text().strip() or default_label(model), model=model, train=self.train())
 
     def train(self) -> TrainConfig:
-        return TrainConfig(
-            optimizer=self.optimizer.currentText(),
-            lr=self.lr.value(),
-            momentum=self.momentum.value(),
-            clip=self.clip.value(),
-            tbptt=self.tbptt.value(),
-        )
+        return TrainConfig(**{s.name: field_value(w) for s, w in self.fields.items() if s.section == "train"})
 
     def _structural_changed(self) -> None:
         self._update_enabled()
@@ -246,20 +271,21 @@ class ControlPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         run_box = QGroupBox("Task and run")
         form = QFormLayout(run_box)
-        self.task = _tip(QComboBox(), "task")
-        for name in TASK_NAMES:
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.fields: dict[Setting, QWidget] = {}
+        for setting in section("task") + section("run"):
+            widget = make_field(setting)
+            self.fields[setting] = widget
+            setattr(self, attribute(setting), widget)
+        # The task box shows each task's title, with its description as the item's tooltip.
+        self.task.clear()
+        for name in by_flat("task").choices:
             self.task.addItem(TASKS[name].title, name)
             self.task.setItemData(self.task.count() - 1, TASKS[name].description, Qt.ItemDataRole.ToolTipRole)
-        self.seq_len = _tip(_spin("seq_len"), "seq_len")
-        self.distance = _tip(_spin("distance"), "distance")
-        self.batch = _tip(_spin("batch"), "batch")
-        self.seed = _tip(_spin("seed"), "seed")
-        self.device = _tip(_combo(DEVICES), "device")
-        self.record_every = _tip(_spin("record_every"), "record_every")
-        self.probe_sample = _tip(_spin("probe_sample"), "probe_sample")
-        self.model_count = _tip(QSpinBox(), "models")
+        self.model_count = _mannered(QSpinBox())
+        self.model_count.setToolTip(TOOLTIPS["models"])
         self.model_count.setRange(1, MAX_MODELS)
-        self.data = _tip(QLineEdit(), "data")
         self.data.setPlaceholderText("reviews.csv")
         browse = QPushButton("Browse…")
         browse.setToolTip("Choose the CSV or TSV file")
@@ -269,31 +295,13 @@ class ControlPanel(QWidget):
         data_layout.setContentsMargins(0, 0, 0, 0)
         data_layout.addWidget(self.data, 1)
         data_layout.addWidget(browse)
-        self.text_column = _tip(QLineEdit(), "text_column")
-        self.label_column = _tip(QLineEdit(), "label_column")
-        self.vocab_size = _tip(_spin("vocab_size"), "vocab_size")
-        self.max_len = _tip(_spin("max_len"), "max_len")
-        self.test_fraction = _tip(_spin("test_fraction", 2), "test_fraction")
-        self.text_rows = (self.data_row, self.text_column, self.label_column, self.vocab_size, self.max_len,
-                          self.test_fraction)
-        for text, widget in [
-            ("Task", self.task),
-            ("File", self.data_row),
-            ("Text column", self.text_column),
-            ("Label column", self.label_column),
-            ("Vocabulary", self.vocab_size),
-            ("Words per review T", self.max_len),
-            ("Test share", self.test_fraction),
-            ("Sequence length T", self.seq_len),
-            ("Distance", self.distance),
-            ("Batch", self.batch),
-            ("Seed", self.seed),
-            ("Device", self.device),
-            ("Record every", self.record_every),
-            ("Gate sample", self.probe_sample),
-            ("Models", self.model_count),
-        ]:
-            form.addRow(text, widget)
+        # The settings only the text task uses say so first in their docstrings ("text task: ...").
+        self.text_fields = tuple(w for s, w in self.fields.items()
+                                 if s.section == "task" and s.doc.startswith("text task"))
+        self.text_rows = tuple(self.data_row if w is self.data else w for w in self.text_fields)
+        for setting, widget in self.fields.items():
+            form.addRow("" if setting.type is bool else setting.label, self.data_row if widget is self.data else widget)
+        form.addRow("Models", self.model_count)
         self.run_form = form
         layout.addWidget(run_box)
         self.tabs = QTabWidget()
@@ -308,41 +316,22 @@ class ControlPanel(QWidget):
         self.field_keys = FieldKeys(self)  # wheel, Space and Esc as a student expects (fields.py)
         self.set_config(config)
         self.field_keys.guard(self)
-        self.task.currentIndexChanged.connect(self._structural_changed)
-        self.device.currentIndexChanged.connect(self._structural_changed)
-        for spin in (self.seq_len, self.distance, self.batch, self.seed, self.record_every, self.probe_sample,
-                     self.vocab_size, self.max_len, self.test_fraction):
-            spin.valueChanged.connect(self._structural_changed)
-        for edit in (self.data, self.text_column, self.label_column):
-            edit.textChanged.connect(self._structural_changed)
+        for widget in self.fields.values():
+            on_edit(widget, self._structural_changed)
         self.model_count.valueChanged.connect(self._count_changed)
 
     # ---- reading and writing the form ---------------------------------------------------
 
     def set_config(self, config: RunConfig, active: bool = True) -> None:
-        """Show ``config``; with ``active`` it is also what the worker now runs."""
+        """Show ``config``; with ``active`` it is also what the trainer now runs."""
         if active:
             self.active = config
-        run_widgets = [self.task, self.device, self.seq_len, self.distance, self.batch, self.seed,
-                       self.record_every, self.probe_sample, self.model_count, self.data, self.text_column,
-                       self.label_column, self.vocab_size, self.max_len, self.test_fraction]
+        run_widgets = [self.model_count, *self.fields.values()]
         for widget in run_widgets:
             widget.blockSignals(True)
-        self.task.setCurrentIndex(TASK_NAMES.index(config.task.name))
-        self.device.setCurrentText(config.device)
-        self.seq_len.setValue(config.task.seq_len)
-        self.distance.setValue(config.task.distance)
-        self.batch.setValue(config.task.batch)
-        self.seed.setValue(config.seed)
-        self.record_every.setValue(config.record_every)
-        self.probe_sample.setValue(config.probe_sample)
+        for setting, widget in self.fields.items():
+            set_field(widget, getattr(config.task if setting.section == "task" else config, setting.name))
         self.model_count.setValue(len(config.models))
-        self.data.setText(config.task.data)
-        self.text_column.setText(config.task.text_column)
-        self.label_column.setText(config.task.label_column)
-        self.vocab_size.setValue(config.task.vocab_size)
-        self.max_len.setValue(config.task.max_len)
-        self.test_fraction.setValue(config.task.test_fraction)
         for widget in run_widgets:
             widget.blockSignals(False)
         self._set_forms(config.models)
@@ -372,26 +361,10 @@ class ControlPanel(QWidget):
 
     def config(self) -> RunConfig:
         """The form's settings as a validated RunConfig (the widgets enforce every range)."""
-        task = TaskConfig(
-            name=self.task.currentData(),
-            seq_len=self.seq_len.value(),
-            batch=self.batch.value(),
-            distance=self.distance.value(),
-            data=self.data.text().strip(),
-            text_column=self.text_column.text().strip(),
-            label_column=self.label_column.text().strip(),
-            vocab_size=self.vocab_size.value(),
-            max_len=self.max_len.value(),
-            test_fraction=self.test_fraction.value(),
-        )
-        config = RunConfig(
-            task=task,
-            models=tuple(form.setup() for form in self.forms),
-            seed=self.seed.value(),
-            device=self.device.currentText(),
-            record_every=self.record_every.value(),
-            probe_sample=self.probe_sample.value(),
-        )
+        values = {setting: field_value(widget) for setting, widget in self.fields.items()}
+        task = TaskConfig(**{s.name: value for s, value in values.items() if s.section == "task"})
+        config = RunConfig(task=task, models=tuple(form.setup() for form in self.forms),
+                           **{s.name: value for s, value in values.items() if s.section == "run"})
         return RunConfig.from_dict(config.to_dict())
 
     # ---- reacting to edits --------------------------------------------------------------

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QT
 
 from gradviz.config import RunConfig
 from gradviz.gui.theme import MODEL_COLOURS
-from gradviz.gui.worker import Frame
 from gradviz.probes import describe_decay
+from gradviz.session.frames import Frame
 
 EQUATIONS = {
     "rnn": [

@@ -13,12 +13,12 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from gradviz.config import RunConfig
-from gradviz.gui.frames import Frame
 from gradviz.gui.plots import rows
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.column import ModelColumn
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
+from gradviz.session.frames import Frame
 from gradviz.tasks import Baseline, metric_and_steps
 
 METRIC_MIN_COLUMN = 700  # below this column width the metric plot would be a sliver beside the loss

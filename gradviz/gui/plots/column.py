@@ -14,6 +14,7 @@ Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for e
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -21,13 +22,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from gradviz.gui.frames import ModelView
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.plotmath import finite_or_nan, log10_or_nan
-from gradviz.probes import describe_decay, stable_decay
-from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count, describe_cause
+from gradviz.probes.causes import TRUNCATED, describe_cause
+from gradviz.session.frames import ModelView
+from gradviz.session.headline import headline
 from gradviz.tasks import Baseline
 
 GATE_TITLES = {
@@ -46,7 +47,6 @@ GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "updat
 GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 DOT = Qt.PenStyle.DotLine
 LOG_LABELS = 6  # at most about this many labels on a log axis
-RECENT_STEPS = 20  # the header's loss is the mean over this many recent steps
 GRADIENT_TOOLTIP = (
     "Mean over the batch of |dl_i/dh_t|: the gradient of each sequence's own decision loss l_i "
     "(the outputs that need memory: the final output; the copy task's answer steps; the names "
@@ -547,23 +547,12 @@ class ModelColumn(QWidget):
         self.grad_norms.refresh_key()
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
+        losses = scalars["loss"][:, self.index] if len(scalars.get("step", ())) else np.empty(0)
+        facts = headline(view, losses, baseline.loss)
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
-        recent = scalars["loss"][-RECENT_STEPS:, self.index] if len(scalars.get("step", ())) else np.empty(0)
-        recent = recent[np.isfinite(recent)]
-        if recent.size:
-            # A mean over the last steps: one batch's loss is too noisy to call a verdict on.
-            loss = float(recent.mean())
-            verdict = "below" if loss < 0.9 * baseline.loss else "above" if loss > 1.1 * baseline.loss else "at"
-            parts.append(f"loss {loss:.3g} ({verdict} baseline {baseline.loss:.3g})")
-        latest = view.latest
-        # A model diverged if its last loss is not finite, recorded step or not (records come
-        # every k steps; the diverging step itself is often not one of them).
-        last_loss = scalars["loss"][-1, self.index] if len(scalars.get("step", ())) else 0.0
-        if (latest is not None and latest.diverged) or not np.isfinite(last_loss):
-            parts.append("the gradient overflowed (inf/NaN)")
+        parts.extend(html.escape(fact) for fact in facts.facts)
+        if facts.diverged:
             parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
-        elif latest is not None and latest.probes is not None:
-            parts.extend(self._gradient_summary(view, latest.probes))
         text = " &nbsp;·&nbsp; ".join(parts)
         if text != self.header.text():
             self.header.setText(text)
@@ -572,30 +561,6 @@ class ModelColumn(QWidget):
             needed = self.header.heightForWidth(max(self.header.width(), 1))
             if needed > self.header.minimumHeight():
                 self.header.setMinimumHeight(needed)
-
-    @staticmethod
-    def _gradient_summary(view: ModelView, probes) -> list[str]:
-        """The header's gradient facts: the half-life (median of the recent records, so it holds
-        still while the picture does), why steps are empty, and what multiplies the gradient."""
-        history = view.history
-        if len(history.get("half_life", ())):
-            decay = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
-        else:
-            decay = probes.decay
-        path = "through C_t, " if probes.grad_c is not None else ""
-        parts = [path + describe_decay(decay)]
-        causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
-        for cause, words in ((UNDERFLOW, "underflow to 0"), (TRUNCATED, "cut by truncation"),
-                             (OVERFLOW, "overflow (inf/NaN)")):
-            steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
-            if steps:
-                parts.append(f"{steps} steps {words}")
-        if "forget" in probes.gate_means:
-            parts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
-        if view.kind != "rnn" and probes.step_factor is not None and np.isfinite(probes.step_factor[-1]):
-            symbol = "|dC_t/dC_t-1|" if view.kind == "lstm" else "|dh_t/dh_t-1|"
-            parts.append(f"{symbol} {float(probes.step_factor[-1]):.2f} per step")
-        return parts
 
     def reset_plots(self) -> None:
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from gradviz.gui.worker import Frame
+from gradviz.session.frames import Frame
 
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top
 

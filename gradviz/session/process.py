@@ -1,0 +1,159 @@
+"""The window's handle on the trainer process: start it, send commands, collect events and
+frames, notice its death, and end it.
+
+The child never inherits the window's process: it comes from ``forkserver`` (a clean server
+process, started once, that has imported the trainer and torch but run nothing, forks each
+trainer in a fraction of a second) where the platform has it, else from ``spawn`` (a fresh
+interpreter each time). Either way it has no Qt, no threads of the window's and no CUDA context
+from it, so torch and, on a GPU, CUDA live only in the trainer.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+
+from gradviz.config import RunConfig
+from gradviz.session import protocol as p
+from gradviz.session.framebuf import FrameReader
+from gradviz.session.trainer import serve, torch_threads
+
+STOP_TIMEOUT_S = 2.0
+START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _context(method: str):
+    context = multiprocessing.get_context(method)
+    if method == "forkserver":
+        # Imported once by the server, so each trainer starts without importing torch again
+        # (torch imports its compiler, torch._dynamo, on the first optimiser: seconds).
+        context.set_forkserver_preload(["gradviz.session.trainer", "torch._dynamo"])
+    return context
+
+
+class TrainerProcess:
+    """One trainer child process; a new one for every fresh start (after a death, say)."""
+
+    def __init__(self, config: RunConfig, threads: int | None = None, method: str = START_METHOD):
+        context = _context(method)
+        self._commands = context.Queue()
+        self._events = context.Queue()
+        self._frame_wanted = context.Event()
+        self.threads = threads or torch_threads()
+        self._process = context.Process(
+            target=serve,
+            args=(config, self._commands, self._events, self._frame_wanted, os.getpid(), self.threads),
+            name="gradviz-trainer",
+            daemon=True,  # ended by multiprocessing at the window's exit, should stop() not run
+        )
+        self._reader = FrameReader()
+        self._stopped = False
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the child without blocking: the first start waits for the fork server to
+        import torch (seconds), which must not freeze the window. Commands sent meanwhile wait
+        in the queue."""
+        self._frame_wanted.set()
+        self._starter = threading.Thread(target=self._start, name="gradviz-trainer-start", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self._process.start()
+        except BaseException as exc:  # noqa: BLE001 - reported as the cause of death
+            self._start_error = exc
+            return
+        if self._stopped:  # closed while starting: end it at once
+            self._process.kill()
+            self._process.join(1.0)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    @property
+    def starting(self) -> bool:
+        return self._starter is not None and self._starter.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        """Running, or still starting."""
+        return self.starting or (self._process.pid is not None and self._process.is_alive())
+
+    def send(self, command: p.Command) -> None:
+        if not self._stopped:
+            self._commands.put(command)
+
+    def events(self) -> list[p.Event]:
+        """Every event that arrived, oldest first (never blocks)."""
+        out: list[p.Event] = []
+        while not self._stopped:
+            try:
+                out.append(self._events.get_nowait())
+            except queue.Empty:
+                return out
+            except (EOFError, OSError):  # the child died mid-message
+                return out
+        return out
+
+    def read_frame(self, ready: p.FrameReady):
+        """The frame a FrameReady names, copied out; then ask for the next one."""
+        try:
+            frame = self._reader.read(ready.block, ready.size)
+        except FileNotFoundError:  # the trainer replaced the block since (a reset): a newer one comes
+            frame = None
+        self._frame_wanted.set()
+        return frame
+
+    def settle(self, timeout_s: float = 60.0) -> None:
+        """After ``stop``: wait for a start still under way (its starter kills the child once
+        it exists). Call it before the window's process exits: exiting unlinks the queues'
+        semaphores, and a child still reading them would die with a traceback."""
+        if self._starter is not None:
+            self._starter.join(timeout_s)
+        if self._process.pid is not None and self._process.is_alive():
+            self._process.kill()
+            self._process.join(1.0)
+
+    def cause_of_death(self) -> str:
+        """Why the process ended, in words."""
+        if self._start_error is not None:
+            return f"the trainer process could not start ({self._start_error})"
+        code = self._process.exitcode
+        if code is None:
+            return "the trainer process is still running"
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+            if -code == signal.SIGKILL:
+                return f"the trainer process was killed ({name}; the system may have run out of memory)"
+            if -code == signal.SIGSEGV:
+                return f"the trainer process crashed ({name})"
+            return f"the trainer process was ended by {name}"
+        return f"the trainer process exited with code {code}"
+
+    def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
+        """End the child within ``timeout_s``: asked first, then terminated, then killed."""
+        if not self._stopped:
+            self._commands.put(p.Quit())
+        self._stopped = True
+        if self._starter is not None:
+            self._starter.join(timeout_s * 0.3)  # a child still starting is ended by its starter
+        if self._process.pid is not None:
+            self._process.join(timeout_s * 0.6)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join(timeout_s * 0.2)
+            if self._process.is_alive():
+                self._process.kill()
+                self._process.join(timeout_s * 0.2)
+        # A killed child cannot unlink its frame block: the window does.
+        self._reader.close(unlink=self._process.exitcode not in (0, None))
+        for channel in (self._commands, self._events):
+            channel.cancel_join_thread()  # never block the window on a pipe nobody reads
+            channel.close()
+        return not self.alive

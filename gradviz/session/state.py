@@ -1,0 +1,373 @@
+"""The Session: the application's state without Qt, and the one owner of the trainer process.
+
+It holds what the window shows and what the user asked for: the mode (live, replay, opening),
+the run file's path, the settings edited but not applied, the step looked back at, the words
+questions of the text tasks, and the trainer's state as its events report it. Views connect
+to its callbacks (``Callbacks``, named in the past tense like Qt signals) and read its
+properties; they never ask a widget or the trainer what state the application is in. The
+window calls ``poll()`` on its paint timer; tests call it in a loop, with no window at all.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from gradviz.config import RunConfig, TrainConfig
+from gradviz.io.checkpoint import has_state
+from gradviz.io.runfile import SavedRun
+from gradviz.session import protocol as p
+from gradviz.session.frames import Frame, frame_from_saved
+from gradviz.session.process import TrainerProcess
+from gradviz.tasks import WORD_TASKS
+
+LIVE, REPLAY, OPENING = "live", "replay", "opening"
+WORDS_TIMEOUT_S = 30.0  # ask again if the trainer has not answered a words question by then
+WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
+
+
+class Callbacks:
+    """A list of functions to call: a Qt-free signal."""
+
+    def __init__(self) -> None:
+        self._slots: list[Callable] = []
+
+    def connect(self, slot: Callable) -> None:
+        self._slots.append(slot)
+
+    def emit(self, *args) -> None:
+        for slot in list(self._slots):
+            slot(*args)
+
+
+class Session:
+    """One window's run: its trainer process, its mode and what it shows."""
+
+    def __init__(self, config: RunConfig, autostart: bool = True, trainer_factory=TrainerProcess):
+        self._factory = trainer_factory
+        self.shown = config  # the run the plots are set up for
+        self.active: RunConfig | None = None  # the trainer's run, once it exists
+        self.mode = LIVE
+        self.run_path: Path | None = None
+        self.opening: Path | None = None  # a run file being restored (it becomes run_path once restored)
+        self.replay: SavedRun | None = None  # the recording the history slider looks at
+        self.replay_step = -1  # recorded step index looked at (-1: none)
+        self.replay_only = False  # an opened run with no model state: nothing to continue
+        self._replay_wanted: int | None = None  # asked the trainer for its arrays to look back
+        self.pending = False  # the settings differ from the run's
+        self.trainer_state = p.IDLE
+        self.steps_done = 0
+        self.saved_at_step: int | None = None
+        self.baseline = None
+        self.device_name = ""
+        self.example_count = 1
+        self.train_applied: dict[int, p.TrainApplied] = {}  # the last live edit each model took
+        self.banner: str | None = None  # the message the window shows in red (None: none)
+        self.frame: Frame | None = None  # the newest live frame
+        self.arrays: dict | None = None  # the last arrays the trainer sent (AskArrays)
+        # Text tasks: one words question open at a time, at most one a second.
+        self.words_visible = False
+        self.words_example = 0
+        self._words_asked = -math.inf
+        self._words_open = False
+        self._words_version = -1
+
+        self.stateChanged = Callbacks()  # (state)
+        self.runReset = Callbacks()  # (config): a new run: set up plots and settings for it
+        self.shownChanged = Callbacks()  # (config): the plots must show another configuration
+        self.bannerChanged = Callbacks()  # (text or None)
+        self.modeChanged = Callbacks()  # (mode)
+        self.replayChanged = Callbacks()  # (frame): the frame at the step looked back at
+        self.loadProgressed = Callbacks()  # (done, total)
+        self.wordsReady = Callbacks()  # (WordReport)
+        self.evaluated = Callbacks()  # (EvaluationReport)
+        self.reportFailed = Callbacks()  # (name, message)
+        self.runSaved = Callbacks()  # (path)
+        self.pendingChanged = Callbacks()  # (pending)
+
+        self._start_trainer(config, autostart)
+
+    # ---- the trainer process -------------------------------------------------------------
+
+    def _start_trainer(self, config: RunConfig, start: bool) -> None:
+        self.trainer = self._factory(config)
+        self.trainer.start()
+        self._closing = False
+        self._was_running = False
+        if start:
+            self.trainer.send(p.Start())
+
+    @property
+    def trainer_alive(self) -> bool:
+        return self.trainer_state != p.DEAD
+
+    @property
+    def has_run(self) -> bool:
+        return self.active is not None and self.trainer_alive
+
+    def poll(self) -> Frame | None:
+        """Handle what the trainer sent; returns a new live frame, if one came."""
+        new_frame = None
+        for event in self.trainer.events():
+            frame = self._handle(event)
+            if frame is not None:
+                new_frame = frame
+        if not self._closing and self.trainer_state != p.DEAD and not self.trainer.alive:
+            self._died()
+        return new_frame
+
+    def _handle(self, event: p.Event) -> Frame | None:
+        match event:
+            case p.FrameReady():
+                frame = self.trainer.read_frame(event)
+                if frame is not None and self.active is not None and len(frame.models) == len(self.active.models):
+                    self.frame, self.steps_done = frame, frame.steps_done
+                    return frame
+            case p.StateChanged(state=state):
+                self._set_state(state)
+            case p.RunReset():
+                self._on_reset(event)
+            case p.BuildRefused(message=message):
+                self._on_refused(message)
+            case p.LoadProgress(done=done, total=total):
+                self.loadProgressed.emit(done, total)
+            case p.RunFailed(message=message) | p.SaveFailed(message=message):
+                self.show_banner(message)
+            case p.RunDiverged(message=message):
+                self.show_banner(f"Training {message}. Plots keep the last finite data; "
+                                 "press Reset (R) to start again.")
+            case p.RunSaved(path=path, step=step):
+                self.saved_at_step, self.run_path = step, Path(path)
+                self.runSaved.emit(path)
+            case p.TrainApplied(index=index):
+                self.train_applied[index] = event
+            case p.Arrays(arrays=arrays):
+                self.arrays = arrays
+                self._look_back_with(arrays)
+            case p.WordsReady(report=report):
+                self._words_open = False
+                self.wordsReady.emit(report)
+            case p.Evaluated(report=report):
+                self.evaluated.emit(report)
+            case p.ReportFailed(name=name, message=message):
+                self._words_open = False
+                self.reportFailed.emit(name, message)
+        return None
+
+    def _died(self) -> None:
+        """The trainer process ended by itself: keep the last frame and history, say why."""
+        cause = self.trainer.cause_of_death()
+        self.trainer.stop(0.1)
+        self._was_running = self.trainer_state == p.RUNNING
+        self._set_state(p.DEAD)
+        self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
+                         "start a new trainer.")
+
+    def _set_state(self, state: str) -> None:
+        if state != self.trainer_state:
+            self.trainer_state = state
+            if state == p.RUNNING:
+                self.show_banner(None)
+            self.stateChanged.emit(state)
+
+    def _on_reset(self, event: p.RunReset) -> None:
+        if self.opening is not None and event.restored:  # restored: Save now writes there
+            self.run_path, self.opening = self.opening, None
+        self.active = self.shown = event.config
+        self.baseline, self.device_name, self.example_count = event.baseline, event.device_name, event.example_count
+        self.steps_done = event.steps_done
+        self.saved_at_step = event.steps_done if event.restored else None
+        self.frame = None
+        self.train_applied = {}
+        self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
+        self.show_banner(None)
+        self._set_mode(LIVE)
+        self.runReset.emit(event.config)
+
+    def _on_refused(self, message: str) -> None:
+        """A reset or an opened run the trainer could not build: say why, and go back to the
+        run that goes on (an opened run had already set up the plots for itself)."""
+        self.show_banner(message)
+        if self.mode == OPENING:
+            self.opening = None
+            self._set_mode(LIVE)
+            if self.active is not None:
+                self.shown = self.active
+                self.shownChanged.emit(self.active)
+
+    def show_banner(self, text: str | None) -> None:
+        if text != self.banner:
+            self.banner = text
+            self.bannerChanged.emit(text)
+
+    def _set_mode(self, mode: str) -> None:
+        if mode != self.mode:
+            self.mode = mode
+            if mode != REPLAY:
+                self.replay, self.replay_step, self._replay_wanted = None, -1, None
+                self.replay_only = False
+            self.modeChanged.emit(mode)
+
+    # ---- transport -----------------------------------------------------------------------
+
+    def toggle_running(self) -> None:
+        if self.replay_only:
+            self.show_banner("This run file has no model state to continue from: press Reset to train anew.")
+            return
+        if not self.has_run:
+            return  # nothing was built, or the trainer died (the banner says why): Reset first
+        self.follow_live()
+        self.trainer.send(p.Pause() if self.trainer_state == p.RUNNING else p.Start())
+
+    def start(self) -> None:
+        self.trainer.send(p.Start())
+
+    def pause(self) -> None:
+        self.trainer.send(p.Pause())
+
+    def step(self) -> None:
+        if not self.replay_only and self.has_run:
+            self.follow_live()
+            self.trainer.send(p.Step())
+
+    def reset(self, config: RunConfig, start: bool | None = None) -> None:
+        """A new run from ``config`` (``start``: train at once; default: if it was training).
+        A dead trainer is replaced by a fresh process."""
+        if start is None:  # as it was; a trainer that died while training trains again
+            was = self._was_running if self.trainer_state == p.DEAD else self.trainer_state == p.RUNNING
+            start = was
+        self.follow_live(force=True)
+        self.shown = config
+        if self.trainer_state == p.DEAD:
+            self.trainer_state = p.IDLE
+            self.active = None
+            self._start_trainer(config, start)
+            self.show_banner(None)
+            self.stateChanged.emit(p.IDLE)
+        else:
+            self.trainer.send(p.Reset(config, start))
+
+    def set_train(self, index: int, train: TrainConfig) -> None:
+        self.trainer.send(p.SetTrain(index, train))
+
+    def set_delay(self, seconds: float) -> None:
+        self.trainer.send(p.SetDelay(seconds))
+
+    def set_pending(self, pending: bool) -> None:
+        if pending != self.pending:
+            self.pending = pending
+            self.pendingChanged.emit(pending)
+
+    def save(self, path: Path, force: bool = False) -> None:
+        if not self.has_run:
+            self.show_banner("There is no run to save: press Reset (R) to start one.")
+            return
+        self.trainer.send(p.Save(Path(path), force))
+
+    def ask_arrays(self) -> None:
+        """Ask for the run file's arrays of the history so far (they arrive in ``arrays``)."""
+        self.arrays = None
+        self.trainer.send(p.AskArrays())
+
+    def fetch_arrays(self, timeout_s: float = 30.0) -> dict | None:
+        """The run file's arrays of the history so far, waited for (an export needs them now);
+        None without a run, or if the trainer does not answer within ``timeout_s``."""
+        if not self.has_run:
+            return None
+        self.ask_arrays()
+        deadline = time.perf_counter() + timeout_s
+        while self.arrays is None and self.trainer_alive and time.perf_counter() < deadline:
+            self.poll()
+            time.sleep(0.01)
+        return self.arrays
+
+    def has_unsaved_run(self) -> bool:
+        return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done
+
+    # ---- looking back and saved runs -----------------------------------------------------
+
+    def look_back(self, index: int) -> None:
+        """Show recorded step ``index``: a live run pauses and its arrays are fetched first."""
+        if self.replay is not None:
+            self.replay_step = index
+            self.replayChanged.emit(frame_from_saved(self.replay, index))
+            return
+        if not self.has_run:
+            return
+        self.trainer.send(p.Pause())
+        self._set_mode(REPLAY)
+        self._replay_wanted = index
+        self.ask_arrays()
+
+    def _look_back_with(self, arrays: dict | None) -> None:
+        if self.mode != REPLAY or self._replay_wanted is None or self.replay is not None:
+            return
+        if arrays is None or "step" not in arrays:
+            self._set_mode(LIVE)
+            return
+        self.replay = SavedRun(self.shown, arrays)
+        index, self._replay_wanted = self._replay_wanted, None
+        self.look_back(min(index, len(arrays["step"]) - 1))
+
+    def follow_live(self, force: bool = False) -> None:
+        """Leave the history view: the plots follow training again (not for a replay-only file
+        unless ``force``: a reset or a preset)."""
+        if self.mode == REPLAY and (force or not self.replay_only):
+            self._set_mode(LIVE)
+
+    def open_run(self, saved: SavedRun, path: Path) -> None:
+        """An opened run file: restored to train on if it has model state, else only replayed."""
+        self.shown = saved.config
+        self.shownChanged.emit(saved.config)
+        if has_state(saved.arrays):
+            self._set_mode(OPENING)
+            self.opening = Path(path)
+            self.trainer.send(p.Restore(saved.config, saved.arrays))
+            return
+        self.run_path = Path(path)
+        self.trainer.send(p.Pause())
+        self._set_mode(REPLAY)
+        self.replay_only = True
+        self.replay = saved
+        self.show_banner("This run file has no model state: you can replay it; Reset trains anew."
+                         if "step" in saved.arrays else
+                         "This run file has no model state and no recorded steps: there is nothing to "
+                         "replay; Reset trains anew.")
+        if len(saved.arrays.get("step", ())):
+            self.look_back(len(saved.arrays["step"]) - 1)
+
+    # ---- text tasks: words questions -----------------------------------------------------
+
+    @property
+    def text_mode(self) -> bool:
+        return self.shown.task.name in WORD_TASKS
+
+    def ask_words(self, force: bool = False) -> None:
+        """Ask for the words of the chosen review when they are shown and the models trained
+        since: one question open at a time, at most one a second (``force``: now)."""
+        if not self.words_visible or not self.text_mode or not self.has_run:
+            return
+        now = time.perf_counter()
+        if not force:
+            if self._words_open and now - self._words_asked < WORDS_TIMEOUT_S:
+                return  # the last question is still open
+            if self.steps_done == self._words_version or now - self._words_asked < WORDS_EVERY_S:
+                return  # the models have not changed, or were asked about a moment ago
+            self._words_version = self.steps_done
+        self._words_asked, self._words_open = now, True
+        self.trainer.send(p.AskWords(self.words_example))
+
+    def evaluate(self) -> bool:
+        if not self.text_mode or not self.has_run:
+            return False
+        self.trainer.send(p.Evaluate())
+        return True
+
+    # ---- the end -------------------------------------------------------------------------
+
+    def close(self, timeout_s: float = 2.0) -> bool:
+        """End the trainer process within ``timeout_s``; True if it has ended."""
+        self._closing = True
+        return self.trainer.stop(timeout_s)
