@@ -83,8 +83,14 @@ def test_copy_the_gru_recalls_above_chance_and_its_gradient_fades_towards_the_sy
     gru, _ = probes_at_start("copy")
     profile = gru.top_grad_h
     assert profile[:10].max() < 0.01 * profile[-10:].min()  # the symbols get little of the answers' gradient
-    (loss,), (recall,) = trained("copy", (0,), 400)
-    assert recall > 0.15 and loss < 1.0  # chance recall is 1/8 = 0.125; the loss is still near the baseline
+    run = preset_run("copy", (0,))
+    records = list(run.steps(1200))
+    baseline = run.task.baseline().loss
+    early, late = records[350:400], records[-50:]
+    recall = np.mean([r.models[0].metric for r in early])
+    assert recall > 0.15 and np.mean([r.models[0].loss for r in early]) > 0.8 * baseline  # chance is 1/8
+    # Within a minute in the window (about 1200 steps headless in 30 s on 2 cores): below the baseline.
+    assert np.mean([r.models[0].loss for r in late]) < 0.9 * baseline
 
 
 def test_tbptt_cuts_the_gradient_yet_weight_sharing_learns_the_task() -> None:
