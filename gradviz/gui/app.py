@@ -26,6 +26,7 @@ from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
 from gradviz.io.atomic import write_with_fallback
 from gradviz.presets import DEFAULT_PRESET, load_preset
+from gradviz.session.forkserver import warm_up
 
 SCREENSHOT_TIMEOUT_S = 600
 
@@ -72,6 +73,7 @@ def run_app(
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
     at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
     with ``layout`` write the layout report of that moment."""
+    warm_up()  # the trainers' fork server imports torch while the window is built
     app = application(offscreen=screenshot is not None)
     apply_theme(DARK)
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built

@@ -22,8 +22,11 @@ from torch import Tensor
 
 from gradviz.models import LayerTrace, SequenceModel
 
-SAMPLES = 4  # batch samples whose Jacobians are measured (one SVD per sample and step)
-MAX_STEPS = 64  # timesteps measured, evenly spaced, on longer sequences
+SAMPLES = 4  # batch samples whose Jacobians are measured (one eigenproblem per sample and step)
+# Timesteps measured, evenly spaced, on longer sequences: the geometric mean of 16 is a steady
+# estimate, and 64 made a recorded step of a tanh RNN at H = 128, T = 200 cost 6 fused steps
+# (one 128 x 128 SVD per sample and step: 0.36 s on 2 cores).
+MAX_STEPS = 16
 
 
 def _previous(hidden: Tensor) -> Tensor:
@@ -62,7 +65,14 @@ def layer_jacobian_norms(model: SequenceModel, trace: LayerTrace, layer: int) ->
             + (to_n * r).unsqueeze(-1) * w_n
             + (to_n * from_h * r * (1 - r)).unsqueeze(-1) * w_r
         )
-    return torch.linalg.matrix_norm(jacobian.detach(), ord=2).mean(dim=-1)
+    return spectral_norm(jacobian.detach()).mean(dim=-1)
+
+
+def spectral_norm(matrices: Tensor) -> Tensor:
+    """(...,) largest singular value of each (..., H, H) matrix: the square root of the largest
+    eigenvalue of J^T J (a symmetric eigenproblem, 3-4x cheaper than the SVD on a CPU)."""
+    gram = matrices.transpose(-1, -2) @ matrices
+    return torch.linalg.eigvalsh(gram)[..., -1].clamp_min(0).sqrt()
 
 
 @torch.no_grad()

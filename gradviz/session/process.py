@@ -1,16 +1,13 @@
 """The window's handle on the trainer process: start it, send commands, collect events and
 frames, notice its death, and end it.
 
-The child never inherits the window's process: it comes from ``forkserver`` (a clean server
-process, started once, that has imported the trainer and torch but run nothing, forks each
-trainer in a fraction of a second) where the platform has it, else from ``spawn`` (a fresh
-interpreter each time). Either way it has no Qt, no threads of the window's and no CUDA context
+The child never inherits the window's process: it comes from a fork server or from ``spawn``
+(``session/forkserver.py``). Either way it has no Qt, no threads of the window's and no CUDA context
 from it, so torch and, on a GPU, CUDA live only in the trainer.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import queue
 import signal
@@ -18,32 +15,23 @@ import threading
 
 from gradviz.config import RunConfig
 from gradviz.session import protocol as p
+from gradviz.session.forkserver import START_METHOD, context
 from gradviz.session.framebuf import FrameReader
 from gradviz.session.trainer import serve, torch_threads
 
 STOP_TIMEOUT_S = 2.0
-START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
-def _context(method: str):
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        # Imported once by the server, so each trainer starts without importing torch again
-        # (torch imports its compiler, torch._dynamo, on the first optimiser: seconds).
-        context.set_forkserver_preload(["gradviz.session.trainer", "torch._dynamo"])
-    return context
 
 
 class TrainerProcess:
     """One trainer child process; a new one for every fresh start (after a death, say)."""
 
     def __init__(self, config: RunConfig, threads: int | None = None, method: str = START_METHOD):
-        context = _context(method)
-        self._commands = context.Queue()
-        self._events = context.Queue()
-        self._frame_wanted = context.Event()
+        chosen = context(method)
+        self._commands = chosen.Queue()
+        self._events = chosen.Queue()
+        self._frame_wanted = chosen.Event()
         self.threads = threads or torch_threads()
-        self._process = context.Process(
+        self._process = chosen.Process(
             target=serve,
             args=(config, self._commands, self._events, self._frame_wanted, os.getpid(), self.threads),
             name="gradviz-trainer",

@@ -128,7 +128,8 @@ def test_steep_falls_are_described_in_words_one_can_picture() -> None:
     assert describe_half_life(0.131) == "the gradient shrinks x0.005 per timestep back"
     assert describe_half_life(0.3) == "the gradient shrinks x0.099 per timestep back"  # not "10x every 1 timesteps"
     assert describe_half_life(-0.3) == "the gradient grows x10 per timestep back"
-    assert describe_half_life(-0.5) == "the gradient grows 10x every 1.7 timesteps back"
+    assert describe_half_life(-0.5) == "the gradient grows x4 per timestep back"
+    assert describe_half_life(-0.8) == "the gradient grows 10x every 2.7 timesteps back"
     assert describe_half_life(math.nan) == "no gradient reaches the sequence"
 
 
