@@ -56,16 +56,21 @@ def loss_verdict(losses: np.ndarray, baseline_loss: float) -> str | None:
     return f"loss {loss:.3g} ({verdict} baseline {baseline_loss:.3g})"
 
 
+def quoted_decay(view: ModelView):
+    """The decay a header quotes: the median of the recent records (one record is one batch,
+    and the number should hold still while the picture does), else the latest record's."""
+    history = view.history
+    if len(history.get("half_life", ())):
+        return stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
+    return view.latest.probes.decay
+
+
 def gradient_facts(view: ModelView) -> list[str]:
     """The gradient's facts from the latest record and the recorded history of one model."""
     probes = view.latest.probes if view.latest is not None else None
     if probes is None:
         return []
-    history = view.history
-    if len(history.get("half_life", ())):
-        decay = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
-    else:
-        decay = probes.decay
+    decay = quoted_decay(view)
     path = "through C_t, " if probes.grad_c is not None else ""
     facts = [path + describe_decay(decay)]
     causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
@@ -82,17 +87,21 @@ def gradient_facts(view: ModelView) -> list[str]:
     return facts
 
 
+def has_diverged(view: ModelView, losses: np.ndarray) -> bool:
+    """Has the model diverged? Its last loss is not finite, recorded step or not (records come
+    every k steps; the diverging step itself is often not one of them), or its record says so."""
+    return bool((view.latest is not None and view.latest.diverged) or (len(losses) and not np.isfinite(losses[-1])))
+
+
 def headline(view: ModelView, losses: np.ndarray, baseline_loss: float) -> Headline:
     """Model ``view``'s headline; ``losses`` is its training loss per step so far."""
     facts = []
     verdict = loss_verdict(losses, baseline_loss)
     if verdict is not None:
         facts.append(verdict)
-    # A model diverged if its last loss is not finite, recorded step or not (records come every
-    # k steps; the diverging step itself is often not one of them).
-    diverged = (view.latest is not None and view.latest.diverged) or (len(losses) and not np.isfinite(losses[-1]))
+    diverged = has_diverged(view, losses)
     if diverged:
         facts.append("the gradient overflowed (inf/NaN)")
     else:
         facts.extend(gradient_facts(view))
-    return Headline(tuple(facts), bool(diverged))
+    return Headline(tuple(facts), diverged)

@@ -13,9 +13,11 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QTextBrowser, QToolButton, QWidget
 
 from gradviz.config import RunConfig
+from gradviz.gui.plots.ranges import diverged
 from gradviz.gui.theme import MODEL_COLOURS
 from gradviz.probes import describe_decay
 from gradviz.session.frames import Frame
+from gradviz.session.headline import quoted_decay
 
 EQUATIONS = {
     "rnn": [
@@ -57,6 +59,7 @@ class ExplanationPanel(QTextBrowser):
 
     def show_frame(self, frame: Frame, nonlinearities: list[str], no_forget: list[bool]) -> None:
         blocks = []
+        gone = diverged(frame)
         for index, view in enumerate(frame.models):
             colour = MODEL_COLOURS[index % len(MODEL_COLOURS)]
             lines = [f"<p style='margin:2px 0'><b style='color:{colour}'>{view.label}</b></p>"]
@@ -70,9 +73,12 @@ class ExplanationPanel(QTextBrowser):
                 if probes is not None and gate in probes.gate_means:
                     value = f" &nbsp; <b>mean {float(np.mean(probes.gate_means[gate][-1])):.2f}</b>"
                 lines.append(f"<div style='font-family:monospace; margin-left:8px'>{text}{value}</div>")
-            if probes is not None:
+            if gone[index]:
+                # Its last record holds weights and gradients already blown up: no story in them.
+                lines.append("<div style='margin-left:8px'><b>diverged</b>: the gradient overflowed (inf/NaN)</div>")
+            elif probes is not None:
                 lines.append(f"<div style='margin-left:8px'>{_multiplier(view.kind, probes)}; "
-                             f"{describe_decay(probes.decay)}</div>")
+                             f"{describe_decay(quoted_decay(view))}</div>")
             blocks.append("".join(lines))
         html = "<hr>".join(blocks)
         if html != self.html:  # re-setting identical HTML would reset the scroll position

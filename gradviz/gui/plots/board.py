@@ -92,7 +92,7 @@ class PlotBoard(QWidget):
         ranges = shared_ranges(frame, baseline.loss)
         for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
             clip = self.config.models[index].train.clip
-            column.show_frame(view, frame.scalars, baseline, clip, ranges, defer_probes=spread)
+            column.show_frame(view, frame.scalars, baseline, clip, ranges[index], defer_probes=spread)
         self._align_headers()
         if spread:
             self.draw_pending()

@@ -1,5 +1,6 @@
 """Axis ranges and colour levels shared by every model's column, so columns compare at a
-glance: the same height on two gradient plots means the same gradient."""
+glance: the same height on two gradient plots means the same gradient. A model that diverged
+gets ranges of its own."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import math
 import numpy as np
 
 from gradviz.session.frames import Frame
+from gradviz.session.headline import has_diverged
 
 GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top
 
@@ -29,10 +31,30 @@ def value_span(values: np.ndarray) -> tuple[float, float]:
     return (low, high) if high > low else (low - 0.5, high + 0.5)
 
 
-def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, float]]:
-    """y ranges of the gradient and loss plots, and the gradient history's colour levels."""
+def diverged(frame: Frame) -> list[bool]:
+    """Per model: has it diverged?"""
+    losses = frame.scalars.get("loss")
+    if losses is None:
+        losses = np.empty((0, len(frame.models)))
+    return [has_diverged(view, losses[:, index]) for index, view in enumerate(frame.models)]
+
+
+def shared_ranges(frame: Frame, baseline_loss: float) -> list[dict[str, tuple[float, float]]]:
+    """Per model, y ranges of the gradient and loss plots and the gradient history's colour
+    levels: one set shared by every model that still trains, so their columns compare at a
+    glance, and a set of its own for each model that diverged (its 1e30 losses and 35-decade
+    gradients would flatten the others' curves onto their axes)."""
+    gone = diverged(frame)
+    going = [index for index, flag in enumerate(gone) if not flag]
+    shared = _ranges(frame, going, baseline_loss) if going else None
+    return [_ranges(frame, [index], baseline_loss) if flag else shared for index, flag in enumerate(gone)]
+
+
+def _ranges(frame: Frame, models: list[int], baseline_loss: float) -> dict[str, tuple[float, float]]:
+    """The ranges that hold models ``models`` (indices into ``frame.models``)."""
     profiles, histories = [], []
-    for view in frame.models:
+    for index in models:
+        view = frame.models[index]
         probes = view.latest.probes if view.latest is not None else None
         if probes is not None:
             profiles.append(probes.top_grad_h)
@@ -48,7 +70,7 @@ def shared_ranges(frame: Frame, baseline_loss: float) -> dict[str, tuple[float, 
     top = math.ceil(history_logs.max()) if history_logs.size else 0.0
     levels = (top - GRADIENT_DECADES, top)
 
-    losses = [frame.scalars["loss"]] if "loss" in frame.scalars else []
+    losses = [frame.scalars["loss"][:, models]] if "loss" in frame.scalars and len(frame.scalars["loss"]) else []
     loss_logs = finite_logs(losses + [np.array([baseline_loss])])
     # Half-decade steps: the axis is regenerated only when the loss crosses one.
     loss = (-3.0, 0.0)
