@@ -10,10 +10,12 @@ training and training never waits for painting.
 
 from __future__ import annotations
 
+import gc
 import html
 import time
 from pathlib import Path
 
+from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -138,6 +140,12 @@ class MainWindow(QMainWindow):
         self._desk_description_open = self.description.open
         self.apply_style()
 
+        # Python's cycle collector runs in whichever thread allocates, and this process has
+        # threads besides the GUI's (the one that starts the trainer, exports): collecting there
+        # destroyed Qt objects outside the GUI thread (a deadlock in QObject::disconnect, a
+        # half-cleared LabelItem asked for its size). Collect on a timer in the GUI thread only,
+        # as pyqtgraph advises.
+        self._collector = GarbageCollector(interval=1.0)
         self.timer = QTimer(self)
         self.timer.setInterval(FRAME_INTERVAL_MS)
         self.timer.timeout.connect(self.refresh)
@@ -859,5 +867,7 @@ class MainWindow(QMainWindow):
             self.settings.setValue("window_state", self.saveState())
         self.timer.stop()
         self.session.close()
+        self._collector.timer.stop()
+        gc.enable()
         super().closeEvent(event)
 

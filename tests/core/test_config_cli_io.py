@@ -281,7 +281,8 @@ def test_train_summary_describes_each_model_even_with_equal_labels(tmp_path: Pat
     lines = [line for line in stdout.splitlines() if line.startswith("  twin: ")]
     assert len(lines) == 2
     for line, index in zip(lines, (0, 1), strict=True):
-        assert line.endswith(describe_half_life(float(arrays[f"model{index}/half_life"][-1])))
+        # The window's header facts: the loss against the baseline, the half-life, ...
+        assert describe_half_life(float(arrays[f"model{index}/half_life"][-1])) in line and "baseline" in line
     assert lines[0] != lines[1]
 
 

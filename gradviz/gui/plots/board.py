@@ -93,7 +93,7 @@ class PlotBoard(QWidget):
         for index, (column, view) in enumerate(zip(self.columns, frame.models, strict=True)):
             clip = self.config.models[index].train.clip
             column.show_frame(view, frame.scalars, baseline, clip, ranges[index], defer_probes=spread)
-        self._align_headers()
+        self._align_headers(shrink=False)
         if spread:
             self.draw_pending()
 
@@ -175,11 +175,16 @@ class PlotBoard(QWidget):
         finally:
             self._arranging = False
 
-    def _align_headers(self) -> None:
-        """Every column's header as high as the highest: the plots below start at one height."""
+    def _align_headers(self, shrink: bool = True) -> None:
+        """Every column's header as high as the highest: the plots below start at one height.
+        Between layouts (``shrink`` False, a new frame) a header only grows: a header wrapping
+        onto one line fewer would resize the plots below it, and a resized plot regenerates
+        every axis (tens of ms on each change) and makes the room's eyes jump."""
         if not self.columns:
             return
         needed = max(_text_height(column.header, column.width()) for column in self.columns)
+        if not shrink:
+            needed = max(needed, max(column.header.minimumHeight() for column in self.columns))
         if any(column.header.minimumHeight() != needed or column.header.maximumHeight() != needed
                for column in self.columns):
             for column in self.columns:
