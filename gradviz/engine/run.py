@@ -76,8 +76,12 @@ class Run:
     def labels(self) -> list[str]:
         return [setup.label for setup in self.config.models]
 
-    def train_step(self, record: bool | None = None) -> StepRecord:
-        """One step for every model on one shared batch; records probes every record_every."""
+    def train_step(self, record: bool | None = None, waves: bool = False) -> StepRecord:
+        """One step for every model on one shared batch; records probes every record_every
+        (and at once with ``waves``, which also measures each model's backward pass:
+        ``ModelTrainer.last_wave``)."""
+        if waves:
+            record = True
         if record is None:
             record = self.step % self.config.record_every == 0
         # Flushing subnormals is a per-thread CPU flag: set it in the thread that trains, which
@@ -85,7 +89,7 @@ class Run:
         prepare_device(self.device)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
-        models = tuple(trainer.step(x, y, record, sample) for trainer in self.trainers)
+        models = tuple(trainer.step(x, y, record, sample, waves) for trainer in self.trainers)
         result = StepRecord(self.step, models)
         self.step += 1
         return result

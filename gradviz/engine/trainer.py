@@ -10,6 +10,7 @@ from torch import Tensor
 from gradviz.config import ModelSetup, TrainConfig
 from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
+from gradviz.probes.backward_wave import BackwardWave, backward_wave
 from gradviz.probes.causes import cut_by_truncation
 from gradviz.probes.measure import measure, probe_tensors
 from gradviz.probes.records import ModelRecord
@@ -41,6 +42,7 @@ class ModelTrainer:
         self.train = setup.train
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
+        self.last_wave: BackwardWave | None = None  # the backward pass of the last step that asked for it
 
     def set_train(self, train: TrainConfig) -> None:
         """Change learning rate, momentum, clipping or truncation between steps, live.
@@ -55,11 +57,16 @@ class ModelTrainer:
                 group["momentum"] = train.momentum
         self.train = train
 
-    def step(self, x: Tensor, y: Tensor, record: bool, sample: int = 0) -> ModelRecord:
-        """One update on batch (x, y); with ``record`` the returned record carries Probes."""
+    def step(self, x: Tensor, y: Tensor, record: bool, sample: int = 0, wave: bool = False) -> ModelRecord:
+        """One update on batch (x, y); with ``record`` the returned record carries Probes, and
+        with ``wave`` ``last_wave`` holds this step's backward pass (on the weights before the
+        update, as the probes)."""
+        self.last_wave = None
         if self.diverged:
             return ModelRecord(loss=math.nan, metric=math.nan, grad_norm=math.nan, diverged=True)
         model = self.model
+        if wave:
+            self.last_wave = backward_wave(model, self.task, x, y, self.train.tbptt)
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)

@@ -51,6 +51,7 @@ from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
+from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
@@ -75,6 +76,7 @@ SHORTCUTS = [
     ("F5", "presentation mode (F5 or Esc leaves)"),
     ("H", "third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     ("D", "open or close the description"),
+    ("B", "the backward pass of one step, animated: the gradient travelling back from the loss"),
     ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
     ("Ctrl+Shift+C", "copy the current plot"),
@@ -103,6 +105,9 @@ class MainWindow(QMainWindow):
         self.fps = 0.0
         self._fps_clock = time.perf_counter()
         self.ask_before_discard = True  # off for --screenshot, which closes by itself
+        self.wave_seconds = _wave_seconds(self.settings.value("wave_seconds", 3.0))
+        self.wave_animation = BackwardAnimation(self)
+        self.wave_export: WaveExport | None = None
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -116,6 +121,7 @@ class MainWindow(QMainWindow):
         self.session = session = Session(config, autostart=autostart)
         session.stateChanged.connect(self._on_state)
         session.runReset.connect(self._on_reset)
+        session.waveReady.connect(self._wave_ready)
         session.shownChanged.connect(self._show_config)
         session.bannerChanged.connect(self._on_banner)
         session.modeChanged.connect(self._on_mode)
@@ -252,6 +258,12 @@ class MainWindow(QMainWindow):
                                          "gates (at the desk also gate means, norms)")
         self.description_action = self._action("Description", "D", lambda: self.description.toggle(),
                                                "Open or close the description above the plots")
+        self.wave_action = self._action(
+            "Backward pass", "B", self.animate_backward_pass,
+            "Train one recorded step and animate its backward pass: the gradient travelling back from the "
+            "loss to t = 1 in every model at once, with what multiplies it at each step")
+        export_wave = self._action("Export backward pass...", None, self.export_backward_pass,
+                                   "The last backward pass (B) as an animated GIF or a PNG sequence, for slides")
         escape = QShortcut(QKeySequence("Esc"), self)
         escape.activated.connect(lambda: self.presentation and self.toggle_presentation())
 
@@ -266,11 +278,12 @@ class MainWindow(QMainWindow):
         file_menu.addAction(last_config)
         file_menu.addSeparator()
         file_menu.addAction(self.export_action)
+        file_menu.addAction(export_wave)
         file_menu.addAction(copy_action)
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         run_menu = menu.addMenu("&Run")
-        for action in (self.start_action, self.step_action, self.reset_action):
+        for action in (self.start_action, self.step_action, self.reset_action, self.wave_action):
             run_menu.addAction(action)
         view_menu = menu.addMenu("&View")
         view_menu.addAction(self.presentation_action)
@@ -282,6 +295,14 @@ class MainWindow(QMainWindow):
         evaluate_action = self._action("Evaluate on the held-out set", "E", self._evaluate,
                                        "Text tasks: accuracy, precision, recall, F1 and confusion matrix")
         run_menu.addAction(evaluate_action)
+        speed_menu = view_menu.addMenu("Backward pass length")
+        speed_group = QActionGroup(self)
+        for seconds in SPEEDS_S:
+            action = QAction(f"{seconds:g} s", self, checkable=True)
+            action.setChecked(seconds == self.wave_seconds)
+            action.triggered.connect(lambda checked=False, s=seconds: self._set_wave_seconds(s))
+            speed_group.addAction(action)
+            speed_menu.addAction(action)
         theme_menu = view_menu.addMenu("Theme")
         group = QActionGroup(self)
         self.theme_actions = {}
@@ -307,7 +328,7 @@ class MainWindow(QMainWindow):
         toolbar = QToolBar("Transport")
         toolbar.setObjectName("transport")
         toolbar.setMovable(False)
-        for action in (self.start_action, self.step_action, self.reset_action):
+        for action in (self.start_action, self.step_action, self.reset_action, self.wave_action):
             toolbar.addAction(action)
         toolbar.addSeparator()
         self.preset_box = QComboBox()
@@ -509,6 +530,7 @@ class MainWindow(QMainWindow):
         """A new run in the trainer (built, or restored from a file): plots and settings for it."""
         if self.session.run_path is not None and self.session.saved_at_step is not None:
             self._add_recent(str(self.session.run_path))
+        self.wave_animation.stop()  # its overlays belong to the old columns
         self._show_config(config)
         self.device_label.setText(f"  {self.session.device_name}  ")
 
@@ -801,6 +823,48 @@ class MainWindow(QMainWindow):
         QApplication.clipboard().setImage(panel_image(self.panel_at_last_click()))
         self.statusBar().showMessage("Plot copied to the clipboard", 3000)
 
+    # ---- the backward pass (B) --------------------------------------------------------------
+
+    def animate_backward_pass(self) -> None:
+        """Ask the trainer for the next step's backward pass (a paused run trains that step)."""
+        if not self.session.ask_wave():
+            self.statusBar().showMessage("The backward pass is shown for a live run, not a replay", 4000)
+            return
+        self.statusBar().showMessage("Measuring the backward pass of one step...", 3000)
+
+    def _wave_ready(self, step: int, waves: list) -> None:
+        if self.board.config is None or len(waves) != len(self.board.columns):
+            return
+        overlays = [WaveOverlay(column.gradient, column.colour) for column in self.board.columns]
+        for overlay in overlays:
+            overlay.apply_style(self.board.style)
+        self.wave_animation.play(overlays, waves, step, self.wave_seconds)
+
+    def _set_wave_seconds(self, seconds: float) -> None:
+        self.wave_seconds = seconds
+        self.settings.setValue("wave_seconds", seconds)
+
+    def export_backward_pass(self, path: str | Path | None = None) -> None:
+        """Write the last backward pass (B) as a GIF or PNG sequence, off the GUI thread."""
+        wave = self.session.last_wave
+        if wave is None:
+            QMessageBox.information(self, "Export backward pass",
+                                    "Press B first: the backward pass of one step is exported as it was shown.")
+            return
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export the backward pass",
+                                                  str(self._folder() / f"backward-step{wave.step}.gif"),
+                                                  "Animated GIF (*.gif);;PNG sequence (*.png)")
+            if not path:
+                return
+        labels = [setup.label for setup in self.board.config.models]
+        waves = [(label, w) for label, w in zip(labels, wave.waves, strict=False) if w is not None]
+        self.wave_export = WaveExport(waves, Path(path), self.wave_seconds, self)
+        self.wave_export.done.connect(lambda message: self.statusBar().showMessage(message, 6000))
+        self.wave_export.failed.connect(lambda message: QMessageBox.warning(self, "Export backward pass", message))
+        self.wave_export.start()
+        self.statusBar().showMessage(f"Writing {Path(path).name}...", 3000)
+
     def export_dialog(self) -> None:
         self.board.draw_all_pending()
         self.board.hide_readouts()
@@ -871,3 +935,11 @@ class MainWindow(QMainWindow):
         gc.enable()
         super().closeEvent(event)
 
+
+def _wave_seconds(value) -> float:
+    """The saved length of the backward-pass animation, or 3 s if it is not one of the choices."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return 3.0
+    return seconds if seconds in SPEEDS_S else 3.0

@@ -92,6 +92,12 @@ class Evaluate:
 
 
 @dataclass(frozen=True)
+class AskWave:
+    """Measure every model's backward pass on the next step's batch (recorded; a paused
+    trainer trains that one step)."""
+
+
+@dataclass(frozen=True)
 class Quit:
     """End the trainer process."""
 
@@ -184,6 +190,14 @@ class Evaluated:
 class ReportFailed:
     name: str  # "words" or "evaluate"
     message: str
+
+
+@dataclass(frozen=True)
+class WaveReady:
+    """Every model's ``BackwardWave`` at recorded step ``step`` (None for a diverged model)."""
+
+    step: int
+    waves: tuple
 
 
 @dataclass(frozen=True)

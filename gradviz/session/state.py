@@ -86,6 +86,8 @@ class Session:
         self.reportFailed = Callbacks()  # (name, message)
         self.runSaved = Callbacks()  # (path)
         self.pendingChanged = Callbacks()  # (pending)
+        self.waveReady = Callbacks()  # (step, waves): every model's backward pass of one step
+        self.last_wave: p.WaveReady | None = None
 
         self._start_trainer(config, autostart)
 
@@ -149,6 +151,9 @@ class Session:
             case p.WordsReady(report=report):
                 self._words_open = False
                 self.wordsReady.emit(report)
+            case p.WaveReady(step=step, waves=waves):
+                self.last_wave = event
+                self.waveReady.emit(step, list(waves))
             case p.Evaluated(report=report):
                 self.evaluated.emit(report)
             case p.ReportFailed(name=name, message=message):
@@ -265,6 +270,14 @@ class Session:
             self.show_banner("There is no run to save: press Reset (R) to start one.")
             return
         self.trainer.send(p.Save(Path(path), force))
+
+    def ask_wave(self) -> bool:
+        """Ask for every model's backward pass on the next step (a paused run trains that one
+        step); it arrives through ``waveReady``. False (nothing asked) without a live run."""
+        if not self.has_run or self.mode != LIVE:
+            return False
+        self.trainer.send(p.AskWave())
+        return True
 
     def ask_arrays(self) -> None:
         """Ask for the run file's arrays of the history so far (they arrive in ``arrays``)."""

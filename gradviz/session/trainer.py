@@ -74,6 +74,7 @@ class TrainerLoop:
         self._rate = 0.0
         self._quit = False
         self._stepping = 0  # single steps asked for and not yet trained
+        self._wave_wanted = False  # measure the backward pass on the next step
         self._start_after_reset = False
         self.run_: Run | None = None
         self.history: RunHistory | None = None
@@ -167,6 +168,10 @@ class TrainerLoop:
                 self._restored(config, arrays)
             case p.Save(path=path, force=force):
                 self._save(path, force)
+            case p.AskWave():
+                self._wave_wanted = True
+                if self.state != p.RUNNING:
+                    self._stepping += 1  # paused: the step whose backward pass is shown
             case p.AskArrays():
                 self.emit(p.Arrays(self.arrays()))
             case p.AskWords(example=example):
@@ -287,7 +292,10 @@ class TrainerLoop:
     # ---- training ------------------------------------------------------------------------
 
     def _train_step(self, force_record: bool) -> StepRecord:
-        record = self.run_.train_step(record=True if force_record else None)
+        waves, self._wave_wanted = self._wave_wanted, False
+        record = self.run_.train_step(record=True if force_record else None, waves=waves)
+        if waves:
+            self.emit(p.WaveReady(record.step, tuple(trainer.last_wave for trainer in self.run_.trainers)))
         self.history.add(record)
         for index, model in enumerate(record.models):
             if model.probes is not None:

@@ -1,0 +1,51 @@
+"""Key B: the backward pass of one step, animated on every model's gradient plot at once; the
+drawn values are the ones the training probe measured at that step."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from tests.gui.conftest import steps_done, trainer_frame
+
+
+def test_key_b_animates_the_probed_backward_pass_and_exports_it(qtbot, make_window, tmp_path):
+    window = make_window()  # paused: B trains the one step it shows
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=30000)
+    arrived = []
+    window.session.waveReady.connect(lambda step, waves: arrived.append(step))
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: bool(arrived) and window.wave_animation.running, timeout=30000)
+    assert arrived == [1] and steps_done(window) == 2
+
+    first = [overlay.drawn() for overlay in window.wave_animation.overlays]
+    assert all(np.isnan(values[:-1]).any() for values in first)  # it starts at the loss, t = T
+    window.wave_animation.finish_now()
+    probes = [view.latest.probes for view in trainer_frame(qtbot, window).models]  # step 1's probes
+    rnn, lstm = window.wave_animation.overlays
+    np.testing.assert_allclose(rnn.drawn(), probes[0].top_grad_h, rtol=1e-4)
+    np.testing.assert_allclose(lstm.drawn(), probes[1].grad_c[-1], rtol=1e-4)  # the LSTM's cell path
+    waves = window.session.last_wave.waves
+    # The front's label: what multiplies the gradient there (at t = 1 nothing is left to reach).
+    assert rnn.label.toPlainText() == f"x{waves[0].gain[1]:.2g} · t = 1" and np.isnan(waves[0].factor[0])
+    np.testing.assert_allclose(waves[1].factor[1:], probes[1].gate_means["forget"][-1][1:], rtol=1e-5)
+
+    window.export_backward_pass(tmp_path / "wave.gif")
+    window.wave_export.wait()
+    assert (tmp_path / "wave.gif").read_bytes().startswith(b"GIF8")
+    qtbot.waitUntil(lambda: not window.wave_animation.running, timeout=10000)
+    assert not any(overlay.shown for overlay in (rnn, lstm))  # the live plot is back
+
+
+def test_the_label_names_each_models_factor_as_the_wave_travels(qtbot, make_window):
+    window = make_window()
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
+    waves = window.session.last_wave.waves
+    rnn, lstm = window.wave_animation.overlays
+    rnn.show(waves[0], 3)
+    lstm.show(waves[1], 3)
+    t = waves[0].steps - 3  # the third step back from the loss
+    # The gain the gradient took from t + 1 to t, and the measured factor of step t.
+    assert rnn.label.toPlainText() == f"x{waves[0].gain[t + 1]:.2g} · ||dh_t/dh_{{t-1}}|| {waves[0].factor[t]:.2f}"
+    assert lstm.label.toPlainText() == f"x{waves[1].gain[t + 1]:.2g} · f_t (cell path) {waves[1].factor[t]:.2f}"
+    assert np.isnan(rnn.drawn()[: t]).all() and np.isfinite(rnn.drawn()[t:]).all()
