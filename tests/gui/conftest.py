@@ -1,10 +1,11 @@
 """Fixtures for driving the real window offscreen (QT_QPA_PLATFORM is set in tests/conftest.py)."""
 
 import dataclasses
+import gc
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtCore import QEvent, QSettings
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.gui.theme import DARK, apply_theme
@@ -122,3 +123,10 @@ def make_window(qtbot, tmp_path, answers):
         window.ask_before_discard = False  # no modal question may block a teardown
         window.close()
         assert not window.session.trainer.alive
+        window.deleteLater()
+    # Delete the windows' Qt objects now, while their Python wrappers are whole. Left to the
+    # cycle collector, a wrapper's attributes are cleared before Qt deletes its item, and a
+    # layout asking a half-cleared LabelItem for its size raised in a later test's event loop
+    # (a suite of hundreds of windows; the app has one).
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
