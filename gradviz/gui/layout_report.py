@@ -58,7 +58,7 @@ def layout_report(window) -> dict:
 
 
 def _panel_texts(window, column: ModelColumn, panel, texts: list[dict]) -> None:
-    for item in (panel.caption, panel.key, panel.plot.titleLabel):
+    for item in (panel.caption, panel.key):
         if item is not None and item.isVisible() and item.text:
             _item_text(window, column, item.item, _plain(item.text), texts)
     for side in ("left", "bottom"):

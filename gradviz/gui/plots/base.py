@@ -66,7 +66,9 @@ class Caption(pg.LabelItem):
             self.setMaximumHeight(0)
 
     def sizeHint(self, hint, constraint=None):  # noqa: N802 - Qt's name
-        if not getattr(self, "shown", True):  # pyqtgraph asks before __init__ is done
+        # pyqtgraph asks before __init__ is done, and Qt while it destroys the item, when its
+        # Python attributes may be gone already: no size then.
+        if not getattr(self, "shown", True) or "_sizeHint" not in self.__dict__:
             return QSizeF(0, 0)
         return QSizeF(*self._sizeHint.get(hint, (0, 0)))
 
@@ -140,6 +142,11 @@ class Panel(pg.GraphicsLayout):
         self.name = name
         self.x_label, self.y_label, self.y_short = x_label, y_label, y_short
         self.plot = pg.PlotItem()
+        # Plots here have no title (the key and the caption say what they show). PlotItem's own
+        # title LabelItem, left in its layout, was asked for its size while Qt destroyed a
+        # closed window, after Python had cleared it: an AttributeError in the event loop.
+        self.plot.layout.removeItem(self.plot.titleLabel)
+        self.plot.titleLabel.setParentItem(None)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.2)

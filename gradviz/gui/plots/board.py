@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import shiboken6
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
@@ -43,6 +44,9 @@ class PlotBoard(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.columns: list[ModelColumn] = []
+        # Columns removed and waiting for Qt to delete them: referenced until then, so the cycle
+        # collector never clears the attributes of an item Qt can still ask for its size.
+        self._retired: list[ModelColumn] = []
         self.style = PlotStyle()
         self.gate = "forget"
         self.layout_ = QHBoxLayout(self)
@@ -65,10 +69,12 @@ class PlotBoard(QWidget):
         self._turn = 0
         metric_name, steps = metric_and_steps(config.task)  # never reads a text file
         self.current_panel = None
+        self._retired = [column for column in self._retired if shiboken6.isValid(column)]
         while len(self.columns) > len(config.models):
             column = self.columns.pop()
             self.layout_.removeWidget(column)
             column.deleteLater()
+            self._retired.append(column)
         while len(self.columns) < len(config.models):
             column = ModelColumn(len(self.columns), metric_name)
             column.gate = self.gate

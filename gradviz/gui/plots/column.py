@@ -106,8 +106,6 @@ def _panel_overhead(panel: Panel) -> float:
         parts += [panel.caption.minimumHeight(), 6]
     if panel.key is not None:
         parts.append(panel.key.minimumHeight())
-    if panel.plot.titleLabel.maximumHeight() > 0:
-        parts.append(max(panel.plot.titleLabel.minimumHeight(), 1.4 * panel.style.font_px))
     return sum(parts) + 2
 
 
