@@ -260,7 +260,7 @@ class MainWindow(QMainWindow):
                                                "Open or close the description above the plots")
         self.wave_action = self._action(
             "Backward pass", "B", self.animate_backward_pass,
-            "Train one recorded step and animate its backward pass: the gradient travelling back from the "
+            "Train one step, pause, and animate its backward pass: the gradient travelling back from the "
             "loss to t = 1 in every model at once, with what multiplies it at each step")
         export_wave = self._action("Export backward pass...", None, self.export_backward_pass,
                                    "The last backward pass (B) as an animated GIF or a PNG sequence, for slides")
@@ -826,7 +826,7 @@ class MainWindow(QMainWindow):
     # ---- the backward pass (B) --------------------------------------------------------------
 
     def animate_backward_pass(self) -> None:
-        """Ask the trainer for the next step's backward pass (a paused run trains that step)."""
+        """Ask the trainer for the next step's backward pass (it trains that step and pauses)."""
         if not self.session.ask_wave():
             self.statusBar().showMessage("The backward pass is shown for a live run, not a replay", 4000)
             return

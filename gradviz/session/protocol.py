@@ -93,8 +93,8 @@ class Evaluate:
 
 @dataclass(frozen=True)
 class AskWave:
-    """Measure every model's backward pass on the next step's batch (recorded; a paused
-    trainer trains that one step)."""
+    """Train one recorded step (pausing a running trainer, as ``Step``) and measure every
+    model's backward pass on it."""
 
 
 @dataclass(frozen=True)

@@ -168,10 +168,13 @@ class TrainerLoop:
                 self._restored(config, arrays)
             case p.Save(path=path, force=force):
                 self._save(path, force)
-            case p.AskWave():
+            case p.AskWave() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
+                # As a single step: the run pauses on the step whose backward pass is shown, so
+                # the plots under the animation are that step's and hold still.
                 self._wave_wanted = True
-                if self.state != p.RUNNING:
-                    self._stepping += 1  # paused: the step whose backward pass is shown
+                if self.state == p.RUNNING:
+                    self._set_state(p.PAUSED)
+                self._stepping += 1
             case p.AskArrays():
                 self.emit(p.Arrays(self.arrays()))
             case p.AskWords(example=example):

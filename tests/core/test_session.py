@@ -13,6 +13,7 @@ import time
 
 import numpy as np
 import pytest
+import torch._dynamo  # noqa: F401 - imported first here, not in a test's trainer thread (see below)
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
@@ -23,6 +24,9 @@ from gradviz.session.framebuf import FrameReader, FrameWriter
 from gradviz.session.state import LIVE, OPENING, REPLAY, Session
 from gradviz.session.trainer import TrainerLoop, torch_threads
 
+# torch imports torch._dynamo on the first optimiser step; the trainer's fork server imports it
+# up front, and so does this file: imported in a test's trainer thread, it crashed in
+# torch.distributed (seen when GUI tests ran first in the same process).
 SMALL = RunConfig(
     task=TaskConfig("adding", seq_len=12, batch=8),
     models=(ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.02)),

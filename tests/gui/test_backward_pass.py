@@ -49,3 +49,19 @@ def test_the_label_names_each_models_factor_as_the_wave_travels(qtbot, make_wind
     assert rnn.label.toPlainText() == f"x{waves[0].gain[t + 1]:.2g} · ||dh_t/dh_{{t-1}}|| {waves[0].factor[t]:.2f}"
     assert lstm.label.toPlainText() == f"x{waves[1].gain[t + 1]:.2g} · f_t (cell path) {waves[1].factor[t]:.2f}"
     assert np.isnan(rnn.drawn()[: t]).all() and np.isfinite(rnn.drawn()[t:]).all()
+
+
+def test_b_pauses_a_running_trainer_on_the_step_it_shows(qtbot, make_window):
+    from gradviz.session.protocol import PAUSED
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 3, timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    qtbot.waitUntil(lambda: steps_done(window) == window.wave_animation.step + 1, timeout=10000)
+    # The plot under the wave is the same step's profile: it holds still beneath it.
+    window.paint_now()
+    window.wave_animation.finish_now()
+    _, profile = window.columns[0].profile_h.getData()
+    np.testing.assert_allclose(window.wave_animation.overlays[0].drawn(), 10.0 ** profile, rtol=1e-4)

@@ -71,6 +71,8 @@ class WaveOverlay:
             words = f"0 (underflow) · {words}"
             value = self.panel.plot.viewRange()[1][0]
         self.label.setText(words)
+        # Beside the front, on the side with room: left of it in the right half of the plot.
+        self.label.setAnchor((1.0, 1.0) if front >= wave.steps / 2 else (0.0, 1.0))
         self.label.setPos(float(steps[front]), float(value))
 
     def clear(self) -> None:
