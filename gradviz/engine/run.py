@@ -76,11 +76,10 @@ class Run:
     def labels(self) -> list[str]:
         return [setup.label for setup in self.config.models]
 
-    def train_step(self, record: bool | None = None, waves: bool = False) -> StepRecord:
-        """One step for every model on one shared batch; records probes every record_every
-        (and at once with ``waves``, which also measures each model's backward pass:
-        ``ModelTrainer.last_wave``)."""
-        if waves:
+    def train_step(self, record: bool | None = None, extras: frozenset[str] = frozenset()) -> StepRecord:
+        """One step for every model on one shared batch; records probes every record_every,
+        and at once when ``extras`` asks for more of this step (``ModelTrainer.step``)."""
+        if extras:
             record = True
         if record is None:
             record = self.step % self.config.record_every == 0
@@ -89,7 +88,7 @@ class Run:
         prepare_device(self.device)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
-        models = tuple(trainer.step(x, y, record, sample, waves) for trainer in self.trainers)
+        models = tuple(trainer.step(x, y, record, sample, extras) for trainer in self.trainers)
         result = StepRecord(self.step, models)
         self.step += 1
         return result

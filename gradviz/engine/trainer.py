@@ -12,6 +12,7 @@ from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
 from gradviz.probes.backward_wave import BackwardWave, backward_wave
 from gradviz.probes.causes import cut_by_truncation
+from gradviz.probes.connectivity import Connectivity, connectivity
 from gradviz.probes.measure import measure, probe_tensors
 from gradviz.probes.records import ModelRecord
 from gradviz.tasks import Task
@@ -42,7 +43,9 @@ class ModelTrainer:
         self.train = setup.train
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
-        self.last_wave: BackwardWave | None = None  # the backward pass of the last step that asked for it
+        # What the last step that asked measured beyond its probes (ModelTrainer.step's ``extras``).
+        self.last_wave: BackwardWave | None = None
+        self.last_connectivity: Connectivity | None = None
 
     def set_train(self, train: TrainConfig) -> None:
         """Change learning rate, momentum, clipping or truncation between steps, live.
@@ -57,16 +60,20 @@ class ModelTrainer:
                 group["momentum"] = train.momentum
         self.train = train
 
-    def step(self, x: Tensor, y: Tensor, record: bool, sample: int = 0, wave: bool = False) -> ModelRecord:
-        """One update on batch (x, y); with ``record`` the returned record carries Probes, and
-        with ``wave`` ``last_wave`` holds this step's backward pass (on the weights before the
-        update, as the probes)."""
-        self.last_wave = None
+    def step(self, x: Tensor, y: Tensor, record: bool, sample: int = 0,
+             extras: frozenset[str] = frozenset()) -> ModelRecord:
+        """One update on batch (x, y); with ``record`` the returned record carries Probes.
+        ``extras`` asks for more of this step, on the weights before its update, as the
+        probes: "wave" (``last_wave``, the backward pass) and "connectivity"
+        (``last_connectivity``, which output step teaches which timestep)."""
+        self.last_wave = self.last_connectivity = None
         if self.diverged:
             return ModelRecord(loss=math.nan, metric=math.nan, grad_norm=math.nan, diverged=True)
         model = self.model
-        if wave:
+        if "wave" in extras:
             self.last_wave = backward_wave(model, self.task, x, y, self.train.tbptt)
+        if "connectivity" in extras:
+            self.last_connectivity = connectivity(model, self.task, x, y, self.train.tbptt)
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)

@@ -43,6 +43,7 @@ from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
+from gradviz.gui.panels.connectivity import ConnectivityDialog
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
 from gradviz.gui.panels.memory import MemoryEstimate
@@ -77,6 +78,7 @@ SHORTCUTS = [
     ("H", "third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     ("D", "open or close the description"),
     ("B", "the backward pass of one step, animated: the gradient travelling back from the loss"),
+    ("C", "which step teaches which: each output step's gradient reaching each timestep"),
     ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
     ("Ctrl+Shift+C", "copy the current plot"),
@@ -108,6 +110,7 @@ class MainWindow(QMainWindow):
         self.wave_seconds = _wave_seconds(self.settings.value("wave_seconds", 3.0))
         self.wave_animation = BackwardAnimation(self)
         self.wave_export: WaveExport | None = None
+        self.connectivity: ConnectivityDialog | None = None  # made the first time C is pressed
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -122,6 +125,7 @@ class MainWindow(QMainWindow):
         session.stateChanged.connect(self._on_state)
         session.runReset.connect(self._on_reset)
         session.waveReady.connect(self._wave_ready)
+        session.connectivityReady.connect(self._connectivity_ready)
         session.shownChanged.connect(self._show_config)
         session.bannerChanged.connect(self._on_banner)
         session.modeChanged.connect(self._on_mode)
@@ -262,6 +266,10 @@ class MainWindow(QMainWindow):
             "Backward pass", "B", self.animate_backward_pass,
             "Train one step, pause, and animate its backward pass: the gradient travelling back from the "
             "loss to t = 1 in every model at once, with what multiplies it at each step")
+        self.connectivity_action = self._action(
+            "Which step teaches which", "C", self.show_connectivity,
+            "Train one step, pause, and show for each model how much gradient the loss at each output "
+            "step sends back to each earlier timestep (itemized gradients)")
         export_wave = self._action("Export backward pass...", None, self.export_backward_pass,
                                    "The last backward pass (B) as an animated GIF or a PNG sequence, for slides")
         escape = QShortcut(QKeySequence("Esc"), self)
@@ -289,6 +297,7 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.presentation_action)
         view_menu.addAction(self.extra_action)
         view_menu.addAction(self.description_action)
+        view_menu.addAction(self.connectivity_action)
         self.words_action = self._action("Words of a review", "W", self.show_words_tab,
                                          "Text tasks: switch between the training plots and a review's words")
         view_menu.addAction(self.words_action)
@@ -839,6 +848,24 @@ class MainWindow(QMainWindow):
         for overlay in overlays:
             overlay.apply_style(self.board.style)
         self.wave_animation.play(overlays, waves, step, self.wave_seconds)
+
+    def show_connectivity(self) -> None:
+        """Open the connectivity window and measure the next step (it trains and pauses)."""
+        if self.connectivity is None:
+            self.connectivity = ConnectivityDialog(self)
+            self.connectivity.again.connect(self.show_connectivity)
+        if not self.session.ask_connectivity():
+            self.statusBar().showMessage("Which step teaches which is measured on a live run, not a replay", 4000)
+            return
+        self.connectivity.summary.setText("Measuring one step...")
+        self.connectivity.show()
+        self.connectivity.raise_()
+
+    def _connectivity_ready(self, step: int, matrices: list) -> None:
+        if self.connectivity is None or self.board.config is None or len(matrices) != len(self.board.config.models):
+            return
+        labels = [setup.label for setup in self.board.config.models]
+        self.connectivity.show_matrices(step, labels, matrices, self.board.style)
 
     def _set_wave_seconds(self, seconds: float) -> None:
         self.wave_seconds = seconds

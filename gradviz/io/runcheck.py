@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 
 from gradviz.budget import available_bytes, gib
-from gradviz.config import RunConfig
+from gradviz.config import RunConfig, TaskConfig
 from gradviz.io.npzread import Header
 from gradviz.models.cells import GATE_NAMES
 from gradviz.probes.history import PROBE_BUDGET_BYTES, SCALAR_CAPACITY
+from gradviz.tasks import metric_and_steps
 
 MAX_CONFIG_CHARS = 1_000_000
 MAX_RECORDED = 65_536  # rows of recorded probes (a history holds at most ~1024)
@@ -43,11 +44,17 @@ def check_preamble(headers: dict[str, Header]) -> None:
             raise LayoutError(f"{name} declares {header.dtype.itemsize // 4} characters (at most {limit})")
 
 
+def timesteps(task: TaskConfig) -> int:
+    """How many timesteps every per-step array has: the task's sequence length as the models
+    see it (the copy task's T + 20; a text file's max_len), without reading a text file."""
+    return metric_and_steps(task)[1]
+
+
 def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
     """Every array's dtype and shape against ``config``; raises LayoutError naming the first misfit."""
     models = len(config.models)
     task = config.task
-    seq_len = task.max_len if task.name == "text" else task.seq_len
+    seq_len = timesteps(task)
     recorded = _length(headers, "step", MAX_RECORDED)
     thinned = _length(headers, "train_step", SCALAR_CAPACITY + 1)
     rules: dict[str, tuple[str, tuple[int | None, ...]]] = {
@@ -123,7 +130,7 @@ def _check_total(config: RunConfig, headers: dict[str, Header]) -> None:
     # twice that, with 32 rows, rows counted in float64 (a reopened run may have grown a few
     # rows). The state arrays were each capped by the parameter sizes; the scalars are small.
     allowed = 64 * 2**20
-    seq_len = config.task.max_len if config.task.name == "text" else config.task.seq_len
+    seq_len = timesteps(config.task)
     for setup in config.models:
         model = setup.model
         row = 8 * model.layers * seq_len * (model.hidden * 6 + 16)

@@ -98,11 +98,18 @@ class AskWave:
 
 
 @dataclass(frozen=True)
+class AskConnectivity:
+    """Train one recorded step (pausing a running trainer) and measure on it which output step
+    teaches which timestep (``probes.connectivity``)."""
+
+
+@dataclass(frozen=True)
 class Quit:
     """End the trainer process."""
 
 
-Command = Start | Pause | Step | Reset | Restore | SetTrain | SetDelay | Save | AskArrays | AskWords | Evaluate | Quit
+Command = (Start | Pause | Step | Reset | Restore | SetTrain | SetDelay | Save | AskArrays | AskWords | Evaluate
+           | AskWave | AskConnectivity | Quit)
 
 
 # ---- events (trainer -> window) -----------------------------------------------------------
@@ -201,6 +208,14 @@ class WaveReady:
 
 
 @dataclass(frozen=True)
+class ConnectivityReady:
+    """Every model's ``Connectivity`` at recorded step ``step`` (None for a diverged model)."""
+
+    step: int
+    matrices: tuple
+
+
+@dataclass(frozen=True)
 class FrameReady:
     """A frame waits in shared memory block ``block`` (``size`` bytes of it are used)."""
 
@@ -210,4 +225,4 @@ class FrameReady:
 
 
 Event = (StateChanged | RunReset | BuildRefused | LoadProgress | RunFailed | RunDiverged | RunSaved | SaveFailed
-         | TrainApplied | Arrays | WordsReady | Evaluated | ReportFailed | FrameReady)
+         | TrainApplied | Arrays | WordsReady | Evaluated | ReportFailed | WaveReady | ConnectivityReady | FrameReady)

@@ -87,6 +87,7 @@ class Session:
         self.runSaved = Callbacks()  # (path)
         self.pendingChanged = Callbacks()  # (pending)
         self.waveReady = Callbacks()  # (step, waves): every model's backward pass of one step
+        self.connectivityReady = Callbacks()  # (step, matrices): which output step teaches which
         self.last_wave: p.WaveReady | None = None
 
         self._start_trainer(config, autostart)
@@ -151,6 +152,8 @@ class Session:
             case p.WordsReady(report=report):
                 self._words_open = False
                 self.wordsReady.emit(report)
+            case p.ConnectivityReady(step=step, matrices=matrices):
+                self.connectivityReady.emit(step, list(matrices))
             case p.WaveReady(step=step, waves=waves):
                 self.last_wave = event
                 self.waveReady.emit(step, list(waves))
@@ -272,11 +275,18 @@ class Session:
         self.trainer.send(p.Save(Path(path), force))
 
     def ask_wave(self) -> bool:
-        """Ask for every model's backward pass on the next step (a paused run trains that one
-        step); it arrives through ``waveReady``. False (nothing asked) without a live run."""
+        """Ask for every model's backward pass on the next step (the trainer trains that step
+        and pauses); it arrives through ``waveReady``. False (nothing asked) without a live run."""
+        return self._ask(p.AskWave())
+
+    def ask_connectivity(self) -> bool:
+        """The same for the connectivity matrices; they arrive through ``connectivityReady``."""
+        return self._ask(p.AskConnectivity())
+
+    def _ask(self, command: p.Command) -> bool:
         if not self.has_run or self.mode != LIVE:
             return False
-        self.trainer.send(p.AskWave())
+        self.trainer.send(command)
         return True
 
     def ask_arrays(self) -> None:

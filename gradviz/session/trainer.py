@@ -74,7 +74,7 @@ class TrainerLoop:
         self._rate = 0.0
         self._quit = False
         self._stepping = 0  # single steps asked for and not yet trained
-        self._wave_wanted = False  # measure the backward pass on the next step
+        self._extras: set[str] = set()  # what the next step measures beyond its probes (B, C)
         self._start_after_reset = False
         self.run_: Run | None = None
         self.history: RunHistory | None = None
@@ -168,10 +168,10 @@ class TrainerLoop:
                 self._restored(config, arrays)
             case p.Save(path=path, force=force):
                 self._save(path, force)
-            case p.AskWave() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
-                # As a single step: the run pauses on the step whose backward pass is shown, so
-                # the plots under the animation are that step's and hold still.
-                self._wave_wanted = True
+            case p.AskWave() | p.AskConnectivity() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
+                # As a single step: the run pauses on the step that is measured, so the plots
+                # beside the measurement are that step's and hold still.
+                self._extras.add("wave" if isinstance(command, p.AskWave) else "connectivity")
                 if self.state == p.RUNNING:
                     self._set_state(p.PAUSED)
                 self._stepping += 1
@@ -295,10 +295,13 @@ class TrainerLoop:
     # ---- training ------------------------------------------------------------------------
 
     def _train_step(self, force_record: bool) -> StepRecord:
-        waves, self._wave_wanted = self._wave_wanted, False
-        record = self.run_.train_step(record=True if force_record else None, waves=waves)
-        if waves:
-            self.emit(p.WaveReady(record.step, tuple(trainer.last_wave for trainer in self.run_.trainers)))
+        extras, self._extras = frozenset(self._extras), set()
+        record = self.run_.train_step(record=True if force_record else None, extras=extras)
+        trainers = self.run_.trainers
+        if "wave" in extras:
+            self.emit(p.WaveReady(record.step, tuple(trainer.last_wave for trainer in trainers)))
+        if "connectivity" in extras:
+            self.emit(p.ConnectivityReady(record.step, tuple(trainer.last_connectivity for trainer in trainers)))
         self.history.add(record)
         for index, model in enumerate(record.models):
             if model.probes is not None:

@@ -57,7 +57,7 @@ def test_compared_models_see_identical_batches(monkeypatch: pytest.MonkeyPatch) 
     for index, trainer in enumerate(run.trainers):
         original = trainer.step
 
-        def spy(x, y, record, sample=0, wave=False, _original=original, _seen=seen[index]):
+        def spy(x, y, record, sample=0, extras=frozenset(), _original=original, _seen=seen[index]):
             _seen.append((x.clone(), y.clone()))
             return _original(x, y, record, sample)
 

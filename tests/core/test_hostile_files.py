@@ -432,3 +432,13 @@ def test_stale_part_files_of_a_killed_writer_are_removed_by_the_next_write(tmp_p
     unrelated.write_text("mine")
     atomic_write(tmp_path / "third.npz", lambda stream: stream.write(b"x"))
     assert not parts[0].exists() and unrelated.exists()
+
+
+def test_a_copy_run_file_opens_again(tmp_path: Path) -> None:
+    # The copy task's sequences are T + 20 steps long: the layout check once expected T and
+    # refused every saved copy run ("model0/grad_h must have shape (N, 1, 10), got (N, 1, 30)").
+    out = tmp_path / "copy.npz"
+    assert main(["train", "--preset", "copy", "--steps", "2", "--hidden", "4", "--batch", "4", "--quiet",
+                 "--out", str(out)]) == 0
+    saved = load_run(out)
+    assert saved.arrays["model0/grad_h"].shape[-1] == saved.config.task.seq_len + 20

@@ -180,7 +180,7 @@ def test_an_error_in_a_step_is_reported_and_the_trainer_lives_on(monkeypatch):
     wanted = threading.Event()
     loop = TrainerLoop(SMALL, commands, events.append, wanted)
 
-    def out_of_memory(self, record=None, waves=False):
+    def out_of_memory(self, record=None, extras=frozenset()):
         raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     with monkeypatch.context() as patch:

@@ -1,0 +1,106 @@
+"""Which step teaches which (key C): the itemized gradients of one recorded step.
+
+For each model side by side, the matrix ||d l_s / d h_t|| (rows: the output step s whose loss
+sends the gradient back; columns: the timestep t it reaches, t <= s; batch mean of each
+sequence's own loss, top layer), on one log colour scale shared by the models
+(``probes.connectivity``, after RNNbow, Cashman et al. 2019). A one-output task has one row;
+the copy task's answer rows show whether the answers reach the data steps. The trainer measures
+it on the step C trains, before that step's update, and only when asked: for the copy task at
+T = 100 it costs about 20-27 recorded steps (docs/PERFORMANCE.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Signal
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+from gradviz.gui.theme import GRADIENT_MAP, PlotStyle, model_colour
+from gradviz.plotmath import log10_or_nan
+from gradviz.probes.connectivity import Connectivity
+
+DECADES = 10.0  # the colour scale spans this many decades below the largest entry of any model
+
+
+def shared_levels(matrices: list[Connectivity | None]) -> tuple[float, float]:
+    """log10 colour levels shared by every model: the top decade of the largest entry, down
+    ``DECADES`` decades."""
+    logs = [log10_or_nan(m.matrix[-1]) for m in matrices if m is not None]
+    finite = np.concatenate([v[np.isfinite(v)] for v in logs]) if logs else np.empty(0)
+    top = math.ceil(float(finite.max())) if finite.size else 0.0
+    return (top - DECADES, top)
+
+
+class ConnectivityDialog(QDialog):
+    """A window of its own beside the plots, so the lecture's layout is untouched."""
+
+    again = Signal()  # the user asks to measure again (on the next step)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Which step teaches which: itemized gradients")
+        self.resize(1000, 520)
+        layout = QVBoxLayout(self)
+        self.summary = QLabel("Measuring one step...")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.graphics = pg.GraphicsLayoutWidget()
+        layout.addWidget(self.graphics, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.again_button = QPushButton("Measure again (C)")
+        self.again_button.setToolTip("Train one more step, pause, and measure it")
+        self.again_button.clicked.connect(self.again.emit)
+        row.addWidget(self.again_button)
+        layout.addLayout(row)
+        self.images: list[np.ndarray] = []  # what each model's heatmap draws: log10 (S, T)
+        self.levels = (-DECADES, 0.0)
+        self.step = -1
+
+    def show_matrices(self, step: int, labels: list[str], matrices: list[Connectivity | None],
+                      style: PlotStyle) -> None:
+        """Draw every model's matrix of recorded step ``step``."""
+        self.graphics.clear()
+        self.graphics.setBackground(style.theme.background)
+        self.step = step
+        self.levels = shared_levels(matrices)
+        self.images = []
+        items = []
+        for index, (label, found) in enumerate(zip(labels, matrices, strict=True)):
+            plot = self.graphics.addPlot(row=0, col=index)
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            colour = model_colour(index)
+            if found is None:
+                plot.setTitle(f"<span style='color:{colour}'>{label}</span>: diverged, nothing to measure")
+                self.images.append(np.empty((0, 0)))
+                continue
+            logs = log10_or_nan(found.matrix[-1])  # (S, T), top layer; NaN where t > s
+            self.images.append(logs)
+            rows, steps = logs.shape
+            image = pg.ImageItem(logs.astype(np.float32), axisOrder="row-major")
+            image.setRect(QRectF(0.5, 0.5, steps, rows))  # t and s from 1, as every timestep axis
+            image.setLevels(self.levels)
+            image.setColorMap(pg.colormap.get(GRADIENT_MAP))
+            plot.addItem(image)
+            items.append(image)
+            plot.setTitle(f"<span style='color:{colour}'><b>{label}</b></span> &nbsp; log10 ||dl_s/dh_t||")
+            plot.setLabel("bottom", "timestep t reached")
+            plot.setLabel("left", "output step s" if rows > 1 else "the output")
+            plot.getViewBox().invertY(False)
+            if rows == 1:
+                plot.getAxis("left").setTicks([[(1, f"s = {int(found.output_steps[0]) + 1}")]])
+        if items:
+            bar = pg.ColorBarItem(values=self.levels, colorMap=pg.colormap.get(GRADIENT_MAP), interactive=False,
+                                  label="log10 ||dl_s/dh_t||")
+            bar.setImageItem(items, insert_in=None)
+            self.graphics.addItem(bar, row=0, col=len(labels))
+        many = any(m is not None and m.matrix.shape[1] > 1 for m in matrices)
+        what = ("Each row: the loss at output step s, and how much gradient it sends to every timestep t "
+                "up to s." if many else
+                "One output: the row is the gradient of the final loss reaching each timestep t.")
+        self.summary.setText(f"Step {step + 1}: {what} Batch mean of each sequence's own loss, top layer; one "
+                             f"colour scale for every model, {DECADES:.0f} decades; empty: no path (t > s).")

@@ -1,0 +1,46 @@
+"""Key C: which output step teaches which timestep, for every model of the run, measured on the
+step C trains; what the window draws is the core's matrix for that very step and batch."""
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.plotmath import log10_or_nan
+from gradviz.probes.connectivity import connectivity
+from gradviz.session.protocol import PAUSED
+from tests.gui.conftest import steps_done, trainer_run
+
+COPY = RunConfig(
+    task=TaskConfig("copy", seq_len=5, batch=4),
+    models=(ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.01)),
+            ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=8), TrainConfig(lr=0.01))),
+    record_every=2,
+    device="cpu",
+)
+
+
+def test_key_c_draws_the_connectivity_of_the_step_it_trains(qtbot, make_window, tmp_path):
+    window = make_window(config=COPY, autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 2, timeout=30000)
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    before = trainer_run(qtbot, window, tmp_path / "before.npz")  # the weights and batches C's step starts from
+    arrived = []
+    window.session.connectivityReady.connect(lambda step, matrices: arrived.append(step))
+    qtbot.keyClick(window, Qt.Key.Key_C)
+    qtbot.waitUntil(lambda: bool(arrived) and window.connectivity.step == arrived[0], timeout=30000)
+    assert window.connectivity.isVisible() and window.session.trainer_state == PAUSED
+
+    x, y = before.task.generate(COPY.task.batch, before.generator, before.device)
+    steps = before.task.total_steps
+    for index, trainer in enumerate(before.trainers):
+        expected = log10_or_nan(connectivity(trainer.model, before.task, x, y).matrix[-1])
+        drawn = window.connectivity.images[index]
+        assert drawn.shape == (steps, steps)  # copy: a loss at every step
+        np.testing.assert_allclose(drawn, expected, rtol=1e-5, atol=1e-6)  # NaN where t > s, alike
+    low, high = window.connectivity.levels
+    assert high - low == 10 and all(np.nanmax(image) <= high for image in window.connectivity.images)
+
+    window.connectivity.again_button.click()  # one more step, measured
+    qtbot.waitUntil(lambda: len(arrived) == 2 and window.connectivity.step == arrived[1], timeout=30000)
+    assert arrived[1] == arrived[0] + 1
