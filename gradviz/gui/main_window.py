@@ -270,6 +270,7 @@ class MainWindow(QMainWindow):
             "Which step teaches which", "C", self.show_connectivity,
             "Train one step, pause, and show for each model how much gradient the loss at each output "
             "step sends back to each earlier timestep (itemized gradients)")
+        self.wave_action.setIconText("Backward")  # the toolbar's label: room for the rest at 1024 px
         export_wave = self._action("Export backward pass...", None, self.export_backward_pass,
                                    "The last backward pass (B) as an animated GIF or a PNG sequence, for slides")
         escape = QShortcut(QKeySequence("Esc"), self)
@@ -348,7 +349,7 @@ class MainWindow(QMainWindow):
         toolbar.addWidget(self.preset_box)
         # Long preset titles would push the rest of the bar off a 1024-pixel screen.
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(22)
+        self.preset_box.setMinimumContentsLength(18)
         toolbar.addWidget(QLabel(" Third plot "))
         self.extra_box = QComboBox()
         for name in EXTRA_VIEWS:
@@ -361,7 +362,7 @@ class MainWindow(QMainWindow):
         self.speed = QSlider(Qt.Orientation.Horizontal)
         self.speed.setRange(0, 100)
         self.speed.setValue(100)
-        self.speed.setFixedWidth(120)
+        self.speed.setFixedWidth(90)
         self.speed.setToolTip("Training speed: full speed at the right, slow motion (one step a second) at the left")
         self.speed.valueChanged.connect(self._speed_changed)
         self.desk_only.append(toolbar.addWidget(self.speed))
