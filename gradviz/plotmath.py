@@ -20,3 +20,21 @@ def log10_or_nan(values: np.ndarray) -> np.ndarray:
     good = np.isfinite(values) & (values > 0)
     out[good] = np.log10(values[good])
     return out
+
+
+RECENT_STEPS = 20  # a loss verdict is the mean over this many recent steps: one batch is noise
+NEAR_BASELINE = 0.1  # within 10% of the baseline reads "at" it
+
+
+def recent_loss(losses: np.ndarray) -> float | None:
+    """The mean of the last ``RECENT_STEPS`` finite losses of ``losses`` (None if none is)."""
+    recent = np.asarray(losses, dtype=np.float64)[-RECENT_STEPS:]
+    recent = recent[np.isfinite(recent)]
+    return float(recent.mean()) if recent.size else None
+
+
+def verdict(loss: float, baseline_loss: float) -> str:
+    """Where ``loss`` stands against the memoryless baseline: "below", "at" or "above"."""
+    if loss < (1 - NEAR_BASELINE) * baseline_loss:
+        return "below"
+    return "above" if loss > (1 + NEAR_BASELINE) * baseline_loss else "at"

@@ -26,6 +26,10 @@ def make_optimizer(params, train: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=train.lr)
 
 
+# What a step can measure beyond its probes (``ModelTrainer.step``'s ``extras``), by name.
+MEASURES = {"wave": backward_wave, "connectivity": connectivity}
+
+
 class ModelTrainer:
     """Trains one ``SequenceModel`` with back-propagation through time.
 
@@ -43,9 +47,8 @@ class ModelTrainer:
         self.train = setup.train
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
-        # What the last step that asked measured beyond its probes (ModelTrainer.step's ``extras``).
-        self.last_wave: BackwardWave | None = None
-        self.last_connectivity: Connectivity | None = None
+        # What the last step measured beyond its probes, by name (``step``'s ``extras``).
+        self.measured: dict[str, BackwardWave | Connectivity] = {}
 
     def set_train(self, train: TrainConfig) -> None:
         """Change learning rate, momentum, clipping or truncation between steps, live.
@@ -64,16 +67,14 @@ class ModelTrainer:
              extras: frozenset[str] = frozenset()) -> ModelRecord:
         """One update on batch (x, y); with ``record`` the returned record carries Probes.
         ``extras`` asks for more of this step, on the weights before its update, as the
-        probes: "wave" (``last_wave``, the backward pass) and "connectivity"
-        (``last_connectivity``, which output step teaches which timestep)."""
-        self.last_wave = self.last_connectivity = None
+        probes, kept in ``measured``: "wave" (the backward pass) and "connectivity" (which
+        output step teaches which timestep); None for a diverged model."""
+        self.measured = dict.fromkeys(extras)
         if self.diverged:
             return ModelRecord(loss=math.nan, metric=math.nan, grad_norm=math.nan, diverged=True)
         model = self.model
-        if "wave" in extras:
-            self.last_wave = backward_wave(model, self.task, x, y, self.train.tbptt)
-        if "connectivity" in extras:
-            self.last_connectivity = connectivity(model, self.task, x, y, self.train.tbptt)
+        for what in extras:
+            self.measured[what] = MEASURES[what](model, self.task, x, y, self.train.tbptt)
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)

@@ -22,6 +22,7 @@ from gradviz.figures.plots import GATE_TITLES, GRAD_H, PLOTS, draw
 from gradviz.figures.style import FIGURE_THEMES, FORMATS, FigureFormat, FigureTheme, model_colour, rc_params
 from gradviz.io.atomic import atomic_write
 from gradviz.io.runfile import save_arrays
+from gradviz.plotmath import recent_loss, verdict
 
 FIGURE_SUFFIXES = ("png", "svg", "pdf")
 SUFFIXES = (*FIGURE_SUFFIXES, "csv", "npz")
@@ -172,13 +173,10 @@ def _column_title(view: RunView, m: int, compact: bool = False) -> str:
     series = view.models[m]
     if compact:
         return series.label
-    recent = series.loss[-20:]
-    recent = recent[np.isfinite(recent)]
-    if not recent.size:
+    loss = recent_loss(series.loss)
+    if loss is None:
         return f"{series.label}: diverged"
-    loss = float(recent.mean())
-    verdict = "below" if loss < 0.9 * view.baseline_loss else "above" if loss > 1.1 * view.baseline_loss else "at"
-    return f"{series.label}: loss {loss:.3g}, {verdict} baseline {view.baseline_loss:.3g}"
+    return f"{series.label}: loss {loss:.3g}, {verdict(loss, view.baseline_loss)} baseline {view.baseline_loss:.3g}"
 
 
 def figure_bytes(view: RunView, suffix: str, plot: str | None = None, theme: str = "light",

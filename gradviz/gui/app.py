@@ -23,10 +23,10 @@ from PySide6.QtWidgets import QApplication
 
 from gradviz.assets import icon_path
 from gradviz.config import RunConfig
+from gradviz.forkserver import warm_up
 from gradviz.gui.theme import DARK, apply_theme
 from gradviz.io.atomic import write_with_fallback
 from gradviz.presets import DEFAULT_PRESET, load_preset
-from gradviz.session.forkserver import warm_up
 
 SCREENSHOT_TIMEOUT_S = 600
 

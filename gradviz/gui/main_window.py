@@ -886,7 +886,7 @@ class MainWindow(QMainWindow):
             if not path:
                 return
         labels = [setup.label for setup in self.board.config.models]
-        waves = [(label, w) for label, w in zip(labels, wave.waves, strict=False) if w is not None]
+        waves = [(label, w) for label, w in zip(labels, wave.per_model, strict=False) if w is not None]
         self.wave_export = WaveExport(waves, Path(path), self.wave_seconds, self)
         self.wave_export.done.connect(lambda message: self.statusBar().showMessage(message, 6000))
         self.wave_export.failed.connect(lambda message: QMessageBox.warning(self, "Export backward pass", message))

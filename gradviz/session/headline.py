@@ -3,7 +3,7 @@
 One definition for the window's column header and for ``gradviz train``'s summary, so the
 numbers a room reads on the projector are the numbers a headless run prints:
 
-- the loss, the mean over the last ``RECENT_STEPS`` steps, against the task's memoryless
+- the loss, the mean over the last ``plotmath.RECENT_STEPS`` steps, against the task's memoryless
   baseline ("below", "at" or "above" it);
 - how the decision gradient changes per timestep back: the median half-life of the recent
   records, two regimes where most of them had two, through C_t for an LSTM;
@@ -21,12 +21,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradviz.plotmath import recent_loss, verdict
 from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count
 from gradviz.probes.halflife import describe_decay, stable_decay
 from gradviz.session.frames import ModelView
-
-RECENT_STEPS = 20  # the loss verdict is the mean over this many recent steps: one batch is noise
-NEAR_BASELINE = 0.1  # within 10% of the baseline reads "at" it
 
 
 @dataclass(frozen=True)
@@ -42,18 +40,10 @@ class Headline:
 
 def loss_verdict(losses: np.ndarray, baseline_loss: float) -> str | None:
     """"loss 0.05 (below baseline 0.167)" from the recent finite losses, or None before any."""
-    recent = np.asarray(losses, dtype=np.float64)[-RECENT_STEPS:]
-    recent = recent[np.isfinite(recent)]
-    if not recent.size:
+    loss = recent_loss(losses)
+    if loss is None:
         return None
-    loss = float(recent.mean())
-    if loss < (1 - NEAR_BASELINE) * baseline_loss:
-        verdict = "below"
-    elif loss > (1 + NEAR_BASELINE) * baseline_loss:
-        verdict = "above"
-    else:
-        verdict = "at"
-    return f"loss {loss:.3g} ({verdict} baseline {baseline_loss:.3g})"
+    return f"loss {loss:.3g} ({verdict(loss, baseline_loss)} baseline {baseline_loss:.3g})"
 
 
 def quoted_decay(view: ModelView):

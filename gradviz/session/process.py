@@ -2,7 +2,7 @@
 frames, notice its death, and end it.
 
 The child never inherits the window's process: it comes from a fork server or from ``spawn``
-(``session/forkserver.py``). Either way it has no Qt, no threads of the window's and no CUDA context
+(``gradviz/forkserver.py``). Either way it has no Qt, no threads of the window's and no CUDA context
 from it, so torch and, on a GPU, CUDA live only in the trainer.
 """
 
@@ -14,8 +14,8 @@ import signal
 import threading
 
 from gradviz.config import RunConfig
+from gradviz.forkserver import START_METHOD, context
 from gradviz.session import protocol as p
-from gradviz.session.forkserver import START_METHOD, context
 from gradviz.session.framebuf import FrameReader
 from gradviz.session.trainer import serve, torch_threads
 

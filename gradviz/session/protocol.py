@@ -91,16 +91,18 @@ class Evaluate:
     """Score every model on the held-out set (answered by Evaluated)."""
 
 
-@dataclass(frozen=True)
-class AskWave:
-    """Train one recorded step (pausing a running trainer, as ``Step``) and measure every
-    model's backward pass on it."""
+# What ``Measure`` can ask of one step beyond its probes (``engine.trainer.ModelTrainer.step``):
+# the backward pass (``probes.backward_wave``) and which output step teaches which timestep
+# (``probes.connectivity``).
+WAVE, CONNECTIVITY = "wave", "connectivity"
 
 
 @dataclass(frozen=True)
-class AskConnectivity:
-    """Train one recorded step (pausing a running trainer) and measure on it which output step
-    teaches which timestep (``probes.connectivity``)."""
+class Measure:
+    """Train one recorded step (pausing a running trainer, as ``Step``) and measure ``what``
+    (WAVE or CONNECTIVITY) of every model on it, before its update."""
+
+    what: str
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Quit:
 
 
 Command = (Start | Pause | Step | Reset | Restore | SetTrain | SetDelay | Save | AskArrays | AskWords | Evaluate
-           | AskWave | AskConnectivity | Quit)
+           | Measure | Quit)
 
 
 # ---- events (trainer -> window) -----------------------------------------------------------
@@ -200,19 +202,13 @@ class ReportFailed:
 
 
 @dataclass(frozen=True)
-class WaveReady:
-    """Every model's ``BackwardWave`` at recorded step ``step`` (None for a diverged model)."""
+class Measured:
+    """What ``Measure`` asked, at recorded step ``step``: per model a ``BackwardWave`` or a
+    ``Connectivity`` (None for a diverged model)."""
 
+    what: str
     step: int
-    waves: tuple
-
-
-@dataclass(frozen=True)
-class ConnectivityReady:
-    """Every model's ``Connectivity`` at recorded step ``step`` (None for a diverged model)."""
-
-    step: int
-    matrices: tuple
+    per_model: tuple
 
 
 @dataclass(frozen=True)
@@ -225,4 +221,4 @@ class FrameReady:
 
 
 Event = (StateChanged | RunReset | BuildRefused | LoadProgress | RunFailed | RunDiverged | RunSaved | SaveFailed
-         | TrainApplied | Arrays | WordsReady | Evaluated | ReportFailed | WaveReady | ConnectivityReady | FrameReady)
+         | TrainApplied | Arrays | WordsReady | Evaluated | ReportFailed | Measured | FrameReady)

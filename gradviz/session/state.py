@@ -88,7 +88,7 @@ class Session:
         self.pendingChanged = Callbacks()  # (pending)
         self.waveReady = Callbacks()  # (step, waves): every model's backward pass of one step
         self.connectivityReady = Callbacks()  # (step, matrices): which output step teaches which
-        self.last_wave: p.WaveReady | None = None
+        self.last_wave: p.Measured | None = None
 
         self._start_trainer(config, autostart)
 
@@ -152,11 +152,11 @@ class Session:
             case p.WordsReady(report=report):
                 self._words_open = False
                 self.wordsReady.emit(report)
-            case p.ConnectivityReady(step=step, matrices=matrices):
-                self.connectivityReady.emit(step, list(matrices))
-            case p.WaveReady(step=step, waves=waves):
+            case p.Measured(what=p.WAVE, step=step, per_model=waves):
                 self.last_wave = event
                 self.waveReady.emit(step, list(waves))
+            case p.Measured(what=p.CONNECTIVITY, step=step, per_model=matrices):
+                self.connectivityReady.emit(step, list(matrices))
             case p.Evaluated(report=report):
                 self.evaluated.emit(report)
             case p.ReportFailed(name=name, message=message):
@@ -277,11 +277,11 @@ class Session:
     def ask_wave(self) -> bool:
         """Ask for every model's backward pass on the next step (the trainer trains that step
         and pauses); it arrives through ``waveReady``. False (nothing asked) without a live run."""
-        return self._ask(p.AskWave())
+        return self._ask(p.Measure(p.WAVE))
 
     def ask_connectivity(self) -> bool:
         """The same for the connectivity matrices; they arrive through ``connectivityReady``."""
-        return self._ask(p.AskConnectivity())
+        return self._ask(p.Measure(p.CONNECTIVITY))
 
     def _ask(self, command: p.Command) -> bool:
         if not self.has_run or self.mode != LIVE:

@@ -168,10 +168,10 @@ class TrainerLoop:
                 self._restored(config, arrays)
             case p.Save(path=path, force=force):
                 self._save(path, force)
-            case p.AskWave() | p.AskConnectivity() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
+            case p.Measure(what=what) if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
                 # As a single step: the run pauses on the step that is measured, so the plots
                 # beside the measurement are that step's and hold still.
-                self._extras.add("wave" if isinstance(command, p.AskWave) else "connectivity")
+                self._extras.add(what)
                 if self.state == p.RUNNING:
                     self._set_state(p.PAUSED)
                 self._stepping += 1
@@ -297,11 +297,8 @@ class TrainerLoop:
     def _train_step(self, force_record: bool) -> StepRecord:
         extras, self._extras = frozenset(self._extras), set()
         record = self.run_.train_step(record=True if force_record else None, extras=extras)
-        trainers = self.run_.trainers
-        if "wave" in extras:
-            self.emit(p.WaveReady(record.step, tuple(trainer.last_wave for trainer in trainers)))
-        if "connectivity" in extras:
-            self.emit(p.ConnectivityReady(record.step, tuple(trainer.last_connectivity for trainer in trainers)))
+        for what in extras:
+            self.emit(p.Measured(what, record.step, tuple(trainer.measured[what] for trainer in self.run_.trainers)))
         self.history.add(record)
         for index, model in enumerate(record.models):
             if model.probes is not None:

@@ -9,13 +9,13 @@ KeyboardInterrupt, terminates them and keeps the file as last saved: every finis
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from gradviz.forkserver import context
 from gradviz.sweep.job import init_worker, train_one
 from gradviz.sweep.results import SweepResults
 
@@ -73,8 +73,7 @@ def run_sweep(
          config.steps)
         for cell in pending
     ]
-    context = _context()
-    pool = context.Pool(jobs, initializer=init_worker, initargs=(threads,), maxtasksperchild=1)
+    pool = context().Pool(jobs, initializer=init_worker, initargs=(threads,), maxtasksperchild=1)
     try:
         for cell, final_loss, seconds, error in pool.imap_unordered(_run_cell, work):
             if error:
@@ -89,18 +88,6 @@ def run_sweep(
         raise
     pool.close()
     pool.join()
-
-
-def _context():
-    """A fresh process per run, without the cost of importing torch in each: a fork server
-    that has imported gradviz (and torch) but run nothing forks the children (Linux, macOS);
-    elsewhere ``spawn``. Neither inherits the parent's threads or CUDA context."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # torch.optim imports torch._dynamo on the first optimizer it builds: seconds per child.
-        context.set_forkserver_preload(["gradviz.sweep.runner", "gradviz.engine", "torch._dynamo"])
-        return context
-    return multiprocessing.get_context("spawn")
 
 
 class SweepProgress:

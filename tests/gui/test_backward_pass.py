@@ -24,7 +24,7 @@ def test_key_b_animates_the_probed_backward_pass_and_exports_it(qtbot, make_wind
     rnn, lstm = window.wave_animation.overlays
     np.testing.assert_allclose(rnn.drawn(), probes[0].top_grad_h, rtol=1e-4)
     np.testing.assert_allclose(lstm.drawn(), probes[1].grad_c[-1], rtol=1e-4)  # the LSTM's cell path
-    waves = window.session.last_wave.waves
+    waves = window.session.last_wave.per_model
     # The front's label: what multiplies the gradient there (at t = 1 nothing is left to reach).
     assert rnn.label.toPlainText() == f"x{waves[0].gain[1]:.2g} · t = 1" and np.isnan(waves[0].factor[0])
     np.testing.assert_allclose(waves[1].factor[1:], probes[1].gate_means["forget"][-1][1:], rtol=1e-5)
@@ -40,7 +40,7 @@ def test_the_label_names_each_models_factor_as_the_wave_travels(qtbot, make_wind
     window = make_window()
     qtbot.keyClick(window, Qt.Key.Key_B)
     qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
-    waves = window.session.last_wave.waves
+    waves = window.session.last_wave.per_model
     rnn, lstm = window.wave_animation.overlays
     rnn.show(waves[0], 3)
     lstm.show(waves[1], 3)

@@ -1,22 +1,18 @@
 """Key C: which output step teaches which timestep, for every model of the run, measured on the
 step C trains; what the window draws is the core's matrix for that very step and batch."""
 
+import dataclasses
+
 import numpy as np
 from PySide6.QtCore import Qt
 
-from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.config import TaskConfig
 from gradviz.plotmath import log10_or_nan
 from gradviz.probes.connectivity import connectivity
 from gradviz.session.protocol import PAUSED
-from tests.gui.conftest import steps_done, trainer_run
+from tests.gui.conftest import small_config, steps_done, trainer_run
 
-COPY = RunConfig(
-    task=TaskConfig("copy", seq_len=5, batch=4),
-    models=(ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.01)),
-            ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=8), TrainConfig(lr=0.01))),
-    record_every=2,
-    device="cpu",
-)
+COPY = dataclasses.replace(small_config(), task=TaskConfig("copy", seq_len=5, batch=4))  # a loss at every step
 
 
 def test_key_c_draws_the_connectivity_of_the_step_it_trains(qtbot, make_window, tmp_path):

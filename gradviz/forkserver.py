@@ -1,8 +1,10 @@
-"""Where trainer processes come from: a fork server that has imported torch, started early.
+"""Where child processes come from (the window's trainers, the sweep's runs): a fork server
+that has imported torch, started early.
 
-``forkserver`` (a clean server process that has imported the trainer and torch but run nothing)
-forks each trainer in a fraction of a second, where the platform has it; elsewhere ``spawn``
-starts a fresh interpreter each time. Importing torch takes the server seconds; ``warm_up``
+``forkserver`` (a clean server process that has imported gradviz and torch but run nothing)
+forks each child in a fraction of a second, where the platform has it; elsewhere ``spawn``
+starts a fresh interpreter each time. A process has one fork server, so its preload serves
+every kind of child. Importing torch takes the server seconds; ``warm_up``
 starts it in the background the moment the app starts, so that import overlaps the window's own
 start instead of following it. This module imports neither torch nor Qt, so it can run first.
 """
@@ -15,11 +17,11 @@ import threading
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
 # Imported once by the server, so each trainer starts without importing torch again (torch
 # imports its compiler, torch._dynamo, on the first optimiser: seconds).
-PRELOAD = ["gradviz.session.trainer", "torch._dynamo"]
+PRELOAD = ["gradviz.session.trainer", "gradviz.sweep.runner", "torch._dynamo"]
 
 
 def context(method: str = START_METHOD):
-    """The multiprocessing context trainers start from."""
+    """The multiprocessing context children start from."""
     chosen = multiprocessing.get_context(method)
     if method == "forkserver":
         chosen.set_forkserver_preload(PRELOAD)
