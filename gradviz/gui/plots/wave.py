@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtGui import QColor
 
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle
@@ -53,6 +54,10 @@ class WaveOverlay:
         font.setBold(True)
         self.label.setFont(font)
         self.label.setColor(self.colour)
+        # Over the curve where the wave rises towards it: on a backing of the plot's colour.
+        backing = QColor(style.theme.background)
+        backing.setAlpha(210)
+        self.label.fill = pg.mkBrush(backing)
 
     def show(self, wave: BackwardWave, reached: int) -> None:
         """The wave after ``reached`` timesteps of the backward pass (1 = only t = T)."""
@@ -71,8 +76,9 @@ class WaveOverlay:
             words = f"0 (underflow) · {words}"
             value = self.panel.plot.viewRange()[1][0]
         self.label.setText(words)
-        # Beside the front, on the side with room: left of it in the right half of the plot.
-        self.label.setAnchor((1.0, 1.0) if front >= wave.steps / 2 else (0.0, 1.0))
+        # Above the front, sliding from its left end (at t = 1) to its right end (at t = T), so
+        # that a label narrower than the plot never leaves it, whatever the font.
+        self.label.setAnchor((front / max(wave.steps - 1, 1), 1.0))
         self.label.setPos(float(steps[front]), float(value))
 
     def clear(self) -> None:
