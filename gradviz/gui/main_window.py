@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -48,6 +48,7 @@ from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
 from gradviz.gui.panels.memory import MemoryEstimate
 from gradviz.gui.panels.reviews import ReviewsPanel
+from gradviz.gui.panels.sweep import SweepPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
@@ -67,6 +68,7 @@ SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
 DESCRIPTION_OPEN_MIN_HEIGHT = 900  # shorter windows show the description's first line only
+WORDS_TAB, SWEEP_TAB = 1, 2
 EXTRA_TITLES = {"history": "history heatmap", "gates": "gates", "gate_means": "gate means",
                 "diagnostics": "norms, radius, half-life"}
 SHORTCUTS = [
@@ -79,6 +81,7 @@ SHORTCUTS = [
     ("D", "open or close the description"),
     ("B", "the backward pass of one step, animated: the gradient travelling back from the loss"),
     ("C", "which step teaches which: each output step's gradient reaching each timestep"),
+    ("T", "how far back? the trainability map: success rate against T, filled in as a sweep's runs finish"),
     ("W / E", "text tasks: words of a review / evaluate on the held-out set"),
     ("Ctrl+E", "export a figure or data"),
     ("Ctrl+Shift+C", "copy the current plot"),
@@ -116,6 +119,8 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
         self.reviews = ReviewsPanel()
+        self.sweep = SweepPanel(self._sweep_folder())
+        self.sweep_seen = False  # the tab bar shows once the sweep's tab has been opened
         self._build_central()
         self._build_actions()
         self._build_docks()
@@ -136,6 +141,7 @@ class MainWindow(QMainWindow):
         session.reportFailed.connect(self._on_report_failed)
         session.runSaved.connect(self._on_saved)
         session.pendingChanged.connect(self._on_pending)
+        self.sweep.started.connect(self._sweep_started)
         self.reviews.exampleChanged.connect(self._on_example)
         self.reviews.evaluateRequested.connect(session.evaluate)
         self.controls.trainChanged.connect(session.set_train)
@@ -196,7 +202,10 @@ class MainWindow(QMainWindow):
         self.views.setDocumentMode(True)
         self.views.addTab(self.board, "Training")
         self.views.addTab(self.reviews, "Words")
-        self.views.setTabToolTip(1, "Text tasks: how much gradient reaches each word of a held-out review (W)")
+        self.views.setTabToolTip(WORDS_TAB, "Text tasks: how much gradient reaches each word of a held-out review (W)")
+        self.views.addTab(self.sweep, "How far back?")
+        self.views.setTabToolTip(SWEEP_TAB, "The trainability map: how often each cell learns against the length T "
+                                            "it spans, from a sweep of runs in processes of their own (T)")
         self.views.currentChanged.connect(self._on_view_changed)
         self.views.currentChanged.connect(lambda _: self._size_views())
         self._size_views()
@@ -299,6 +308,11 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.extra_action)
         view_menu.addAction(self.description_action)
         view_menu.addAction(self.connectivity_action)
+        self.sweep_action = self._action(
+            "How far back? (trainability map)", "T", self.show_sweep_tab,
+            "Switch between the training plots and the trainability map: success rate against sequence length, "
+            "from a sweep of runs")
+        view_menu.addAction(self.sweep_action)
         self.words_action = self._action("Words of a review", "W", self.show_words_tab,
                                          "Text tasks: switch between the training plots and a review's words")
         view_menu.addAction(self.words_action)
@@ -464,6 +478,7 @@ class MainWindow(QMainWindow):
             widget.updateGeometry()
         self.board.screen_height = self.height()
         self.board.apply_style(style)
+        self.sweep.apply_style(style)
         self.explanation.set_font_size(style.font_px)
         self.paint_now()
         self.board.arrange()
@@ -515,8 +530,8 @@ class MainWindow(QMainWindow):
         for action in self.desk_only:
             action.setVisible(not self.presentation)
         self.statusBar().setVisible(not self.presentation)
-        for widget in (self.history_label, self.history_slider, self.live_button):
-            widget.setVisible(not self.presentation)
+        self._show_history_row()
+        self.sweep.set_lecture(self.presentation)
         if self.presentation:
             self._desk_description_open = self.description.open
         self.description.set_open(False if self.presentation else self._desk_description_open)
@@ -566,24 +581,59 @@ class MainWindow(QMainWindow):
     def _set_text_mode(self, config: RunConfig) -> None:
         """Enable the Words tab for a task over words, with a view per model."""
         text = self.session.text_mode
-        self.views.setTabEnabled(1, text)
-        self.views.tabBar().setVisible(text)  # one tab needs no tab bar: its height goes to the plots
-        if not text:
+        self.views.setTabVisible(WORDS_TAB, text)
+        self._show_tab_bar()
+        if not text and self.views.currentIndex() == WORDS_TAB:
             self.views.setCurrentIndex(0)
-        else:
+        elif text:
             self.reviews.set_models(len(config.models), self.session.example_count)
-        self.session.words_visible = text and self.views.currentIndex() == 1
+        self.session.words_visible = text and self.views.currentIndex() == WORDS_TAB
+
+    def _show_history_row(self) -> None:
+        """The training's history slider, at the desk, under the training's views (not the sweep's)."""
+        shown = not self.presentation and self.views.currentIndex() != SWEEP_TAB
+        for widget in (self.history_label, self.history_slider, self.live_button):
+            widget.setVisible(shown)
+
+    def _show_tab_bar(self) -> None:
+        """One tab needs no tab bar (its height goes to the plots): it shows for a text task's
+        Words, and once the sweep's tab has been opened."""
+        self.views.tabBar().setVisible(self.session.text_mode or self.sweep_seen)
 
     def show_words_tab(self) -> None:
         """W: between the training plots and the words of a review (text tasks)."""
         if not self.session.text_mode:
             self.statusBar().showMessage("Words are shown for the text tasks (reviews, text file)", 4000)
             return
-        self.views.setCurrentIndex(1 - self.views.currentIndex())
+        self.views.setCurrentIndex(0 if self.views.currentIndex() == WORDS_TAB else WORDS_TAB)
 
     def _on_view_changed(self, index: int) -> None:
-        self.session.words_visible = index == 1 and self.session.text_mode
+        if index == SWEEP_TAB and not self.sweep_seen:
+            self.sweep_seen = True
+            self._show_tab_bar()
+        self._show_history_row()
+        self.session.words_visible = index == WORDS_TAB and self.session.text_mode
         self.session.ask_words()
+
+    # ---- how far back? the sweep's tab -----------------------------------------------------
+
+    def show_sweep_tab(self) -> None:
+        """T: between the training plots and the trainability map."""
+        self.views.setCurrentIndex(0 if self.views.currentIndex() == SWEEP_TAB else SWEEP_TAB)
+
+    def _sweep_started(self) -> None:
+        """The sweep's runs want every core: the window's own training pauses (Space resumes it)."""
+        if self.session.trainer_state == RUNNING:
+            self.session.pause()
+            self.statusBar().showMessage("Training paused while the sweep runs (Space trains on, sharing the cores)",
+                                         8000)
+
+    def _sweep_folder(self) -> Path:
+        """Where the window's sweeps are saved: the app's data folder (a setting, for tests)."""
+        folder = self.settings.value("sweep_folder")
+        if folder:
+            return Path(str(folder))
+        return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "sweeps"
 
     def _on_example(self, example: int) -> None:
         self.session.words_example = example
@@ -593,7 +643,7 @@ class MainWindow(QMainWindow):
         if not self.session.text_mode or not self.session.has_run:
             self.statusBar().showMessage("Evaluation tables are for the text tasks (reviews, text file)", 4000)
             return
-        self.views.setCurrentIndex(1)
+        self.views.setCurrentIndex(WORDS_TAB)
         self.reviews.request_evaluation()
 
     def _on_words(self, report) -> None:
@@ -950,10 +1000,23 @@ class MainWindow(QMainWindow):
         if state is not None:
             self.restoreState(state)
 
+    def _confirm_stop_sweep(self) -> bool:
+        if not self.ask_before_discard or not self.sweep.running:
+            return True
+        results = self.sweep.results
+        answer = QMessageBox.question(
+            self, "Sweep running",
+            f"The sweep is still running: {int(results.done.sum())} of {results.done.size} runs finished, and they "
+            f"are kept in {self.sweep.path} (Open it in 'How far back?' to resume). Discard the runs in progress?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
-        if not self._confirm_discard():
+        if not self._confirm_discard() or not self._confirm_stop_sweep():
             event.ignore()
             return
+        self.sweep.stop()  # its processes end with the window
         if not self.presentation:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())

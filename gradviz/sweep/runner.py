@@ -4,11 +4,13 @@ Each run gets a fresh process (``maxtasksperchild=1``, forked from a clean fork 
 state, no torch threads or CUDA context inherited from the parent), with ``cores // J`` torch
 threads.
 On a GPU the children share the device. The children ignore Ctrl-C; the parent, on
-KeyboardInterrupt, terminates them and keeps the file as last saved: every finished run.
+KeyboardInterrupt (or the window, on Stop), terminates them and keeps the file as last saved:
+every finished run.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import sys
 import time
@@ -49,6 +51,70 @@ def describe_cell(results: SweepResults, cell: Cell) -> str:
     return f"{results.config.labels[model]} T={results.config.seq_lens[length]} seed {seed}"
 
 
+class SweepPool:
+    """A sweep's pending runs training in child processes, ``jobs`` at a time.
+
+    ``collect`` records and saves the runs that finished since the last call; the command line
+    waits on it, the window polls it from a timer (``timeout=0``), so neither needs a thread of
+    its own. ``stop`` ends the runs in flight; the file keeps every run that finished.
+    """
+
+    def __init__(self, results: SweepResults, out: Path, jobs: int, device: str = "auto"):
+        self.results, self.out = results, Path(out)
+        config = results.config
+        pending = results.pending()
+        results.save(self.out)  # the file exists from the start: a resumable sweep, even if none finishes
+        self.remaining = len(pending)
+        self.jobs = max(1, min(jobs, len(pending) or 1))
+        self._pool = None
+        if not pending:
+            return
+        threads = max(1, core_count() // self.jobs)
+        work = [
+            (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json(),
+             config.steps)
+            for cell in pending
+        ]
+        self._pool = context().Pool(self.jobs, initializer=init_worker, initargs=(threads,), maxtasksperchild=1)
+        self._finished = self._pool.imap_unordered(_run_cell, work)
+
+    @property
+    def running(self) -> bool:
+        return self._pool is not None
+
+    def collect(self, timeout: float | None = None) -> list[Cell]:
+        """Record (and save) every run that has finished; wait up to ``timeout`` seconds for
+        the first (None: until one finishes). Raises SweepRunError when a run failed, after
+        stopping the others."""
+        cells: list[Cell] = []
+        wait = timeout
+        while self._pool is not None and self.remaining:
+            try:
+                cell, final_loss, seconds, error = self._finished.next(wait)
+            except multiprocessing.TimeoutError:
+                break
+            if error:
+                self.stop()
+                raise SweepRunError(f"{describe_cell(self.results, cell)} failed: {error}")
+            self.results.record(cell, final_loss, seconds)
+            self.results.save(self.out)  # each run kept the moment it is known
+            self.remaining -= 1
+            cells.append(cell)
+            wait = 0  # then take whatever else is ready, without waiting
+        if self._pool is not None and not self.remaining:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        return cells
+
+    def stop(self) -> None:
+        """End the runs in flight now (their processes are terminated and reaped)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.terminate()
+            pool.join()
+
+
 def run_sweep(
     results: SweepResults,
     out: Path,
@@ -61,33 +127,14 @@ def run_sweep(
     Raises KeyboardInterrupt (after stopping the children) on Ctrl-C, SweepRunError when a
     run fails; either way ``out`` holds every run that finished.
     """
-    config = results.config
-    pending = results.pending()
-    results.save(out)  # the file exists from the start: a resumable sweep, even if none finishes
-    if not pending:
-        return
-    jobs = max(1, min(jobs, len(pending)))
-    threads = max(1, core_count() // jobs)
-    work = [
-        (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json(),
-         config.steps)
-        for cell in pending
-    ]
-    pool = context().Pool(jobs, initializer=init_worker, initargs=(threads,), maxtasksperchild=1)
+    pool = SweepPool(results, out, jobs, device)
     try:
-        for cell, final_loss, seconds, error in pool.imap_unordered(_run_cell, work):
-            if error:
-                raise SweepRunError(f"{describe_cell(results, cell)} failed: {error}")
-            results.record(cell, final_loss, seconds)
-            results.save(out)
-            if on_result is not None:
-                on_result(cell)
-    except BaseException:
-        pool.terminate()  # Ctrl-C or a failed run: stop the others now
-        pool.join()
-        raise
-    pool.close()
-    pool.join()
+        while pool.running:
+            for cell in pool.collect():
+                if on_result is not None:
+                    on_result(cell)
+    finally:
+        pool.stop()  # Ctrl-C or a failed run: stop the others now (a no-op when all finished)
 
 
 class SweepProgress:

@@ -107,6 +107,7 @@ def make_window(qtbot, tmp_path, answers):
         if changes:
             config = dataclasses.replace(config, **changes)
         settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+        settings.setValue("sweep_folder", str(tmp_path / "sweeps"))  # not the user's data folder
         window = MainWindow(config, autostart=autostart, settings=settings)
         qtbot.addWidget(window)
         window.resize(1280, 800)

@@ -1,0 +1,461 @@
+"""The "How far back?" tab (key T): the trainability map, filled in live as a sweep's runs finish.
+
+The figure of Bengio, Simard and Frasconi (1994): for each cell, the fraction of seeds that
+learn the task against the length T the dependency spans. The runs are those of
+``gradviz sweep`` (``gradviz.sweep``): each (model, T, seed) trains in a child process of its
+own, J at a time, in the pool the command line uses (``SweepPool``); a timer here only asks it
+which runs finished, so the window never trains and never waits. Every finished run is saved at
+once to a sweep file in the app's data folder: Stop, a closed window or a crash keeps it, and
+Open resumes it. The form's mistakes are said in one line and start nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import time
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gradviz.config import MODEL_KINDS, TASK_NAMES, ConfigError, ModelConfig, default_label
+from gradviz.gui.plots.base import Panel
+from gradviz.gui.theme import PlotStyle
+from gradviz.sweep.grid import MAX_SEEDS, SweepConfig, Threshold
+from gradviz.sweep.plot import COLOURS, FORMATS
+from gradviz.sweep.results import SweepFileError, SweepResults
+from gradviz.sweep.runner import SweepPool, SweepRunError, core_count
+
+POLL_MS = 200
+SYMBOLS = ("o", "s", "t")  # as the file figure's markers: told apart without colour too
+SWEEP_TASKS = tuple(name for name in TASK_NAMES if name != "text")  # every task with a computed baseline
+DEFAULTS = SweepConfig(models=("rnn", "lstm"), seq_lens=(10, 20, 50), seeds=2, steps=1000)
+CAPTION = ("A run learns when its final loss (mean of its last 5% of steps) is below the threshold. "
+           "Every run: gradviz's defaults (H = 64, batch 64, Adam 0.01, clipping 1), its own process.")
+
+
+class SweepPanel(QWidget):
+    """The sweep's form and buttons, its live figure, and a table of learned/finished seeds."""
+
+    started = Signal()  # a sweep began: the window pauses its own training, which would share the cores
+
+    def __init__(self, folder: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.folder = Path(folder)
+        self.results: SweepResults | None = None
+        self.path: Path | None = None  # the sweep file: every finished run is in it
+        self.pool: SweepPool | None = None
+        self._started_at = 0.0
+        self._done_at_start = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_MS)
+        self._timer.timeout.connect(self.poll)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        # Two rows: one would hold the window wider than a 1024-pixel screen beside the settings.
+        self.form = QWidget()
+        rows = QVBoxLayout(self.form)
+        rows.setContentsMargins(0, 0, 0, 0)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        rows.addLayout(first)
+        rows.addLayout(second)
+        self.task_box = QComboBox()
+        self.task_box.addItems(SWEEP_TASKS)
+        self.task_box.setToolTip("The task every run trains on (names and reviews: T must exceed their distance, 10)")
+        self.model_checks: dict[str, QCheckBox] = {}
+        self.lengths = QLineEdit()
+        self.lengths.setToolTip("The sequence lengths T to try, comma-separated, e.g. 5,10,20,50,100")
+        self.lengths.setMaximumWidth(150)
+        self.seeds = _spin(1, MAX_SEEDS, "Runs per (model, T), seeds 0..N-1: the success rate is the fraction learned")
+        self.steps = _spin(1, 1_000_000, "Training steps of every run", step=100)
+        self.jobs = _spin(1, 256, "Runs training at a time, each in a process of its own (default: the cores)")
+        self.threshold = QLineEdit()
+        self.threshold.setMaximumWidth(70)
+        self.threshold.setToolTip("A run learned when its final loss is below this: '0.1x' is a tenth of the "
+                                  "task's memoryless loss at that T, '0.02' a loss")
+        first.addWidget(QLabel("Task"))
+        first.addWidget(self.task_box)
+        for kind in MODEL_KINDS:
+            check = QCheckBox(default_label(ModelConfig(kind=kind)))
+            check.setToolTip(f"Sweep the {check.text()} (gradviz's default {kind.upper()}, H = 64)")
+            self.model_checks[kind] = check
+            first.addWidget(check)
+        first.addWidget(QLabel("Lengths T"))
+        first.addWidget(self.lengths)
+        first.addStretch(1)
+        for label, widget in (("Seeds", self.seeds), ("Steps", self.steps), ("Jobs", self.jobs),
+                              ("Learned if loss <", self.threshold)):
+            second.addWidget(QLabel(label))
+            second.addWidget(widget)
+        second.addStretch(1)
+        layout.addWidget(self.form)
+
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start sweep")
+        self.start_button.setToolTip("Train every (model, T, seed) of the form; the figure fills in as runs finish")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop the runs in flight; the finished ones stay in the sweep file")
+        self.stop_button.clicked.connect(self.stop)
+        self.open_button = QPushButton("Open...")
+        self.open_button.setToolTip("Show a sweep file (from here or `gradviz sweep`); Resume trains its missing runs")
+        self.open_button.clicked.connect(self.open_dialog)
+        self.export_button = QPushButton("Export...")
+        self.export_button.setToolTip("The figure as PNG, SVG or PDF (the figure `gradviz sweep --plot` draws), "
+                                      "or the sweep's data as .npz")
+        self.export_button.clicked.connect(self.export_dialog)
+        self.progress = QProgressBar()
+        self.progress.setFormat("%v of %m runs")
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        for widget in (self.start_button, self.stop_button, self.open_button, self.export_button, self.progress):
+            buttons.addWidget(widget)
+        buttons.addWidget(self.message, 1)
+        layout.addLayout(buttons)
+        self.desk_only = [self.form, self.open_button, self.export_button]
+
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.figure = Panel("sweep", CAPTION, "sequence length T (steps the dependency spans)", "success rate",
+                            "success")
+        self.figure.add_legend()
+        self.figure.plot.setLogMode(x=True, y=False)
+        self.figure.plot.setYRange(-0.04, 1.04, padding=0)
+        self.figure.plot.getViewBox().setMouseEnabled(x=False, y=False)
+        self.graphics.addItem(self.figure)
+        layout.addWidget(self.graphics, 1)
+        self.curves: list[pg.PlotDataItem] = []
+        self.table = QTableWidget()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setToolTip("Seeds that learned / seeds finished, for each model and T (hover for the losses)")
+        layout.addWidget(self.table)
+        self.style = PlotStyle()
+        self._fit_table()
+        self.set_form(DEFAULTS, jobs=core_count())
+        # Editing the form decides whether Start resumes the sweep shown or starts another.
+        for check in self.model_checks.values():
+            check.toggled.connect(self._show_buttons)
+        for edit in (self.lengths, self.threshold):
+            edit.textChanged.connect(self._show_buttons)
+        for spin in (self.seeds, self.steps):
+            spin.valueChanged.connect(self._show_buttons)
+        self.task_box.currentIndexChanged.connect(self._show_buttons)
+        self._show()
+
+    # ---- the form ---------------------------------------------------------------------------
+
+    def set_form(self, config: SweepConfig, jobs: int | None = None) -> None:
+        self.task_box.setCurrentText(config.task)
+        for kind, check in self.model_checks.items():
+            check.setChecked(kind in config.models)
+        self.lengths.setText(",".join(str(t) for t in config.seq_lens))
+        self.seeds.setValue(config.seeds)
+        self.steps.setValue(config.steps)
+        if jobs is not None:
+            self.jobs.setValue(jobs)
+        self.threshold.setText(f"{config.threshold.value:g}" + ("x" if config.threshold.relative else ""))
+        self._extra = {name: getattr(config, name) for name in ("hidden", "batch", "lr", "clip", "distance")}
+
+    def sweep_config(self) -> SweepConfig:
+        """The form's sweep; raises ConfigError naming the first mistake."""
+        text = self.lengths.text().replace(" ", "")
+        try:
+            lengths = tuple(sorted(int(part) for part in text.split(",") if part))
+        except ValueError:
+            raise ConfigError(f"T must be comma-separated whole numbers, such as 10,20,50; got {text!r}") from None
+        models = tuple(kind for kind, check in self.model_checks.items() if check.isChecked())
+        return SweepConfig(task=self.task_box.currentText(), models=models, seq_lens=lengths,
+                           seeds=self.seeds.value(), steps=self.steps.value(),
+                           threshold=Threshold.parse(self.threshold.text()), **self._extra)
+
+    # ---- running ----------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        return self.pool is not None and self.pool.running
+
+    def start(self) -> bool:
+        """Start the form's sweep, or resume the one shown when the form still describes it."""
+        if self.running:
+            return False
+        try:
+            config = self.sweep_config()
+        except ConfigError as exc:
+            self._say(f"Not started: {exc}", error=True)
+            return False
+        if self.results is None or self.path is None or config.difference(self.results.config) is not None \
+                or self.results.complete:
+            self.results = SweepResults(config)
+            self.path = self.folder / f"sweep-{datetime.now():%Y%m%d-%H%M%S}.npz"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            self.pool = SweepPool(self.results, self.path, self.jobs.value())
+        except OSError as exc:
+            self.pool = None
+            self._say(f"Not started: cannot write the sweep file {self.path}: {exc}", error=True)
+            return False
+        self._started_at = time.perf_counter()
+        self._done_at_start = int(self.results.done.sum())
+        self._timer.start()
+        self.started.emit()
+        self._show()
+        return True
+
+    def poll(self) -> list:
+        """Timer slot: record the runs that finished and draw them."""
+        if self.pool is None:
+            return []
+        try:
+            cells = self.pool.collect(timeout=0)
+        except SweepRunError as exc:
+            self._finish(f"Stopped: {exc}. The finished runs are kept in {self.path}.", error=True)
+            return []
+        except OSError as exc:  # the file could not be saved (a full disk): stop, say so
+            self.pool.stop()
+            self._finish(f"Stopped: cannot save {self.path}: {exc}", error=True)
+            return []
+        if not self.pool.running:
+            self._finish(f"Done: {self.results.done.size} runs in {self._elapsed():.0f} s, saved to {self.path}.")
+        else:
+            self._show()
+        return cells
+
+    def stop(self) -> None:
+        """Stop the runs in flight; the finished ones are already in the file."""
+        if not self.running:
+            return
+        self.pool.stop()
+        done = int(self.results.done.sum())
+        self._finish(f"Stopped: {done} of {self.results.done.size} runs kept in {self.path}; Resume trains the rest.")
+
+    def _finish(self, text: str, error: bool = False) -> None:
+        self._timer.stop()
+        self.pool = None
+        self._show()
+        self._say(text, error)
+
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self._started_at
+
+    # ---- files ------------------------------------------------------------------------------
+
+    def open_file(self, path: str | Path) -> bool:
+        """Show a sweep file; its missing runs can be resumed (into the same file)."""
+        if self.running:
+            return False
+        try:
+            results = SweepResults.load(path)
+        except SweepFileError as exc:
+            QMessageBox.warning(self, "Cannot open sweep", str(exc))
+            return False
+        self.results, self.path = results, Path(path)
+        self.set_form(results.config)
+        self._show()
+        left = len(results.pending())
+        self._say(f"Opened {self.path.name}: {results.done.sum()} of {results.done.size} runs"
+                  + (f"; Resume trains the other {left}." if left else "."))
+        return True
+
+    def open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open sweep", str(self.folder), "gradviz sweeps (*.npz)")
+        if path:
+            self.open_file(path)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the figure (.png, .svg, .pdf, drawn by ``gradviz.sweep.plot``) or the data (.npz)."""
+        from gradviz.sweep.plot import plot_sweep
+
+        if self.results is None:
+            raise ValueError("nothing to export yet: start a sweep or open one")
+        target = Path(path)
+        if target.suffix.lower() == ".npz":
+            return self.results.save(target)
+        return plot_sweep(self.results, target)
+
+    def export_dialog(self) -> None:
+        if self.results is None:
+            QMessageBox.information(self, "Export sweep", "Start a sweep or open one first.")
+            return
+        filters = "PNG figure (*.png);;SVG figure (*.svg);;PDF figure (*.pdf);;Sweep data (*.npz)"
+        path, chosen = QFileDialog.getSaveFileName(self, "Export sweep", str(self.folder / "sweep.png"), filters)
+        if not path:
+            return
+        if Path(path).suffix.lower() not in (*FORMATS, ".npz"):
+            path += chosen[chosen.index("*") + 1:chosen.index(")")]
+        try:
+            written = self.export(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self, "Export sweep", f"Could not write {path}: {exc}")
+            return
+        self._say(f"Wrote {written}")
+
+    # ---- drawing ----------------------------------------------------------------------------
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet("QLabel { color: #e05050; font-weight: bold; }" if error else "")
+
+    def _show_buttons(self) -> None:
+        running, results = self.running, self.results
+        self.form.setEnabled(not running)
+        self.open_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        self.export_button.setEnabled(results is not None)
+        resumable = (not running and results is not None and not results.complete and self.path is not None
+                     and self._form_matches(results))
+        self.start_button.setEnabled(not running)
+        self.start_button.setText(f"Resume ({len(results.pending())} runs left)" if resumable else "Start sweep")
+
+    def _show(self) -> None:
+        """Buttons, progress, figure and table for the sweep as it stands."""
+        self._show_buttons()
+        running, results = self.running, self.results
+        total = results.done.size if results is not None else 0
+        done = int(results.done.sum()) if results is not None else 0
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setVisible(results is not None)
+        if running:
+            new = done - self._done_at_start
+            elapsed = self._elapsed()
+            left = f", about {elapsed / new * (total - done):.0f} s left" if new else ""
+            self._say(f"Training {min(self.pool.jobs, total - done)} runs at a time, each in its own process: "
+                      f"{elapsed:.0f} s{left}. Finished runs are saved to {self.path}.")
+        elif results is None:
+            self._say("How far back can each cell learn? Start a sweep: every (model, T, seed) trains for "
+                      "the given steps, and the figure shows the fraction of seeds that learned.")
+        self._draw()
+
+    def _form_matches(self, results: SweepResults) -> bool:
+        try:
+            return self.sweep_config().difference(results.config) is None
+        except ConfigError:
+            return False
+
+    def _draw(self) -> None:
+        results = self.results
+        for curve in self.curves:
+            self.figure.remove_curve(curve)
+        self.curves = []
+        self.figure.data = {}
+        if results is None:
+            self.figure.refresh_key()
+            self.table.clear()
+            self.table.setRowCount(0)
+            self.table.setColumnCount(0)
+            return
+        config = results.config
+        lengths = results.seq_lens.astype(float)
+        success = results.success
+        self.figure.data = {"seq_lens": results.seq_lens, "success": success}
+        for index, label in enumerate(config.labels):
+            colour = COLOURS[index % len(COLOURS)]
+            curve = self.figure.curve(colour, name=label)
+            shown = ~np.isnan(success[index])
+            # Later lines thinner, with smaller markers: where two cells score the same, both show.
+            size = max(6, round(self.style.font_px * (1.1 - 0.25 * index)))
+            curve.setSymbol(SYMBOLS[index % len(SYMBOLS)])
+            curve.setSymbolSize(size)
+            curve.setSymbolBrush(colour)
+            curve.setSymbolPen(pg.mkPen(colour))
+            curve.setPen(pg.mkPen(colour, width=max(1, self.style.line_width + 1 - index)))
+            if shown.any():
+                curve.setData(lengths[shown], success[index][shown])
+            self.curves.append(curve)
+        self.figure.refresh_key()
+        axis = self.figure.plot.getAxis("bottom")
+        axis.setTicks([[(math.log10(t), str(int(t))) for t in lengths]])
+        self.figure.plot.setXRange(math.log10(lengths[0]) - 0.15, math.log10(lengths[-1]) + 0.15, padding=0)
+        threshold = (f"{config.threshold.value:g}x the memoryless loss" if config.threshold.relative
+                     else f"loss {config.threshold.value:g}")
+        self.figure.caption_text = (f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per "
+                                    f"point; learned: final loss below {threshold}. {CAPTION}")
+        self.figure.caption.setText(html.escape(self.figure.caption_text), color=self.style.theme.muted,
+                                    size=f"{self.style.caption_px}px")
+        self._fill_table(results)
+
+    def _fill_table(self, results: SweepResults) -> None:
+        config = results.config
+        self.table.setRowCount(len(config.models) + 1)
+        self.table.setColumnCount(len(config.seq_lens))
+        self.table.setHorizontalHeaderLabels([f"T = {t}" for t in config.seq_lens])
+        self.table.setVerticalHeaderLabels([*config.labels, "learned if loss <"])
+        for row, label in enumerate(config.labels):
+            for column, length in enumerate(config.seq_lens):
+                finished = results.done[row, column]
+                learned = finished & (results.final_loss[row, column] < results.threshold[column])
+                text = f"{learned.sum()}/{finished.sum()} learned" if finished.any() else "-"
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                losses = ", ".join(f"seed {seed}: {'not run' if not done else f'{loss:.3g}'}"
+                                   for seed, (done, loss) in enumerate(zip(finished, results.final_loss[row, column],
+                                                                           strict=True)))
+                item.setToolTip(f"{label} at T = {length}, final loss (learned below "
+                                f"{results.threshold[column]:.3g}): {losses}")
+                self.table.setItem(row, column, item)
+        for column, threshold in enumerate(results.threshold):
+            item = QTableWidgetItem(f"{threshold:.3g}")
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            item.setToolTip(f"memoryless loss at this T: {results.baseline[column]:.3g}")
+            self.table.setItem(len(config.models), column, item)
+        self._fit_table()
+
+    # ---- style ------------------------------------------------------------------------------
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # a new theme's or presentation's size: rows follow
+            QTimer.singleShot(0, self._fit_table)
+
+    def _fit_table(self) -> None:
+        """The table shows every row, and the progress bar its text, at the font of the moment."""
+        self.progress.setFixedWidth(self.fontMetrics().horizontalAdvance("9999 of 9999 runs") + 24)
+        self.table.resizeRowsToContents()
+        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
+        height += sum(self.table.rowHeight(row) for row in range(self.table.rowCount()))
+        self.table.setFixedHeight(height)
+
+    def apply_style(self, style: PlotStyle) -> None:
+        self.style = style
+        self.graphics.setBackground(style.theme.background)
+        self.figure.apply_style(style)
+        self._draw()
+
+    def set_lecture(self, lecture: bool) -> None:
+        """Presentation mode: the figure, the table and Start/Stop; the form stays at the desk."""
+        for widget in self.desk_only:
+            widget.setVisible(not lecture)
+
+
+def _spin(low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setRange(low, high)
+    spin.setSingleStep(step)
+    spin.setToolTip(tip)
+    return spin

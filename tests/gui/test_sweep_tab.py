@@ -1,0 +1,136 @@
+"""Key T, "How far back?": a sweep of real runs in child processes fills the trainability map in
+as they finish; what the figure and table show is the sweep file's; Stop, Resume and closing
+leave no process behind; mistakes start nothing."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
+from gradviz.session.protocol import PAUSED, RUNNING
+from gradviz.sweep.job import train_one
+from gradviz.sweep.results import SweepResults
+from tests.gui.conftest import steps_done
+
+
+def fill(panel, models=("rnn", "lstm"), lengths="6,4", seeds=2, steps=15, jobs=2, threshold="0.3"):
+    for kind, check in panel.model_checks.items():
+        check.setChecked(kind in models)
+    panel.lengths.setText(lengths)
+    panel.seeds.setValue(seeds)
+    panel.steps.setValue(steps)
+    panel.jobs.setValue(jobs)
+    panel.threshold.setText(threshold)
+    panel._extra.update(hidden=4, batch=8)  # the CLI's --hidden/--batch: small, for speed
+
+
+def pool_pids(panel) -> list[int]:
+    return [process.pid for process in panel.pool._pool._pool]
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has ended too; only a reaped or running pid matters to "left behind".
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split()[2] != "Z"
+
+
+def test_key_t_runs_a_sweep_and_draws_what_its_file_holds(qtbot, make_window, tmp_path):
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 2, timeout=30000)
+    assert not window.views.tabBar().isVisible()  # one tab: no tab bar until the sweep's is opened
+    qtbot.keyClick(window, Qt.Key.Key_T)
+    panel = window.sweep
+    assert window.views.currentWidget() is panel and window.views.tabBar().isVisible()
+    fill(panel)
+    panel.start_button.click()
+    assert panel.running and not panel.form.isEnabled()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)  # the cores go to the sweep
+    qtbot.waitUntil(lambda: not panel.running, timeout=120000)
+
+    assert panel.path.parent == tmp_path / "sweeps" and "Done: 8 runs" in panel.message.text()
+    saved = SweepResults.load(panel.path)
+    assert saved.complete and saved.config == panel.results.config
+    np.testing.assert_array_equal(saved.final_loss, panel.results.final_loss)
+    # The figure: one line per model, the success rate of the file at each T.
+    assert [label for label in panel.figure.key_names()] == ["tanh RNN", "LSTM"]
+    for index, curve in enumerate(panel.curves):
+        np.testing.assert_array_equal(curve.xData, [4, 6])
+        np.testing.assert_array_equal(curve.yData, saved.success[index])
+    # The table: learned/finished seeds of every cell, and the threshold row.
+    for model in range(2):
+        for length in range(2):
+            learned = int((saved.final_loss[model, length] < 0.3).sum())
+            assert panel.table.item(model, length).text() == f"{learned}/2 learned"
+    assert panel.table.item(2, 0).text() == "0.3"
+    # A number the window shows is the real run's: training that cell here gives the same loss.
+    config = saved.config
+    expected, _ = train_one(config.run_config("lstm", 6, 1).to_json(), 15)
+    assert saved.final_loss[1, 1, 1] == pytest.approx(expected, rel=1e-5)
+
+    qtbot.keyClick(window, Qt.Key.Key_T)  # T again: back to the training plots
+    assert window.views.currentIndex() == 0 and window.views.tabBar().isVisible()
+
+
+def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_window):
+    window = make_window()
+    window.show_sweep_tab()
+    panel = window.sweep
+    fill(panel, models=("rnn",), lengths="5", seeds=30, steps=300, jobs=1)
+    assert panel.start()
+    pids = pool_pids(panel)
+    qtbot.waitUntil(lambda: panel.results.done.sum() >= 1, timeout=120000)
+    panel.stop_button.click()
+    assert not panel.running and not any(alive(pid) for pid in pids)
+    kept = SweepResults.load(panel.path)
+    done = int(kept.done.sum())
+    assert 1 <= done < 30 and "kept in" in panel.message.text()
+    assert panel.start_button.text() == f"Resume ({30 - done} runs left)"
+
+    path = panel.path
+    panel.start_button.click()  # resumes into the same file
+    assert panel.running and panel.path == path
+    pids = pool_pids(panel)
+    qtbot.waitUntil(lambda: panel.results.done.sum() > done, timeout=120000)
+    window.ask_before_discard = False
+    window.close()  # a running sweep ends with the window
+    assert not panel.running and not any(alive(pid) for pid in pids)
+    assert SweepResults.load(path).done.sum() > done
+
+
+def test_closing_during_a_sweep_asks_first(qtbot, make_window, answers):
+    window = make_window()
+    panel = window.sweep
+    fill(panel, models=("rnn",), lengths="5", seeds=30, steps=300, jobs=1)
+    assert panel.start()
+    answers["answer"] = QMessageBox.StandardButton.Cancel
+    window.close()
+    assert window.isVisible() and panel.running
+    assert any("sweep is still running" in question for question in answers["questions"])
+    answers["answer"] = QMessageBox.StandardButton.Discard
+    window.close()
+    assert not panel.running
+
+
+@pytest.mark.parametrize("field, value, said", [
+    ("lengths", "ten,20", "T must be comma-separated whole numbers"),
+    ("threshold", "low", "threshold must be a loss"),
+    ("models", (), "models must name at least one"),
+    ("lengths", "20,20", "lists a length twice"),
+])
+def test_a_mistake_in_the_form_is_said_and_starts_nothing(qtbot, make_window, tmp_path, field, value, said):
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=30000)
+    panel = window.sweep
+    fill(panel, **{field: value})
+    assert not panel.start()
+    assert not panel.running and panel.results is None and said in panel.message.text()
+    assert not (tmp_path / "sweeps").exists()
+    assert window.session.trainer_state == RUNNING  # the run in the window is left alone
