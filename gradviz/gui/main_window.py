@@ -581,6 +581,7 @@ class MainWindow(QMainWindow):
     def _set_text_mode(self, config: RunConfig) -> None:
         """Enable the Words tab for a task over words, with a view per model."""
         text = self.session.text_mode
+        self.views.setTabEnabled(WORDS_TAB, text)
         self.views.setTabVisible(WORDS_TAB, text)
         self._show_tab_bar()
         if not text and self.views.currentIndex() == WORDS_TAB:
@@ -629,11 +630,13 @@ class MainWindow(QMainWindow):
                                          8000)
 
     def _sweep_folder(self) -> Path:
-        """Where the window's sweeps are saved: the app's data folder (a setting, for tests)."""
+        """Where the window's sweeps are saved: gradviz's data folder, ~/.local/share/gradviz/sweeps
+        on Linux (a setting, for tests)."""
         folder = self.settings.value("sweep_folder")
         if folder:
             return Path(str(folder))
-        return Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)) / "sweeps"
+        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+        return Path(data) / "gradviz" / "sweeps"
 
     def _on_example(self, example: int) -> None:
         self.session.words_example = example

@@ -56,6 +56,7 @@ def test_key_t_runs_a_sweep_and_draws_what_its_file_holds(qtbot, make_window, tm
     qtbot.waitUntil(lambda: not panel.running, timeout=120000)
 
     assert panel.path.parent == tmp_path / "sweeps" and "Done: 8 runs" in panel.message.text()
+    assert panel.path.name in panel.message.text() and str(panel.path) in panel.message.toolTip()
     saved = SweepResults.load(panel.path)
     assert saved.complete and saved.config == panel.results.config
     np.testing.assert_array_equal(saved.final_loss, panel.results.final_loss)
@@ -92,7 +93,7 @@ def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_win
     kept = SweepResults.load(panel.path)
     done = int(kept.done.sum())
     assert 1 <= done < 30 and "kept in" in panel.message.text()
-    assert panel.start_button.text() == f"Resume ({30 - done} runs left)"
+    assert panel.start_button.text().replace("&", "") == f"Resume ({30 - done} runs left)"
 
     path = panel.path
     panel.start_button.click()  # resumes into the same file
@@ -134,3 +135,32 @@ def test_a_mistake_in_the_form_is_said_and_starts_nothing(qtbot, make_window, tm
     assert not panel.running and panel.results is None and said in panel.message.text()
     assert not (tmp_path / "sweeps").exists()
     assert window.session.trainer_state == RUNNING  # the run in the window is left alone
+
+
+def test_a_sweep_file_opens_resumes_in_place_and_exports(qtbot, make_window, tmp_path, answers):
+    from xml.etree import ElementTree
+
+    from gradviz.sweep.grid import SweepConfig
+
+    config = SweepConfig(models=("rnn", "gru"), seq_lens=(4, 6), seeds=1, steps=10, hidden=4, batch=8)
+    partial = SweepResults(config)
+    partial.record((1, 0, 0), 0.001, 1.0)  # as `gradviz sweep` left it, interrupted after one run
+    path = partial.save(tmp_path / "cli.npz")
+    window = make_window()
+    panel = window.sweep
+    (tmp_path / "junk.npz").write_bytes(b"not a sweep")
+    assert not panel.open_file(tmp_path / "junk.npz") and panel.results is None  # said, nothing changed
+    assert panel.open_file(path)
+    assert [kind for kind, check in panel.model_checks.items() if check.isChecked()] == ["rnn", "gru"]
+    assert panel.lengths.text() == "4,6" and panel.steps.value() == 10
+    assert panel.table.item(1, 0).text() == "1/1 learned" and panel.table.item(0, 0).text() == "-"
+    assert panel.start_button.text().replace("&", "") == "Resume (3 runs left)"
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120000)
+    resumed = SweepResults.load(path)
+    assert panel.path == path and resumed.complete and resumed.final_loss[1, 0, 0] == 0.001
+
+    for name in ("map.png", "map.svg", "map.pdf", "copy.npz"):
+        assert panel.export(tmp_path / name).stat().st_size > 0
+    ElementTree.parse(tmp_path / "map.svg")  # a plain SVG, readable outside Qt
+    np.testing.assert_array_equal(SweepResults.load(tmp_path / "copy.npz").final_loss, resumed.final_loss)

@@ -114,8 +114,9 @@ class SweepPanel(QWidget):
         layout.addWidget(self.form)
 
         buttons = QHBoxLayout()
-        self.start_button = QPushButton("Start sweep")
-        self.start_button.setToolTip("Train every (model, T, seed) of the form; the figure fills in as runs finish")
+        self.start_button = QPushButton("&Start sweep")
+        self.start_button.setToolTip("Train every (model, T, seed) of the form; the figure fills in as runs finish "
+                                     "(Alt+S)")
         self.start_button.clicked.connect(self.start)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setToolTip("Stop the runs in flight; the finished ones stay in the sweep file")
@@ -218,7 +219,7 @@ class SweepPanel(QWidget):
             self.pool = SweepPool(self.results, self.path, self.jobs.value())
         except OSError as exc:
             self.pool = None
-            self._say(f"Not started: cannot write the sweep file {self.path}: {exc}", error=True)
+            self._say(f"Not started: cannot write {self.path}: {exc}", error=True)
             return False
         self._started_at = time.perf_counter()
         self._done_at_start = int(self.results.done.sum())
@@ -234,14 +235,14 @@ class SweepPanel(QWidget):
         try:
             cells = self.pool.collect(timeout=0)
         except SweepRunError as exc:
-            self._finish(f"Stopped: {exc}. The finished runs are kept in {self.path}.", error=True)
+            self._finish(f"Stopped: {exc}. The finished runs are kept in {self.path.name}.", error=True)
             return []
         except OSError as exc:  # the file could not be saved (a full disk): stop, say so
             self.pool.stop()
-            self._finish(f"Stopped: cannot save {self.path}: {exc}", error=True)
+            self._finish(f"Stopped: cannot save {self.path.name}: {exc}", error=True)
             return []
         if not self.pool.running:
-            self._finish(f"Done: {self.results.done.size} runs in {self._elapsed():.0f} s, saved to {self.path}.")
+            self._finish(f"Done: {self.results.done.size} runs in {self._elapsed():.0f} s, saved as {self.path.name}.")
         else:
             self._show()
         return cells
@@ -252,7 +253,8 @@ class SweepPanel(QWidget):
             return
         self.pool.stop()
         done = int(self.results.done.sum())
-        self._finish(f"Stopped: {done} of {self.results.done.size} runs kept in {self.path}; Resume trains the rest.")
+        self._finish(f"Stopped: {done} of {self.results.done.size} runs kept in {self.path.name}; "
+                     "Resume trains the rest.")
 
     def _finish(self, text: str, error: bool = False) -> None:
         self._timer.stop()
@@ -319,6 +321,7 @@ class SweepPanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
+        self.message.setToolTip(f"The sweep file: {self.path}" if self.path is not None else "")
         self.message.setStyleSheet("QLabel { color: #e05050; font-weight: bold; }" if error else "")
 
     def _show_buttons(self) -> None:
@@ -330,7 +333,7 @@ class SweepPanel(QWidget):
         resumable = (not running and results is not None and not results.complete and self.path is not None
                      and self._form_matches(results))
         self.start_button.setEnabled(not running)
-        self.start_button.setText(f"Resume ({len(results.pending())} runs left)" if resumable else "Start sweep")
+        self.start_button.setText(f"Re&sume ({len(results.pending())} runs left)" if resumable else "&Start sweep")
 
     def _show(self) -> None:
         """Buttons, progress, figure and table for the sweep as it stands."""
@@ -346,7 +349,7 @@ class SweepPanel(QWidget):
             elapsed = self._elapsed()
             left = f", about {elapsed / new * (total - done):.0f} s left" if new else ""
             self._say(f"Training {min(self.pool.jobs, total - done)} runs at a time, each in its own process: "
-                      f"{elapsed:.0f} s{left}. Finished runs are saved to {self.path}.")
+                      f"{elapsed:.0f} s{left}; each finished run is saved in {self.path.name}.")
         elif results is None:
             self._say("How far back can each cell learn? Start a sweep: every (model, T, seed) trains for "
                       "the given steps, and the figure shows the fraction of seeds that learned.")
