@@ -68,7 +68,7 @@ SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
 DESCRIPTION_OPEN_MIN_HEIGHT = 900  # shorter windows show the description's first line only
-WORDS_TAB, SWEEP_TAB = 1, 2
+TRAINING_TAB, WORDS_TAB, SWEEP_TAB = 0, 1, 2
 EXTRA_TITLES = {"history": "history heatmap", "gates": "gates", "gate_means": "gate means",
                 "diagnostics": "norms, radius, half-life"}
 SHORTCUTS = [
@@ -119,7 +119,7 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
         self.reviews = ReviewsPanel()
-        self.sweep = SweepPanel(self._sweep_folder())
+        self.sweep = SweepPanel(self._sweep_folder(), self.settings)
         self.sweep_seen = False  # the tab bar shows once the sweep's tab has been opened
         self._build_central()
         self._build_actions()
@@ -581,12 +581,13 @@ class MainWindow(QMainWindow):
     def _set_text_mode(self, config: RunConfig) -> None:
         """Enable the Words tab for a task over words, with a view per model."""
         text = self.session.text_mode
+        if not text and self.views.currentIndex() == WORDS_TAB:
+            # Before the tab goes: Qt would move to the next tab (the sweep's), not back to training.
+            self.views.setCurrentIndex(TRAINING_TAB)
         self.views.setTabEnabled(WORDS_TAB, text)
         self.views.setTabVisible(WORDS_TAB, text)
         self._show_tab_bar()
-        if not text and self.views.currentIndex() == WORDS_TAB:
-            self.views.setCurrentIndex(0)
-        elif text:
+        if text:
             self.reviews.set_models(len(config.models), self.session.example_count)
         self.session.words_visible = text and self.views.currentIndex() == WORDS_TAB
 
@@ -606,7 +607,7 @@ class MainWindow(QMainWindow):
         if not self.session.text_mode:
             self.statusBar().showMessage("Words are shown for the text tasks (reviews, text file)", 4000)
             return
-        self.views.setCurrentIndex(0 if self.views.currentIndex() == WORDS_TAB else WORDS_TAB)
+        self.views.setCurrentIndex(TRAINING_TAB if self.views.currentIndex() == WORDS_TAB else WORDS_TAB)
 
     def _on_view_changed(self, index: int) -> None:
         if index == SWEEP_TAB and not self.sweep_seen:
@@ -620,7 +621,7 @@ class MainWindow(QMainWindow):
 
     def show_sweep_tab(self) -> None:
         """T: between the training plots and the trainability map."""
-        self.views.setCurrentIndex(0 if self.views.currentIndex() == SWEEP_TAB else SWEEP_TAB)
+        self.views.setCurrentIndex(TRAINING_TAB if self.views.currentIndex() == SWEEP_TAB else SWEEP_TAB)
 
     def _sweep_started(self) -> None:
         """The sweep's runs want every core: the window's own training pauses (Space resumes it)."""

@@ -8,7 +8,7 @@ classic figure of Bengio, Simard and Frasconi (1994): success rate against T, a 
     grid.py     SweepConfig: the grid, the threshold, one RunConfig per (model, T, seed)
     results.py  SweepResults: the arrays of a sweep file, its atomic save, load and resume
     job.py      one run, trained in a child process: its final loss
-    runner.py   the process pool, the progress bar, Ctrl-C
+    runner.py   the runs' processes (SweepPool), the progress bar, Ctrl-C
     plot.py     the figure (matplotlib): PNG, SVG or PDF
     command.py  the ``gradviz sweep`` subcommand (imports nothing heavy until it runs)
 

@@ -17,7 +17,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from gradviz.config import DEVICES, TASK_NAMES, ConfigError
+from gradviz.config import DEVICES, ConfigError
+from gradviz.sweep.grid import SWEEP_TASKS, SweepConfig, Threshold
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -28,7 +29,7 @@ def add_sweep_parser(sub) -> None:
     sweep = sub.add_parser("sweep", help="success rate against sequence length, for each cell (a grid of runs)")
     add = sweep.add_argument
     add("--models", default="rnn,lstm,gru", help="comma-separated cells: rnn, lstm, gru (default all three)")
-    add("--task", default="adding", choices=[name for name in TASK_NAMES if name != "text"],
+    add("--task", default="adding", choices=SWEEP_TASKS,
         help="any task with a computed baseline (default adding)")
     add("--seq-lens", default="5,10,20,50,100", help="comma-separated lengths T (default 5,10,20,50,100)")
     add("--seeds", type=int, default=3, help="runs per (model, T), seeds 0..N-1 (default 3)")
@@ -59,8 +60,6 @@ def _int_list(flag: str, text: str) -> tuple[int, ...]:
 
 
 def _config(args: argparse.Namespace):
-    from gradviz.sweep.grid import SweepConfig, Threshold
-
     models = tuple(part.strip().lower() for part in args.models.split(",") if part.strip())
     seq_lens = tuple(sorted(_int_list("--seq-lens", args.seq_lens)))
     return SweepConfig(

@@ -16,6 +16,7 @@ from typing import Any
 
 from gradviz.config import (
     MODEL_KINDS,
+    TASK_NAMES,
     ConfigError,
     ModelConfig,
     ModelSetup,
@@ -29,6 +30,7 @@ FORMAT = "gradviz-sweep/1"
 FINAL_FRACTION = 0.05
 """A run's final loss is the mean of its last 5% of training steps (at least one step)."""
 MAX_SEEDS = 1000
+SWEEP_TASKS = tuple(name for name in TASK_NAMES if name != "text")  # every task with a length T to sweep
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,10 @@ class Threshold:
 
     def __str__(self) -> str:
         return f"{self.value:g}x baseline" if self.relative else f"loss {self.value:g}"
+
+    def describe(self) -> str:
+        """In a figure's words: '0.1× the memoryless loss', 'loss 0.02'."""
+        return f"{self.value:g}× the memoryless loss" if self.relative else f"loss {self.value:g}"
 
 
 @dataclass(frozen=True)

@@ -47,12 +47,10 @@ def plot_sweep(results: SweepResults, path: str | os.PathLike, force: bool = Tru
     axes.set_ylabel("success rate")
     axes.grid(True, alpha=0.3)
     axes.legend(loc="best", frameon=False)
-    threshold = f"{config.threshold.value:g}× the memoryless loss" if config.threshold.relative else (
-        f"loss {config.threshold.value:g}")
     partial = "" if results.complete else f"  (partial: {int(finished.sum())} of {results.done.size} runs)"
     axes.set_title(
         f"{config.task} task, {config.steps} training steps, {config.seeds} seeds per point{partial}\n"
-        f"success: final loss below {threshold}",
+        f"success: final loss below {config.threshold.describe()}",
         fontsize=9,
     )
     buffer = io.BytesIO()

@@ -58,12 +58,16 @@ class SweepResults:
         return bool(self.done[cell] and self.final_loss[cell] < self.threshold[cell[1]])
 
     @property
+    def learned(self) -> np.ndarray:
+        """(M, N, S) the runs that finished below their T's threshold."""
+        return self.done & (self.final_loss < self.threshold[None, :, None])
+
+    @property
     def success(self) -> np.ndarray:
         """(M, N) fraction of finished seeds below the threshold; NaN where none finished."""
-        below = self.done & (self.final_loss < self.threshold[None, :, None])
         finished = self.done.sum(axis=2)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(finished > 0, below.sum(axis=2) / np.maximum(finished, 1), np.nan)
+            return np.where(finished > 0, self.learned.sum(axis=2) / np.maximum(finished, 1), np.nan)
 
     @property
     def complete(self) -> bool:

@@ -1,8 +1,7 @@
 """Run a sweep's pending cells in child processes, J at a time, saving after every run.
 
-Each run gets a fresh process (``maxtasksperchild=1``, forked from a clean fork server: no
-state, no torch threads or CUDA context inherited from the parent), with ``cores // J`` torch
-threads.
+Each run gets a fresh process (forked from a clean fork server: no state, no torch threads or
+CUDA context inherited from the parent), with ``cores // J`` torch threads.
 On a GPU the children share the device. The children ignore Ctrl-C; the parent, on
 KeyboardInterrupt (or the window, on Stop), terminates them and keeps the file as last saved:
 every finished run.
@@ -10,11 +9,14 @@ every finished run.
 
 from __future__ import annotations
 
-import multiprocessing
+import math
 import os
 import sys
 import time
+from collections import deque
 from collections.abc import Callable
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from gradviz.forkserver import context
@@ -36,14 +38,16 @@ def core_count() -> int:
         return os.cpu_count() or 1
 
 
-def _run_cell(job: tuple[Cell, str, int]) -> tuple[Cell, float, float, str]:
-    """In the child: train one cell; an error comes back as text (with the cell it hit)."""
-    cell, config_json, steps = job
+def _train_in_child(result: Connection, config_json: str, steps: int, threads: int) -> None:
+    """A child's whole life: train one run and send back (final loss, seconds, error text)."""
+    init_worker(threads)
     try:
         final_loss, seconds = train_one(config_json, steps)
     except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the run
-        return cell, float("nan"), 0.0, f"{type(exc).__name__}: {exc}"
-    return cell, final_loss, seconds, ""
+        result.send((math.nan, 0.0, f"{type(exc).__name__}: {exc}"))
+    else:
+        result.send((final_loss, seconds, ""))
+    result.close()
 
 
 def describe_cell(results: SweepResults, cell: Cell) -> str:
@@ -51,12 +55,22 @@ def describe_cell(results: SweepResults, cell: Cell) -> str:
     return f"{results.config.labels[model]} T={results.config.seq_lens[length]} seed {seed}"
 
 
-class SweepPool:
-    """A sweep's pending runs training in child processes, ``jobs`` at a time.
+def _death(exitcode: int | None) -> str:
+    how = f"was killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exited ({exitcode})"
+    return f"its process {how} before it sent its result (out of memory?)"
 
-    ``collect`` records and saves the runs that finished since the last call; the command line
-    waits on it, the window polls it from a timer (``timeout=0``), so neither needs a thread of
-    its own. ``stop`` ends the runs in flight; the file keeps every run that finished.
+
+class SweepPool:
+    """A sweep's pending runs, each training in a process of its own, ``jobs`` at a time.
+
+    ``collect`` records and saves the runs that finished since the last call and starts the
+    next ones; the command line waits on it, the window polls it from a timer (``timeout=0``),
+    so neither needs a thread of its own. ``stop`` ends the runs in flight; the file keeps every
+    run that finished. Each child holds the only writing end of its result pipe, so a child
+    that dies without a result (killed, out of memory) is seen at once, as the end of its
+    pipe, and ends the sweep with SweepRunError instead of leaving it waiting. (A
+    multiprocessing.Pool would wait forever for the lost run, and concurrent.futures'
+    max_tasks_per_child can hang on Python 3.11, cpython#115634.)
     """
 
     def __init__(self, results: SweepResults, out: Path, jobs: int, device: str = "auto"):
@@ -64,55 +78,78 @@ class SweepPool:
         config = results.config
         pending = results.pending()
         results.save(self.out)  # the file exists from the start: a resumable sweep, even if none finishes
-        self.remaining = len(pending)
         self.jobs = max(1, min(jobs, len(pending) or 1))
-        self._pool = None
-        if not pending:
-            return
-        threads = max(1, core_count() // self.jobs)
-        work = [
-            (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json(),
-             config.steps)
+        self._threads = max(1, core_count() // self.jobs)
+        self._context = context()
+        self._waiting = deque(
+            (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json())
             for cell in pending
-        ]
-        self._pool = context().Pool(self.jobs, initializer=init_worker, initargs=(threads,), maxtasksperchild=1)
-        self._finished = self._pool.imap_unordered(_run_cell, work)
+        )
+        self._running: dict[Cell, tuple[BaseProcess, Connection]] = {}
+        self._start_next()
 
     @property
     def running(self) -> bool:
-        return self._pool is not None
+        return bool(self._running)
+
+    @property
+    def remaining(self) -> int:
+        return len(self._running) + len(self._waiting)
+
+    def processes(self) -> list[BaseProcess]:
+        """The runs' processes now (for tests that check none is left behind)."""
+        return [process for process, _ in self._running.values()]
+
+    def _start_next(self) -> None:
+        while self._waiting and len(self._running) < self.jobs:
+            cell, config_json = self._waiting.popleft()
+            receive, send = self._context.Pipe(duplex=False)
+            process = self._context.Process(target=_train_in_child, daemon=True,  # never outlives the parent
+                                            args=(send, config_json, self.results.config.steps, self._threads))
+            process.start()
+            send.close()  # the child's is now the only writing end: its death closes the pipe
+            self._running[cell] = (process, receive)
 
     def collect(self, timeout: float | None = None) -> list[Cell]:
-        """Record (and save) every run that has finished; wait up to ``timeout`` seconds for
-        the first (None: until one finishes). Raises SweepRunError when a run failed, after
-        stopping the others."""
+        """Record (and save) every run that has finished, and start the next ones; wait up to
+        ``timeout`` seconds for the first (None: until one finishes). Raises SweepRunError when
+        a run failed or its process died, after stopping the others."""
         cells: list[Cell] = []
-        wait = timeout
-        while self._pool is not None and self.remaining:
-            try:
-                cell, final_loss, seconds, error = self._finished.next(wait)
-            except multiprocessing.TimeoutError:
+        patience = timeout
+        while self._running:
+            ready = wait([pipe for _, pipe in self._running.values()], timeout=patience)
+            if not ready:
                 break
-            if error:
-                self.stop()
-                raise SweepRunError(f"{describe_cell(self.results, cell)} failed: {error}")
-            self.results.record(cell, final_loss, seconds)
-            self.results.save(self.out)  # each run kept the moment it is known
-            self.remaining -= 1
-            cells.append(cell)
-            wait = 0  # then take whatever else is ready, without waiting
-        if self._pool is not None and not self.remaining:
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
+            for cell, (process, pipe) in list(self._running.items()):
+                if pipe not in ready:
+                    continue
+                try:
+                    final_loss, seconds, error = pipe.recv()
+                except EOFError:
+                    process.join()
+                    final_loss, seconds, error = math.nan, 0.0, _death(process.exitcode)
+                del self._running[cell]
+                pipe.close()
+                process.join()
+                if error:
+                    self.stop()
+                    raise SweepRunError(f"{describe_cell(self.results, cell)} failed: {error}")
+                self.results.record(cell, final_loss, seconds)
+                self.results.save(self.out)  # each run kept the moment it is known
+                cells.append(cell)
+            self._start_next()
+            patience = 0  # then take whatever else is ready, without waiting
         return cells
 
     def stop(self) -> None:
-        """End the runs in flight now (their processes are terminated and reaped)."""
-        if self._pool is not None:
-            pool, self._pool = self._pool, None
-            pool.terminate()
-            pool.join()
+        """End the runs in flight now (terminated and reaped); start no more."""
+        self._waiting.clear()
+        running, self._running = list(self._running.values()), {}
+        for process, _ in running:
+            process.terminate()
+        for process, pipe in running:
+            process.join()
+            pipe.close()
 
 
 def run_sweep(

@@ -158,3 +158,22 @@ def test_the_figure_is_written_in_each_format(tmp_path: Path) -> None:
     assert "success rate" in svg and "partial: 2 of 8 runs" in svg
     assert plot_sweep(results, tmp_path / "f.pdf").read_bytes().startswith(b"%PDF")
     assert plot_sweep(results, tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_run_whose_process_dies_ends_the_sweep_with_a_message(tmp_path: Path) -> None:
+    """A child killed (as the out-of-memory killer would) must not leave the sweep waiting for
+    a result that never comes: SweepRunError, the finished runs kept, no process left."""
+    from gradviz.sweep.runner import SweepPool, SweepRunError
+
+    config = tiny_config(models=("rnn",), seq_lens=(5,), seeds=6, steps=100_000)
+    pool = SweepPool(SweepResults(config), tmp_path / "s.npz", jobs=2)
+    deadline = time.monotonic() + 60
+    while len(pool.processes()) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    children = pool.processes()
+    assert children and pool.collect(timeout=0) == []  # nothing finished yet, and no waiting
+    os.kill(children[0].pid, signal.SIGKILL)
+    with pytest.raises(SweepRunError, match="killed by signal 9"):
+        pool.collect(timeout=60)
+    assert not pool.running and all(not child.is_alive() for child in children)
+    assert SweepResults.load(tmp_path / "s.npz").done.sum() == 0

@@ -25,11 +25,13 @@ def fill(panel, models=("rnn", "lstm"), lengths="6,4", seeds=2, steps=15, jobs=2
     panel.steps.setValue(steps)
     panel.jobs.setValue(jobs)
     panel.threshold.setText(threshold)
-    panel._extra.update(hidden=4, batch=8)  # the CLI's --hidden/--batch: small, for speed
+    panel.kept.update(hidden=4, batch=8)  # the CLI's --hidden/--batch: small, for speed
 
 
-def pool_pids(panel) -> list[int]:
-    return [process.pid for process in panel.pool._pool._pool]
+def pool_pids(qtbot, panel) -> list[int]:
+    """The sweep's child processes, once it has started them."""
+    qtbot.waitUntil(lambda: bool(panel.pool.processes()), timeout=30000)
+    return [process.pid for process in panel.pool.processes()]
 
 
 def alive(pid: int) -> bool:
@@ -86,7 +88,7 @@ def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_win
     panel = window.sweep
     fill(panel, models=("rnn",), lengths="5", seeds=30, steps=300, jobs=1)
     assert panel.start()
-    pids = pool_pids(panel)
+    pids = pool_pids(qtbot, panel)
     qtbot.waitUntil(lambda: panel.results.done.sum() >= 1, timeout=120000)
     panel.stop_button.click()
     assert not panel.running and not any(alive(pid) for pid in pids)
@@ -98,7 +100,7 @@ def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_win
     path = panel.path
     panel.start_button.click()  # resumes into the same file
     assert panel.running and panel.path == path
-    pids = pool_pids(panel)
+    pids = pool_pids(qtbot, panel)
     qtbot.waitUntil(lambda: panel.results.done.sum() > done, timeout=120000)
     window.ask_before_discard = False
     window.close()  # a running sweep ends with the window
@@ -164,3 +166,33 @@ def test_a_sweep_file_opens_resumes_in_place_and_exports(qtbot, make_window, tmp
         assert panel.export(tmp_path / name).stat().st_size > 0
     ElementTree.parse(tmp_path / "map.svg")  # a plain SVG, readable outside Qt
     np.testing.assert_array_equal(SweepResults.load(tmp_path / "copy.npz").final_loss, resumed.final_loss)
+    assert make_window().sweep.path == path  # the next session shows the last sweep again
+
+
+def test_a_folder_that_cannot_be_written_starts_nothing_and_keeps_the_sweep_shown(qtbot, make_window, tmp_path):
+    window = make_window()
+    panel = window.sweep
+    fill(panel, models=("rnn",), lengths="4", seeds=1, steps=5)
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.running, timeout=60000)
+    shown, path = panel.results, panel.path
+    (tmp_path / "blocked").write_text("a file where the folder should be")
+    panel.folder = tmp_path / "blocked" / "sweeps"
+    fill(panel, models=("rnn",), lengths="5", seeds=1, steps=5)
+    assert not panel.start()
+    assert "Not started" in panel.message.text() and not panel.running
+    assert panel.results is shown and panel.path == path
+
+
+def test_the_tab_fits_a_1024_screen_after_presentation_mode(qtbot, make_window):
+    """The form, hidden in presentation, must not keep the large font's width at the desk."""
+    window = make_window()
+    window.full_screen = False  # offscreen: the sizes are set here
+    window.show_sweep_tab()
+    window.toggle_presentation()
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() == 1920, timeout=5000)
+    window.toggle_presentation()
+    window.resize(1024, 768)
+    qtbot.wait(100)
+    assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024

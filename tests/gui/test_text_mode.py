@@ -201,3 +201,15 @@ def test_words_are_asked_at_most_once_a_second(qtbot, make_window):
     window.paint_now()
     assert len(asked) == 2
     session.trainer.send = send
+
+
+def test_leaving_a_text_task_from_the_words_tab_goes_back_to_the_training_plots(qtbot, make_window):
+    """Not on to the sweep's tab, which Qt would pick as the next tab once Words goes."""
+    window = make_window(reviews_config())
+    qtbot.keyClick(window, Qt.Key.Key_W)
+    assert window.views.currentIndex() == 1 and window.views.tabBar().isVisible()
+    window.controls.task.setCurrentIndex(window.controls.task.findData("adding"))
+    window.reset()
+    qtbot.waitUntil(lambda: window.session.active.task.name == "adding", timeout=30000)
+    assert window.views.currentIndex() == 0 and not window.views.tabBar().isVisible()
+    assert window.history_slider.isVisible() and not window.sweep_seen

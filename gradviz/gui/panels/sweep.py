@@ -40,20 +40,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.config import MODEL_KINDS, TASK_NAMES, ConfigError, ModelConfig, default_label
+from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle
-from gradviz.sweep.grid import MAX_SEEDS, SweepConfig, Threshold
+from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold
 from gradviz.sweep.plot import COLOURS, FORMATS
 from gradviz.sweep.results import SweepFileError, SweepResults
 from gradviz.sweep.runner import SweepPool, SweepRunError, core_count
 
 POLL_MS = 200
-SYMBOLS = ("o", "s", "t")  # as the file figure's markers: told apart without colour too
-SWEEP_TASKS = tuple(name for name in TASK_NAMES if name != "text")  # every task with a computed baseline
+SYMBOLS = ("o", "s", "t")  # pyqtgraph's names for the file figure's markers (o, s, ^): told apart without colour
 DEFAULTS = SweepConfig(models=("rnn", "lstm"), seq_lens=(10, 20, 50), seeds=2, steps=1000)
-CAPTION = ("A run learns when its final loss (mean of its last 5% of steps) is below the threshold. "
-           "Every run: gradviz's defaults (H = 64, batch 64, Adam 0.01, clipping 1), its own process.")
+KEPT = ("hidden", "batch", "lr", "clip", "distance")  # settings the form does not show: a sweep's own, or the defaults
 
 
 class SweepPanel(QWidget):
@@ -61,9 +59,13 @@ class SweepPanel(QWidget):
 
     started = Signal()  # a sweep began: the window pauses its own training, which would share the cores
 
-    def __init__(self, folder: Path, parent: QWidget | None = None):
+    def __init__(self, folder: Path, settings=None, parent: QWidget | None = None):
         super().__init__(parent)
         self.folder = Path(folder)
+        self.settings = settings  # QSettings: the last sweep, shown again in the next session
+        # What the form does not show (H, batch, Adam's rate, clipping, distance): gradviz's
+        # defaults, or those of the sweep file opened, so that Resume continues that sweep.
+        self.kept = {name: getattr(DEFAULTS, name) for name in KEPT}
         self.results: SweepResults | None = None
         self.path: Path | None = None  # the sweep file: every finished run is in it
         self.pool: SweepPool | None = None
@@ -77,6 +79,10 @@ class SweepPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         # Two rows: one would hold the window wider than a 1024-pixel screen beside the settings.
         self.form = QWidget()
+        # Its width never holds the window wide: leaving presentation mode, where it was hidden
+        # while the font shrank, it still asked for the large font's width (1082 px on a
+        # 1024-pixel screen) until its widgets caught up.
+        self.form.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         rows = QVBoxLayout(self.form)
         rows.setContentsMargins(0, 0, 0, 0)
         first, second = QHBoxLayout(), QHBoxLayout()
@@ -100,7 +106,7 @@ class SweepPanel(QWidget):
         first.addWidget(self.task_box)
         for kind in MODEL_KINDS:
             check = QCheckBox(default_label(ModelConfig(kind=kind)))
-            check.setToolTip(f"Sweep the {check.text()} (gradviz's default {kind.upper()}, H = 64)")
+            check.setToolTip(f"Sweep the {check.text()}")
             self.model_checks[kind] = check
             first.addWidget(check)
         first.addWidget(QLabel("Lengths T"))
@@ -130,6 +136,7 @@ class SweepPanel(QWidget):
         self.export_button.clicked.connect(self.export_dialog)
         self.progress = QProgressBar()
         self.progress.setFormat("%v of %m runs")
+        self.progress.setToolTip("Runs finished (saved) of the whole grid")
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
@@ -140,8 +147,8 @@ class SweepPanel(QWidget):
         self.desk_only = [self.form, self.open_button, self.export_button]
 
         self.graphics = pg.GraphicsLayoutWidget()
-        self.figure = Panel("sweep", CAPTION, "sequence length T (steps the dependency spans)", "success rate",
-                            "success")
+        self.figure = Panel("sweep", "Start a sweep, or open one.", "sequence length T (steps the dependency spans)",
+                            "success rate", "success")
         self.figure.add_legend()
         self.figure.plot.setLogMode(x=True, y=False)
         self.figure.plot.setYRange(-0.04, 1.04, padding=0)
@@ -168,6 +175,9 @@ class SweepPanel(QWidget):
             spin.valueChanged.connect(self._show_buttons)
         self.task_box.currentIndexChanged.connect(self._show_buttons)
         self._show()
+        last = settings.value("sweep/last") if settings is not None else None
+        if last and Path(str(last)).is_file():
+            self.open_file(last, quiet=True)
 
     # ---- the form ---------------------------------------------------------------------------
 
@@ -181,7 +191,9 @@ class SweepPanel(QWidget):
         if jobs is not None:
             self.jobs.setValue(jobs)
         self.threshold.setText(f"{config.threshold.value:g}" + ("x" if config.threshold.relative else ""))
-        self._extra = {name: getattr(config, name) for name in ("hidden", "batch", "lr", "clip", "distance")}
+        self.kept = {name: getattr(config, name) for name in KEPT}
+        self.form.setToolTip(f"Every run also has {shared_settings(config)}: gradviz's defaults, or those of the "
+                             "sweep file opened (the figure's caption says them)")
 
     def sweep_config(self) -> SweepConfig:
         """The form's sweep; raises ConfigError naming the first mistake."""
@@ -193,7 +205,7 @@ class SweepPanel(QWidget):
         models = tuple(kind for kind, check in self.model_checks.items() if check.isChecked())
         return SweepConfig(task=self.task_box.currentText(), models=models, seq_lens=lengths,
                            seeds=self.seeds.value(), steps=self.steps.value(),
-                           threshold=Threshold.parse(self.threshold.text()), **self._extra)
+                           threshold=Threshold.parse(self.threshold.text()), **self.kept)
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -210,23 +222,41 @@ class SweepPanel(QWidget):
         except ConfigError as exc:
             self._say(f"Not started: {exc}", error=True)
             return False
-        if self.results is None or self.path is None or config.difference(self.results.config) is not None \
-                or self.results.complete:
-            self.results = SweepResults(config)
-            self.path = self.folder / f"sweep-{datetime.now():%Y%m%d-%H%M%S}.npz"
+        results, path = self.results, self.path
+        if not self._resumable(config):
+            results, path = SweepResults(config), self._new_path()
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            self.pool = SweepPool(self.results, self.path, self.jobs.value())
-        except OSError as exc:
-            self.pool = None
-            self._say(f"Not started: cannot write {self.path}: {exc}", error=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            pool = SweepPool(results, path, self.jobs.value())
+        except Exception as exc:  # noqa: BLE001 - said in the panel; the sweep shown stays as it was
+            self._say(f"Not started: {type(exc).__name__}: {exc}", error=True)
             return False
+        self.results, self.path, self.pool = results, path, pool
+        self._remember(path)
         self._started_at = time.perf_counter()
-        self._done_at_start = int(self.results.done.sum())
+        self._done_at_start = int(results.done.sum())
         self._timer.start()
         self.started.emit()
         self._show()
         return True
+
+    def _resumable(self, config: SweepConfig) -> bool:
+        """Whether Start continues the sweep shown: the form describes it, and runs are missing."""
+        results = self.results
+        return (results is not None and self.path is not None and not results.complete
+                and config.difference(results.config) is None)
+
+    def _new_path(self) -> Path:
+        stem = f"sweep-{datetime.now():%Y%m%d-%H%M%S}"
+        path, number = self.folder / f"{stem}.npz", 1
+        while path.exists():  # two sweeps in one second: never the same file
+            number += 1
+            path = self.folder / f"{stem}-{number}.npz"
+        return path
+
+    def _remember(self, path: Path) -> None:
+        if self.settings is not None:
+            self.settings.setValue("sweep/last", str(path))
 
     def poll(self) -> list:
         """Timer slot: record the runs that finished and draw them."""
@@ -237,14 +267,21 @@ class SweepPanel(QWidget):
         except SweepRunError as exc:
             self._finish(f"Stopped: {exc}. The finished runs are kept in {self.path.name}.", error=True)
             return []
-        except OSError as exc:  # the file could not be saved (a full disk): stop, say so
+        except Exception as exc:  # noqa: BLE001 - e.g. the file could not be saved (a full disk): stop, say so
             self.pool.stop()
-            self._finish(f"Stopped: cannot save {self.path.name}: {exc}", error=True)
+            self._finish(f"Stopped: {type(exc).__name__}: {exc}. The runs saved before are in {self.path.name}.",
+                         error=True)
             return []
         if not self.pool.running:
-            self._finish(f"Done: {self.results.done.size} runs in {self._elapsed():.0f} s, saved as {self.path.name}.")
-        else:
+            trained = int(self.results.done.sum()) - self._done_at_start
+            total, seconds = self.results.done.size, self._elapsed()
+            what = (f"{total} runs in {seconds:.0f} s" if trained == total else
+                    f"all {total} runs ({trained} trained now, in {seconds:.0f} s)")
+            self._finish(f"Done: {what}, saved as {self.path.name}.")
+        elif cells:
             self._show()
+        else:
+            self._show_progress()
         return cells
 
     def stop(self) -> None:
@@ -267,16 +304,19 @@ class SweepPanel(QWidget):
 
     # ---- files ------------------------------------------------------------------------------
 
-    def open_file(self, path: str | Path) -> bool:
-        """Show a sweep file; its missing runs can be resumed (into the same file)."""
+    def open_file(self, path: str | Path, quiet: bool = False) -> bool:
+        """Show a sweep file; its missing runs can be resumed (into the same file). ``quiet``:
+        a file that cannot be read is passed over without a message (the last session's)."""
         if self.running:
             return False
         try:
             results = SweepResults.load(path)
         except SweepFileError as exc:
-            QMessageBox.warning(self, "Cannot open sweep", str(exc))
+            if not quiet:
+                QMessageBox.warning(self, "Cannot open sweep", str(exc))
             return False
         self.results, self.path = results, Path(path)
+        self._remember(self.path)
         self.set_form(results.config)
         self._show()
         left = len(results.pending())
@@ -330,13 +370,25 @@ class SweepPanel(QWidget):
         self.open_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.export_button.setEnabled(results is not None)
-        resumable = (not running and results is not None and not results.complete and self.path is not None
-                     and self._form_matches(results))
         self.start_button.setEnabled(not running)
-        self.start_button.setText(f"Re&sume ({len(results.pending())} runs left)" if resumable else "&Start sweep")
+        try:
+            config = self.sweep_config()
+        except ConfigError:
+            config = None  # Start will say what is wrong
+        if running or config is None or results is None or config.difference(results.config) is not None:
+            self.start_button.setText("&Start sweep")
+        elif results.complete:
+            self.start_button.setText("&Start again")  # the same seeds once more, into a new file
+        else:
+            self.start_button.setText(f"Re&sume ({len(results.pending())} runs left)")
 
     def _show(self) -> None:
         """Buttons, progress, figure and table for the sweep as it stands."""
+        self._show_progress()
+        self._draw()
+
+    def _show_progress(self) -> None:
+        """Buttons, progress bar and message: what changes between two finished runs."""
         self._show_buttons()
         running, results = self.running, self.results
         total = results.done.size if results is not None else 0
@@ -353,13 +405,6 @@ class SweepPanel(QWidget):
         elif results is None:
             self._say("How far back can each cell learn? Start a sweep: every (model, T, seed) trains for "
                       "the given steps, and the figure shows the fraction of seeds that learned.")
-        self._draw()
-
-    def _form_matches(self, results: SweepResults) -> bool:
-        try:
-            return self.sweep_config().difference(results.config) is None
-        except ConfigError:
-            return False
 
     def _draw(self) -> None:
         results = self.results
@@ -395,12 +440,13 @@ class SweepPanel(QWidget):
         axis = self.figure.plot.getAxis("bottom")
         axis.setTicks([[(math.log10(t), str(int(t))) for t in lengths]])
         self.figure.plot.setXRange(math.log10(lengths[0]) - 0.15, math.log10(lengths[-1]) + 0.15, padding=0)
-        threshold = (f"{config.threshold.value:g}x the memoryless loss" if config.threshold.relative
-                     else f"loss {config.threshold.value:g}")
-        self.figure.caption_text = (f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per "
-                                    f"point; learned: final loss below {threshold}. {CAPTION}")
+        self.figure.caption_text = (
+            f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per point. A run learned when "
+            f"its final loss (mean of its last 5% of steps) is below {config.threshold.describe()}. Every run: "
+            f"{shared_settings(config)}, in a process of its own.")
         self.figure.caption.setText(html.escape(self.figure.caption_text), color=self.style.theme.muted,
                                     size=f"{self.style.caption_px}px")
+        self.figure.caption.updateMin()
         self._fill_table(results)
 
     def _fill_table(self, results: SweepResults) -> None:
@@ -411,8 +457,7 @@ class SweepPanel(QWidget):
         self.table.setVerticalHeaderLabels([*config.labels, "learned if loss <"])
         for row, label in enumerate(config.labels):
             for column, length in enumerate(config.seq_lens):
-                finished = results.done[row, column]
-                learned = finished & (results.final_loss[row, column] < results.threshold[column])
+                finished, learned = results.done[row, column], results.learned[row, column]
                 text = f"{learned.sum()}/{finished.sum()} learned" if finished.any() else "-"
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -454,6 +499,12 @@ class SweepPanel(QWidget):
         """Presentation mode: the figure, the table and Start/Stop; the form stays at the desk."""
         for widget in self.desk_only:
             widget.setVisible(not lecture)
+
+
+def shared_settings(config: SweepConfig) -> str:
+    """What every run of ``config`` shares besides the grid, in a few words."""
+    text = f"H = {config.hidden}, batch {config.batch}, Adam {config.lr:g}, clipping {config.clip:g}"
+    return text + (f", distance {config.distance}" if config.task in ("names", "reviews") else "")
 
 
 def _spin(low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
