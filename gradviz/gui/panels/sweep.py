@@ -361,7 +361,8 @@ class SweepPanel(QWidget):
 
     def _say(self, text: str, error: bool = False) -> None:
         self.message.setText(text)
-        self.message.setToolTip(f"The sweep file: {self.path}" if self.path is not None else "")
+        self.message.setToolTip(f"The sweep file, saved after every finished run: {self.path}"
+                                if self.path is not None else "")
         self.message.setStyleSheet("QLabel { color: #e05050; font-weight: bold; }" if error else "")
 
     def _show_buttons(self) -> None:
@@ -400,8 +401,10 @@ class SweepPanel(QWidget):
             new = done - self._done_at_start
             elapsed = self._elapsed()
             left = f", about {elapsed / new * (total - done):.0f} s left" if new else ""
-            self._say(f"Training {min(self.pool.jobs, total - done)} runs at a time, each in its own process: "
-                      f"{elapsed:.0f} s{left}; each finished run is saved in {self.path.name}.")
+            # Short: beside the buttons of a 1024-pixel screen; the tooltip names the file.
+            training = len(self.pool.processes())
+            self._say(f"{training} run{'s' if training != 1 else ''} training, each in its own process: "
+                      f"{elapsed:.0f} s{left}.")
         elif results is None:
             self._say("How far back can each cell learn? Start a sweep: every (model, T, seed) trains for "
                       "the given steps, and the figure shows the fraction of seeds that learned.")
