@@ -43,7 +43,7 @@ from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
-from gradviz.gui.panels.connectivity import ConnectivityDialog
+from gradviz.gui.panels.connectivity import ConnectivityDialog, copy_landmarks
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
 from gradviz.gui.panels.memory import MemoryEstimate
@@ -920,7 +920,8 @@ class MainWindow(QMainWindow):
         if self.connectivity is None or self.board.config is None or len(matrices) != len(self.board.config.models):
             return
         labels = [setup.label for setup in self.board.config.models]
-        self.connectivity.show_matrices(step, labels, matrices, self.board.style)
+        self.connectivity.show_matrices(step, labels, matrices, self.board.style,
+                                        copy_landmarks(self.board.config.task))
 
     def _set_wave_seconds(self, seconds: float) -> None:
         self.wave_seconds = seconds

@@ -34,6 +34,9 @@ def test_key_c_draws_the_connectivity_of_the_step_it_trains(qtbot, make_window, 
         drawn = window.connectivity.images[index]
         assert drawn.shape == (steps, steps)  # copy: a loss at every step
         np.testing.assert_allclose(drawn, expected, rtol=1e-5, atol=1e-6)  # NaN where t > s, alike
+    # The copy task's landmarks: after data step 10, before answer step T + 11 (T = 5), in each model.
+    assert sorted(set(window.connectivity.marks)) == [(0, 15.5), (90, 10.5)]
+    assert len(window.connectivity.marks) == 4 and "rows 16-25 are the answers" in window.connectivity.summary.text()
     low, high = window.connectivity.levels
     assert high - low == 10 and all(np.nanmax(image) <= high for image in window.connectivity.images)
 

@@ -15,14 +15,25 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
+from gradviz.config import TaskConfig
 from gradviz.gui.theme import GRADIENT_MAP, PlotStyle, model_colour
 from gradviz.plotmath import log10_or_nan
 from gradviz.probes.connectivity import Connectivity
+from gradviz.tasks import CopyTask, make_task
 
 DECADES = 10.0  # the colour scale spans this many decades below the largest entry of any model
+
+
+def copy_landmarks(task: TaskConfig) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The copy task's data steps (columns t) and answer steps (rows s), first and last, from
+    1; None for other tasks. Where the answer rows reach the data columns is what recall needs."""
+    if task.name != CopyTask.name:
+        return None
+    length, total = CopyTask.copy_length, make_task(task.name, task.seq_len).total_steps
+    return (1, length), (total - length + 1, total)
 
 
 def shared_levels(matrices: list[Connectivity | None]) -> tuple[float, float]:
@@ -59,15 +70,18 @@ class ConnectivityDialog(QDialog):
         self.images: list[np.ndarray] = []  # what each model's heatmap draws: log10 (S, T)
         self.levels = (-DECADES, 0.0)
         self.step = -1
+        self.marks: list[tuple[int, float]] = []  # (angle, position) of each landmark line drawn
 
     def show_matrices(self, step: int, labels: list[str], matrices: list[Connectivity | None],
-                      style: PlotStyle) -> None:
-        """Draw every model's matrix of recorded step ``step``."""
+                      style: PlotStyle, landmarks: tuple[tuple[int, int], tuple[int, int]] | None = None) -> None:
+        """Draw every model's matrix of recorded step ``step``; ``landmarks`` (the copy
+        task's data steps and answer rows) are marked with dashed lines."""
         self.graphics.clear()
         self.graphics.setBackground(style.theme.background)
         self.step = step
         self.levels = shared_levels(matrices)
         self.images = []
+        self.marks = []
         items = []
         for index, (label, found) in enumerate(zip(labels, matrices, strict=True)):
             plot = self.graphics.addPlot(row=0, col=index)
@@ -91,6 +105,8 @@ class ConnectivityDialog(QDialog):
             plot.setLabel("bottom", "timestep t reached")
             plot.setLabel("left", "output step s" if rows > 1 else "the output")
             plot.getViewBox().invertY(False)
+            if landmarks is not None and rows > 1:
+                self._mark(plot, landmarks, style)
             if rows == 1:
                 plot.getAxis("left").setTicks([[(1, f"s = {int(found.output_steps[0]) + 1}")]])
         if items:
@@ -102,5 +118,22 @@ class ConnectivityDialog(QDialog):
         what = ("Each row: the loss at output step s, and how much gradient it sends to every timestep t "
                 "up to s." if many else
                 "One output: the row is the gradient of the final loss reaching each timestep t.")
+        where = ""
+        if landmarks is not None:
+            (first, last), (answer_first, answer_last) = landmarks
+            where = (f" Copy task: steps {first}-{last} hold the data, rows {answer_first}-{answer_last} are the "
+                     "answers (dashed lines); to recall, the answer rows must reach the data columns.")
         self.summary.setText(f"Step {step + 1}: {what} Batch mean of each sequence's own loss, top layer; one "
-                             f"colour scale for every model, {DECADES:.0f} decades; empty: no path (t > s).")
+                             f"colour scale for every model, {DECADES:.0f} decades; empty: no path (t > s).{where}")
+
+    def _mark(self, plot: pg.PlotItem, landmarks: tuple[tuple[int, int], tuple[int, int]], style: PlotStyle) -> None:
+        """Dashed lines after the last data step (a column) and before the first answer (a row)."""
+        (_, last_data), (first_answer, _) = landmarks
+        pen = pg.mkPen(style.theme.foreground, width=style.thin_width, style=Qt.PenStyle.DashLine)
+        options = {"color": style.theme.foreground, "fill": style.theme.text_fill}
+        for position, angle, label, where in ((last_data + 0.5, 90, "data ←", 0.12),
+                                              (first_answer - 0.5, 0, "answers ↑", 0.5)):
+            line = pg.InfiniteLine(pos=position, angle=angle, pen=pen, movable=False, label=label,
+                                   labelOpts={**options, "position": where})
+            plot.addItem(line)
+            self.marks.append((angle, position))
