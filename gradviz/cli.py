@@ -108,7 +108,6 @@ def build_parser() -> argparse.ArgumentParser:
 FLAG_FIELDS = tuple(setting.flat for setting in settings())
 
 
-MAX_CONFIG_BYTES = 1_000_000  # a config is a few hundred bytes; a bigger file is the wrong file
 
 
 def read_config_file(path: Path) -> RunConfig:

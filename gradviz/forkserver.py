@@ -12,6 +12,8 @@ start instead of following it. This module imports neither torch nor Qt, so it c
 from __future__ import annotations
 
 import multiprocessing
+import os
+import signal
 import threading
 
 START_METHOD = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
@@ -26,6 +28,38 @@ def context(method: str = START_METHOD):
     if method == "forkserver":
         chosen.set_forkserver_preload(PRELOAD)
     return chosen
+
+
+def core_count() -> int:
+    """The cores this process may use (its affinity, where the system says)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def child_setup(threads: int) -> None:
+    """First thing in a child: Ctrl-C is the parent's to handle (it stops its children), and
+    torch uses ``threads`` cores, so that children beside each other do not fight over them."""
+    import torch
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(threads)
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """How a child process ended, in words that follow its name ("the trainer process ...")."""
+    if exitcode is None:
+        return "is still running"
+    if exitcode >= 0:
+        return f"exited with code {exitcode}"
+    number = -exitcode
+    name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
+    if number == signal.SIGKILL:
+        return f"was killed by signal {number} ({name}; the system may have run out of memory)"
+    if number == signal.SIGSEGV:
+        return f"crashed ({name})"
+    return f"was ended by {name}"
 
 
 def warm_up() -> None:

@@ -48,12 +48,6 @@ class Setting:
         """A form label: the first words of the docstring up to a colon, else the name."""
         return LABELS.get(self.flat, self.flat.replace("_", " ").capitalize())
 
-    @property
-    def summary(self) -> str:
-        """The docstring's first sentence, for ``--help``."""
-        first = self.doc.split(". ")[0].rstrip(".")
-        return first[:1].lower() + first[1:] if first[:2] != first[:2].upper() else first
-
 
 # Short form labels; a setting without one is labelled by its name.
 LABELS = {

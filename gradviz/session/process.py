@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import threading
 
 from gradviz.config import RunConfig
-from gradviz.forkserver import START_METHOD, context
+from gradviz.forkserver import START_METHOD, context, describe_exit
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameReader
 from gradviz.session.trainer import serve, torch_threads
@@ -112,17 +111,7 @@ class TrainerProcess:
         """Why the process ended, in words."""
         if self._start_error is not None:
             return f"the trainer process could not start ({self._start_error})"
-        code = self._process.exitcode
-        if code is None:
-            return "the trainer process is still running"
-        if code < 0:
-            name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
-            if -code == signal.SIGKILL:
-                return f"the trainer process was killed ({name}; the system may have run out of memory)"
-            if -code == signal.SIGSEGV:
-                return f"the trainer process crashed ({name})"
-            return f"the trainer process was ended by {name}"
-        return f"the trainer process exited with code {code}"
+        return f"the trainer process {describe_exit(self._process.exitcode)}"
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """End the child within ``timeout_s``: asked first, then terminated, then killed."""

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import signal
 import time
 import traceback
 
@@ -21,6 +20,7 @@ from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
+from gradviz.forkserver import child_setup, core_count
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError
@@ -39,17 +39,12 @@ def torch_threads(cores: int | None = None) -> int:
     (``GRADVIZ_TRAINER_THREADS`` overrides it, to measure the choice)."""
     if cores is None and os.environ.get("GRADVIZ_TRAINER_THREADS", "").isdigit():
         return max(1, int(os.environ["GRADVIZ_TRAINER_THREADS"]))
-    if cores is None:
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
-    return max(1, cores - 1)
+    return max(1, (core_count() if cores is None else cores) - 1)
 
 
 def serve(config: RunConfig, commands, events, frame_wanted, parent_pid: int, threads: int) -> None:
     """The trainer process's main function (started by ``TrainerProcess``)."""
-    import torch
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is the window's to handle
-    torch.set_num_threads(threads)
+    child_setup(threads)  # Ctrl-C in a terminal is the window's to handle
     loop = TrainerLoop(config, commands, events.put, frame_wanted, parent_pid)
     try:
         loop.run()

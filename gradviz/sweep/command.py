@@ -112,7 +112,8 @@ def _results(args: argparse.Namespace, config):
 
 
 def command_sweep(args: argparse.Namespace) -> int:
-    from gradviz.sweep.runner import SweepProgress, SweepRunError, core_count, run_sweep
+    from gradviz.forkserver import core_count
+    from gradviz.sweep.runner import SweepProgress, SweepRunError, run_sweep
 
     config = _config(args)
     _check_paths(args)

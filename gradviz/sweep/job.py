@@ -7,10 +7,7 @@ so a child needs nothing from its parent but the gradviz package.
 from __future__ import annotations
 
 import math
-import signal
 import time
-
-import torch
 
 from gradviz.config import RunConfig
 from gradviz.sweep.grid import FINAL_FRACTION
@@ -41,10 +38,3 @@ def train_one(config_json: str, steps: int) -> tuple[float, float]:
         last.append(model.loss)
         del last[:-keep]
     return sum(last) / len(last), time.perf_counter() - started
-
-
-def init_worker(threads: int) -> None:
-    """A child ignores Ctrl-C (the parent decides what an interrupt means and stops it) and
-    uses its share of the cores, so J children do not fight over them."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    torch.set_num_threads(threads)

@@ -10,7 +10,6 @@ every finished run.
 from __future__ import annotations
 
 import math
-import os
 import sys
 import time
 from collections import deque
@@ -19,8 +18,8 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from gradviz.forkserver import context
-from gradviz.sweep.job import init_worker, train_one
+from gradviz.forkserver import child_setup, context, core_count, describe_exit
+from gradviz.sweep.job import train_one
 from gradviz.sweep.results import SweepResults
 
 Cell = tuple[int, int, int]
@@ -30,17 +29,9 @@ class SweepRunError(RuntimeError):
     """A run of the sweep failed in its process; the message names the run and the error."""
 
 
-def core_count() -> int:
-    """The cores this process may use (its affinity, where the system says)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
-
-
 def _train_in_child(result: Connection, config_json: str, steps: int, threads: int) -> None:
     """A child's whole life: train one run and send back (final loss, seconds, error text)."""
-    init_worker(threads)
+    child_setup(threads)
     try:
         final_loss, seconds = train_one(config_json, steps)
     except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the run
@@ -53,11 +44,6 @@ def _train_in_child(result: Connection, config_json: str, steps: int, threads: i
 def describe_cell(results: SweepResults, cell: Cell) -> str:
     model, length, seed = cell
     return f"{results.config.labels[model]} T={results.config.seq_lens[length]} seed {seed}"
-
-
-def _death(exitcode: int | None) -> str:
-    how = f"was killed by signal {-exitcode}" if exitcode is not None and exitcode < 0 else f"exited ({exitcode})"
-    return f"its process {how} before it sent its result (out of memory?)"
 
 
 class SweepPool:
@@ -92,10 +78,6 @@ class SweepPool:
     def running(self) -> bool:
         return bool(self._running)
 
-    @property
-    def remaining(self) -> int:
-        return len(self._running) + len(self._waiting)
-
     def processes(self) -> list[BaseProcess]:
         """The runs' processes now (for tests that check none is left behind)."""
         return [process for process, _ in self._running.values()]
@@ -124,13 +106,14 @@ class SweepPool:
                 if pipe not in ready:
                     continue
                 try:
-                    final_loss, seconds, error = pipe.recv()
-                except EOFError:
-                    process.join()
-                    final_loss, seconds, error = math.nan, 0.0, _death(process.exitcode)
+                    answer = pipe.recv()
+                except EOFError:  # the child died before it answered
+                    answer = None
                 del self._running[cell]
                 pipe.close()
                 process.join()
+                final_loss, seconds, error = answer or (
+                    math.nan, 0.0, f"its process {describe_exit(process.exitcode)} before it sent its result")
                 if error:
                     self.stop()
                     raise SweepRunError(f"{describe_cell(self.results, cell)} failed: {error}")

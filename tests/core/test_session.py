@@ -13,9 +13,13 @@ import time
 
 import numpy as np
 import pytest
-import torch._dynamo  # noqa: F401 - imported first here, not in a test's trainer thread (see below)
 
-from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+# torch imports torch._dynamo on the first optimiser step; the trainer's fork server imports it
+# up front, and so does this file: imported in a test's trainer thread, it crashed in
+# torch.distributed (seen when GUI tests ran first in the same process).
+import torch._dynamo  # noqa: F401
+
+from gradviz.config import RunConfig, TaskConfig
 from gradviz.engine import Run
 from gradviz.io.runfile import SavedRun
 from gradviz.session import protocol as p
@@ -23,24 +27,9 @@ from gradviz.session import trainer as trainer_module
 from gradviz.session.framebuf import FrameReader, FrameWriter
 from gradviz.session.state import LIVE, OPENING, REPLAY, Session
 from gradviz.session.trainer import TrainerLoop, torch_threads
+from tests.configs import EXPLODING, small_config
 
-# torch imports torch._dynamo on the first optimiser step; the trainer's fork server imports it
-# up front, and so does this file: imported in a test's trainer thread, it crashed in
-# torch.distributed (seen when GUI tests ran first in the same process).
-SMALL = RunConfig(
-    task=TaskConfig("adding", seq_len=12, batch=8),
-    models=(ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.02)),
-            ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=8), TrainConfig(lr=0.02))),
-    record_every=2,
-    device="cpu",
-)
-EXPLODING = RunConfig(
-    task=TaskConfig("adding", 20, 8),
-    models=(ModelSetup("RNN", ModelConfig(kind="rnn", nonlinearity="relu", hidden=8, spectral_radius=6.0),
-                       TrainConfig(optimizer="sgd", lr=10.0, clip=0.0)),),
-    record_every=1,
-    device="cpu",
-)
+SMALL = small_config()
 
 
 def wait(session: Session, done, timeout: float = 60.0) -> None:

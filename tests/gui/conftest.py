@@ -7,21 +7,11 @@ import pytest
 from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
+from gradviz.config import RunConfig
 from gradviz.gui.theme import DARK, apply_theme
 from gradviz.io.runfile import SavedRun
 from gradviz.session.frames import Frame, frame_from_saved
-
-
-def small_config(models: int = 2) -> RunConfig:
-    """The default demo's shape (tanh RNN vs LSTM, adding problem), small enough to be quick."""
-    setups = (
-        ModelSetup("tanh RNN", ModelConfig(kind="rnn", hidden=8), TrainConfig(lr=0.02)),
-        ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=8), TrainConfig(lr=0.02)),
-        ModelSetup("GRU", ModelConfig(kind="gru", hidden=8), TrainConfig(lr=0.02)),
-    )
-    task = TaskConfig("adding", seq_len=12, batch=8)
-    return RunConfig(task=task, models=setups[:models], record_every=2, device="cpu")
+from tests.configs import small_config  # noqa: F401 - the GUI tests import it from here too
 
 
 def trainer_arrays(qtbot, window, timeout: int = 20000) -> dict:

@@ -6,20 +6,12 @@ import sys
 
 import numpy as np
 
-from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.session.protocol import DIVERGED, FAILED, RUNNING
+from tests.configs import EXPLODING
 from tests.gui.conftest import small_config, steps_done
 
 ABSENT_DEVICE = "cuda" if sys.platform == "darwin" else "mps"  # not on this machine: building fails
-EXPLODING = RunConfig(
-    task=TaskConfig("adding", 20, 8),
-    models=(ModelSetup("RNN", ModelConfig(kind="rnn", nonlinearity="relu", hidden=8, spectral_radius=6.0),
-                       TrainConfig(optimizer="sgd", lr=10.0, clip=0.0)),),
-    record_every=1,
-    device="cpu",
-)
-
 
 def test_divergence_pauses_with_a_banner_and_finite_plots(qtbot, make_window):
     window = make_window(config=EXPLODING, autostart=True)

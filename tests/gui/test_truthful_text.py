@@ -2,6 +2,7 @@
 cause, the hover text, the legend, the factor plot; and a diverged model reads "overflowed"
 while the others train on in the window."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -12,9 +13,9 @@ from gradviz.gui.plots.column import ModelColumn
 from gradviz.probes.history import RunHistory
 from gradviz.session.frames import frame_from_history
 from gradviz.session.protocol import RUNNING
+from tests.configs import EXPLODING
 
-BOOM = ModelSetup("boom", ModelConfig(kind="rnn", nonlinearity="relu", hidden=8, spectral_radius=6.0),
-                  TrainConfig(optimizer="sgd", lr=10.0, clip=0.0))
+BOOM = dataclasses.replace(EXPLODING.models[0], label="boom")
 
 
 def columns_after(config: RunConfig, steps: int, qtbot) -> tuple[list[ModelColumn], object]:

@@ -41,12 +41,13 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
+from gradviz.forkserver import core_count
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle
 from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold
 from gradviz.sweep.plot import COLOURS, FORMATS
 from gradviz.sweep.results import SweepFileError, SweepResults
-from gradviz.sweep.runner import SweepPool, SweepRunError, core_count
+from gradviz.sweep.runner import SweepPool, SweepRunError
 
 POLL_MS = 200
 SYMBOLS = ("o", "s", "t")  # pyqtgraph's names for the file figure's markers (o, s, ^): told apart without colour
