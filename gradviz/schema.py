@@ -12,7 +12,6 @@ import ast
 import dataclasses
 import functools
 import inspect
-import textwrap
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +19,6 @@ from gradviz import config as cfg
 
 # Section name -> the dataclass holding its fields; "run" is RunConfig's own settings.
 SECTIONS = {"task": cfg.TaskConfig, "model": cfg.ModelConfig, "train": cfg.TrainConfig, "run": cfg.RunConfig}
-# Fields whose flat name is not the field's name (``--task adding``, ``--model lstm``).
-FLAT_NAMES = {("task", "name"): "task", ("model", "kind"): "model"}
-NOT_SETTINGS = {("run", "task"), ("run", "models")}  # nested, not a value
 
 
 @dataclass(frozen=True)
@@ -62,32 +58,33 @@ LABELS = {
 }
 
 
-def field_docs(cls: type) -> dict[str, str]:
-    """The docstrings written under a dataclass's fields (read from its source)."""
-    tree = ast.parse(textwrap.dedent(inspect.getsource(cls)))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    docs = {}
-    for node, after in zip(body, body[1:], strict=False):
-        if (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
-                and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)):
-            docs[node.target.id] = " ".join(after.value.value.split())
+def field_docs() -> dict[str, dict[str, str]]:
+    """The docstrings written under each dataclass's fields, by class name (``config.py`` is
+    parsed once: ``inspect.getsource`` of each class would parse the whole file each time)."""
+    docs: dict[str, dict[str, str]] = {}
+    for node in ast.parse(inspect.getsource(cfg)).body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        fields = docs[node.name] = {}
+        for item, after in zip(node.body, node.body[1:], strict=False):
+            if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
+                    and isinstance(after.value.value, str)):
+                fields[item.target.id] = " ".join(after.value.value.split())
     return docs
 
 
 @functools.cache
 def settings() -> tuple[Setting, ...]:
-    """Every setting, section by section, in declaration order."""
+    """Every setting, section by section, in declaration order (``config.FLAT_KEYS``'s)."""
+    docs = field_docs()
     found = []
-    for section, cls in SECTIONS.items():
-        docs = field_docs(cls)
-        for field in dataclasses.fields(cls):
-            if (section, field.name) in NOT_SETTINGS:
-                continue
-            default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-            flat = FLAT_NAMES.get((section, field.name), field.name)
-            found.append(Setting(section, field.name, flat, type(default), default, docs.get(field.name, ""),
-                                 cfg._CHOICES.get(field.name), cfg.RANGES.get(field.name)))
+    for flat, (section, name) in cfg.FLAT_KEYS.items():
+        cls = SECTIONS[section]
+        field = next(item for item in dataclasses.fields(cls) if item.name == name)
+        default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
+        found.append(Setting(section, name, flat, type(default), default, docs[cls.__name__].get(name, ""),
+                             cfg._CHOICES.get(name), cfg.RANGES.get(name)))
     return tuple(found)
 
 

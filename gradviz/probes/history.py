@@ -158,6 +158,11 @@ class RunHistory:
         """Model ``index``'s last ``ModelRecord`` that carries Probes (None before the first)."""
         return self._latest[index]
 
+    def start_latest_from(self, latest: list) -> None:
+        """What each model shows as "now" until it records a newer step (a restored run's last
+        recorded step, read from its file)."""
+        self._latest = list(latest)
+
     def probe_column(self, index: int, name: str) -> np.ndarray:
         buffer = self.probes[index]
         if buffer is None or name not in buffer.names():

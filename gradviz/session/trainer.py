@@ -25,7 +25,7 @@ from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError
 from gradviz.probes.history import RunHistory
-from gradviz.probes.records import ModelRecord, StepRecord
+from gradviz.probes.records import StepRecord
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameWriter
 from gradviz.session.frames import frame_from_history, frame_from_saved
@@ -74,7 +74,6 @@ class TrainerLoop:
         self.run_: Run | None = None
         self.history: RunHistory | None = None
         self.baseline = None
-        self._latest: list[ModelRecord | None] = []
         self._parent_checked = time.monotonic()
 
     # ---- the loop ------------------------------------------------------------------------
@@ -191,7 +190,8 @@ class TrainerLoop:
         if self._version == self._sent_version or self.history is None or not self.frame_wanted.is_set():
             return
         self.frame_wanted.clear()
-        frame = frame_from_history(self.history, self.run_.config, self._latest, self._version, self.run_.step,
+        latest = [self.history.latest_probed(index) for index in range(self.history.models)]
+        frame = frame_from_history(self.history, self.run_.config, latest, self._version, self.run_.step,
                                    self.state, self._rate)
         name, size = self.frames.write(frame)
         self._sent_version = self._version
@@ -237,7 +237,7 @@ class TrainerLoop:
             return
         finally:
             self.emit(p.LoadProgress(1, 1))  # read, or refused: the progress bar goes either way
-        self._adopt(run, RunHistory(len(config.models)), [None] * len(config.models))
+        self._adopt(run, RunHistory(len(config.models)))
         self._set_state(p.RUNNING if start else p.IDLE)
         self.emit(self._reset_event(restored=False))
 
@@ -264,8 +264,10 @@ class TrainerLoop:
         self._set_state(p.PAUSED)
         self.emit(self._reset_event(restored=True))
 
-    def _adopt(self, run: Run, history: RunHistory, latest: list) -> None:
-        self.run_, self.history, self._latest = run, history, latest
+    def _adopt(self, run: Run, history: RunHistory, latest: list | None = None) -> None:
+        if latest is not None:
+            history.start_latest_from(latest)
+        self.run_, self.history = run, history
         self.baseline = run.task.baseline()
         self._version += 1
 
@@ -295,9 +297,6 @@ class TrainerLoop:
         for what in extras:
             self.emit(p.Measured(what, record.step, tuple(trainer.measured[what] for trainer in self.run_.trainers)))
         self.history.add(record)
-        for index, model in enumerate(record.models):
-            if model.probes is not None:
-                self._latest[index] = model
         self._version += 1
         return record
 
