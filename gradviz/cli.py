@@ -387,7 +387,8 @@ def command_export(args: argparse.Namespace) -> int:
     if args.run is not None:
         if args.preset or args.config:
             raise UsageError("give --run or --preset/--config, not both")
-        given = [f"--{name.replace('_', '-')}" for name in FLAG_FIELDS if getattr(args, name, None) is not None]
+        given = [f"--{'no-' if getattr(args, name) is False else ''}{name.replace('_', '-')}"
+                 for name in FLAG_FIELDS if getattr(args, name, None) is not None]  # as typed: --no-forget-gate
         if given:
             raise UsageError(f"--run draws the saved run as it was; {', '.join(given)} cannot change it "
                              f"(train anew with these flags instead)")

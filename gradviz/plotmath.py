@@ -22,6 +22,19 @@ def log10_or_nan(values: np.ndarray) -> np.ndarray:
     return out
 
 
+GRADIENT_DECADES = 10.0  # a gradient colour scale spans this many decades below its top
+
+
+def decade_levels(arrays: list) -> tuple[float, float]:
+    """Log10 colour levels shared by ``arrays`` of gradient norms: from the top decade of their
+    largest finite, positive value down ``GRADIENT_DECADES`` decades ((-10, 0) for none)."""
+    logs = [log10_or_nan(values).ravel() for values in arrays]
+    finite = np.concatenate(logs) if logs else np.empty(0)
+    finite = finite[np.isfinite(finite)]
+    top = float(np.ceil(finite.max())) if finite.size else 0.0
+    return (top - GRADIENT_DECADES, top)
+
+
 RECENT_STEPS = 20  # a loss verdict is the mean over this many recent steps: one batch is noise
 NEAR_BASELINE = 0.1  # within 10% of the baseline reads "at" it
 

@@ -7,7 +7,6 @@ and per-parameter curves draw one model per axes. Labels name the quantity and i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,9 +17,8 @@ from matplotlib.axes import Axes
 from gradviz.figures.data import RunView
 from gradviz.figures.style import FigureTheme, model_colour
 from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO
-from gradviz.plotmath import finite_or_nan, log10_or_nan
+from gradviz.plotmath import decade_levels, finite_or_nan, log10_or_nan
 
-GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top (as the window)
 GATE_TITLES = {
     "forget": "forget gate fₜ", "input": "input gate iₜ", "output": "output gate oₜ",
     "cell": "candidate C\u0303ₜ", "cell_state": "cell state Cₜ", "update": "update gate zₜ",
@@ -134,10 +132,7 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
 
 def gradient_levels(view: RunView) -> tuple[float, float]:
     """Colour levels of the gradient history, shared by every model (as in the window)."""
-    logs = np.concatenate([log10_or_nan(series.grad_h[:, -1]).ravel() for series in view.models])
-    logs = logs[np.isfinite(logs)]
-    top = float(math.ceil(logs.max())) if logs.size else 0.0
-    return top - GRADIENT_DECADES, top
+    return decade_levels([series.grad_h[:, -1] for series in view.models])
 
 
 def _colourbar(ax: Axes, image, label: str) -> None:

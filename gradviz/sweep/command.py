@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from gradviz.config import DEVICES, ConfigError
-from gradviz.sweep.grid import SWEEP_TASKS, SweepConfig, Threshold
+from gradviz.sweep.grid import SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
@@ -51,17 +51,9 @@ def add_sweep_parser(sub) -> None:
     add("--quiet", action="store_true", help="no progress bar")
 
 
-def _int_list(flag: str, text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(part) for part in text.split(","))
-    except ValueError:
-        raise ConfigError(f"{flag} must be comma-separated whole numbers, got {text!r}") from None
-    return values
-
-
 def _config(args: argparse.Namespace):
     models = tuple(part.strip().lower() for part in args.models.split(",") if part.strip())
-    seq_lens = tuple(sorted(_int_list("--seq-lens", args.seq_lens)))
+    seq_lens = parse_lengths("--seq-lens", args.seq_lens)
     return SweepConfig(
         task=args.task, models=models, seq_lens=seq_lens, seeds=args.seeds, steps=args.steps,
         threshold=Threshold.parse(args.threshold), hidden=args.hidden, batch=args.batch, lr=args.lr,

@@ -34,6 +34,14 @@ COST = {"rnn": 1, "gru": 3, "lstm": 4}  # matrix products per step: the order a 
 SWEEP_TASKS = tuple(name for name in TASK_NAMES if name != "text")  # every task with a length T to sweep
 
 
+def parse_lengths(flag: str, text: str) -> tuple[int, ...]:
+    """'10, 20,5' -> (5, 10, 20): the lengths T of a sweep, ascending; ConfigError naming ``flag``."""
+    try:
+        return tuple(sorted(int(part) for part in text.split(",") if part.strip()))
+    except ValueError:
+        raise ConfigError(f"{flag} must be comma-separated whole numbers, got {text!r}") from None
+
+
 @dataclass(frozen=True)
 class Threshold:
     """The loss below which a run counts as a success: ``value`` times the task's memoryless

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.io.atomic import atomic_write
+from gradviz.palette import MODEL_COLOURS
 from gradviz.sweep.results import SweepResults
 
 FORMATS = (".png", ".svg", ".pdf")
-COLOURS = ("#D55E00", "#0072B2", "#009E73")  # model 1, 2, 3: the app's colours (gui/theme.py)
 MARKERS = ("o", "s", "^")  # told apart without colour too
 
 
@@ -38,7 +38,7 @@ def plot_sweep(results: SweepResults, path: str | os.PathLike, force: bool = Tru
         shown = ~np.isnan(rates)
         # Later lines are thinner with smaller markers: where two cells score the same, both show.
         axes.plot(lengths[shown], rates[shown], marker=MARKERS[index], markersize=10 - 2.5 * index,
-                  linewidth=3.5 - index, color=COLOURS[index], label=label)
+                  linewidth=3.5 - index, color=MODEL_COLOURS[index % len(MODEL_COLOURS)], label=label)
     axes.set_xscale("log")
     axes.set_xticks(lengths, [str(t) for t in lengths])
     axes.minorticks_off()

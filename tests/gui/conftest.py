@@ -2,6 +2,7 @@
 
 import dataclasses
 import gc
+import os
 
 import pytest
 from PySide6.QtCore import QEvent, QSettings
@@ -12,6 +13,19 @@ from gradviz.gui.theme import DARK, apply_theme
 from gradviz.io.runfile import SavedRun
 from gradviz.session.frames import Frame, frame_from_saved
 from tests.configs import small_config  # noqa: F401 - the GUI tests import it from here too
+
+
+def process_exists(pid: int) -> bool:
+    """Whether process ``pid`` is running (a zombie, ended but not yet reaped, is not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
 
 
 def trainer_arrays(qtbot, window, timeout: int = 20000) -> dict:

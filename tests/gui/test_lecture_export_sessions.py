@@ -13,8 +13,6 @@ from gradviz.plotmath import log10_or_nan
 from gradviz.session.protocol import PAUSED
 from tests.gui.conftest import small_config, steps_done, train_and_pause, trainer_arrays
 
-_trained = train_and_pause
-
 
 def test_presentation_mode_doubles_fonts_thickens_lines_and_hides_the_panel(qtbot, make_window):
     window = make_window()
@@ -44,7 +42,7 @@ def test_light_and_dark_themes(qtbot, make_window):
 
 
 def test_png_exports_at_1x_and_2x(qtbot, make_window, tmp_path):
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     one = window.export("0:gradient", tmp_path / "one.png", scale=1)
     two = window.export("0:gradient", tmp_path / "two.png", scale=2)
     a, b = QImage(str(one)), QImage(str(two))
@@ -54,7 +52,7 @@ def test_png_exports_at_1x_and_2x(qtbot, make_window, tmp_path):
 
 
 def test_svg_keeps_axis_labels_and_renders(qtbot, make_window, tmp_path):
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     path = window.export("gradient", tmp_path / "gradient.svg")
     text = path.read_text()
     assert "timestep t" in text and "|∂ℓᵢ/∂hₜ|" in text and "tanh RNN" in text and "LSTM" in text
@@ -66,7 +64,7 @@ def test_svg_keeps_axis_labels_and_renders(qtbot, make_window, tmp_path):
 
 
 def test_csv_and_npz_hold_the_plotted_data(qtbot, make_window, tmp_path):
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     shown = window.columns[1].gradient.data["log10_grad_h"]
     npz = np.load(window.export("gradient", tmp_path / "gradient.npz"), allow_pickle=False)
     np.testing.assert_allclose(np.log10(npz["LSTM/grad_h"]), shown)  # the window's curve, NaN where 0
@@ -80,7 +78,7 @@ def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_w
 
     from gradviz.gui.export_dialog import ExportDialog
 
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     dialog = ExportDialog(window, window.board, str(tmp_path), window.settings)
     qtbot.addWidget(dialog)
     dialog.target.setCurrentIndex(dialog.target.findData("gradient"))
@@ -111,7 +109,7 @@ def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_w
 def test_copy_plot_puts_an_image_on_the_clipboard(qtbot, make_window):
     from PySide6.QtWidgets import QApplication
 
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     window.copy_plot()
     assert not QApplication.clipboard().image().isNull()
 
@@ -126,7 +124,7 @@ def _plotted(window):
 
 
 def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_path):
-    window = _trained(qtbot, make_window(), steps=9)
+    window = train_and_pause(qtbot, make_window(), steps=9)
     before = _plotted(window)
     path = tmp_path / "session.npz"
     window.session.save(path)
@@ -152,7 +150,7 @@ def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_pat
 
 
 def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
-    window = _trained(qtbot, make_window(), steps=9)
+    window = train_and_pause(qtbot, make_window(), steps=9)
     arrays = trainer_arrays(qtbot, window)
     window.history_slider.setValue(0)
     qtbot.waitUntil(lambda: window.history_label.text() == "Step 0", timeout=10000)  # the trainer sent its arrays
@@ -177,7 +175,7 @@ def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, ans
 def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):
     from PySide6.QtWidgets import QMessageBox
 
-    window = _trained(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())
     answers["answer"] = QMessageBox.StandardButton.Cancel
     window.close()
     assert window.isVisible() and answers["questions"]

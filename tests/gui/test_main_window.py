@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 
 from gradviz.plotmath import log10_or_nan
 from gradviz.session.protocol import DEAD, PAUSED, RUNNING
-from tests.gui.conftest import small_config, steps_done, trainer_arrays, trainer_frame
+from tests.gui.conftest import process_exists, small_config, steps_done, trainer_arrays, trainer_frame
 
 
 def _wait_steps(qtbot, window, count, timeout=30000):
@@ -145,28 +145,15 @@ def test_compare_mode_three_models(qtbot, make_window):
     assert window.session.active.models[0].model.kind == "rnn"
 
 
-def _process_exists(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie (ended, not yet reaped) is not a running process either.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(")")[-1].split()[0] != "Z"
-    except FileNotFoundError:
-        return False
-
-
 def test_closing_during_training_ends_the_trainer_process(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 2)
     pid = window.session.trainer.pid
-    assert pid != os.getpid() and _process_exists(pid)  # training runs in a process of its own
+    assert pid != os.getpid() and process_exists(pid)  # training runs in a process of its own
     started = time.monotonic()
     window.close()
     assert time.monotonic() - started < 2.5
-    assert not _process_exists(pid)
+    assert not process_exists(pid)
     assert not window.session.trainer.alive
 
 

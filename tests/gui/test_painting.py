@@ -6,13 +6,11 @@ import numpy as np
 from gradviz.gui.plots.ranges import stepped_range
 from tests.gui.conftest import paused_after, small_config, steps_done, trainer_frame
 
-_paused_after = paused_after
-
 
 def test_a_new_record_is_drawn_a_group_per_tick(qtbot, make_window):
     window = make_window(small_config(models=3))
     window.timer.stop()  # the test plays the timer
-    _paused_after(qtbot, window, 3)
+    paused_after(qtbot, window, 3)
     columns = window.columns
 
     def drawn() -> list[tuple[bool, bool]]:  # (history group, newest-record group) per column
@@ -35,7 +33,7 @@ def test_a_new_record_is_drawn_a_group_per_tick(qtbot, make_window):
 def test_export_draws_what_is_pending(qtbot, make_window, tmp_path):
     window = make_window(small_config(models=3))
     window.timer.stop()
-    _paused_after(qtbot, window, 3)
+    paused_after(qtbot, window, 3)
     window.refresh()
     assert not window.columns[2].gate_map.values.size
     window.export("2:gates", tmp_path / "gates.png")

@@ -4,8 +4,6 @@ leave no process behind; mistakes start nothing."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -14,7 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 from gradviz.session.protocol import PAUSED, RUNNING
 from gradviz.sweep.job import train_one
 from gradviz.sweep.results import SweepResults
-from tests.gui.conftest import steps_done
+from tests.gui.conftest import process_exists, steps_done
 
 
 def fill(panel, models=("rnn", "lstm"), lengths="6,4", seeds=2, steps=15, jobs=2, threshold="0.3"):
@@ -32,16 +30,6 @@ def pool_pids(qtbot, panel) -> list[int]:
     """The sweep's child processes, once it has started them."""
     qtbot.waitUntil(lambda: bool(panel.pool.processes()), timeout=30000)
     return [process.pid for process in panel.pool.processes()]
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie has ended too; only a reaped or running pid matters to "left behind".
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().split()[2] != "Z"
 
 
 def test_key_t_runs_a_sweep_and_draws_what_its_file_holds(qtbot, make_window, tmp_path):
@@ -91,7 +79,7 @@ def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_win
     pids = pool_pids(qtbot, panel)
     qtbot.waitUntil(lambda: panel.results.done.sum() >= 1, timeout=120000)
     panel.stop_button.click()
-    assert not panel.running and not any(alive(pid) for pid in pids)
+    assert not panel.running and not any(process_exists(pid) for pid in pids)
     kept = SweepResults.load(panel.path)
     done = int(kept.done.sum())
     assert 1 <= done < 30 and "kept in" in panel.message.text()
@@ -104,7 +92,7 @@ def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_win
     qtbot.waitUntil(lambda: panel.results.done.sum() > done, timeout=120000)
     window.ask_before_discard = False
     window.close()  # a running sweep ends with the window
-    assert not panel.running and not any(alive(pid) for pid in pids)
+    assert not panel.running and not any(process_exists(pid) for pid in pids)
     assert SweepResults.load(path).done.sum() > done
 
 

@@ -11,8 +11,6 @@ T = 100 it costs about 20-27 recorded steps (docs/PERFORMANCE.md).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
@@ -20,11 +18,9 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from gradviz.config import TaskConfig
 from gradviz.gui.theme import GRADIENT_MAP, PlotStyle, model_colour
-from gradviz.plotmath import log10_or_nan
+from gradviz.plotmath import GRADIENT_DECADES, decade_levels, log10_or_nan
 from gradviz.probes.connectivity import Connectivity
 from gradviz.tasks import CopyTask, make_task
-
-DECADES = 10.0  # the colour scale spans this many decades below the largest entry of any model
 
 
 def copy_landmarks(task: TaskConfig) -> tuple[tuple[int, int], tuple[int, int]] | None:
@@ -34,15 +30,6 @@ def copy_landmarks(task: TaskConfig) -> tuple[tuple[int, int], tuple[int, int]] 
         return None
     length, total = CopyTask.copy_length, make_task(task.name, task.seq_len).total_steps
     return (1, length), (total - length + 1, total)
-
-
-def shared_levels(matrices: list[Connectivity | None]) -> tuple[float, float]:
-    """log10 colour levels shared by every model: the top decade of the largest entry, down
-    ``DECADES`` decades."""
-    logs = [log10_or_nan(m.matrix[-1]) for m in matrices if m is not None]
-    finite = np.concatenate([v[np.isfinite(v)] for v in logs]) if logs else np.empty(0)
-    top = math.ceil(float(finite.max())) if finite.size else 0.0
-    return (top - DECADES, top)
 
 
 class ConnectivityDialog(QDialog):
@@ -68,7 +55,7 @@ class ConnectivityDialog(QDialog):
         row.addWidget(self.again_button)
         layout.addLayout(row)
         self.images: list[np.ndarray] = []  # what each model's heatmap draws: log10 (S, T)
-        self.levels = (-DECADES, 0.0)
+        self.levels = (-GRADIENT_DECADES, 0.0)
         self.step = -1
         self.marks: list[tuple[int, float]] = []  # (angle, position) of each landmark line drawn
 
@@ -79,7 +66,7 @@ class ConnectivityDialog(QDialog):
         self.graphics.clear()
         self.graphics.setBackground(style.theme.background)
         self.step = step
-        self.levels = shared_levels(matrices)
+        self.levels = decade_levels([m.matrix[-1] for m in matrices if m is not None])
         self.images = []
         self.marks = []
         items = []
@@ -124,7 +111,8 @@ class ConnectivityDialog(QDialog):
             where = (f" Copy task: steps {first}-{last} hold the data, rows {answer_first}-{answer_last} are the "
                      "answers (dashed lines); to recall, the answer rows must reach the data columns.")
         self.summary.setText(f"Step {step + 1}: {what} Batch mean of each sequence's own loss, top layer; one "
-                             f"colour scale for every model, {DECADES:.0f} decades; empty: no path (t > s).{where}")
+                             f"colour scale for every model, {GRADIENT_DECADES:.0f} decades; empty: no path "
+                             f"(t > s).{where}")
 
     def _mark(self, plot: pg.PlotItem, landmarks: tuple[tuple[int, int], tuple[int, int]], style: PlotStyle) -> None:
         """Dashed lines after the last data step (a column) and before the first answer (a row)."""

@@ -11,7 +11,6 @@ Open resumes it. The form's mistakes are said in one line and start nothing.
 
 from __future__ import annotations
 
-import html
 import math
 import time
 from datetime import datetime
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -43,9 +42,9 @@ from PySide6.QtWidgets import (
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.forkserver import core_count
 from gradviz.gui.plots.base import Panel
-from gradviz.gui.theme import PlotStyle
-from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold
-from gradviz.sweep.plot import COLOURS, FORMATS
+from gradviz.gui.theme import PlotStyle, model_colour
+from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
+from gradviz.sweep.plot import FORMATS
 from gradviz.sweep.results import SweepFileError, SweepResults
 from gradviz.sweep.runner import SweepPool, SweepRunError
 
@@ -175,14 +174,16 @@ class SweepPanel(QWidget):
         for spin in (self.seeds, self.steps):
             spin.valueChanged.connect(self._show_buttons)
         self.task_box.currentIndexChanged.connect(self._show_buttons)
-        self._show()
         last = settings.value("sweep/last") if settings is not None else None
-        if last and Path(str(last)).is_file():
-            self.open_file(last, quiet=True)
+        if not (last and Path(str(last)).is_file() and self.open_file(last, quiet=True)):
+            self._show()
 
     # ---- the form ---------------------------------------------------------------------------
 
     def set_form(self, config: SweepConfig, jobs: int | None = None) -> None:
+        """Fill the form with ``config`` (quietly: the buttons are updated by the caller)."""
+        widgets = (self.task_box, *self.model_checks.values(), self.lengths, self.seeds, self.steps, self.threshold)
+        blockers = [QSignalBlocker(widget) for widget in widgets]  # noqa: F841 - held until the form is full
         self.task_box.setCurrentText(config.task)
         for kind, check in self.model_checks.items():
             check.setChecked(kind in config.models)
@@ -198,11 +199,7 @@ class SweepPanel(QWidget):
 
     def sweep_config(self) -> SweepConfig:
         """The form's sweep; raises ConfigError naming the first mistake."""
-        text = self.lengths.text().replace(" ", "")
-        try:
-            lengths = tuple(sorted(int(part) for part in text.split(",") if part))
-        except ValueError:
-            raise ConfigError(f"T must be comma-separated whole numbers, such as 10,20,50; got {text!r}") from None
+        lengths = parse_lengths("T", self.lengths.text())
         models = tuple(kind for kind, check in self.model_checks.items() if check.isChecked())
         return SweepConfig(task=self.task_box.currentText(), models=models, seq_lens=lengths,
                            seeds=self.seeds.value(), steps=self.steps.value(),
@@ -427,7 +424,7 @@ class SweepPanel(QWidget):
         success = results.success
         self.figure.data = {"seq_lens": results.seq_lens, "success": success}
         for index, label in enumerate(config.labels):
-            colour = COLOURS[index % len(COLOURS)]
+            colour = model_colour(index)
             curve = self.figure.curve(colour, name=label)
             shown = ~np.isnan(success[index])
             # Later lines thinner, with smaller markers: where two cells score the same, both show.
@@ -444,13 +441,10 @@ class SweepPanel(QWidget):
         axis = self.figure.plot.getAxis("bottom")
         axis.setTicks([[(math.log10(t), str(int(t))) for t in lengths]])
         self.figure.plot.setXRange(math.log10(lengths[0]) - 0.15, math.log10(lengths[-1]) + 0.15, padding=0)
-        self.figure.caption_text = (
+        self.figure.set_caption(
             f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per point. A run learned when "
             f"its final loss (mean of its last 5% of steps) is below {config.threshold.describe()}. Every run: "
             f"{shared_settings(config)}, in a process of its own.")
-        self.figure.caption.setText(html.escape(self.figure.caption_text), color=self.style.theme.muted,
-                                    size=f"{self.style.caption_px}px")
-        self.figure.caption.updateMin()
         self._fill_table(results)
 
     def _fill_table(self, results: SweepResults) -> None:

@@ -271,8 +271,7 @@ class Panel(pg.GraphicsLayout):
         self.layout.setContentsMargins(0, 0 if self.key is not None else clear, 0, 0)
         self.layout.setRowSpacing(0, clear)
         self.layout.setRowSpacing(1, 0 if style.lecture else 6)
-        self.caption.setText(html.escape(self.caption_text), color=theme.muted, size=f"{style.caption_px}px")
-        self.caption.updateMin()
+        self.set_caption(self.caption_text)
         for item, colour, role, dashed in self._curves:
             self._pen(item, colour, role, dashed)
         for line, colour, pen_style in self._lines:
@@ -280,6 +279,12 @@ class Panel(pg.GraphicsLayout):
         if self.key is not None:
             self.key.html_text = None
             self.refresh_key()
+
+    def set_caption(self, text: str) -> None:
+        """The caption under the plot, in the style's colour and size."""
+        self.caption_text = text
+        self.caption.setText(html.escape(text), color=self.style.theme.muted, size=f"{self.style.caption_px}px")
+        self.caption.updateMin()
 
     def set_axis_labels(self, room: float | None = None) -> None:
         """Axis labels at the style's size; the y label shortened (or left out) where it is

@@ -8,10 +8,9 @@ import math
 
 import numpy as np
 
+from gradviz.plotmath import decade_levels
 from gradviz.session.frames import Frame
 from gradviz.session.headline import has_diverged
-
-GRADIENT_DECADES = 10.0  # the gradient colour bar spans this many decades below its top
 
 
 def finite_logs(arrays: list[np.ndarray]) -> np.ndarray:
@@ -66,9 +65,7 @@ def _ranges(frame: Frame, models: list[int], baseline_loss: float) -> dict[str, 
     logs = finite_logs(profiles)
     profile = (math.floor(logs.min()) - 0.5, math.ceil(logs.max()) + 0.5) if logs.size else (-10.0, 0.0)
 
-    history_logs = finite_logs(histories)
-    top = math.ceil(history_logs.max()) if history_logs.size else 0.0
-    levels = (top - GRADIENT_DECADES, top)
+    levels = decade_levels(histories)
 
     losses = [frame.scalars["loss"][:, models]] if "loss" in frame.scalars and len(frame.scalars["loss"]) else []
     loss_logs = finite_logs(losses + [np.array([baseline_loss])])
