@@ -75,6 +75,7 @@ class ReviewsPanel(QWidget):
         self.evaluate_button.clicked.connect(self.request_evaluation)
         row.addWidget(self.evaluate_button)
         self.status = QLabel("Words appear at the next recorded step.")
+        self.status.setWordWrap(True)  # one line of it held the Words tab wider than a 1024-pixel screen
         row.addWidget(self.status, 1)
         layout.addLayout(row)
 

@@ -85,6 +85,7 @@ class WordGradientView(QWidget):
         self.gate_plot.setVisible(False)
         # The key above the plot, not a legend in it: a short plot has no room for one.
         self.gate_key = QLabel("")
+        self.gate_key.setWordWrap(True)  # one line of it held the Words tab wider than a 1024-pixel screen
         self.gate_key.setVisible(False)
         layout.addWidget(self.gate_key)
         layout.addWidget(self.gate_plot, 2)
