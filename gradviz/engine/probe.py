@@ -17,8 +17,9 @@ from gradviz.engine.decision import recorded_gradients
 from gradviz.engine.device import choose_device, prepare_device
 from gradviz.engine.run import build_task
 from gradviz.models import LayerTrace, build_model
-from gradviz.probes.causes import classify, cut_by_truncation
+from gradviz.probes.causes import classify, cut_by_truncation, cut_by_zero_jacobian, zero_jacobian_cause
 from gradviz.probes.gradients import norms_over_time
+from gradviz.probes.jacobian import zero_jacobian
 from gradviz.probes.measure import probe_tensors
 
 
@@ -51,14 +52,18 @@ def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarra
 
     grad_h = norms(decision_grads[:layers])
     padding = np.zeros(steps, dtype=bool) if mask is None else host(~mask.any(dim=1))
-    truncated = cut_by_truncation(task.decision_steps(), setup.train.tbptt)
+    decision_steps = task.decision_steps()
+    truncated = cut_by_truncation(decision_steps, setup.train.tbptt)
+    zero = host(zero_jacobian(model, traces[-1], layers - 1))
+    chain_cut = cut_by_zero_jacobian(zero, decision_steps, setup.train.tbptt, None if mask is None else host(mask))
+    zero_cause = zero_jacobian_cause(setup.model.kind, setup.model.nonlinearity)
     arrays = {
         "config_json": np.array(config.to_json()),
         "x": host(x.transpose(0, 1)),  # (B, T, I)
         "y": host(y.transpose(0, 1) if y.dim() >= 2 and task.kind == "many-to-many" else y),
         "loss": np.float64(loss.item()),
         "grad_h": grad_h,  # (L, T) mean over the batch of |d l_i/dh_t|, l_i: sequence i's decision loss
-        "grad_cause": classify(grad_h[-1], truncated, padding),
+        "grad_cause": classify(grad_h[-1], truncated, padding, chain_cut, zero_cause),
     }
     if all_grads is not None:
         arrays["grad_h_all"] = norms(all_grads[:layers])  # the same for each sequence's whole loss

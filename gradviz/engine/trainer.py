@@ -100,8 +100,10 @@ class ModelTrainer:
                 param.grad = grad
                 param_grads[name] = grad
             mask = self.task.mask(x)  # text: padding left out of the gradient and gate plots
-            cut = cut_by_truncation(self.task.decision_steps(), self.train.tbptt)
-            probes = measure(model, traces, decision_grads, param_grads, sample, mask, cut, all_grads)
+            decision_steps = self.task.decision_steps()
+            cut = cut_by_truncation(decision_steps, self.train.tbptt)
+            probes = measure(model, traces, decision_grads, param_grads, sample, mask, cut, all_grads,
+                             decision_steps, self.train.tbptt)
         else:
             loss.backward()
         max_norm = self.train.clip if self.train.clip > 0 else math.inf

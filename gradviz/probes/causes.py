@@ -1,29 +1,62 @@
-"""Why a timestep shows no gradient: four causes that a plot must not lump together.
+"""Why a timestep shows no gradient: causes that a plot must not lump together.
 
 A per-timestep gradient norm that is 0 or not finite has one of these causes:
 
-- ``UNDERFLOW``: exactly 0 although the chain rule reaches the step; the product of Jacobians
-  fell below float32's smallest number. Only this is the vanishing gradient.
+- ``UNDERFLOW``: exactly 0 although a chain of non-zero factors reaches the step from the
+  loss; their product fell below float32's smallest number. Only this is the vanishing
+  gradient.
+- ``SATURATED`` (tanh RNN), ``DEAD_RELU`` (ReLU RNN), ``SATURATED_GATES`` (LSTM, GRU): exactly 0
+  because on every path back from the loss some step's Jacobian is exactly zero for the
+  sequence (tanh' = 1 - h^2 is 0 on every unit; every ReLU is off; every gate derivative and
+  carry factor is 0). A zero factor gives 0 in any precision, float64 too: the chain is cut,
+  nothing underflowed.
 - ``TRUNCATED``: truncated BPTT cut the path; no loss term in the step's window comes after it.
 - ``PADDING``: NaN because every sequence of the batch is padding at that step (text).
 - ``OVERFLOW``: inf or NaN from arithmetic: the gradient exploded.
 
 ``FINITE`` marks an ordinary positive number. ``classify`` gives each timestep its cause,
-``cut_by_truncation`` the steps truncated BPTT cannot reach.
+``cut_by_truncation`` the steps truncated BPTT cannot reach, ``cut_by_zero_jacobian`` the steps
+that no sequence's chain of non-zero factors reaches.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-FINITE, UNDERFLOW, TRUNCATED, PADDING, OVERFLOW = 0, 1, 2, 3, 4
+FINITE, UNDERFLOW, TRUNCATED, PADDING, OVERFLOW, SATURATED, DEAD_RELU, SATURATED_GATES = range(8)
 CAUSE_NAMES = {
     FINITE: "",
     UNDERFLOW: "underflow to 0",
     TRUNCATED: "cut by truncation",
     PADDING: "padding",
     OVERFLOW: "overflow (inf/NaN)",
+    SATURATED: "saturated: tanh' = 0",
+    DEAD_RELU: "dead ReLU: ReLU' = 0",
+    SATURATED_GATES: "saturated gates: Jacobian = 0",
 }
+# How a count of steps reads ("49 steps saturated (tanh' = 0)"), in the order a header lists them.
+COUNTED = {
+    UNDERFLOW: "underflow to 0",
+    SATURATED: "saturated (tanh' = 0)",
+    DEAD_RELU: "cut by dead ReLUs",
+    SATURATED_GATES: "cut by saturated gates",
+    TRUNCATED: "cut by truncation",
+    OVERFLOW: "overflow (inf/NaN)",
+}
+
+
+def zero_jacobian_cause(kind: str, nonlinearity: str = "tanh") -> int:
+    """The cause a zero Jacobian gets in a cell of this kind."""
+    if kind == "rnn":
+        return DEAD_RELU if nonlinearity == "relu" else SATURATED
+    return SATURATED_GATES
+
+
+def backward_cuts(steps: int, tbptt: int) -> np.ndarray:
+    """(T,) bool: truncated BPTT detaches h_{t-1} before step t uses it (``models.cells._cut``):
+    windows of k steps aligned to the end of the sequence."""
+    t = np.arange(steps)
+    return (t > 0) & ((steps - t) % tbptt == 0) if tbptt else np.zeros(steps, dtype=bool)
 
 
 def cut_by_truncation(decision_steps: np.ndarray, tbptt: int) -> np.ndarray:
@@ -47,13 +80,47 @@ def cut_by_truncation(decision_steps: np.ndarray, tbptt: int) -> np.ndarray:
     return cut
 
 
-def classify(profile: np.ndarray, truncated: np.ndarray, padding: np.ndarray) -> np.ndarray:
-    """(T,) int8 cause of each timestep of a gradient-norm profile (see the module docstring)."""
+def cut_by_zero_jacobian(
+    zero_jacobian: np.ndarray, decision_steps: np.ndarray, tbptt: int = 0, counted: np.ndarray | None = None
+) -> np.ndarray:
+    """(T,) bool: steps that no counted sequence reaches along a chain of non-zero factors.
+
+    ``zero_jacobian`` (T, B) says where step t's Jacobian back to t - 1 is exactly zero for
+    sequence b; a decision-loss term at step s reaches t <= s unless some step u in (t, s] is
+    such a zero or a truncation cut. ``counted`` (T, B): the sequences a step's batch mean
+    counts (text: not padding there). The plotted norm is a mean over the batch, so its zero
+    is a cut chain only where every counted sequence's chain is cut; where one sequence's chain
+    of non-zero factors still reaches, its zero is underflow.
+    """
+    zero_jacobian = np.asarray(zero_jacobian, dtype=bool)
+    steps, batch = zero_jacobian.shape
+    decision = np.asarray(decision_steps, dtype=bool)
+    passes = ~zero_jacobian & ~backward_cuts(steps, tbptt)[:, None]  # (T, B): t hands back to t - 1
+    reached = np.zeros(batch, dtype=bool)
+    cut = np.zeros(steps, dtype=bool)
+    for t in range(steps - 1, -1, -1):
+        if t + 1 < steps:
+            reached &= passes[t + 1]
+        reached |= decision[t]
+        who = reached if counted is None else reached & np.asarray(counted[t], dtype=bool)
+        cut[t] = not who.any()
+    return cut
+
+
+def classify(
+    profile: np.ndarray, truncated: np.ndarray, padding: np.ndarray,
+    chain_cut: np.ndarray | None = None, zero_cause: int = SATURATED,
+) -> np.ndarray:
+    """(T,) int8 cause of each timestep of a gradient-norm profile (see the module docstring);
+    ``chain_cut`` (T,) from ``cut_by_zero_jacobian``, its zeros named ``zero_cause``."""
     profile = np.asarray(profile)
     causes = np.full(profile.shape, FINITE, dtype=np.int8)
     causes[~np.isfinite(profile)] = OVERFLOW
     causes[np.isnan(profile) & padding] = PADDING
-    causes[(profile == 0) & ~truncated] = UNDERFLOW
+    zero = (profile == 0) & ~truncated
+    causes[zero] = UNDERFLOW
+    if chain_cut is not None:
+        causes[zero & np.asarray(chain_cut, dtype=bool)] = zero_cause
     causes[truncated & ~padding] = TRUNCATED
     return causes
 

@@ -1,8 +1,11 @@
-"""What multiplies the gradient at each step back: the measured per-step Jacobian factor.
+"""What multiplies the gradient at each step back: the per-step Jacobian's norm (a bound on the
+gain) and where the Jacobian is exactly zero.
 
 Going back one step, BPTT multiplies the gradient by the Jacobian of the recurrence; the
-lecture's products of these are what vanish or explode. Per layer and timestep this module
-takes the spectral norm (largest singular value) of
+lecture's products of these are what vanish or explode. The norm of a Jacobian is the most
+any direction can grow in that step: a bound on the gain the gradient really takes (which
+``halflife.measured_gain`` measures from the profile), often far above it. Per layer and
+timestep this module takes the spectral norm (largest singular value) of
 
 - the tanh / ReLU RNN's dh_t/dh_{t-1} = diag(act'(pre_t)) W_hh;
 - the LSTM's cell path dC_t/dC_{t-1} = diag(f_t), whose norm is the largest f_t (the 1997
@@ -11,8 +14,12 @@ takes the spectral norm (largest singular value) of
   + diag((1 - z_t)(1 - n_t^2)) (diag(r_t) U_n + diag((U_n h_{t-1} + b_hn) r_t (1 - r_t)) U_r),
 
 averages it over a few samples of the batch, and summarises a layer by the geometric mean
-over timesteps (the per-step rate of the product). rho(W_hh) is only a bound on the first
-of these, and says nothing about the gated cells.
+over timesteps (the per-step rate of the product). rho(W_hh) is a coarser figure still, and
+says nothing about the gated cells.
+
+``zero_jacobian`` marks, per timestep and sequence, a Jacobian that is exactly zero, computed
+with the factors the backward pass of ``models.cells`` multiplies by: there the chain rule is
+cut by a zero factor (saturation, dead ReLUs), which is not underflow (``causes.py``).
 """
 
 from __future__ import annotations
@@ -77,10 +84,44 @@ def spectral_norm(matrices: Tensor) -> Tensor:
 
 @torch.no_grad()
 def step_factors(model: SequenceModel, traces: list[LayerTrace]) -> Tensor:
-    """(L,) geometric mean over timesteps of each layer's Jacobian norm: the factor by which
-    one step back multiplies the gradient at most, on average over the sequence."""
+    """(L,) geometric mean over timesteps of each layer's Jacobian norm: a bound, the factor by
+    which one step back can multiply the gradient at most, on average over the sequence."""
     factors = []
     for layer, trace in enumerate(traces):
         norms = layer_jacobian_norms(model, trace, layer)
         factors.append(norms.clamp_min(1e-30).log().mean().exp())
     return torch.stack(factors)
+
+
+@torch.no_grad()
+def zero_jacobian(model: SequenceModel, trace: LayerTrace, layer: int) -> Tensor:
+    """(T, B) bool: step t's Jacobian back to step t - 1 is exactly zero for sequence b: every
+    factor the backward pass (``models.cells``) multiplies the gradient by on its way from
+    step t to t - 1 is 0, on every unit. (Step 0's leads to the initial state, not plotted.)
+
+    - tanh RNN: 1 - h_t^2 == 0 (h_t = +-1 in float32); ReLU RNN: h_t <= 0 (every unit off);
+    - LSTM: f_t == 0 (the cell path) and every gate's derivative term is 0: g (i - i^2),
+      c_{t-1} (f - f^2), i (1 - g^2), tanh(c_t) (o - o^2);
+    - GRU: z_t == 0 (the direct path) and the terms of U_z, U_n and U_r are 0.
+    """
+    values = trace.values
+    kind = model.config.kind
+    hidden = values["hidden"]  # (T, B, H)
+    if kind == "rnn":
+        if model.config.nonlinearity == "relu":
+            return (~(hidden > 0)).all(dim=-1)
+        return (1 - hidden * hidden == 0).all(dim=-1)
+    if kind == "lstm":
+        i, f, g, o, c = (values[name] for name in ("input", "forget", "cell", "output", "cell_state"))
+        zero = (f == 0) & (g * (i - i * i) == 0) & (_previous(c) * (f - f * f) == 0)
+        zero &= (i * (1 - g * g) == 0) & (torch.tanh(c) * (o - o * o) == 0)
+        return zero.all(dim=-1)
+    size = model.config.hidden
+    r, z, n = (values[name] for name in ("reset", "update", "new"))
+    previous = _previous(hidden)
+    w_n = getattr(model.rnn, f"weight_hh_l{layer}").detach()[2 * size :]
+    b_n = getattr(model.rnn, f"bias_hh_l{layer}").detach()[2 * size :]
+    to_n = (1 - z) * (1 - n * n)
+    zero = (z == 0) & ((previous - n) * (z - z * z) == 0) & (to_n * r == 0)
+    zero &= to_n * (previous @ w_n.t() + b_n) * (r - r * r) == 0
+    return zero.all(dim=-1)

@@ -12,10 +12,10 @@ import torch
 from torch import Tensor
 
 from gradviz.models import LayerTrace, SequenceModel, spectral_radius
-from gradviz.probes.causes import UNDERFLOW, classify, count
+from gradviz.probes.causes import UNDERFLOW, classify, count, cut_by_zero_jacobian, zero_jacobian_cause
 from gradviz.probes.gradients import masked_mean, norms_over_time
 from gradviz.probes.halflife import fit_decay
-from gradviz.probes.jacobian import step_factors
+from gradviz.probes.jacobian import step_factors, zero_jacobian
 from gradviz.probes.records import Probes
 
 
@@ -48,6 +48,8 @@ def measure(
     mask: Tensor | None = None,
     truncated: np.ndarray | None = None,
     all_grads: list[Tensor | None] | None = None,
+    decision_steps: np.ndarray | None = None,
+    tbptt: int = 0,
 ) -> Probes:
     """Reduce gradients and gates on the device, then copy to the host once.
 
@@ -77,14 +79,22 @@ def measure(
     param_names = list(param_grads)
     on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in param_names])
     on_device["step_factor"] = step_factors(model, traces)
+    on_device["zero_jacobian"] = zero_jacobian(model, traces[-1], layers - 1)  # (T, B) top layer
     if mask is not None:
         on_device["padding"] = ~mask.any(dim=1)  # (T,) every sequence is padding there
+        on_device["mask"] = mask  # (T, B) the sequences each step's mean counts
     host = _to_host(on_device)
 
     grad_h = host["grad_h"]
     padding = host["padding"] > 0 if "padding" in host else np.zeros(steps, dtype=bool)
     truncated = np.zeros(steps, dtype=bool) if truncated is None else np.asarray(truncated, dtype=bool)
-    causes = classify(grad_h[-1], truncated, padding)
+    if decision_steps is None:
+        decision_steps = np.zeros(steps, dtype=bool)
+        decision_steps[-1] = True
+    counted = None if mask is None else host["mask"] > 0
+    chain_cut = cut_by_zero_jacobian(host["zero_jacobian"] > 0, decision_steps, tbptt, counted)
+    config = model.config
+    causes = classify(grad_h[-1], truncated, padding, chain_cut, zero_jacobian_cause(config.kind, config.nonlinearity))
     headline = host["grad_c"][-1] if "grad_c" in host else grad_h[-1]
     decay = fit_decay(headline, usable=~truncated)  # inside the truncation window only
     return Probes(
