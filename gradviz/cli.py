@@ -288,7 +288,9 @@ def _print_summary(run, history, last, elapsed: float) -> None:
     losses = frame.scalars["loss"]
     for index, (view, model) in enumerate(zip(frame.models, last.models, strict=True)):
         metric = "" if model.diverged else f"{run.task.metric_name} {model.metric:.3g} · "
-        print(f"  {view.label}: {metric}{headline(view, losses[:, index], baseline.loss).text()}")
+        facts = headline(view, losses[:, index], baseline.loss, frame.scalars["grad_norm"][:, index],
+                         frame.scalars["step"])
+        print(f"  {view.label}: {metric}{facts.text()}")
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
 
 

@@ -15,6 +15,14 @@ Three things make the number trustworthy:
 - two regimes: where one straight line fits badly and two fit well (flat near the loss, then
   a fall, say), the half-life is the one of the part further back, which memory has to
   cross, and the nearer part is reported beside it.
+
+A header quotes the median of the recent records, unless they disagree: where the recent
+half-lives predict gradients at the far end of the profile more than ``UNSTEADY_DECADES``
+apart, it shows their range and says "unsteady" instead of one number.
+
+``measured_gain`` is the factor the gradient really takes per step back: the geometric mean
+of |dl/dh_t| / |dl/dh_{t+1}| over the profile's usable neighbours. The Jacobian's norm
+(``jacobian.py``) only bounds it.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ MIN_REGIME = 6  # timesteps each regime must span
 REGIME_GAIN = 0.2  # two lines must leave at most this fraction of one line's squared error
 REGIME_CONTRAST = 1.0  # ... and differ by at least 10x (log10 1) over the shorter regime
 RECENT_RECORDS = 5  # the header quotes the median of this many recent records
+UNSTEADY_DECADES = 1.0  # recent records further apart than this at the profile's far end: a range
 
 
 @dataclass(frozen=True)
@@ -40,6 +49,7 @@ class Decay:
     half_life: float
     near_half_life: float = math.nan
     near_steps: int = 0
+    spread: tuple[float, float] | None = None  # unsteady: the (fastest, slowest) recent half-lives
 
 
 def _theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -122,8 +132,11 @@ def half_life(profile: np.ndarray, usable: np.ndarray | None = None) -> float:
 
 def stable_half_life(values: np.ndarray, recent: int = RECENT_RECORDS) -> float:
     """The median of the last ``recent`` recorded half-lives (NaN ones left out): one record is
-    one batch, and the header should not jump while the picture stays the same."""
+    one batch, and the header should not jump while the picture stays the same. NaN when the
+    latest is: no gradient reaches the sequence now, whatever earlier records said."""
     values = np.asarray(values, dtype=np.float64)[-recent:]
+    if not values.size or np.isnan(values[-1]):
+        return math.nan
     values = values[~np.isnan(values)]
     return float(np.median(values)) if values.size else math.nan
 
@@ -152,8 +165,17 @@ def describe_half_life(value: float) -> str:
     return f"the gradient {_rate(value)}"
 
 
+def per_step_factor(value: float) -> float:
+    """The factor per timestep back of a half-life: 2^(-1/h); 1 when flat."""
+    return 1.0 if math.isinf(value) else 2.0 ** (-1.0 / value)
+
+
 def describe_decay(decay: Decay) -> str:
-    """One half-life, or both regimes: "flat over the last 40 timesteps, then falls 10x ..."."""
+    """One half-life, or both regimes: "flat over the last 40 timesteps, then falls 10x ...";
+    an unsteady one as the range of its per-step factors."""
+    if decay.spread is not None:
+        low, high = sorted(per_step_factor(value) for value in decay.spread)
+        return f"the gradient is unsteady: x{low:.2g} to x{high:.2g} per timestep back"
     if not decay.near_steps:
         return describe_half_life(decay.half_life)
     near = "is flat" if math.isinf(decay.near_half_life) else _rate(decay.near_half_life)
@@ -161,12 +183,53 @@ def describe_decay(decay: Decay) -> str:
     return f"the gradient {near} over the last {decay.near_steps} timesteps, then {far}"
 
 
+def unsteady_spread(half_lives: np.ndarray, span: int, recent: int = RECENT_RECORDS) -> tuple[float, float] | None:
+    """(fastest, slowest) of the recent half-lives where they disagree: where, followed over
+    ``span`` timesteps, they predict gradients more than ``UNSTEADY_DECADES`` apart (one says
+    "flat", another "falls 10x every 20 timesteps" on a 50-step profile); None if they agree."""
+    values = np.asarray(half_lives, dtype=np.float64)[-recent:]
+    if not values.size or np.isnan(values[-1]):
+        return None  # no gradient reaches now: nothing to give a range of
+    values = values[~np.isnan(values)]
+    if values.size < 2 or span < 2:
+        return None
+    rates = np.log10(2.0) / values  # decades per timestep back; 0 when flat (inf)
+    if (rates.max() - rates.min()) * (span - 1) <= UNSTEADY_DECADES:
+        return None
+    return float(values[np.argmax(rates)]), float(values[np.argmin(rates)])
+
+
+def measured_gains(profiles: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray:
+    """(N,) for (N, T) profiles: the geometric mean of p[t] / p[t+1] over the neighbours t, t+1
+    that are both usable (positive, finite, and ``usable``): the factor the gradient really
+    took per step back, on average over the profile. NaN where no two neighbours are usable."""
+    profiles = np.atleast_2d(np.asarray(profiles, dtype=np.float64))
+    keep = np.isfinite(profiles) & (profiles > 0)
+    if usable is not None:
+        keep &= np.asarray(usable, dtype=bool)
+    logs = np.log(np.where(keep, profiles, 1.0))
+    pairs = keep[:, :-1] & keep[:, 1:]
+    steps = pairs.sum(axis=1)
+    total = np.where(pairs, logs[:, :-1] - logs[:, 1:], 0.0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(steps > 0, np.exp(total / np.maximum(steps, 1)), np.nan)
+
+
+def measured_gain(profile: np.ndarray, usable: np.ndarray | None = None) -> float:
+    """The measured gain per step back of one profile (see ``measured_gains``)."""
+    return float(measured_gains(profile, None if usable is None else np.atleast_2d(usable))[0])
+
+
 def stable_decay(
     half_lives: np.ndarray, near_half_lives: np.ndarray | None = None, near_steps: np.ndarray | None = None,
-    recent: int = RECENT_RECORDS,
+    recent: int = RECENT_RECORDS, span: int = 0,
 ) -> Decay:
     """What a header quotes from the recorded series: the median half-life of the recent
-    records, and two regimes only where most of them had two (then their medians)."""
+    records, and two regimes only where most of them had two (then their medians); where the
+    recent records disagree over a profile of ``span`` timesteps, their range instead."""
+    spread = unsteady_spread(half_lives, span, recent)
+    if spread is not None:
+        return Decay(stable_half_life(half_lives, recent), spread=spread)
     far = stable_half_life(half_lives, recent)
     if near_half_lives is None or near_steps is None or not len(near_steps):
         return Decay(far)

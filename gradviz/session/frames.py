@@ -14,12 +14,13 @@ import numpy as np
 
 from gradviz.config import RunConfig
 from gradviz.io.runfile import SavedRun
+from gradviz.probes.causes import PADDING
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, Probes
 
 PROBE_COLUMNS = ("step", "grad_h", "half_life", "spectral_radius", "param_grad_norms", "underflow_steps")
 # Newer columns, absent from older run files.
-OPTIONAL_COLUMNS = ("grad_cause", "step_factor", "truncated_steps", "near_half_life", "near_steps")
+OPTIONAL_COLUMNS = ("grad_cause", "step_factor", "truncated_steps", "near_half_life", "near_steps", "grad_c")
 
 
 @dataclass(frozen=True)
@@ -126,3 +127,33 @@ def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
 def _row(arrays: dict[str, np.ndarray], name: str, index: int, default=None):
     """Row ``index`` of a column that older run files lack (then ``default``)."""
     return arrays[name][index] if name in arrays else default
+
+
+@dataclass(frozen=True)
+class ShownProfile:
+    """A recorded gradient profile to draw: its training step, the top layer's |dl/dh_t| (T,),
+    |dl/dC_t| (T,) of an LSTM, and each step's cause (``probes/causes.py``) where recorded."""
+
+    step: int
+    grad_h: np.ndarray
+    grad_c: np.ndarray | None
+    causes: np.ndarray | None
+
+
+def last_finite_profile(view: ModelView) -> ShownProfile | None:
+    """The newest recorded profile with no overflow (inf/NaN where no padding explains it) and
+    some gradient: what a diverged model's gradient plot shows, labelled with its step (its
+    later records are NaN, or 35 decades of overflow with no story in them). None if none."""
+    history = view.history
+    grads = history.get("grad_h")
+    if grads is None or not len(grads):
+        return None
+    cells, causes = history.get("grad_c"), history.get("grad_cause")
+    for row in range(len(grads) - 1, -1, -1):
+        top = grads[row, -1]
+        cause = causes[row] if causes is not None and len(causes) == len(grads) else None
+        explained = cause == PADDING if cause is not None else np.zeros(top.shape, dtype=bool)
+        if np.all(np.isfinite(top) | explained) and np.any(top > 0):
+            cell = cells[row, -1] if cells is not None and len(cells) == len(grads) else None
+            return ShownProfile(int(history["step"][row]), top, cell, cause)
+    return None

@@ -6,11 +6,15 @@ numbers a room reads on the projector are the numbers a headless run prints:
 - the loss, the mean over the last ``plotmath.RECENT_STEPS`` steps, against the task's memoryless
   baseline ("below", "at" or "above" it);
 - how the decision gradient changes per timestep back: the median half-life of the recent
-  records, two regimes where most of them had two, through C_t for an LSTM;
-- why steps are empty: underflow, truncation or overflow, never lumped together;
-- the mean forget gate and the measured per-step Jacobian factor of a gated cell (what really
-  multiplies its gradient; rho(W_hh) is only the RNN's story);
-- or that the model diverged.
+  records, two regimes where most of them had two, their range where they disagree
+  ("unsteady"), through C_t for an LSTM;
+- why steps are empty: underflow, saturation (a zero Jacobian), truncation or overflow, never
+  lumped together;
+- the mean forget gate of an LSTM;
+- the measured gain: the factor the plotted gradient really takes per step back (the median
+  of the recent records' geometric means). Jacobian norms and rho(W_hh) only bound it; the
+  factor plot and the equations panel show them, named as bounds;
+- or that the model diverged, when and what overflowed.
 
 Plain text, no Qt: the window adds colour.
 """
@@ -22,8 +26,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.plotmath import recent_loss, verdict
-from gradviz.probes.causes import OVERFLOW, TRUNCATED, UNDERFLOW, count
-from gradviz.probes.halflife import describe_decay, stable_decay
+from gradviz.probes.causes import COUNTED, TRUNCATED, UNDERFLOW, count
+from gradviz.probes.halflife import RECENT_RECORDS, describe_decay, measured_gains, stable_decay
 from gradviz.session.frames import ModelView
 
 
@@ -48,11 +52,40 @@ def loss_verdict(losses: np.ndarray, baseline_loss: float) -> str | None:
 
 def quoted_decay(view: ModelView):
     """The decay a header quotes: the median of the recent records (one record is one batch,
-    and the number should hold still while the picture does), else the latest record's."""
+    and the number should hold still while the picture does), their range where they disagree,
+    else the latest record's."""
     history = view.history
     if len(history.get("half_life", ())):
-        return stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"))
+        span = view.latest.probes.grad_h.shape[1] if view.latest is not None and view.latest.probes else 0
+        return stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"),
+                            span=span)
     return view.latest.probes.decay
+
+
+def recorded_gains(view: ModelView) -> np.ndarray:
+    """(N,) measured gain per step back of every recorded profile (C_t's for an LSTM, the top
+    layer's h_t's otherwise), inside the truncation window."""
+    history = view.history
+    grads = history.get("grad_c") if view.kind == "lstm" and len(history.get("grad_c", ())) else history.get("grad_h")
+    if grads is None or not len(grads):
+        return np.empty(0)
+    causes = history.get("grad_cause")
+    usable = causes != TRUNCATED if causes is not None and causes.shape == grads[:, -1].shape else None
+    return measured_gains(grads[:, -1], usable)
+
+
+def quoted_gain(view: ModelView, recent: int = RECENT_RECORDS) -> float:
+    """The gain a header quotes: the median over the recent records that have one; NaN if none,
+    or if the latest has none (no two neighbouring steps carry a gradient now)."""
+    gains = recorded_gains(view)[-recent:]
+    if not gains.size or not np.isfinite(gains[-1]):
+        return float("nan")
+    gains = gains[np.isfinite(gains)]
+    return float(np.median(gains)) if gains.size else float("nan")
+
+
+def describe_gain(gain: float) -> str:
+    return f"gain x{gain:.3g} per step back"
 
 
 def gradient_facts(view: ModelView) -> list[str]:
@@ -64,16 +97,15 @@ def gradient_facts(view: ModelView) -> list[str]:
     path = "through C_t, " if probes.grad_c is not None else ""
     facts = [path + describe_decay(decay)]
     causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
-    for cause, words in ((UNDERFLOW, "underflow to 0"), (TRUNCATED, "cut by truncation"),
-                         (OVERFLOW, "overflow (inf/NaN)")):
+    for cause, words in COUNTED.items():
         steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
         if steps:
             facts.append(f"{steps} steps {words}")
     if "forget" in probes.gate_means:
         facts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
-    if view.kind != "rnn" and probes.step_factor is not None and np.isfinite(probes.step_factor[-1]):
-        symbol = "|dC_t/dC_t-1|" if view.kind == "lstm" else "|dh_t/dh_t-1|"
-        facts.append(f"{symbol} {float(probes.step_factor[-1]):.2f} per step")
+    gain = quoted_gain(view)
+    if np.isfinite(gain):
+        facts.append(describe_gain(gain))
     return facts
 
 
@@ -83,15 +115,28 @@ def has_diverged(view: ModelView, losses: np.ndarray) -> bool:
     return bool((view.latest is not None and view.latest.diverged) or (len(losses) and not np.isfinite(losses[-1])))
 
 
-def headline(view: ModelView, losses: np.ndarray, baseline_loss: float) -> Headline:
-    """Model ``view``'s headline; ``losses`` is its training loss per step so far."""
+def divergence_fact(losses: np.ndarray, grad_norms: np.ndarray | None, steps: np.ndarray | None) -> str:
+    """What overflowed first, and at which step: the loss, or (its loss still finite) the
+    gradient norm before clipping."""
+    bad_loss = ~np.isfinite(losses)
+    bad_norm = ~np.isfinite(grad_norms) if grad_norms is not None and len(grad_norms) == len(losses) else bad_loss
+    first = int(np.argmax(bad_loss | bad_norm)) if (bad_loss | bad_norm).any() else len(losses) - 1
+    what = "the gradient norm" if not bad_loss[first] else "the loss"
+    at = f" at step {int(steps[first])}" if steps is not None and len(steps) == len(losses) and first >= 0 else ""
+    return f"{what} overflowed (inf/NaN){at}"
+
+
+def headline(view: ModelView, losses: np.ndarray, baseline_loss: float,
+             grad_norms: np.ndarray | None = None, steps: np.ndarray | None = None) -> Headline:
+    """Model ``view``'s headline; ``losses`` is its training loss per step so far (and
+    ``grad_norms`` its gradient norms before clipping, ``steps`` their training steps)."""
     facts = []
     verdict = loss_verdict(losses, baseline_loss)
     if verdict is not None:
         facts.append(verdict)
     diverged = has_diverged(view, losses)
     if diverged:
-        facts.append("the gradient overflowed (inf/NaN)")
+        facts.append(divergence_fact(np.asarray(losses), grad_norms, steps))
     else:
         facts.extend(gradient_facts(view))
     return Headline(tuple(facts), diverged)

@@ -62,10 +62,12 @@ def test_truncation_is_named_in_header_heatmap_and_hover(qtbot) -> None:
     # The RNN has no cell state: its legend does not list one; the LSTM's does.
     assert legend_names(rnn) == ["|dL/dh_t|"]
     assert legend_names(lstm) == ["|dL/dh_t|", "|dL/dC_t|"]
-    assert "through C_t" in lstm.header.text() and "|dC_t/dC_t-1|" in lstm.header.text()
-    # The factor plot: rho(W_hh) for the vanilla RNN, the measured cell-path factor for the LSTM.
-    assert rnn.spectral.caption_text.startswith("rho(W_hh)")
-    assert "dC_t/dC_{t-1}" in lstm.spectral.caption_text
+    assert "through C_t" in lstm.header.text() and "gain x" in lstm.header.text()
+    assert "|dC_t/dC_t-1|" not in lstm.header.text()  # the largest f_t is a bound, not the gain
+    # The factor plot: the measured gain, and thin beside it rho(W_hh) for the vanilla RNN, the
+    # bound max f_t for the LSTM.
+    assert "rho(W_hh)" in rnn.spectral.caption_text and "not the gain" in rnn.spectral.caption_text
+    assert "bound, max f_t" in lstm.spectral.caption_text
     np.testing.assert_array_equal(lstm.spectral.data["layer0"], frame.models[1].history["step_factor"][:, 0])
     np.testing.assert_array_equal(rnn.spectral.data["layer0"], frame.models[0].history["spectral_radius"][:, 0])
 
@@ -78,7 +80,7 @@ def test_copy_task_shows_the_whole_loss_line_and_a_diverged_model_overflowed(qtb
     )
     (boom, gru), frame = columns_after(config, 6, qtbot)
     assert frame.models[0].latest.diverged
-    assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()
+    assert "overflowed (inf/NaN) at step" in boom.header.text() and "DIVERGED" in boom.header.text()
     assert "no gradient reaches" not in boom.header.text() and "underflow" not in boom.header.text()
     assert legend_names(gru) == ["|dL/dh_t|", "|dL/dh_t|, whole loss"]
     whole = gru.gradient.data["log10_grad_h_all"]
@@ -107,4 +109,4 @@ def test_a_model_that_diverged_between_records_reads_overflowed(qtbot) -> None:
     config = RunConfig(task=TaskConfig("adding", 20, 8), models=(BOOM,), record_every=50, device="cpu")
     (boom,), frame = columns_after(config, 20, qtbot)
     assert not frame.models[0].latest.diverged  # its last record (step 0) was before the divergence
-    assert "the gradient overflowed" in boom.header.text() and "DIVERGED" in boom.header.text()
+    assert "overflowed (inf/NaN) at step" in boom.header.text() and "DIVERGED" in boom.header.text()

@@ -1,6 +1,7 @@
 """The explanation panel: the current models' equations in the lecture's notation, with the
-live values that make them concrete (mean forget gate, spectral radius, half-life); and the
-description bar above the plots, which says what the run on screen is."""
+live values that make them concrete (mean gates, the measured gain per step back, the bounds
+beside it named as bounds, the half-life); and the description bar above the plots, which says
+what the run on screen is."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from gradviz.gui.plots.ranges import diverged
 from gradviz.gui.theme import MODEL_COLOURS
 from gradviz.probes import describe_decay
 from gradviz.session.frames import Frame
-from gradviz.session.headline import quoted_decay
+from gradviz.session.headline import describe_gain, quoted_decay, quoted_gain
 
 EQUATIONS = {
     "rnn": [
@@ -77,7 +78,7 @@ class ExplanationPanel(QTextBrowser):
                 # Its last record holds weights and gradients already blown up: no story in them.
                 lines.append("<div style='margin-left:8px'><b>diverged</b>: the gradient overflowed (inf/NaN)</div>")
             elif probes is not None:
-                lines.append(f"<div style='margin-left:8px'>{_multiplier(view.kind, probes)}; "
+                lines.append(f"<div style='margin-left:8px'>{_multiplier(view)}; "
                              f"{describe_decay(quoted_decay(view))}</div>")
             blocks.append("".join(lines))
         html = "<hr>".join(blocks)
@@ -86,18 +87,22 @@ class ExplanationPanel(QTextBrowser):
             self.setHtml(html)
 
 
-def _multiplier(kind: str, probes) -> str:
-    """What multiplies the gradient per step back: for the vanilla RNN rho(W_hh), a bound;
-    for every cell the measured Jacobian norm (the LSTM's on its cell path)."""
-    measured = ""
+def _multiplier(view) -> str:
+    """What multiplies the gradient per step back: the gain it really took (measured on the
+    plotted profile), then what only bounds it, named as bounds: the Jacobian's norm (at most
+    that much in any direction; the LSTM's cell path: the largest f_t) and rho(W_hh)."""
+    probes = view.latest.probes
+    gain = quoted_gain(view)
+    path = " on the cell path" if view.kind == "lstm" else ""
+    parts = [f"measured <b>{describe_gain(gain)}</b>{path}" if np.isfinite(gain) else "no measured gain"]
     if probes.step_factor is not None:
-        symbol = "|dC_t/dC_{t-1}|" if kind == "lstm" else "|dh_t/dh_{t-1}|"
-        factors = ", ".join(f"{f:.2f}" for f in probes.step_factor)
-        measured = f"measured {symbol} per step: <b>{factors}</b>"
-    if kind != "rnn":
-        return measured or "no measured step factor"
-    radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
-    return f"spectral radius of W_hh: <b>{radius}</b>" + (f"; {measured}" if measured else "")
+        symbol = "max f_t = |dC_t/dC_{t-1}|" if view.kind == "lstm" else "|dh_t/dh_{t-1}|"
+        factors = ", ".join(f"x{f:.2f}" for f in probes.step_factor)
+        parts.append(f"bound: {symbol} at most {factors} per step")
+    if view.kind == "rnn":
+        radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
+        parts.append(f"spectral radius of W_hh {radius} (> 1 can explode; not the gain)")
+    return "; ".join(parts)
 
 
 class DescriptionBar(QWidget):

@@ -6,8 +6,9 @@
 3. its history: training step x timestep heatmap of the same log norm;
 4. a gate (or C_t, h_t) of one sample as a timestep x unit heatmap, and every gate's mean
    per timestep;
-5. per-parameter gradient norms before clipping, spectral radius of W_hh (vanilla RNN) or the
-   measured per-step Jacobian factor (gated cells), and half-life.
+5. per-parameter gradient norms before clipping, the measured gain per step back beside
+   the spectral radius of W_hh (vanilla RNN) or the per-step Jacobian norm that bounds the
+   gain (gated cells), and half-life.
 
 Each plot is a ``Panel`` whose ``data`` holds exactly the arrays it shows, for export and tests.
 """
@@ -27,8 +28,8 @@ from gradviz.gui.plots.ranges import stepped_range
 from gradviz.gui.theme import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO, PlotStyle, model_colour
 from gradviz.plotmath import finite_or_nan, log10_or_nan
 from gradviz.probes.causes import TRUNCATED, describe_cause
-from gradviz.session.frames import ModelView
-from gradviz.session.headline import headline
+from gradviz.session.frames import ModelView, ShownProfile, last_finite_profile
+from gradviz.session.headline import has_diverged, headline, recorded_gains
 from gradviz.tasks import Baseline
 
 GATE_TITLES = {
@@ -53,10 +54,12 @@ GRADIENT_TOOLTIP = (
     "task's name positions), not of the batch-mean loss. It is B times the batch-mean loss's "
     "gradient, so batch size does not move the curve."
 )
+# The thick line is the gain the plotted gradient took per step back (measured); the thin one
+# only bounds it (or, rho(W_hh), is the lecture's criterion): a 2.7 bound beside a 1.04 gain.
 FACTOR_CAPTIONS = {
-    "rnn": "rho(W_hh); > 1 can explode.",
-    "lstm": "Per step back on the cell path: |dC_t/dC_{t-1}| = max f_t.",
-    "gru": "Per step back, measured: |dh_t/dh_{t-1}|.",
+    "rnn": "Thick: measured gain per step back. Thin: rho(W_hh), > 1 can explode; not the gain.",
+    "lstm": "Thick: measured gain per step back on C_t. Thin: its bound, max f_t.",
+    "gru": "Thick: measured gain per step back. Thin: its bound, |dh_t/dh_{t-1}|.",
 }
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
@@ -122,7 +125,8 @@ class ModelColumn(QWidget):
         self.colour = model_colour(index)
         self.gate = "forget"
         self.style = PlotStyle()
-        self._drawn_probes: int | None = None
+        self._drawn_probes: tuple[int, bool] | None = None
+        self._diverged = False  # the model diverged: its gradient plot shows its last finite profile
         self._drawn_history: tuple[int, int] = (-1, -1)
         self._probe_work: tuple | None = None  # (view, ranges, clip) not drawn yet
         self._gate_title: tuple | None = None
@@ -200,6 +204,7 @@ class ModelColumn(QWidget):
         self.spectral = self._panel("spectral_radius", FACTOR_CAPTIONS["rnn"], "training step", "rho")
         self._factor_kind = "rnn"
         self.spectral.line(style=DOT).setValue(1.0)
+        self.gain_curve = self.spectral.curve(colour)
         self.radius_curves: list[pg.PlotDataItem] = []
         self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
                                      "timesteps", "steps")
@@ -344,6 +349,8 @@ class ModelColumn(QWidget):
         """Paint one frame: the loss curves and the header at once, and the plots fed by
         recorded probes too unless ``defer_probes`` (then ``draw_probes`` does them later)."""
         self._show_scalars(scalars, baseline)
+        losses = scalars["loss"][:, self.index] if len(scalars.get("step", ())) else np.empty(0)
+        self._diverged = has_diverged(view, losses)
         self._set_log_range(self.loss, ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
         upper = nice_upper(steps_done)
@@ -387,9 +394,9 @@ class ModelColumn(QWidget):
     def _draw_latest_group(self, view: ModelView, ranges: dict, clip: float) -> bool:
         self._set_range(self.gradient, "y", ranges["profile"])
         latest = view.latest
-        if latest is None or latest.probes is None or self._drawn_probes == id(latest):
+        if latest is None or latest.probes is None or self._drawn_probes == (id(latest), self._diverged):
             return False
-        self._drawn_probes = id(latest)
+        self._drawn_probes = (id(latest), self._diverged)
         self._show_latest(view)
         self._last_group = "latest"
         return True
@@ -436,23 +443,29 @@ class ModelColumn(QWidget):
     def _show_latest(self, view: ModelView) -> None:
         probes = view.latest.probes
         timesteps = np.arange(1, probes.grad_h.shape[1] + 1)
-        profile = log10_or_nan(probes.top_grad_h)
+        shown = self._profile_to_show(view)
+        profile = log10_or_nan(shown.grad_h) if shown is not None else np.full(len(timesteps), np.nan)
         self.gradient.data = {"t": timesteps, "log10_grad_h": profile}
         self.profile_h.setData(timesteps, profile, connect="finite")
-        if probes.grad_c is not None:
-            profile_c = log10_or_nan(probes.grad_c[-1])
+        # A diverged model shows its last finite profile, and the key says from which step.
+        last = f" at step {shown.step}, its last finite" if self._diverged and shown is not None else ""
+        self.gradient.set_line_label(self.profile_h, f"|dL/dh_t|{last}")
+        if shown is not None:
+            self.gradient.data["step"] = shown.step
+        if shown is not None and shown.grad_c is not None:
+            profile_c = log10_or_nan(shown.grad_c)
             self.gradient.data["log10_grad_c"] = profile_c
             self.profile_c.setData(timesteps, profile_c, connect="finite")
         else:
             self.profile_c.setData([], [])
-        if probes.grad_h_all is not None:
+        if probes.grad_h_all is not None and not self._diverged:
             profile_all = log10_or_nan(probes.grad_h_all[-1])
             self.gradient.data["log10_grad_h_all"] = profile_all
             self.profile_all.setData(timesteps, profile_all, connect="finite")
         else:
             self.profile_all.setData([], [])
-        if probes.grad_cause is not None:
-            self.gradient.data["cause"] = probes.grad_cause
+        if shown is not None and shown.causes is not None:
+            self.gradient.data["cause"] = shown.causes
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
@@ -485,6 +498,16 @@ class ModelColumn(QWidget):
         shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
         if shown:
             self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
+
+    def _profile_to_show(self, view: ModelView) -> ShownProfile | None:
+        """The latest record's profile; a diverged model's last finite one."""
+        if self._diverged:
+            return last_finite_profile(view)
+        probes = view.latest.probes
+        recorded = view.history.get("step", ())
+        step = int(recorded[-1]) if len(recorded) else 0
+        cell = probes.grad_c[-1] if probes.grad_c is not None else None
+        return ShownProfile(step, probes.top_grad_h, cell, probes.grad_cause)
 
     def _show_history(self, view: ModelView, levels: tuple[float, float], clip: float) -> None:
         steps = view.history.get("step", np.empty(0))
@@ -529,11 +552,14 @@ class ModelColumn(QWidget):
         radius = self._factor_series(view)  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
             self.radius_curves.append(self.spectral.curve(self.colour, role="thin", dashed=len(self.radius_curves) > 0))
-        self.spectral.data = {"step": steps}
+        gains = recorded_gains(view)
+        self.spectral.data = {"step": steps, "gain": gains}
+        self.gain_curve.setData(steps, finite_or_nan(gains), connect="finite")
         for layer, curve in enumerate(self.radius_curves):
             self.spectral.data[f"layer{layer}"] = radius[:, layer]
             curve.setData(steps, radius[:, layer])
-        self._set_range(self.spectral, "y", stepped_range(finite_or_nan(radius), 0.5, 0.0, 1.5))
+        shown = np.concatenate([finite_or_nan(radius).ravel(), finite_or_nan(gains)])
+        self._set_range(self.spectral, "y", stepped_range(shown, 0.5, 0.0, 1.5))
         half = finite_or_nan(view.history["half_life"])
         self.half_life.data = {"step": steps, "half_life": half}
         self.half_life_curve.setData(steps, half, connect="finite")
@@ -545,8 +571,10 @@ class ModelColumn(QWidget):
         self.grad_norms.refresh_key()
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
-        losses = scalars["loss"][:, self.index] if len(scalars.get("step", ())) else np.empty(0)
-        facts = headline(view, losses, baseline.loss)
+        steps = scalars.get("step", np.empty(0))
+        losses = scalars["loss"][:, self.index] if len(steps) else np.empty(0)
+        norms = scalars["grad_norm"][:, self.index] if len(steps) and "grad_norm" in scalars else None
+        facts = headline(view, losses, baseline.loss, norms, steps)
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
         parts.extend(html.escape(fact) for fact in facts.facts)
         if facts.diverged:
@@ -564,7 +592,8 @@ class ModelColumn(QWidget):
         """Empty every plot (not ``clear``: GraphicsLayoutWidget binds that to removing items)."""
         for panel in self.panels.values():
             panel.data = {}
-        for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve):
+        for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve,
+                      self.gain_curve):
             curve.setData([], [])
         # The next model in this column may have other gates and parameters: its key must not
         # keep this one's names.
@@ -625,8 +654,9 @@ class ModelColumn(QWidget):
         return f"step {int(steps[row])}, t {t}: |dl/dh_t| {shown}"
 
     def _factor_series(self, view: ModelView) -> np.ndarray:
-        """(N, L) what the factor plot shows: rho(W_hh) for the vanilla RNN (a bound), the
-        measured per-step Jacobian norm for gated cells (rho of one block says nothing there)."""
+        """(N, L) the factor plot's thin lines: rho(W_hh) for the vanilla RNN (the lecture's
+        criterion), the per-step Jacobian norm for gated cells, a bound on their gain (rho of
+        one block says nothing there)."""
         gated = view.kind != "rnn" and "step_factor" in view.history and len(view.history["step_factor"])
         kind = view.kind if gated else "rnn"
         if kind != self._factor_kind:

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from gradviz.plotmath import decade_levels
-from gradviz.session.frames import Frame
+from gradviz.session.frames import Frame, last_finite_profile
 from gradviz.session.headline import has_diverged
 
 
@@ -45,17 +45,21 @@ def shared_ranges(frame: Frame, baseline_loss: float) -> list[dict[str, tuple[fl
     gradients would flatten the others' curves onto their axes)."""
     gone = diverged(frame)
     going = [index for index, flag in enumerate(gone) if not flag]
-    shared = _ranges(frame, going, baseline_loss) if going else None
-    return [_ranges(frame, [index], baseline_loss) if flag else shared for index, flag in enumerate(gone)]
+    shared = _ranges(frame, going, baseline_loss, gone) if going else None
+    return [_ranges(frame, [index], baseline_loss, gone) if flag else shared for index, flag in enumerate(gone)]
 
 
-def _ranges(frame: Frame, models: list[int], baseline_loss: float) -> dict[str, tuple[float, float]]:
+def _ranges(frame: Frame, models: list[int], baseline_loss: float, gone: list[bool]) -> dict[str, tuple[float, float]]:
     """The ranges that hold models ``models`` (indices into ``frame.models``)."""
     profiles, histories = [], []
     for index in models:
         view = frame.models[index]
         probes = view.latest.probes if view.latest is not None else None
-        if probes is not None:
+        if gone[index]:
+            last = last_finite_profile(view)  # what its gradient plot shows
+            if last is not None:
+                profiles.extend(p for p in (last.grad_h, last.grad_c) if p is not None)
+        elif probes is not None:
             profiles.append(probes.top_grad_h)
             if probes.grad_c is not None:
                 profiles.append(probes.grad_c[-1])
