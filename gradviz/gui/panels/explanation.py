@@ -89,16 +89,20 @@ class ExplanationPanel(QTextBrowser):
 
 def _multiplier(view) -> str:
     """What multiplies the gradient per step back: the gain it really took (measured on the
-    plotted profile), then what only bounds it, named as bounds: the Jacobian's norm (at most
-    that much in any direction; the LSTM's cell path: the largest f_t) and rho(W_hh)."""
+    plotted profile), then what only bounds it, named as a bound: the Jacobian's norm (at most
+    that much in any direction), rho(W_hh) (the lecture's criterion), and for the LSTM the
+    largest f_t, the factor of the carousel path alone."""
     probes = view.latest.probes
     gain = quoted_gain(view)
     path = " on the cell path" if view.kind == "lstm" else ""
     parts = [f"measured <b>{describe_gain(gain)}</b>{path}" if np.isfinite(gain) else "no measured gain"]
     if probes.step_factor is not None:
-        symbol = "max f_t = |dC_t/dC_{t-1}|" if view.kind == "lstm" else "|dh_t/dh_{t-1}|"
         factors = ", ".join(f"x{f:.2f}" for f in probes.step_factor)
-        parts.append(f"bound: {symbol} at most {factors} per step")
+        if view.kind == "lstm":
+            # Not a bound on C_t's gradient: it also flows back through h_t and the gates.
+            parts.append(f"the carousel path C_{{t-1}} -> C_t alone: max f_t {factors} per step")
+        else:
+            parts.append(f"bound: |dh_t/dh_{{t-1}}| at most {factors} per step")
     if view.kind == "rnn":
         radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
         parts.append(f"spectral radius of W_hh {radius} (> 1 can explode; not the gain)")

@@ -55,10 +55,11 @@ GRADIENT_TOOLTIP = (
     "gradient, so batch size does not move the curve."
 )
 # The thick line is the gain the plotted gradient took per step back (measured); the thin one
-# only bounds it (or, rho(W_hh), is the lecture's criterion): a 2.7 bound beside a 1.04 gain.
+# only bounds it (a 2.7 bound beside a 1.04 gain), or is the lecture's criterion (rho(W_hh)),
+# or the factor of the LSTM's carousel path alone (C_t's gradient also flows through h_t).
 FACTOR_CAPTIONS = {
     "rnn": "Thick: measured gain per step back. Thin: rho(W_hh), > 1 can explode; not the gain.",
-    "lstm": "Thick: measured gain per step back on C_t. Thin: its bound, max f_t.",
+    "lstm": "Thick: measured gain per step back on C_t. Thin: max f_t, the carousel path's factor alone.",
     "gru": "Thick: measured gain per step back. Thin: its bound, |dh_t/dh_{t-1}|.",
 }
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
