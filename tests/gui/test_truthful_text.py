@@ -3,6 +3,7 @@ cause, the hover text, the legend, the factor plot; and a diverged model reads "
 while the others train on in the window."""
 
 import dataclasses
+import html
 import math
 
 import numpy as np
@@ -82,6 +83,17 @@ def test_copy_task_shows_the_whole_loss_line_and_a_diverged_model_overflowed(qtb
     assert frame.models[0].latest.diverged
     assert "overflowed (inf/NaN) at step" in boom.header.text() and "DIVERGED" in boom.header.text()
     assert "no gradient reaches" not in boom.header.text() and "underflow" not in boom.header.text()
+    # Its gradient plot shows its last finite profile, and the key says from which step.
+    history = frame.models[0].history
+    finite = [row for row in range(len(history["step"]))
+              if np.all(np.isfinite(history["grad_h"][row, -1])) and np.any(history["grad_h"][row, -1] > 0)]
+    row = finite[-1]
+    step = int(history["step"][row])
+    assert boom.gradient.data["step"] == step
+    recorded = history["grad_h"][row, -1].astype(np.float64)
+    np.testing.assert_allclose(boom.gradient.data["log10_grad_h"],
+                               np.log10(np.where(recorded > 0, recorded, np.nan)), rtol=1e-6)
+    assert f"|dL/dh_t| at step {step}, its last finite" in legend_names(boom)
     assert legend_names(gru) == ["|dL/dh_t|", "|dL/dh_t|, whole loss"]
     whole = gru.gradient.data["log10_grad_h_all"]
     assert np.all(np.isfinite(whole)) and whole[0] > gru.gradient.data["log10_grad_h"][0]
@@ -110,3 +122,17 @@ def test_a_model_that_diverged_between_records_reads_overflowed(qtbot) -> None:
     (boom,), frame = columns_after(config, 20, qtbot)
     assert not frame.models[0].latest.diverged  # its last record (step 0) was before the divergence
     assert "overflowed (inf/NaN) at step" in boom.header.text() and "DIVERGED" in boom.header.text()
+
+
+def test_saturation_is_named_in_header_and_hover_not_underflow(qtbot) -> None:
+    """The exploding preset's unclipped RNN after its first update: every unit saturated, the
+    through-time gradient exactly 0 because tanh' = 0; the window says so, not "underflow"."""
+    from tests.core.test_presets import preset_run
+
+    run = preset_run("exploding", (0,), record_every=1)
+    (column,), frame = columns_after(run.config, 3, qtbot)
+    header = html.unescape(column.header.text())
+    assert "saturated (tanh' = 0)" in header and "underflow" not in header
+    assert column._describe_profile(1.0, 0.0).endswith("none (saturated: tanh' = 0)")
+    step = float(column.history.data["step"][-1])
+    assert column._describe_history(1.0, step).endswith("saturated: tanh' = 0")
