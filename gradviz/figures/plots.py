@@ -51,8 +51,8 @@ PLOTS: dict[str, PlotKind] = {
     "grad_norms": PlotKind("Gradient norms", "per parameter, before clipping; dotted: the clip threshold",
                            False),
     "spectral_radius": PlotKind("Gradient factor per step",
-                                "ρ(Wₕₕ) for the vanilla RNN (above 1 gradients can explode); measured "
-                                "|∂Cₜ/∂Cₜ₋₁| on the LSTM's cell path, |∂hₜ/∂hₜ₋₁| for the GRU", True),
+                                "ρ(Wₕₕ) for the vanilla RNN (above 1 gradients can explode); the largest "
+                                "fₜ, the LSTM's cell path alone; the bound |∂hₜ/∂hₜ₋₁| for the GRU", True),
     "half_life": PlotKind("Gradient half-life", "timesteps over which the gradient halves going back", True),
 }
 PLOT_NAMES = tuple(PLOTS)
@@ -116,7 +116,8 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
         series = view.models[m]
         profile = _positive(series.grad_h[-1, -1])
         empty = "".join(f", {steps} steps {why}" for steps, why in (
-            (series.underflow_steps, "underflow to 0"), (series.truncated_steps, "cut by truncation")) if steps)
+            (series.underflow_steps, "underflow to 0"), (series.saturated_steps, "cut by a zero Jacobian"),
+            (series.truncated_steps, "cut by truncation")) if steps)
         ax.plot(t, profile, color=model_colour(m), label=f"{series.label} {GRAD_H}{empty}")
         data |= {f"{series.label}/t": t, f"{series.label}/grad_h": profile}
         if series.grad_c is not None:

@@ -13,7 +13,8 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
     model<m>/grad_c   (N, L, T)  the same for c_t (LSTM only)
     model<m>/grad_h_all (N, L, T)  the same for each sequence's whole loss (copy, names only)
     model<m>/grad_cause (N, T)   int8 why top-layer grad_h is 0 or not finite: 0 a number,
-                                 1 underflow, 2 cut by truncation, 3 padding, 4 overflow
+                                 1 underflow, 2 cut by truncation, 3 padding, 4 overflow,
+                                 5 saturated (tanh' = 0), 6 dead ReLU, 7 saturated gates
                                  (probes/causes.py)
     model<m>/gate/<name>  (N, L, T, H)  one sample's gate activations (and cell_state)
     model<m>/mean/<name>  (N, L, T)     batch and unit mean per timestep
@@ -21,7 +22,7 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
                                  measured per-step Jacobian norm (probes/jacobian.py)
     model<m>/half_life (N,)      of grad_c (LSTM) or grad_h, its far regime (probes/halflife.py);
     model<m>/near_half_life (N,), near_steps (N,)  two regimes: the near one (0 steps: one)
-    model<m>/underflow_steps (N,) real underflow only;  truncated_steps (N,)  cut by truncation
+    model<m>/underflow_steps (N,) real underflow only (not saturation);  truncated_steps (N,)  cut by truncation
     model<m>/param_grad_norms (N, P) with model<m>/param_names (P,)
 
 Every model has a row at every recorded step; once a model has diverged its rows are NaN

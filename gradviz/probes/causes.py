@@ -34,6 +34,7 @@ CAUSE_NAMES = {
     DEAD_RELU: "dead ReLU: ReLU' = 0",
     SATURATED_GATES: "saturated gates: Jacobian = 0",
 }
+ZERO_JACOBIAN_CAUSES = (SATURATED, DEAD_RELU, SATURATED_GATES)
 # How a count of steps reads ("49 steps saturated (tanh' = 0)"), in the order a header lists them.
 COUNTED = {
     UNDERFLOW: "underflow to 0",
