@@ -173,13 +173,12 @@ def test_exploding_the_first_update_saturates_and_no_gradient_flows_back() -> No
         assert count(probes.grad_cause, SATURATED) >= steps - 2 and count(probes.grad_cause, UNDERFLOW) == 0
 
 
-def test_exploding_the_readout_diverges_16x_per_step_then_the_gradient_norm_overflows() -> None:
+def test_exploding_the_readout_diverges_16x_per_step_then_overflows() -> None:
     run = trained("exploding", (0, 1), 40)
     losses = run.losses[:, 0]
     finite = np.isfinite(losses) & np.isfinite(run.grad_norms[:, 0])
     diverged = int(np.argmin(finite))  # the first step whose loss or gradient norm is not finite
-    assert 25 <= diverged <= 40  # "after about 30 steps" (measured: step 31)
-    assert np.isfinite(losses[diverged]) and not np.isfinite(run.grad_norms[diverged, 0])
+    assert not finite.all() and 25 <= diverged <= 40  # "after about 30 steps" (measured: step 31)
     growth = np.median(losses[4:diverged] / losses[3 : diverged - 1])
     assert 13 < growth < 20  # measured: 16.2
 
@@ -368,7 +367,7 @@ CLAIMS = {
         ("A tanh RNN whose", test_exploding_the_setup),
         ("At the start", test_exploding_at_the_start_the_gradient_explodes_going_back),
         ("Unclipped", test_exploding_the_first_update_saturates_and_no_gradient_flows_back),
-        ("What then diverges", test_exploding_the_readout_diverges_16x_per_step_then_the_gradient_norm_overflows),
+        ("What then diverges", test_exploding_the_readout_diverges_16x_per_step_then_overflows),
         ("Clipping the gradient", test_exploding_the_clipped_rnn_trains_on),
     ],
     "lstm1997": [

@@ -18,7 +18,7 @@ from gradviz.gui.plots.ranges import diverged
 from gradviz.gui.theme import MODEL_COLOURS
 from gradviz.probes import describe_decay
 from gradviz.session.frames import Frame
-from gradviz.session.headline import describe_gain, quoted_decay, quoted_gain
+from gradviz.session.headline import describe_gain, divergence_fact, quoted_decay, quoted_gain
 
 EQUATIONS = {
     "rnn": [
@@ -76,7 +76,9 @@ class ExplanationPanel(QTextBrowser):
                 lines.append(f"<div style='font-family:monospace; margin-left:8px'>{text}{value}</div>")
             if gone[index]:
                 # Its last record holds weights and gradients already blown up: no story in them.
-                lines.append("<div style='margin-left:8px'><b>diverged</b>: the gradient overflowed (inf/NaN)</div>")
+                losses, norms, steps = (frame.scalars.get(name) for name in ("loss", "grad_norm", "step"))
+                what = divergence_fact(losses[:, index], norms[:, index] if norms is not None else None, steps)
+                lines.append(f"<div style='margin-left:8px'><b>diverged</b>: {what}</div>")
             elif probes is not None:
                 lines.append(f"<div style='margin-left:8px'>{_multiplier(view)}; "
                              f"{describe_decay(quoted_decay(view))}</div>")

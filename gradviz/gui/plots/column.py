@@ -128,7 +128,7 @@ class ModelColumn(QWidget):
         self.style = PlotStyle()
         self._drawn_probes: tuple[int, bool] | None = None
         self._diverged = False  # the model diverged: its gradient plot shows its last finite profile
-        self._drawn_history: tuple[int, int] = (-1, -1)
+        self._drawn_history: tuple = (-1, -1)
         self._probe_work: tuple | None = None  # (view, ranges, clip) not drawn yet
         self._gate_title: tuple | None = None
         self._last_group = ""  # which group of probe plots draw_probes drew last
@@ -384,7 +384,9 @@ class ModelColumn(QWidget):
 
     def _draw_history_group(self, view: ModelView, ranges: dict, clip: float) -> bool:
         recorded = view.history.get("step", np.empty(0))
-        history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1)
+        # New levels redraw it too: when a model diverges the others' shared levels change
+        # (its 1e35 gradients leave them) without a new record of theirs.
+        history_key = (len(recorded), int(recorded[-1]) if len(recorded) else -1, tuple(ranges["gradient_levels"]))
         if history_key == self._drawn_history:
             return False
         self._drawn_history = history_key
@@ -447,7 +449,10 @@ class ModelColumn(QWidget):
         shown = self._profile_to_show(view)
         profile = log10_or_nan(shown.grad_h) if shown is not None else np.full(len(timesteps), np.nan)
         self.gradient.data = {"t": timesteps, "log10_grad_h": profile}
-        self.profile_h.setData(timesteps, profile, connect="finite")
+        # A few isolated values (a saturated model's last step or two) are no line: mark them.
+        sparse = np.count_nonzero(np.isfinite(profile)) <= 3
+        self.profile_h.setData(timesteps, profile, connect="finite", symbol="o" if sparse else None,
+                               symbolSize=6, symbolPen=None, symbolBrush=self.colour)
         # A diverged model shows its last finite profile, and the key says from which step.
         last = f" at step {shown.step}, its last finite" if self._diverged and shown is not None else ""
         self.gradient.set_line_label(self.profile_h, f"|dL/dh_t|{last}")
