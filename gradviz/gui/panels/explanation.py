@@ -104,7 +104,7 @@ def _multiplier(view) -> str:
             # Not a bound on C_t's gradient: it also flows back through h_t and the gates.
             parts.append(f"the carousel path C_{{t-1}} -> C_t alone: max f_t {factors} per step")
         else:
-            parts.append(f"bound: |dh_t/dh_{{t-1}}| at most {factors} per step")
+            parts.append(f"bound: |dh_t/dh_{{t-1}}|, at most {factors} per step on what one step carries back")
     if view.kind == "rnn":
         radius = ", ".join(f"{r:.2f}" for r in probes.spectral_radius)
         parts.append(f"spectral radius of W_hh {radius} (> 1 can explode; not the gain)")

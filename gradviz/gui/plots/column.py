@@ -60,7 +60,7 @@ GRADIENT_TOOLTIP = (
 FACTOR_CAPTIONS = {
     "rnn": "Thick: measured gain per step back. Thin: rho(W_hh), > 1 can explode; not the gain.",
     "lstm": "Thick: measured gain per step back on C_t. Thin: max f_t, the carousel path's factor alone.",
-    "gru": "Thick: measured gain per step back. Thin: its bound, |dh_t/dh_{t-1}|.",
+    "gru": "Thick: measured gain per step back. Thin: the bound |dh_t/dh_{t-1}| per step.",
 }
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
