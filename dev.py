@@ -145,22 +145,21 @@ def torch_plan(facts: Facts) -> TorchPlan:
 def _intel_mac_plan(facts: Facts) -> TorchPlan:
     """PyTorch's Intel macOS builds ended with 2.2.2: install that one (gradviz allows torch>=2.2),
     unless the user asked for a version, or this Python is newer than any 2.2.2 wheel."""
-    version = facts.torch_version or INTEL_MAC_TORCH
-    where = ("this Python is an Intel (x86_64) build running under Rosetta; an arm64 Python gets the current "
-             "torch and the Apple GPU" if facts.rosetta else "this is an Intel Mac")
-    if facts.torch_version is None:
-        low, high = INTEL_MAC_TORCH_PYTHONS
-        if not low <= facts.python <= high:
-            return TorchPlan(refusal=(
-                f"PyTorch's last build for Intel macOS, torch {INTEL_MAC_TORCH}, exists for Python "
-                f"{low[0]}.{low[1]} to {high[0]}.{high[1]} only, and {where} with Python "
-                f"{facts.python[0]}.{facts.python[1]}: delete .venv and set up with Python 3.11 or 3.12 "
-                "(PYTHON=python3.12 ./dev app)"))
-        note = (f"{where}: PyTorch builds for Intel macOS stopped at torch {INTEL_MAC_TORCH} (later releases are "
-                f"for Apple Silicon only), so set-up installs torch {INTEL_MAC_TORCH} with numpy<2 "
-                "(it was built against NumPy 1.x); gradviz trains on the CPU")
-        return TorchPlan((Attempt(f"torch=={version}", before=f"torch {version} from PyPI"),), (note,))
-    return TorchPlan((Attempt(f"torch=={version}", before=f"torch {version} from PyPI"),))
+    if facts.torch_version:
+        return TorchPlan((Attempt(f"torch=={facts.torch_version}", before=f"torch {facts.torch_version} from PyPI"),))
+    subject = ("this Python is an Intel (x86_64) build running under Rosetta" if facts.rosetta
+               else "this is an Intel Mac")
+    arm64 = " An arm64 Python gets the current torch and the Apple GPU." if facts.rosetta else ""
+    ended = f"PyTorch's builds for Intel macOS stopped at torch {INTEL_MAC_TORCH} (later ones are for Apple Silicon)"
+    low, high = INTEL_MAC_TORCH_PYTHONS
+    if not low <= facts.python <= high:
+        return TorchPlan(refusal=(
+            f"{subject}, and {ended}, which exists for Python {low[0]}.{low[1]} to "
+            f"{high[0]}.{high[1]} only, not {facts.python[0]}.{facts.python[1]}: delete .venv and set up with "
+            f"Python 3.11 or 3.12 (PYTHON=python3.12 ./dev app).{arm64}"))
+    note = (f"{subject}, and {ended}: installing torch {INTEL_MAC_TORCH} with numpy<2 (it was built against "
+            f"NumPy 1.x); gradviz trains on the CPU.{arm64}")
+    return TorchPlan((Attempt(f"torch=={INTEL_MAC_TORCH}", before=f"torch {INTEL_MAC_TORCH} from PyPI"),), (note,))
 
 
 def numpy_pin(torch_version: str) -> tuple[str, ...]:

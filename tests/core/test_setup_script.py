@@ -161,6 +161,30 @@ def test_a_stale_set_up_keeps_its_torch_and_pins_numpy_for_an_old_one(tmp_path, 
     assert (venv / dev.STAMP).read_text().strip() == dev.fingerprint(dev.ROOT)
 
 
+def test_an_interrupted_set_up_starts_again_with_a_new_venv(tmp_path, monkeypatch):
+    venv = tmp_path / ".venv"
+    python = dev.venv_python(venv, "Linux")
+    python.parent.mkdir(parents=True)
+    python.write_text("#!/bin/sh\nexit 1\n")  # a venv whose pip never got installed
+    python.chmod(0o755)
+    (venv / "left-over").write_text("from the interrupted run")
+    real_run, created = subprocess.run, []
+
+    def run(command, *args, **kwargs):
+        if command[1:3] == ["-m", "venv"]:
+            created.append(command)
+            fake_venv(tmp_path)
+            return subprocess.CompletedProcess(command, 0)
+        return real_run(command, *args, **kwargs)
+
+    monkeypatch.setattr(dev.subprocess, "run", run)
+    monkeypatch.setattr(dev, "_pip", lambda python, *args: None)
+    monkeypatch.setattr(dev, "_installed_version", lambda python, package: "2.13.0+cpu")
+    dev.setup(linux(), venv)
+    assert created == [[sys.executable, "-m", "venv", str(venv)]] and not (venv / "left-over").exists()
+    assert (venv / dev.STAMP).read_text().strip() == dev.fingerprint(dev.ROOT)
+
+
 def test_fingerprint_follows_the_files_that_decide_the_install(tmp_path):
     for name in dev.STAMPED:
         (tmp_path / name).write_text(name)
@@ -190,8 +214,10 @@ def test_the_unix_wrapper_only_runs_dev_py_and_a_bad_command_is_one_line():
         assert (result.returncode, result.stderr.splitlines()) == (2, [dev.USAGE])
 
 
-def test_dev_py_prints_only_ascii_and_is_ruff_clean():
-    (ROOT / "dev.py").read_bytes().decode("ascii")  # a Windows console (cp1252, cp437) prints it
+def test_dev_py_prints_only_ascii_parses_on_an_old_python_and_is_ruff_clean():
+    source = (ROOT / "dev.py").read_bytes().decode("ascii")  # a Windows console (cp1252, cp437) prints it
+    # An old python3 (macOS's own 3.9, say) must reach the message that asks for 3.11, not a SyntaxError.
+    ast.parse(source, feature_version=(3, 7))
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(ROOT / "dev.py")],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout
