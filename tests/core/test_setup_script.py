@@ -249,3 +249,13 @@ def test_every_third_party_module_gradviz_imports_is_declared():
     undeclared = {name: providers.get(name) for name in third_party
                   if not {_canonical(dist) for dist in providers.get(name, [name])} & declared}
     assert "PIL" in third_party and undeclared == {}
+
+
+def test_the_readme_gives_two_commands_per_os_and_ci_runs_its_test_command():
+    readme = (ROOT / "README.md").read_text()
+    quick_start = readme.split("## Quick start")[1].split("\n## ")[0]
+    blocks = [[line.split("#")[0].strip() for line in block.strip().splitlines()]
+              for block in quick_start.split("```")[1::2]]
+    assert blocks[:2] == [["./dev app", "./dev test"], ["py dev.py app", "py dev.py test"]]
+    commands = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()]
+    assert "./dev test -q" in commands
