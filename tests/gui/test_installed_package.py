@@ -135,6 +135,6 @@ def test_the_sdist_carries_the_tests_the_docs_the_set_up_and_the_licence(built):
         ours = {path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*")
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
         assert ours and ours <= names, ours - names
-    assert {"LICENSE", "README.md", "dev", "dev.py", "pyproject.toml", "setup.py",
+    assert {"LICENSE", "README.md", "dev", "dev.py", ".ci/run", "pyproject.toml", "setup.py",
             "resources/presets/vanishing.json", "gradviz/cli.py"} <= names
     assert not any("__pycache__" in name for name in names)
