@@ -155,8 +155,8 @@ def _intel_mac_plan(facts: Facts) -> TorchPlan:
     if not low <= facts.python <= high:
         return TorchPlan(refusal=(
             f"{subject}, and {ended}, which exists for Python {low[0]}.{low[1]} to "
-            f"{high[0]}.{high[1]} only, not {facts.python[0]}.{facts.python[1]}: delete .venv and set up with "
-            f"Python 3.11 or 3.12 (PYTHON=python3.12 ./dev app).{arm64}"))
+            f"{high[0]}.{high[1]} only, not {facts.python[0]}.{facts.python[1]}: set up with Python 3.11 or "
+            f"3.12 instead (PYTHON=python3.12 ./dev app).{arm64}"))
     note = (f"{subject}, and {ended}: installing torch {INTEL_MAC_TORCH} with numpy<2 (it was built against "
             f"NumPy 1.x); gradviz trains on the CPU.{arm64}")
     return TorchPlan((Attempt(f"torch=={INTEL_MAC_TORCH}", before=f"torch {INTEL_MAC_TORCH} from PyPI"),), (note,))
@@ -207,6 +207,9 @@ def setup(facts: Facts, venv: Path = VENV) -> None:
     if python.exists() and not _succeeds([str(python), "-m", "pip", "--version"]):
         shutil.rmtree(venv)  # an interrupted earlier set-up: start again
     if not python.exists():
+        refusal = torch_plan(facts).refusal
+        if refusal:  # before making a .venv with a Python that cannot have torch
+            raise SetupError(refusal)
         if subprocess.run([sys.executable, "-m", "venv", str(venv)]).returncode != 0:
             raise SetupError(f"{sys.executable} -m venv failed (on Debian and Ubuntu: sudo apt-get install "
                              "python3-venv)")

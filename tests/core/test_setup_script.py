@@ -195,10 +195,10 @@ def test_fingerprint_follows_the_files_that_decide_the_install(tmp_path):
     assert dev.fingerprint(tmp_path) != before
 
 
-def test_a_refused_plan_stops_set_up_with_its_message(tmp_path):
-    plan = torch_plan(Facts("Darwin", "x86_64", (3, 13)))
-    with pytest.raises(dev.SetupError, match="3.12"):
-        dev._install_torch(tmp_path / "python", plan, Facts("Darwin", "x86_64", (3, 13)))
+def test_a_refused_plan_stops_set_up_with_its_message_before_making_a_venv(tmp_path):
+    with pytest.raises(dev.SetupError, match="3.12 instead"):
+        dev.setup(Facts("Darwin", "x86_64", (3, 13)), tmp_path / ".venv")
+    assert not (tmp_path / ".venv").exists()
 
 
 def test_on_windows_the_command_is_waited_for_and_its_status_passed_on(monkeypatch):
