@@ -32,7 +32,7 @@ class Probes:
     truncated_steps: int = 0  # timesteps truncated BPTT cut off from every decision-loss term
     near_half_life: float = math.nan  # two regimes: the half-life nearest the loss
     near_steps: int = 0  # ... over this many timesteps (0: one regime)
-    step_factor: np.ndarray | None = None  # (L,) measured per-step Jacobian norm (jacobian.py)
+    step_factor: np.ndarray | None = None  # (L,) per-step Jacobian norm, a bound on the gain (jacobian.py)
 
     @property
     def top_grad_h(self) -> np.ndarray:

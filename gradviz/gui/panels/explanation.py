@@ -77,7 +77,8 @@ class ExplanationPanel(QTextBrowser):
             if gone[index]:
                 # Its last record holds weights and gradients already blown up: no story in them.
                 losses, norms, steps = (frame.scalars.get(name) for name in ("loss", "grad_norm", "step"))
-                what = divergence_fact(losses[:, index], norms[:, index] if norms is not None else None, steps)
+                what = "the model overflowed (inf/NaN)" if losses is None or not len(losses) else divergence_fact(
+                    losses[:, index], norms[:, index] if norms is not None else None, steps)
                 lines.append(f"<div style='margin-left:8px'><b>diverged</b>: {what}</div>")
             elif probes is not None:
                 lines.append(f"<div style='margin-left:8px'>{_multiplier(view)}; "
