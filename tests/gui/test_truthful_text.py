@@ -68,7 +68,11 @@ def test_truncation_is_named_in_header_heatmap_and_hover(qtbot) -> None:
     # The factor plot: the measured gain, and thin beside it rho(W_hh) for the vanilla RNN, the
     # bound max f_t for the LSTM.
     assert "rho(W_hh)" in rnn.spectral.caption_text and "not the gain" in rnn.spectral.caption_text
-    assert "bound, max f_t" in lstm.spectral.caption_text
+    assert "max f_t, the carousel path's factor alone" in lstm.spectral.caption_text
+    from tests.core.test_labels import independent_gain
+
+    gains = [independent_gain(profile) for profile in frame.models[1].history["grad_c"][:, -1]]
+    np.testing.assert_allclose(lstm.spectral.data["gain"], gains, rtol=1e-5)  # the thick line
     np.testing.assert_array_equal(lstm.spectral.data["layer0"], frame.models[1].history["step_factor"][:, 0])
     np.testing.assert_array_equal(rnn.spectral.data["layer0"], frame.models[0].history["spectral_radius"][:, 0])
 
