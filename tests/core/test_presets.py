@@ -185,7 +185,9 @@ def test_exploding_the_readout_diverges_16x_per_step_then_overflows() -> None:
 
 def test_exploding_the_clipped_rnn_trains_on() -> None:
     run = trained("exploding", (0, 1), 40)
-    assert np.all(np.isfinite(run.losses[:, 1])) and np.all(run.grad_norms[1:, 1] < 1e3)
+    # Its pre-clip norms stay large (the gradient still grows going back); its updates do not.
+    assert np.all(np.isfinite(run.losses[:, 1])) and np.all(np.isfinite(run.grad_norms[:, 1]))
+    assert run.losses[-10:, 1].max() < 100  # measured: about 7 (1.2 x the baseline)
 
 
 # ---- lstm1997 --------------------------------------------------------------------------------
