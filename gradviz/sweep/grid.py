@@ -54,11 +54,11 @@ def _whole(name: str, value: Any) -> None:
         raise ConfigError(f"{name} must be a whole number, got {show(value)}")
 
 
-def check_jobs(jobs: int, available: int | None) -> None:
+def check_jobs(jobs: int, available: int | None, name: str = "jobs") -> None:
     """ConfigError unless ``jobs`` runs can train at once: 1 to MAX_JOBS, and their processes
     fit in ``available`` bytes of memory (None: unknown, not checked)."""
     if not 1 <= jobs <= MAX_JOBS:
-        raise ConfigError(f"jobs must be between 1 and {MAX_JOBS} (each run is a process of its own), got {jobs}")
+        raise ConfigError(f"{name} must be between 1 and {MAX_JOBS} (each run is a process of its own), got {jobs}")
     if available is not None and jobs * JOB_BYTES > available:
         raise ConfigError(f"{jobs} jobs need about {jobs * JOB_BYTES / 2**30:.1f} GB ({JOB_BYTES // 2**20} MB "
                           f"each); {available / 2**30:.1f} GB is available: use at most "
