@@ -54,6 +54,7 @@ from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
+from gradviz.gui.settings import AppSettings
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
@@ -99,7 +100,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("gradviz: vanishing gradients, live")
         self._fit_to_screen(1600, 950)
-        self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
+        # Every stored value is read typed (gui/settings.py): a wrong type never reaches Qt.
+        self.settings = AppSettings(settings if settings is not None else QSettings("gradviz", "gradviz"))
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
@@ -152,6 +154,7 @@ class MainWindow(QMainWindow):
         self.board.set_config(config)
         self._show_description(preset, config)
         self._restore_window_state()
+        self._say_dropped_settings()
         self.description.set_open(self.height() >= DESCRIPTION_OPEN_MIN_HEIGHT)
         self._desk_description_open = self.description.open
         self.apply_style()
@@ -854,8 +857,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return self.settings.value("recent", [])
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
@@ -993,6 +995,13 @@ class MainWindow(QMainWindow):
             "analyses (Hochreiter; Bengio, Simard and Frasconi); 1997 LSTM; 2000 forget gate; 2013 gradient "
             "clipping; 2014 GRU; 2015 IRNN and forget bias 1; 2016 unitary RNNs and the copy task.",
         )
+
+    def _say_dropped_settings(self) -> None:
+        """Once, in the status bar: stored values of the wrong type that were ignored, and a last
+        sweep that no longer opens (both already removed from the settings)."""
+        notes = [note for note in (self.settings.take_dropped(), self.sweep.startup_note) if note]
+        if notes:
+            self.statusBar().showMessage(". ".join(notes), 20000)
 
     def _restore_window_state(self) -> None:
         geometry = self.settings.value("geometry")
