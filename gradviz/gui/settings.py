@@ -49,6 +49,8 @@ class AppSettings:
     def __init__(self, settings: QSettings):
         self.qsettings = settings
         self.dropped: list[str] = []  # "recent (a number, not a list of text)": not yet said
+        for key in KEYS:  # all at once, at the start: said together, not one by one when first used
+            self.value(key)
 
     def value(self, key: str, default: Any = None) -> Any:
         """The stored value of ``key`` in its type (QByteArray for bytes, list of str for a list),
