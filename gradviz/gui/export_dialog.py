@@ -113,5 +113,6 @@ class ExportDialog(QDialog):
             return
         for combo, key in self._remembered():
             self.settings.setValue(SETTINGS + key, combo.currentData())
-        self.window_.statusBar().showMessage(f"Exported {path}", 5000)
+        note = getattr(self.window_, "export_note", "")
+        self.window_.statusBar().showMessage(f"Exported {path}" + (f" ({note})" if note else ""), 10000)
         self.accept()

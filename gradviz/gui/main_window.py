@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.wave_animation = BackwardAnimation(self)
         self.wave_export: WaveExport | None = None
         self.connectivity: ConnectivityDialog | None = None  # made the first time C is pressed
+        self.export_note = ""  # what the last export used instead of the trainer's answer
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -797,7 +798,8 @@ class MainWindow(QMainWindow):
 
     def save_run(self, ask: bool = False) -> None:
         path = self.run_path
-        if ask or path is None:
+        # A dead trainer's run is saved without its weights: never over the file that has them.
+        if ask or path is None or not self.session.trainer_alive:
             chosen, _ = QFileDialog.getSaveFileName(self, "Save run", str(self._folder() / "run.npz"),
                                                     "gradviz runs (*.npz)")
             if not chosen:
@@ -971,13 +973,31 @@ class MainWindow(QMainWindow):
         if self.replay is not None:
             saved, index = self.replay, self.history_slider.value()
         else:
-            arrays = self.session.fetch_arrays()
-            if arrays is None or "step" not in arrays:
-                raise ExportError("nothing to export yet: train a step first")
-            saved, index = SavedRun(self.board.config, arrays), -1
+            saved, index = SavedRun(self.board.config, self._arrays_to_export()), -1
         model, _, plot = target.rpartition(":")
         return write_figure(run_view(saved, index), path, plot=None if plot == "board" else plot, theme=theme,
                             fmt=figure_format, scale=scale, models=[int(model)] if model else None, force=True)
+
+    def _arrays_to_export(self) -> dict:
+        """The live run's arrays: asked of the trainer for at most a moment (never 30 s of a frozen
+        window); a trainer that died or does not answer leaves what the window holds, said in
+        ``export_note``. ExportError naming why when there is nothing."""
+        session = self.session
+        self.export_note = ""
+        arrays = session.fetch_arrays()
+        if arrays is not None and "step" in arrays:
+            return arrays
+        if arrays is None and session.held_steps:
+            why = "the trainer is not answering" if session.trainer_alive else "the trainer has stopped"
+            self.export_note = (f"{why}: exported the run as the window holds it, recorded up to step "
+                                f"{int(session.held['step'][-1]) + 1}")
+            return session.held
+        if session.active is not None and arrays is None:
+            if session.trainer_alive:
+                raise ExportError("the trainer is not answering (stopped, or busy with a long step), and the "
+                                  "window holds no recorded step of this run yet")
+            raise ExportError("the trainer has stopped, and the window held no recorded step of its run")
+        raise ExportError("nothing to export yet: train a step first")
 
     # ---- help, settings and closing ---------------------------------------------------------
 
