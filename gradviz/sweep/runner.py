@@ -61,16 +61,15 @@ class SweepPool:
 
     def __init__(self, results: SweepResults, out: Path, jobs: int, device: str = "auto"):
         self.results, self.out = results, Path(out)
-        config = results.config
         pending = results.pending()
         results.save(self.out)  # the file exists from the start: a resumable sweep, even if none finishes
         self.jobs = max(1, min(jobs, len(pending) or 1))
         self._threads = max(1, core_count() // self.jobs)
         self._context = context()
-        self._waiting = deque(
-            (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json())
-            for cell in pending
-        )
+        self._device = device
+        # Cells only: each run's config is built as it starts (10,000 of them built up front took
+        # seconds, on the window's thread for a tab sweep).
+        self._waiting = deque(pending)
         self._running: dict[Cell, tuple[BaseProcess, Connection]] = {}
         self._start_next()
 
@@ -84,7 +83,10 @@ class SweepPool:
 
     def _start_next(self) -> None:
         while self._waiting and len(self._running) < self.jobs:
-            cell, config_json = self._waiting.popleft()
+            cell = self._waiting.popleft()
+            config = self.results.config
+            config_json = config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2],
+                                            self._device).to_json()
             receive, send = self._context.Pipe(duplex=False)
             process = self._context.Process(target=_train_in_child, daemon=True,  # never outlives the parent
                                             args=(send, config_json, self.results.config.steps, self._threads))
