@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -92,6 +92,9 @@ SHORTCUTS = [
 ]
 
 
+SAVE_WAIT_S = 300.0  # closing waits this long at most for a save in progress (a large run takes seconds)
+
+
 class MainWindow(QMainWindow):
     """gradviz's window: a view over ``session``, whose trainer process trains."""
 
@@ -117,6 +120,7 @@ class MainWindow(QMainWindow):
         self.wave_export: WaveExport | None = None
         self.connectivity: ConnectivityDialog | None = None  # made the first time C is pressed
         self.export_note = ""  # what the last export used instead of the trainer's answer
+        self._waiting_for_save = False  # closing, and finishing a save first
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -872,8 +876,8 @@ class MainWindow(QMainWindow):
         return self.session.has_unsaved_run()
 
     def _confirm_discard(self) -> bool:
-        if not self.ask_before_discard or not self.has_unsaved_run():
-            return True
+        if not self.ask_before_discard or not self.has_unsaved_run() or self.session.saving is not None:
+            return True  # (a save in progress is finished before the window closes)
         answer = QMessageBox.question(
             self, "Unsaved run", "The current run has not been saved. Discard it?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
@@ -1046,11 +1050,32 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Discard
 
+    def _finish_save(self) -> None:
+        """A save the trainer is writing is finished before the trainer is ended (ending it
+        mid-write lost the file and left a .part): the status bar says so while it waits."""
+        saving = self.session.saving
+        if saving is None:
+            return
+
+        def tick(waited: float) -> None:
+            self.statusBar().showMessage(f"Closing once {saving.name} is written ({waited:.0f} s)...")
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+        self.session.wait_for_save(SAVE_WAIT_S, tick)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self._waiting_for_save:  # closed again (Ctrl-C) while waiting for a save: this close goes on
+            event.ignore()
+            return
         if not self._confirm_discard() or not self._confirm_stop_sweep():
             event.ignore()
             return
         self.sweep.stop()  # its processes end with the window
+        self._waiting_for_save = True
+        try:
+            self._finish_save()
+        finally:
+            self._waiting_for_save = False
         if not self.presentation:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())

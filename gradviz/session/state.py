@@ -72,6 +72,7 @@ class Session:
         # The newest arrays of this run that the window holds, whoever asked: what can still be
         # exported or saved when the trainer hangs or dies (recorded history, no model state).
         self.held: dict | None = None
+        self.saving: Path | None = None  # a Save sent and not yet answered (written or failed)
         self._held_asked = time.perf_counter()
         # Text tasks: one words question open at a time, at most one a second.
         self.words_visible = False
@@ -156,12 +157,16 @@ class Session:
                 self._on_refused(message)
             case p.LoadProgress(done=done, total=total):
                 self.loadProgressed.emit(done, total)
-            case p.RunFailed(message=message) | p.SaveFailed(message=message):
+            case p.SaveFailed(message=message):
+                self.saving = None
+                self.show_banner(message)
+            case p.RunFailed(message=message):
                 self.show_banner(message)
             case p.RunDiverged(message=message):
                 self.show_banner(f"Training {message}. Plots keep the last finite data; "
                                  "press Reset (R) to start again.")
             case p.RunSaved(path=path, step=step):
+                self.saving = None
                 self.saved_at_step, self.run_path = step, Path(path)
                 self.runSaved.emit(path)
             case p.TrainApplied(index=index):
@@ -190,6 +195,7 @@ class Session:
         """The trainer process ended by itself: keep the last frame and history, say why."""
         cause = self.trainer.cause_of_death()
         self.trainer.stop(0.1)
+        self.saving = None  # whatever it was writing is not coming
         self._was_running = self.trainer_state == p.RUNNING
         self._set_state(p.DEAD)
         self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
@@ -300,7 +306,23 @@ class Session:
                              "The trainer stopped before the window held any recorded step of its run: nothing "
                              "to save. Press Reset (R) to start a new trainer.")
             return
+        self.saving = Path(path)
         self.trainer.send(p.Save(Path(path), force))
+
+    def wait_for_save(self, timeout_s: float, tick: Callable[[float], None] | None = None) -> bool:
+        """Before the trainer is ended: wait until the save in progress is written (or failed, or
+        the trainer died), at most ``timeout_s``, calling ``tick(seconds waited)`` as it waits (a
+        window says so and repaints). True when no save is left in progress."""
+        started = time.perf_counter()
+        while self.saving is not None and self.trainer_alive:
+            waited = time.perf_counter() - started
+            if waited > timeout_s:
+                return False
+            if tick is not None:
+                tick(waited)
+            self.poll()
+            time.sleep(0.05)
+        return self.saving is None
 
     def _save_held(self, path: Path, force: bool) -> None:
         """The trainer died: write the recorded history the window holds (it replays; the

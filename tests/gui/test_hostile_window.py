@@ -211,3 +211,32 @@ def test_after_the_trainer_dies_the_run_on_screen_is_still_exported_and_saved(qt
     np.testing.assert_array_equal(saved.arrays["step"], held["step"])
     np.testing.assert_array_equal(saved.arrays["loss"], held["loss"])
     assert "replays but cannot train on" in window.banner.text()
+
+
+def test_closing_right_after_save_waits_for_the_file_and_says_so(qtbot, make_window, tmp_path):
+    """Case 5: the window closes 0.2 s after Save while the trainer is still writing (held still
+    here with SIGSTOP for 3 s, longer than ending a trainer takes: 2.6 s at most)."""
+    from tests.gui.conftest import steps_done
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 3, timeout=60000)
+    pid = window.session.trainer.pid
+    path = tmp_path / "run.npz"
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+    resume.start()
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    try:
+        window.session.save(path, force=True)
+        time.sleep(0.2)
+        started = time.monotonic()
+        window.ask_before_discard = False
+        window.close()
+        waited = time.monotonic() - started
+    finally:
+        resume.join()
+    assert load_run(path).config == window.session.active  # written whole, not lost
+    assert not list(tmp_path.glob(".*.part"))
+    assert 2.5 < waited < 60 and any(text.startswith("Closing once run.npz is written") for text in said)
+    assert not window.session.trainer.alive
