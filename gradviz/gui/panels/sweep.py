@@ -44,6 +44,7 @@ from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.forkserver import core_count
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
+from gradviz.io.atomic import atomic_write
 from gradviz.io.filelock import FileLock
 from gradviz.sweep.grid import (
     MAX_JOBS,
@@ -401,8 +402,9 @@ class SweepPanel(QWidget):
         if self.results is None:
             raise ValueError("nothing to export yet: start a sweep or open one")
         target = Path(path)
-        if target.suffix.lower() == ".npz":
-            return self.results.save(target)
+        if target.suffix.lower() == ".npz":  # where asked, or an error: no fallback file for an export
+            arrays = self.results.arrays()
+            return atomic_write(target, lambda stream: np.savez(stream, **arrays), force=True)
         return plot_sweep(self.results, target)
 
     def export_dialog(self) -> None:
