@@ -92,6 +92,7 @@ SHORTCUTS = [
 ]
 
 
+SILENT_S = 5.0  # a running trainer silent this long is said to be not answering
 SAVE_WAIT_S = 300.0  # closing waits this long at most for a save in progress (a large run takes seconds)
 
 
@@ -121,6 +122,7 @@ class MainWindow(QMainWindow):
         self.connectivity: ConnectivityDialog | None = None  # made the first time C is pressed
         self.export_note = ""  # what the last export used instead of the trainer's answer
         self._waiting_for_save = False  # closing, and finishing a save first
+        self._said_silent = False  # the status bar says the trainer is not answering
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -553,6 +555,18 @@ class MainWindow(QMainWindow):
 
     # ---- session events ---------------------------------------------------------------------
 
+    def _say_if_silent(self) -> None:
+        """A running trainer that has sent nothing for SILENT_S is not shown as running at its
+        last rate: the status bar says it is not answering (stopped, hung or in a long step)."""
+        silent = self.session.silent_for()
+        if silent > SILENT_S:
+            self.state_label.setText(f"  running? no answer for {silent:.0f} s  ")
+            self.rate_label.setText(f"  ? steps/s · {self.fps:.0f} fps  ")
+            self._said_silent = True
+        elif self._said_silent:
+            self._said_silent = False
+            self.state_label.setText(f"  {self.session.trainer_state}  ")
+
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
@@ -705,6 +719,7 @@ class MainWindow(QMainWindow):
         (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
         self.session.poll()
+        self._say_if_silent()
         frame = self.session.frame
         if self.session.mode != LIVE:
             return False

@@ -73,6 +73,7 @@ class Session:
         # exported or saved when the trainer hangs or dies (recorded history, no model state).
         self.held: dict | None = None
         self.saving: Path | None = None  # a Save sent and not yet answered (written or failed)
+        self.last_heard = time.perf_counter()  # when the trainer last sent anything
         self._held_asked = time.perf_counter()
         # Text tasks: one words question open at a time, at most one a second.
         self.words_visible = False
@@ -121,6 +122,7 @@ class Session:
         """Handle what the trainer sent; returns a new live frame, if one came."""
         new_frame = None
         for event in self.trainer.events():
+            self.last_heard = time.perf_counter()
             frame = self._handle(event)
             if frame is not None:
                 new_frame = frame
@@ -136,6 +138,13 @@ class Session:
         if self.trainer_state == p.RUNNING and self.has_run and now - self._held_asked > HOLD_EVERY_S:
             self._held_asked = now
             self.trainer.send(p.AskArrays())
+
+    def silent_for(self) -> float:
+        """Seconds a running trainer has sent nothing (0 unless running): a stopped or hung
+        process, or one step that takes that long."""
+        if self.trainer_state != p.RUNNING:
+            return 0.0
+        return time.perf_counter() - self.last_heard
 
     @property
     def held_steps(self) -> int:

@@ -161,12 +161,18 @@ def _train_a_while(qtbot, window, steps: int = 6) -> int:
 
 
 def test_ctrl_e_with_a_stopped_trainer_says_so_at_once_and_exports_what_the_window_holds(qtbot, make_window,
-                                                                                        tmp_path):
+                                                                                        tmp_path, monkeypatch):
+    from gradviz.gui import main_window
+
+    monkeypatch.setattr(main_window, "SILENT_S", 1.0)
     window = make_window(record_every=1)
     held = _train_a_while(qtbot, window)
     pid = window.session.trainer.pid
     os.kill(pid, signal.SIGSTOP)  # hung: alive, answering nothing
     try:
+        # The status bar stops saying "running" at the last rate.
+        qtbot.waitUntil(lambda: "no answer for" in window.state_label.text(), timeout=10000)
+        assert "?" in window.rate_label.text()
         started = time.monotonic()
         written = window.export("loss", tmp_path / "loss.png")
         assert time.monotonic() - started < 5  # was 30 s of a frozen window
