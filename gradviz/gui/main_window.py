@@ -1041,6 +1041,7 @@ class MainWindow(QMainWindow):
         notes = [note for note in (self.settings.take_dropped(), self.sweep.startup_note) if note]
         if notes:
             self.statusBar().showMessage(". ".join(notes), 20000)
+            self.statusBar().setToolTip(". ".join(notes))  # the whole of it, where the bar cuts it
 
     def _restore_window_state(self) -> None:
         geometry = self.settings.value("geometry")

@@ -48,7 +48,7 @@ class AppSettings:
 
     def __init__(self, settings: QSettings):
         self.qsettings = settings
-        self.dropped: list[str] = []  # "recent (a number, not a list of text)": not yet said
+        self.dropped: list[str] = []  # keys whose stored value had the wrong type, not yet said
         for key in KEYS:  # all at once, at the start: said together, not one by one when first used
             self.value(key)
 
@@ -62,7 +62,7 @@ class AppSettings:
         typed = _typed(kind, raw)
         if typed is None:
             self.qsettings.remove(key)
-            self.dropped.append(f"{key} (held {_kind_of(raw)}, not {kind})")
+            self.dropped.append(key)
             return default
         return typed
 
@@ -84,7 +84,8 @@ class AppSettings:
         dropped, self.dropped = self.dropped, []
         if not dropped:
             return ""
-        return "Settings of the wrong type ignored (another version or a hand edit?): " + "; ".join(dropped)
+        # Short: one status-bar line on a 1024-pixel screen holds about 150 characters.
+        return "Ignored stored settings of the wrong type: " + ", ".join(dropped)
 
 
 def _typed(kind: str, raw: Any) -> Any:
@@ -120,17 +121,3 @@ def _typed(kind: str, raw: Any) -> Any:
             return None
         return raw if not isinstance(raw, str) or len(raw) <= 1000 else None
     raise ValueError(f"unknown settings type {kind!r}")
-
-
-def _kind_of(raw: Any) -> str:
-    if isinstance(raw, str):
-        return "text"
-    if isinstance(raw, (QByteArray, bytes, bytearray)):
-        return "bytes"
-    if isinstance(raw, (list, tuple)):
-        return "a list"
-    if isinstance(raw, dict):
-        return "a mapping"
-    if isinstance(raw, (int, float)):
-        return "a number"
-    return type(raw).__name__

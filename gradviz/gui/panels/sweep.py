@@ -279,9 +279,10 @@ class SweepPanel(QWidget):
                     return True
                 reason = self._refused
             except Exception as exc:  # noqa: BLE001 - whatever a file does, the app starts
-                reason = f"{last}: {type(exc).__name__}: {exc}"
+                reason = f"{type(exc).__name__}: {exc}"
+            reason = _named(reason, last)
         self.settings.remove("sweep/last")
-        self.startup_note = f"Last sweep forgotten: {_clip(reason)}"
+        self.startup_note = f"Last sweep forgotten: {_clip(reason, 120)}"
         return False
 
     def _resumable(self, config: SweepConfig) -> bool:
@@ -379,7 +380,7 @@ class SweepPanel(QWidget):
         except SweepFileError as exc:
             self._refused = str(exc)
             if not quiet:  # one line, and the sweep shown (if any) stays
-                self._say(f"Not opened: {_clip(str(exc), 300)}", error=True)
+                self._say(f"Not opened: {_clip(_named(str(exc), path), 300)}", error=True)
             return False
         self.results, self.path = results, Path(path)
         self._remember(self.path)
@@ -572,6 +573,11 @@ def shared_settings(config: SweepConfig) -> str:
     """What every run of ``config`` shares besides the grid, in a few words."""
     text = f"H = {config.hidden}, batch {config.batch}, Adam {config.lr:g}, clipping {config.clip:g}"
     return text + (f", distance {config.distance}" if config.task in ("names", "reviews") else "")
+
+
+def _named(message: str, path: str | Path) -> str:
+    """A reader's message with the file named by its name, not its whole path (one short line)."""
+    return message.replace(str(path), Path(path).name)
 
 
 def _clip(text: str, limit: int = 200) -> str:
