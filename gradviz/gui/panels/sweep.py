@@ -44,7 +44,7 @@ from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.forkserver import core_count
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, check_output
 from gradviz.io.filelock import FileLock
 from gradviz.sweep.grid import (
     MAX_JOBS,
@@ -245,6 +245,7 @@ class SweepPanel(QWidget):
         lock = FileLock(path, what="sweep")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            check_output(path, force=True, what="the sweep file")  # read-only or full: said now, not later
             lock.acquire()  # a `gradviz sweep` (or another window) writing this file: refused in one line
             pool = SweepPool(results, path, self.jobs.value())
         except Exception as exc:  # noqa: BLE001 - said in the panel; the sweep shown stays as it was
