@@ -194,3 +194,19 @@ def test_a_legal_grid_of_10000_runs_starts_without_blocking_the_window(qtbot, tm
     finally:
         panel.stop()
     assert not panel.running and panel.lock is None
+
+
+def test_start_on_a_read_only_folder_is_one_line_and_starts_nothing(qtbot, tmp_path, monkeypatch) -> None:
+    import errno
+
+    from gradviz.io import atomic
+
+    def read_only(directory, name):
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    panel = SweepPanel(tmp_path / "sweeps", settings_file(tmp_path, {}))
+    qtbot.addWidget(panel)
+    monkeypatch.setattr(atomic, "_create_temp", read_only)
+    assert not panel.start()
+    assert "Read-only file system" in panel.message.text() and not panel.running and panel.lock is None
+    assert list((tmp_path / "sweeps").iterdir()) == []
