@@ -3,13 +3,14 @@
     gradviz sweep --models rnn,lstm,gru --task adding --seq-lens 5,10,20,50,100 --seeds 3 \\
         --steps 1000 [--jobs J] --out sweep.npz [--plot sweep.png|svg|pdf]
 
-One sweep writes ``--out`` at a time: a second one on the same file (a "resume" while the first
-still runs) is refused with one line (``io/filelock.py``). A save that the disk refuses mid-sweep
-(full, read-only) goes to a fallback file, said at the end: no finished run is lost.
 An existing ``--out`` made with the same settings is resumed (only the missing runs train;
 none, when it is complete: the command then only prints the table and draws ``--plot``); one
 made with other settings is refused unless ``--force``. Ctrl-C stops the runs in flight,
 keeps every finished one in ``--out`` and exits 130.
+
+One sweep writes ``--out`` at a time: a second one on the same file (a "resume" while the first
+still runs) is refused with one line (``io/filelock.py``). A save that the disk refuses mid-sweep
+(full, read-only) goes to a fallback file, said at the end: no finished run is lost.
 
 Mistakes raise ConfigError (the CLI prints one line and exits 2).
 """
