@@ -321,3 +321,38 @@ def test_a_path_over_path_max_is_one_line(command: str, tmp_path: Path, capsys) 
     code = main([command, "--steps", "2", "--out", str(out)])
     _, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and "too long" in err and "Traceback" not in err
+
+
+FAKE_MSVCRT = '''
+import fcntl, os, types
+def locking(fd, mode, count):  # msvcrt.locking from the current position, as POSIX record locks
+    where = os.lseek(fd, 0, os.SEEK_CUR)
+    fcntl.lockf(fd, fcntl.LOCK_UN if mode == 0 else fcntl.LOCK_EX | fcntl.LOCK_NB, count, where)
+fake = types.SimpleNamespace(LK_UNLCK=0, LK_NBLCK=2, locking=locking)
+'''
+
+
+def test_the_windows_lock_path_refuses_a_second_writer_and_names_it(tmp_path: Path, monkeypatch) -> None:
+    """Simulated: filelock's msvcrt branch (no fcntl), with msvcrt.locking played by POSIX
+    record locks of the same byte, in two real processes."""
+    from gradviz.io import filelock
+
+    space: dict = {}
+    exec(FAKE_MSVCRT, space)  # noqa: S102 - the fake, shared with the holder process below
+    monkeypatch.setattr(filelock, "fcntl", None)
+    monkeypatch.setattr(filelock, "msvcrt", space["fake"])
+    target = tmp_path / "s.npz"
+    holder = subprocess.Popen([sys.executable, "-c", FAKE_MSVCRT + (
+        "import sys, time; sys.path.insert(0, sys.argv[2]); from gradviz.io import filelock; "
+        "filelock.fcntl = None; filelock.msvcrt = fake; filelock.FileLock(sys.argv[1]).acquire(); "
+        "print('held', flush=True); time.sleep(60)"), str(target), str(ROOT)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError, match=f"process {holder.pid}"):
+            FileLock(target).acquire()
+    finally:
+        holder.kill()
+        holder.wait()
+    with FileLock(target) as lock:  # the dead holder's lock went with it
+        assert lock.held and lock_path(target).read_bytes()[1:].decode().strip() == str(os.getpid())
+    assert not lock_path(target).exists()
