@@ -99,6 +99,8 @@ def _check_path_names(args: argparse.Namespace) -> None:
         raise ConfigError(f"--resume: {args.out} does not exist")
     try:
         check_output(args.out, force=True)  # a read-only or full folder: said now, not after the first run
+        if args.plot is not None:
+            check_output(args.plot, force=True, what="--plot")
     except OutputError as exc:
         raise ConfigError(str(exc)) from None
 
@@ -180,7 +182,12 @@ def _sweep(args: argparse.Namespace, config: SweepConfig, jobs: int) -> int:
     if args.plot is not None:
         from gradviz.sweep.plot import plot_sweep
 
-        plot_sweep(results, args.plot, force=True)
+        try:
+            plot_sweep(results, args.plot, force=True)
+        except OSError as exc:  # the disk filled during the sweep: the runs are safe, say so
+            print(f"gradviz: error: could not write {args.plot} ({exc.strerror or exc}); the sweep is in "
+                  f"{results.saved_path(args.out)}: draw it later with the same command", file=sys.stderr)
+            return EXIT_FAILED
         print(f"wrote {args.plot}")
     return 0
 

@@ -356,3 +356,18 @@ def test_the_windows_lock_path_refuses_a_second_writer_and_names_it(tmp_path: Pa
     with FileLock(target) as lock:  # the dead holder's lock went with it
         assert lock.held and lock_path(target).read_bytes()[1:].decode().strip() == str(os.getpid())
     assert not lock_path(target).exists()
+
+
+def test_a_plot_the_full_disk_refuses_after_the_sweep_keeps_the_runs_and_says_so(monkeypatch, tmp_path: Path,
+                                                                                  capsys) -> None:
+    pytest.importorskip("matplotlib")
+
+    def full(results, path, force=False):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("gradviz.sweep.plot.plot_sweep", full)
+    out = tmp_path / "s.npz"
+    code = main(["sweep", *ARGS[2:], "--models", "rnn", "--out", str(out), "--plot", str(tmp_path / "s.png")])
+    _, err = capsys.readouterr()
+    assert code == 1 and "could not write" in err and "No space left" in err and "Traceback" not in err
+    assert SweepResults.load(out).done.all()
