@@ -1003,7 +1003,8 @@ class MainWindow(QMainWindow):
         ``export_note``. ExportError naming why when there is nothing."""
         session = self.session
         self.export_note = ""
-        arrays = session.fetch_arrays()
+        # Known silent (stopped, hung): not even the short wait.
+        arrays = session.fetch_arrays() if session.silent_for() <= SILENT_S else None
         if arrays is not None and "step" in arrays:
             return arrays
         if arrays is None and session.held_steps:

@@ -175,7 +175,7 @@ def test_ctrl_e_with_a_stopped_trainer_says_so_at_once_and_exports_what_the_wind
         assert "?" in window.rate_label.text()
         started = time.monotonic()
         written = window.export("loss", tmp_path / "loss.png")
-        assert time.monotonic() - started < 5  # was 30 s of a frozen window
+        assert time.monotonic() - started < 5  # known silent: no wait, only the drawing (was 30 s frozen)
         assert written.stat().st_size > 0
         assert window.export_note.startswith("the trainer is not answering: exported the run as the window holds")
         assert f"recorded up to step {int(window.session.held['step'][-1]) + 1}" in window.export_note
