@@ -91,7 +91,7 @@ class TrainerProcess:
     def _start(self) -> None:
         try:
             self._process.start()
-        except BaseException as exc:  # noqa: BLE001 - reported as the cause of death
+        except Exception as exc:  # noqa: BLE001 - reported as the cause of death
             why = unpicklable(self.config, "its run settings") or f"{type(exc).__name__}: {exc}"
             self._start_error = why
             return
