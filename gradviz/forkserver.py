@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from gradviz.config import ConfigError
 from gradviz.threads import apply_threads, set_wait_policy
@@ -125,17 +126,56 @@ def watch_parent(grace_s: float = 0.0) -> threading.Event | None:
 
 
 def child_setup(threads: int | None, death_signal: bool, grace_s: float = 0.0) -> threading.Event | None:
-    """First thing in a child: Ctrl-C is the parent's to handle (it stops its children); the
-    child dies with its parent (``watch_parent``, and ``set_death_signal`` when
-    ``death_signal``); torch gets ``threads`` threads (None: the caller chooses later). Returns
-    the event set when the parent is gone."""
+    """First thing in a child: Ctrl-C and a closed terminal (SIGHUP), which reach the whole
+    process group, are the parent's to handle (it stops its children); SIGTERM ends the child
+    quietly, whatever handler a spawned child's re-imported main module set; the child dies with
+    its parent (``watch_parent``, and ``set_death_signal`` when ``death_signal``); torch gets
+    ``threads`` threads (None: the caller chooses later). Returns the event set when the
+    parent is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if death_signal:
         set_death_signal()
     gone = watch_parent(grace_s)
     if threads is not None:
         apply_threads(threads)
     return gone
+
+
+class _Held:
+    """Exceptions that signal handlers raise, held while a process starts (``interrupt``)."""
+
+    exceptions: list[BaseException] | None = None
+
+
+@contextmanager
+def interrupts_held(hold: bool = True):
+    """While a spawned process starts, an exception a signal handler raises through
+    ``interrupt`` waits until the start is over, and is raised then: cut short after the new
+    interpreter exists but before it has its instructions, the child would die with a
+    traceback on the user's terminal, and the parent would not know its pid to end it. (A
+    start under forkserver may wait seconds for the server's torch import: ``hold=False`` keeps
+    it interruptible; a child forked for a parent that has gone ends by itself.)"""
+    if not hold or _Held.exceptions is not None:
+        yield
+        return
+    _Held.exceptions = []
+    try:
+        yield
+    finally:
+        held, _Held.exceptions = _Held.exceptions, None
+        if held:
+            raise held[0]
+
+
+def interrupt(exception: BaseException) -> None:
+    """Raise ``exception`` from a signal handler now, or once a process start is over."""
+    if _Held.exceptions is not None:
+        _Held.exceptions.append(exception)
+        return
+    raise exception
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -146,7 +186,7 @@ def describe_exit(exitcode: int | None) -> str:
         return f"exited with code {exitcode}"
     number = -exitcode
     name = signal.Signals(number).name if number in signal.valid_signals() else f"signal {number}"
-    if number == signal.SIGKILL:
+    if number == getattr(signal, "SIGKILL", None):  # Windows has no SIGKILL
         return f"was killed by signal {number} ({name}; the system may have run out of memory)"
     if number == signal.SIGSEGV:
         return f"crashed ({name})"

@@ -14,7 +14,7 @@ import queue
 import threading
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.forkserver import context, death_signal_safe, describe_exit, start_method, unpicklable
+from gradviz.forkserver import child_setup, context, death_signal_safe, describe_exit, start_method, unpicklable
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameReader
 from gradviz.threads import threads_override
@@ -27,7 +27,9 @@ PARENT_GONE_GRACE_S = 2.0
 
 def _child_main(failure, config: RunConfig, commands, events, frame_wanted, threads: int | None,
                 death_signal: bool) -> None:
-    """The trainer process's entry point (module level, so that spawn can pickle it)."""
+    """The trainer process's entry point (module level, so that spawn can pickle it). The
+    window is watched before torch is imported (seconds, in a spawned child)."""
+    parent = child_setup(None, death_signal, PARENT_GONE_GRACE_S)
     try:
         from gradviz.session.trainer import serve
     except BaseException as exc:  # noqa: BLE001 - told to the window, which shows it
@@ -35,7 +37,7 @@ def _child_main(failure, config: RunConfig, commands, events, frame_wanted, thre
         failure.close()
         raise SystemExit(1) from None
     failure.close()
-    serve(config, commands, events, frame_wanted, threads, death_signal, PARENT_GONE_GRACE_S)
+    serve(config, commands, events, frame_wanted, threads, None if parent is None else parent.is_set)
 
 
 def _threads_override() -> int | None:

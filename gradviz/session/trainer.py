@@ -19,7 +19,6 @@ from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
-from gradviz.forkserver import child_setup
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError
@@ -33,15 +32,14 @@ from gradviz.threads import apply_threads, torch_threads
 IDLE_POLL_S = 0.02  # how often an idle trainer looks for a frame request or a dead window
 
 
-def serve(config: RunConfig, commands, events, frame_wanted, threads: int | None, death_signal: bool,
-          grace_s: float) -> None:
-    """The trainer process's main function (started by ``TrainerProcess``): ``threads`` torch
-    threads, or None to choose them for each run by ``gradviz.threads``' policy, leaving the
-    window a core. The process ends with the window's (``child_setup``): at the next step
-    boundary, or ``grace_s`` later in the middle of a long step."""
-    parent = child_setup(threads, death_signal, grace_s)  # Ctrl-C in a terminal is the window's to handle
-    gone = None if parent is None else parent.is_set
-    loop = TrainerLoop(config, commands, events.put, frame_wanted, parent_gone=gone, threads=threads)
+def serve(config: RunConfig, commands, events, frame_wanted, threads: int | None, parent_gone) -> None:
+    """The trainer process's main function (``gradviz.session.process`` set the child up):
+    ``threads`` torch threads, or None to choose them for each run by ``gradviz.threads``'
+    policy, leaving the window a core; ``parent_gone()`` says the window has ended, and the
+    loop then stops at the next step boundary (the parent watch ends a long step)."""
+    if threads is not None:
+        apply_threads(threads)
+    loop = TrainerLoop(config, commands, events.put, frame_wanted, parent_gone=parent_gone, threads=threads)
     try:
         loop.run()
     finally:

@@ -52,9 +52,11 @@ class _StopOnSignals:
             signal.signal(number, handler)
 
     def _handle(self, number: int, frame) -> None:
+        from gradviz.forkserver import interrupt
+
         for each in STOP_SIGNALS:
             signal.signal(each, signal.SIG_IGN)
-        raise SweepStopped(number)
+        interrupt(SweepStopped(number))  # raised now, or as soon as a run's process has started
 
 
 def add_sweep_parser(sub) -> None:

@@ -20,7 +20,14 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from gradviz.forkserver import child_setup, context, death_signal_safe, describe_exit, start_method
+from gradviz.forkserver import (
+    child_setup,
+    context,
+    death_signal_safe,
+    describe_exit,
+    interrupts_held,
+    start_method,
+)
 from gradviz.sweep.job import train_one
 from gradviz.sweep.results import SweepResults
 from gradviz.threads import core_count, torch_threads
@@ -102,7 +109,8 @@ class SweepPool:
             # fork server to import torch) still finds it in stop(), which ends it if it began.
             self._running[cell] = (process, receive)
             try:
-                process.start()
+                with interrupts_held(self._method == "spawn"):
+                    process.start()
             finally:
                 send.close()  # the child's is now the only writing end: its death closes the pipe
 

@@ -151,7 +151,9 @@ def wait_until(condition, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def assert_all_gone(tag: str, timeout: float = 10.0) -> None:
+def assert_all_gone(tag: str, timeout: float = 30.0) -> None:
+    """None is left within ``timeout`` (a spawned child killed while it imports torch cannot
+    watch its parent yet: it ends by itself once it can, seconds later on a busy machine)."""
     end = time.monotonic() + timeout
     while tagged(tag) and time.monotonic() < end:
         time.sleep(0.05)
@@ -205,9 +207,10 @@ def test_killing_the_app_leaves_no_trainer_and_no_sweep_run(tmp_path: Path) -> N
         app.kill()
 
 
-def _sleep_as_a_long_step(death_signal: bool) -> None:
+def _sleep_as_a_long_step(death_signal: bool, ready: str) -> None:
     """A child that is deep in one long step (a sleep stands for it) when its parent dies."""
     child_setup(None, death_signal, grace_s=0.5)
+    Path(ready).touch()
     time.sleep(120)
 
 
@@ -216,9 +219,9 @@ PARENT = textwrap.dedent("""
     from gradviz.forkserver import context
     from tests.core.test_processes import _sleep_as_a_long_step
 
-    child = context(sys.argv[1]).Process(target=_sleep_as_a_long_step, args=(sys.argv[2] == "1",), daemon=True)
+    child = context(sys.argv[1]).Process(target=_sleep_as_a_long_step, args=(sys.argv[2] == "1", sys.argv[3]),
+                                         daemon=True)
     child.start()
-    print(child.pid, flush=True)
     child.join()
 """)
 
@@ -230,11 +233,10 @@ def test_a_child_deep_in_a_step_dies_with_its_parent(death_signal: bool, tmp_pat
     """Both ways a child learns that its parent died work on their own mid-step: the kernel's
     death signal (Linux) and the thread watching parent_process() (every platform)."""
     tag = uuid.uuid4().hex
-    parent = launch(["-c", PARENT, start_method(), "1" if death_signal else "0"], tag)
+    ready = tmp_path / "in-its-step"
+    parent = launch(["-c", PARENT, start_method(), "1" if death_signal else "0", str(ready)], tag)
     try:
-        child = int(parent.stdout.readline())
-        wait_until(lambda: child in tagged(tag), 30, "the child")
-        time.sleep(0.3)  # into its long step
+        wait_until(ready.exists, 60, "the child's long step")
         parent.kill()
         parent.wait(10)
         started = time.monotonic()
@@ -333,7 +335,7 @@ def test_the_module_is_picklable_for_spawn() -> None:
     from gradviz.session.process import _child_main
     from gradviz.sweep.runner import _train_in_child
 
-    for target in (_child_main, _train_in_child, _sleep_as_a_long_step):
+    for target in (_child_main, _train_in_child, _sleep_as_a_long_step, _report_environment):
         assert pickle.loads(pickle.dumps(target)) is target
     assert dataclasses.is_dataclass(small_config()) and pickle.loads(pickle.dumps(small_config())) == small_config()
     assert multiprocessing.get_start_method(allow_none=True) in (None, "fork", "forkserver", "spawn")

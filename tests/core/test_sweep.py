@@ -34,7 +34,6 @@ def tiny_config(**change) -> SweepConfig:
     return SweepConfig(**{**settings, **change})
 
 
-@pytest.mark.processes  # run again under spawn by .ci/run
 def test_a_tiny_sweep_writes_every_run_with_its_real_final_loss(tmp_path: Path, capsys) -> None:
     out = tmp_path / "s.npz"
     code, stdout, err = sweep(capsys, *TINY, "--threshold", "0.3", "--out", str(out))
