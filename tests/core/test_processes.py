@@ -6,8 +6,6 @@ tag in their environment)."""
 
 from __future__ import annotations
 
-import dataclasses
-import multiprocessing
 import os
 import signal
 import subprocess
@@ -328,8 +326,8 @@ def test_children_load_openmp_with_the_passive_wait_policy(monkeypatch) -> None:
     assert policy == "PASSIVE" and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
 
 
-def test_the_module_is_picklable_for_spawn() -> None:
-    """Targets are module-level functions: spawn pickles them by name."""
+def test_child_targets_and_their_arguments_can_be_sent_to_a_spawned_process() -> None:
+    """Targets are module-level functions (spawn pickles them by name), the run settings plain data."""
     import pickle
 
     from gradviz.session.process import _child_main
@@ -337,5 +335,4 @@ def test_the_module_is_picklable_for_spawn() -> None:
 
     for target in (_child_main, _train_in_child, _sleep_as_a_long_step, _report_environment):
         assert pickle.loads(pickle.dumps(target)) is target
-    assert dataclasses.is_dataclass(small_config()) and pickle.loads(pickle.dumps(small_config())) == small_config()
-    assert multiprocessing.get_start_method(allow_none=True) in (None, "fork", "forkserver", "spawn")
+    assert pickle.loads(pickle.dumps(small_config())) == small_config()
