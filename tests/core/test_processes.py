@@ -70,6 +70,29 @@ def test_a_bad_start_method_is_one_line_before_any_work(monkeypatch, tmp_path: P
     assert not out.exists()
 
 
+def test_a_stop_signal_during_a_spawned_start_is_raised_once_the_start_is_over() -> None:
+    from gradviz.forkserver import interrupt, interrupts_held
+
+    started = []
+    with pytest.raises(KeyboardInterrupt):
+        with interrupts_held():
+            interrupt(KeyboardInterrupt())  # as the sweep's signal handler does
+            started.append("the start went on")
+    assert started == ["the start went on"]
+    with pytest.raises(KeyboardInterrupt), interrupts_held(hold=False):  # forkserver: at once
+        interrupt(KeyboardInterrupt())
+        started.append("never")
+    assert started == ["the start went on"]
+
+
+def test_the_parent_death_signal_is_linux_only(monkeypatch) -> None:
+    from gradviz.forkserver import set_death_signal
+
+    for platform in ("darwin", "win32"):
+        monkeypatch.setattr(sys, "platform", platform)
+        assert set_death_signal() is False  # no prctl: the parent watch alone
+
+
 # ---- a trainer that cannot start --------------------------------------------------------
 
 
