@@ -31,8 +31,8 @@ def _p_sum_near_mean(width: float, eps: float) -> float:
     return 1.0 - max(0.0, 1.0 - eps / width) ** 2
 
 
-def _fraction_within(prediction: torch.Tensor, target: torch.Tensor, tolerance: float) -> float:
-    return ((prediction - target).abs() < tolerance).float().mean().item()
+def _fraction_within(prediction: torch.Tensor, target: torch.Tensor, tolerance: float) -> torch.Tensor:
+    return ((prediction - target).abs() < tolerance).float().mean()
 
 
 class AddingTask(Task):
@@ -77,7 +77,7 @@ class AddingTask(Task):
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(prediction, target)
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _fraction_within(prediction, target, self.tolerance)
 
     def baseline(self) -> Baseline:
@@ -172,7 +172,7 @@ class Adding1997Task(Task):
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return F.mse_loss(prediction, target)
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _fraction_within(prediction, target, self.tolerance)
 
     def baseline(self) -> Baseline:

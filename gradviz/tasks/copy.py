@@ -72,7 +72,7 @@ class CopyTask(ClassificationTask):
         steps[-self.copy_length :] = True
         return steps
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         answer = slice(-self.copy_length, None)
         return accuracy(prediction[answer], target[answer])
 
