@@ -61,15 +61,18 @@ def host_list(tensor: Tensor) -> list:
 
 
 def host_arrays(tensors: Mapping[str, Tensor]) -> dict[str, np.ndarray]:
-    """float32 numpy copies of every tensor, shapes kept, in one device-to-host transfer per
-    device the tensors live on (one for a training step: everything it reports is on the
-    model's device; tensors already on the CPU cost no transfer)."""
+    """float32 numpy copies of every tensor (float64 where one of them is float64: a model in
+    double precision, on the CPU), shapes kept, in one device-to-host transfer per device the
+    tensors live on (one for a training step: everything it reports is on the model's device;
+    tensors already on the CPU cost no transfer)."""
     by_device: dict[torch.device, list[str]] = {}
     for name, tensor in tensors.items():
         by_device.setdefault(tensor.device, []).append(name)
     host: dict[str, np.ndarray] = {}
     for names in by_device.values():
-        flat = torch.cat([tensors[name].detach().float().flatten() for name in names])
+        wide = any(tensors[name].dtype == torch.float64 for name in names)
+        dtype = torch.float64 if wide else torch.float32
+        flat = torch.cat([tensors[name].detach().to(dtype).flatten() for name in names])
         flat_host = flat.cpu().numpy()
         offset = 0
         for name in names:

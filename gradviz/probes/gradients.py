@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gradviz.boundary import flush_subnormal
+from gradviz.boundary import FLOAT32_TINY, flush_subnormal
 
 
 def sample_norms(grad: Tensor) -> Tensor:
@@ -22,13 +22,14 @@ def sample_norms(grad: Tensor) -> Tensor:
 
     A plain float32 norm squares its elements, so gradients below about 1e-19 (whose squares
     are subnormal, flushed to zero on CPU) would show as exactly 0 although they are not:
-    scaling each row by its largest element first keeps every nonzero gradient visible. A norm
-    below float32's smallest normal is 0 on every device (the precision policy, boundary.py):
-    the CPU flushes such subnormals, a GPU would keep them.
+    scaling each row by its largest element first keeps every nonzero gradient visible. A row
+    whose every element is below float32's smallest normal is 0 on every device (the precision
+    policy, boundary.py): the CPU flushes such subnormals, a GPU would keep them.
     """
-    scale = grad.abs().amax(dim=-1, keepdim=True)
-    scale = torch.where(torch.isfinite(scale) & (scale > 0), scale, torch.ones_like(scale))
-    return flush_subnormal(torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1))
+    largest = grad.abs().amax(dim=-1, keepdim=True)
+    scale = torch.where(torch.isfinite(largest) & (largest > 0), largest, torch.ones_like(largest))
+    norms = torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
+    return torch.where(largest.squeeze(-1) < FLOAT32_TINY, torch.zeros_like(norms), norms)
 
 
 def norms_over_time(grad: Tensor | None, steps: int, like: Tensor, mask: Tensor | None = None) -> Tensor:
