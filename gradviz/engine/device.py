@@ -70,13 +70,20 @@ def prepare_device(device: torch.device) -> None:
     Ampere and later) would make fused steps compute in 10-bit mantissas and recorded steps in
     float32: it is off for both.
     """
-    if device.type == "cpu":
-        torch.set_flush_denormal(True)
+    prepare_thread(device)
     full_float32_matmuls()
 
 
+def prepare_thread(device: torch.device) -> None:
+    """The part of ``prepare_device`` that is per thread (flushing subnormals on the CPU): set
+    it in the thread that trains, which need not be the one that set the device up."""
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)
+
+
 def full_float32_matmuls() -> None:
-    """TF32 off for cuBLAS matmuls and cuDNN (convolutions and RNNs); harmless without CUDA."""
+    """TF32 off for cuBLAS matmuls and cuDNN (convolutions and RNNs), for the whole process;
+    harmless without CUDA."""
     cudnn = torch.backends.cudnn
     if hasattr(cudnn, "rnn") and hasattr(cudnn, "fp32_precision"):
         # torch >= 2.9: the new flags only (mixing them with allow_tf32 raises on reading).

@@ -14,7 +14,14 @@ import torch
 
 from gradviz.budget import check_run
 from gradviz.config import RunConfig, TrainConfig
-from gradviz.engine.device import choose_device, describe_device, device_fault, device_free_bytes, prepare_device
+from gradviz.engine.device import (
+    choose_device,
+    describe_device,
+    device_fault,
+    device_free_bytes,
+    prepare_device,
+    prepare_thread,
+)
 from gradviz.engine.trainer import ModelTrainer
 from gradviz.io.textdata import Progress
 from gradviz.probes.records import StepRecord
@@ -86,7 +93,7 @@ class Run:
             record = self.step % self.config.record_every == 0
         # Flushing subnormals is a per-thread CPU flag: set it in the thread that trains, which
         # need not be the one that built the Run (the GUI's worker thread, say).
-        prepare_device(self.device)
+        prepare_thread(self.device)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
         models = []

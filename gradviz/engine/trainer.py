@@ -7,7 +7,7 @@ import math
 import torch
 from torch import Tensor
 
-from gradviz.boundary import host_arrays
+from gradviz.boundary import host_arrays, host_scalars
 from gradviz.config import ModelSetup, TrainConfig
 from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
@@ -115,9 +115,13 @@ class ModelTrainer:
             grad_norm = torch.nn.utils.get_total_norm(grads)
         metric = self.task.metric(prediction.detach(), y)  # of the prediction before the update
         # The step's one copy to the host: its scalars, and on a recorded step every probe.
-        host = host_arrays({"loss": loss.detach(), "grad_norm": grad_norm.detach(), "metric": metric, **reduced})
-        loss_value, norm_value, metric_value = (float(host[name]) for name in ("loss", "grad_norm", "metric"))
-        probes = probes_from_host(host, model.config.kind, cut) if record else None
+        probes = None
+        if record:
+            host = host_arrays({"loss": loss, "grad_norm": grad_norm, "metric": metric, **reduced})
+            loss_value, norm_value, metric_value = (float(host[name]) for name in ("loss", "grad_norm", "metric"))
+            probes = probes_from_host(host, model.config.kind, cut)
+        else:
+            loss_value, norm_value, metric_value = host_scalars(loss, grad_norm, metric)
         if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
             # A NaN/inf update would poison the weights for good: keep the last finite ones.
             self.diverged = True

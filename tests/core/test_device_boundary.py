@@ -117,13 +117,17 @@ def _count_host_copies(monkeypatch) -> tuple[list, list]:
 
         monkeypatch.setattr(torch.Tensor, name, counting)
     transfers: list = []
-    original_host_arrays = boundary.host_arrays
 
     def host_arrays(tensors):
         transfers.append(len(tensors))
-        return original_host_arrays(tensors)
+        return boundary.host_arrays(tensors)
+
+    def host_scalars(*tensors):
+        transfers.append(len(tensors))
+        return boundary.host_scalars(*tensors)
 
     monkeypatch.setattr("gradviz.engine.trainer.host_arrays", host_arrays)
+    monkeypatch.setattr("gradviz.engine.trainer.host_scalars", host_scalars)
     return stray, transfers
 
 
@@ -155,7 +159,7 @@ def test_matmuls_are_full_float32_for_cublas_and_cudnn() -> None:
 
 
 def _underflow(monkeypatch, flush: bool) -> int:
-    monkeypatch.setattr(run_module, "prepare_device", lambda device: torch.set_flush_denormal(flush))
+    monkeypatch.setattr(run_module, "prepare_thread", lambda device: torch.set_flush_denormal(flush))
     config = RunConfig(task=TaskConfig("adding", seq_len=300, batch=8),
                        models=(ModelSetup("m", ModelConfig(kind="rnn", hidden=32)),), seed=0, device="cpu")
     try:
