@@ -137,7 +137,7 @@ def check_run(config: RunConfig, available: int | None = None, device_free: int 
     if available is not None and on_host > FIT_SHARE * available:
         raise MemoryRefused(_run_refusal(config, estimate, available, "memory", "here"))
     if device_free is not None and estimate.on_device > FIT_SHARE * device_free:
-        raise MemoryRefused(_run_refusal(config, estimate, device_free, f"{device_name}'s memory", "free there",
+        raise MemoryRefused(_run_refusal(config, estimate, device_free, f"memory on {device_name}", "there",
                                          on_device=True))
     return estimate
 

@@ -46,6 +46,8 @@ class ModelTrainer:
             setup.model, task.input_size, task.output_size, seed, vocab_size=task.vocab_size
         ).to(device)
         self.train = setup.train
+        # torch-named parameters, looked up once (walking the modules costs every step).
+        self.params = self.model.torch_parameter_names()
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
         # What the last step measured beyond its probes, by name (``step``'s ``extras``).
@@ -79,7 +81,7 @@ class ModelTrainer:
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)
-        params = model.torch_parameter_names()
+        params = self.params
         reduced: dict[str, Tensor] = {}
         cut = None
         self.optimizer.zero_grad(set_to_none=True)

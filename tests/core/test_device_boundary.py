@@ -204,7 +204,7 @@ def test_a_run_too_large_for_the_gpu_is_refused_in_one_line() -> None:
         check_run(big_config(), available=64 * 2**30, device_free=2 * 2**30, device_name="CUDA: Tiny GPU")
     message = str(refused.value)
     assert "\n" not in message
-    assert "of CUDA: Tiny GPU's memory, but only 2.0 GB is available free there" in message
+    assert "of memory on CUDA: Tiny GPU, but only 2.0 GB is available there" in message
     assert "lower the sequence length T (T=" in message
     # The same run fits a GPU with room, and the host keeps only the history and the weights.
     check_run(big_config(), available=2 * 2**30, device_free=80 * 2**30)
@@ -225,7 +225,7 @@ def test_a_run_is_checked_against_the_gpu_before_anything_is_built(monkeypatch) 
     monkeypatch.setattr(run_module, "choose_device", lambda name: torch.device("cuda"))
     monkeypatch.setattr(run_module, "device_free_bytes", lambda device: 2**30)
     monkeypatch.setattr(run_module, "describe_device", lambda device: "CUDA: Tiny GPU")
-    with pytest.raises(MemoryRefused, match="CUDA: Tiny GPU's memory"):
+    with pytest.raises(MemoryRefused, match="memory on CUDA: Tiny GPU"):
         Run(big_config("cuda"))
 
 
