@@ -282,3 +282,15 @@ def test_sweeps_train_one_run_per_gpu_unless_told() -> None:
     assert describe_jobs(1, "cuda", chosen=False) == "1 at a time (one process per GPU; --jobs J for more)"
     assert describe_jobs(4, "cuda", chosen=True) == "4 at a time (asked for, sharing one GPU)"
     assert describe_jobs(2, "cpu", chosen=False) == "2 at a time (one per core)"
+
+
+def test_the_command_line_reports_a_device_fault_in_one_line(monkeypatch, capsys) -> None:
+    def failing(self, record=None, extras=frozenset()):
+        raise DeviceFault("CUDA: Test GPU ran out of memory during LSTM's recorded step 0 (CUDA out of memory); "
+                          "try --device cpu, or a smaller batch, T or hidden size")
+
+    monkeypatch.setattr(Run, "train_step", failing)
+    assert main(["train", "--steps", "1", "--quiet"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "--device cpu" in err
+    assert err.startswith("gradviz: error: CUDA: Test GPU ran out of memory")
