@@ -294,3 +294,38 @@ def test_the_command_line_reports_a_device_fault_in_one_line(monkeypatch, capsys
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "--device cpu" in err
     assert err.startswith("gradviz: error: CUDA: Test GPU ran out of memory")
+
+
+def test_reset_hands_the_old_runs_gpu_memory_back(monkeypatch) -> None:
+    import queue
+    import threading
+
+    from gradviz.session import trainer as trainer_module
+    from gradviz.session.trainer import TrainerLoop
+    from tests.configs import small_config
+
+    released: list[str] = []
+    monkeypatch.setattr(trainer_module, "release_cached_memory", lambda device: released.append(device.type))
+    events: list = []
+    loop = TrainerLoop(small_config(1), queue.Queue(), events.append, threading.Event())
+    try:
+        loop._build(small_config(1))
+        assert released == []  # the first run: nothing to hand back
+        old = loop.run_
+        old.device = torch.device("cuda")  # as if it had trained on a GPU
+        loop._build(small_config(1))
+        # Its freed activations before the new run is checked and built, its weights after.
+        assert released == ["cuda", "cuda"] and loop.run_ is not old
+        kept = loop.run_
+        kept.device = torch.device("cuda")
+        released.clear()
+
+        def refused(config, progress=None):
+            raise MemoryRefused("this run needs 90 GB of memory on CUDA: Test GPU, but only 8 GB is available there")
+
+        monkeypatch.setattr(trainer_module, "Run", refused)
+        loop._build(small_config(1))
+        assert loop.run_ is kept and released == ["cuda"]  # a refused Reset changes nothing else
+        assert "Cannot reset: this run needs 90 GB of memory on CUDA: Test GPU" in events[-2].message
+    finally:
+        loop.frames.close()
