@@ -7,6 +7,8 @@ Why one module:
 
 - **Copy first, then convert.** Apple's MPS has no float64: ``t.double().cpu()`` fails there,
   ``t.detach().cpu()`` then ``.double()`` (or numpy's ``astype``) works on every device.
+- **No waiting for a batch.** ``to_device`` moves a new batch to CUDA through pinned memory,
+  without waiting for the kernels before it.
 - **One transfer per step.** Each copy to the host waits for the device (on a GPU, for every
   kernel queued so far). A training step hands ``host_arrays`` every number it reports (loss,
   gradient norm, metric, and on a recorded step every probe) and gets them back in one copy;
@@ -87,6 +89,16 @@ def host_scalars(*tensors: Tensor) -> list[float]:
     gradient norm and metric (``host_arrays`` does the same for many arrays, at a few more
     microseconds of Python)."""
     return torch.stack([tensor.detach() for tensor in tensors]).tolist()
+
+
+def to_device(*tensors: Tensor, device: torch.device | str) -> tuple[Tensor, ...]:
+    """CPU tensors (a new batch) on ``device``. To CUDA through pinned memory and without
+    waiting: a copy from ordinary memory would make the host wait for every kernel queued
+    before it, a synchronisation at every step."""
+    device = torch.device(device)
+    if device.type != "cuda":
+        return tuple(tensor.to(device) for tensor in tensors)
+    return tuple(tensor.pin_memory().to(device, non_blocking=True) for tensor in tensors)
 
 
 def synchronize(device: torch.device) -> None:

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask
 
 
@@ -62,7 +63,7 @@ class NamesTask(ClassificationTask):
         x = F.one_hot(words, self.vocabulary).float()  # (T, B, 8)
         y = torch.zeros(steps, batch, dtype=torch.long)
         y[self.distance :] = is_title[: -self.distance].long()  # (T, B)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Cross-entropy at the name positions, summed over them and the batch: a name's label

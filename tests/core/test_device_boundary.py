@@ -329,3 +329,14 @@ def test_reset_hands_the_old_runs_gpu_memory_back(monkeypatch) -> None:
         assert "Cannot reset: this run needs 90 GB of memory on CUDA: Test GPU" in events[-2].message
     finally:
         loop.frames.close()
+
+
+def test_a_batch_goes_to_cuda_through_pinned_memory_without_waiting(monkeypatch) -> None:
+    calls: list = []
+    monkeypatch.setattr(torch.Tensor, "pin_memory", lambda self: calls.append("pin") or self)
+    monkeypatch.setattr(torch.Tensor, "to", lambda self, *args, **kwargs: calls.append((args, kwargs)) or self)
+    x, y = boundary.to_device(torch.zeros(3), torch.ones(2), device="cuda")
+    assert calls == ["pin", ((torch.device("cuda"),), {"non_blocking": True})] * 2
+    calls.clear()
+    boundary.to_device(torch.zeros(3), device="cpu")
+    assert calls == [((torch.device("cpu"),), {})]  # the CPU: no pinning (it needs a GPU)
