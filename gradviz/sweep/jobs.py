@@ -12,6 +12,14 @@ from __future__ import annotations
 GPUS = ("cuda", "mps")
 
 
+def device_type(described: str) -> str:
+    """"cuda", "mps" or "cpu" from ``engine.device.describe_device``'s text ("CUDA: <name>",
+    "Apple MPS", "CPU"), which the window has from its trainer without importing torch."""
+    if described.startswith("CUDA"):
+        return "cuda"
+    return "mps" if "MPS" in described else "cpu"
+
+
 def default_jobs(device_type: str, cores: int) -> int:
     """Runs at a time on ``device_type`` ("cpu", "cuda", "mps") with ``cores`` cores."""
     return 1 if device_type in GPUS else max(1, cores)

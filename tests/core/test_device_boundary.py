@@ -26,7 +26,7 @@ from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig
 from gradviz.engine import Run
 from gradviz.engine.device import DeviceFault, device_fault, device_free_bytes, full_float32_matmuls
 from gradviz.session.trainer import readable
-from gradviz.sweep.jobs import default_jobs, describe_jobs
+from gradviz.sweep.jobs import default_jobs, describe_jobs, device_type
 
 PACKAGE = Path(gradviz.__file__).parent
 HOST_COPIES = {"cpu", "numpy", "item", "tolist", "double"}
@@ -282,6 +282,8 @@ def test_sweeps_train_one_run_per_gpu_unless_told() -> None:
     assert describe_jobs(1, "cuda", chosen=False) == "1 at a time (one process per GPU; --jobs J for more)"
     assert describe_jobs(4, "cuda", chosen=True) == "4 at a time (asked for, sharing one GPU)"
     assert describe_jobs(2, "cpu", chosen=False) == "2 at a time (one per core)"
+    # The window knows its device from the trainer's description only (no torch there).
+    assert [device_type(text) for text in ("CUDA: NVIDIA H100 80GB HBM3", "Apple MPS", "CPU")] == ["cuda", "mps", "cpu"]
 
 
 def test_the_command_line_reports_a_device_fault_in_one_line(monkeypatch, capsys) -> None:
