@@ -29,7 +29,7 @@ from gradviz.session.trainer import readable
 from gradviz.sweep.jobs import default_jobs, describe_jobs, device_type
 
 PACKAGE = Path(gradviz.__file__).parent
-HOST_COPIES = {"cpu", "numpy", "item", "tolist", "double"}
+HOST_COPIES = {"cpu", "numpy", "item", "tolist", "double", "synchronize", "empty_cache"}  # and waits
 # Calls of those names outside the boundary that are not on a model's tensors, with how many
 # each file may have (a new one fails the scan until it goes through the boundary or here).
 NOT_MODEL_TENSORS = {
