@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gradviz.boundary import host_arrays, spectral_radius
+from gradviz.boundary import spectral_radius
 from gradviz.models import LayerTrace, SequenceModel
 from gradviz.probes.causes import UNDERFLOW, classify, count
 from gradviz.probes.gradients import masked_mean, norms_over_time
@@ -41,22 +41,6 @@ def probe_tensors(traces: list[LayerTrace]) -> list[Tensor]:
     """Each layer's (T, B, H) probe of h_t, then of c_t (LSTM): one gradient per layer gives
     every timestep's total derivative at once (``measure`` takes these gradients)."""
     return [trace.probes[0] for trace in traces] + [trace.probes[1] for trace in traces if len(trace.probes) > 1]
-
-
-def measure(
-    model: SequenceModel,
-    traces: list[LayerTrace],
-    probe_grads: list[Tensor | None],
-    param_grads: dict[str, Tensor],
-    sample: int,
-    mask: Tensor | None = None,
-    truncated: np.ndarray | None = None,
-    all_grads: list[Tensor | None] | None = None,
-) -> Probes:
-    """``reduce_on_device``, one copy to the host, then ``probes_from_host``: a recorded step
-    measured on its own (the trainer copies these tensors together with its loss instead)."""
-    return probes_from_host(host_arrays(reduce_on_device(model, traces, probe_grads, param_grads, sample, mask,
-                                                         all_grads)), model.config.kind, truncated)
 
 
 def reduce_on_device(
