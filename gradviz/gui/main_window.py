@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         self._build_status()
 
         self.session = session = Session(config, autostart=autostart)
+        session.stock = preset.config if preset is not None else None
         session.stateChanged.connect(self._on_state)
         session.runReset.connect(self._on_reset)
         session.waveReady.connect(self._wave_ready)
@@ -214,11 +215,11 @@ class MainWindow(QMainWindow):
         replay = QHBoxLayout()
         self.history_label = QLabel("History")
         self.history_slider = QSlider(Qt.Orientation.Horizontal)
-        self.history_slider.setToolTip("Move every plot to any recorded step (pauses training)")
+        self.history_slider.setToolTip("Move every plot to any recorded step (pauses training; Live resumes it)")
         self.history_slider.setRange(0, 0)
         self.history_slider.valueChanged.connect(self._slider_moved)
         self.live_button = QPushButton("Live")
-        self.live_button.setToolTip("Back to the newest step")
+        self.live_button.setToolTip("Back to the newest step, training again if it was before")
         self.live_button.clicked.connect(self.follow_live)
         replay.addWidget(self.history_label)
         replay.addWidget(self.history_slider, 1)
@@ -240,7 +241,9 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
         action.setStatusTip(tip)
-        action.triggered.connect(slot)
+        # triggered(checked) would hand its flag to a slot's first optional argument (the
+        # path of export_backward_pass, ask of save_run): every action calls its slot bare.
+        action.triggered.connect(lambda checked=False: slot())
         self.addAction(action)  # shortcuts work with the menu bar hidden (presentation mode)
         return action
 
@@ -444,8 +447,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_config", config.to_json())
 
     def load_preset(self, name: str) -> None:
+        if not self._confirm_discard():
+            self.preset_box.setCurrentIndex(self.preset_box.findData(self.preset.name) if self.preset else -1)
+            return
         preset = load_preset(name)
         self.preset = preset
+        self.session.stock = preset.config
         self.controls.set_config(preset.config)
         self._show_description(preset, preset.config)
         self.session.reset(preset.config, start=True)
@@ -754,8 +761,9 @@ class MainWindow(QMainWindow):
         self.history_label.setText(f"Step {frame.steps_done - 1}")
 
     def follow_live(self) -> None:
-        """Leave the history view: the plots follow training again."""
-        self.session.follow_live()
+        """Leave the history view: the plots follow training again, and training resumes if
+        looking back paused it."""
+        self.session.go_live()
 
     def open_run(self, path: str | Path) -> bool:
         """Open a run file: replay its history, ready to continue training if it can."""
@@ -868,10 +876,12 @@ class MainWindow(QMainWindow):
         return self.session.has_unsaved_run()
 
     def _confirm_discard(self) -> bool:
-        if not self.ask_before_discard or not self.has_unsaved_run():
+        """Ask before the run is thrown away, when the session says it holds work worth keeping."""
+        reason = self.session.work_to_keep() if self.ask_before_discard else None
+        if reason is None:
             return True
         answer = QMessageBox.question(
-            self, "Unsaved run", "The current run has not been saved. Discard it?",
+            self, "Unsaved run", f"The current run has not been saved. {reason} Discard it?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Discard

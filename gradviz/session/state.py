@@ -26,6 +26,10 @@ from gradviz.tasks import WORD_TASKS
 LIVE, REPLAY, OPENING = "live", "replay", "opening"
 WORDS_TIMEOUT_S = 30.0  # ask again if the trainer has not answered a words question by then
 WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
+# A run of a preset's own settings is worth a question before it is thrown away once it has
+# trained this long: a lecturer re-runs a preset in seconds, not 500 steps or a minute.
+KEEP_STEPS = 500
+KEEP_SECONDS = 60.0
 
 
 class Callbacks:
@@ -56,10 +60,15 @@ class Session:
         self.replay_step = -1  # recorded step index looked at (-1: none)
         self.replay_only = False  # an opened run with no model state: nothing to continue
         self._replay_wanted: int | None = None  # asked the trainer for its arrays to look back
+        self._resume_on_live = False  # looking back paused a running trainer: Live resumes it
         self.pending = False  # the settings differ from the run's
         self.trainer_state = p.IDLE
         self.steps_done = 0
         self.saved_at_step: int | None = None
+        self.stock: RunConfig | None = None  # a preset's settings, as shipped (set by the window)
+        self._edited_live = False  # a live setting (lr, clip...) changed during this run
+        self._trained_s = 0.0  # seconds this run has trained, besides the stretch now running
+        self._running_since: float | None = None
         self.baseline = None
         self.device_name = ""
         self.example_count = 1
@@ -175,6 +184,7 @@ class Session:
 
     def _set_state(self, state: str) -> None:
         if state != self.trainer_state:
+            self._count_training(state)
             self.trainer_state = state
             if state == p.RUNNING:
                 self.show_banner(None)
@@ -189,6 +199,8 @@ class Session:
         self.saved_at_step = event.steps_done if event.restored else None
         self.frame = None
         self.train_applied = {}
+        self._edited_live, self._trained_s = False, 0.0
+        self._running_since = time.monotonic() if self.trainer_state == p.RUNNING else None
         self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
         self.show_banner(None)
         self._set_mode(LIVE)
@@ -215,7 +227,7 @@ class Session:
             self.mode = mode
             if mode != REPLAY:
                 self.replay, self.replay_step, self._replay_wanted = None, -1, None
-                self.replay_only = False
+                self.replay_only, self._resume_on_live = False, False
             self.modeChanged.emit(mode)
 
     # ---- transport -----------------------------------------------------------------------
@@ -258,6 +270,7 @@ class Session:
             self.trainer.send(p.Reset(config, start))
 
     def set_train(self, index: int, train: TrainConfig) -> None:
+        self._edited_live = True
         self.trainer.send(p.SetTrain(index, train))
 
     def set_delay(self, seconds: float) -> None:
@@ -309,6 +322,35 @@ class Session:
     def has_unsaved_run(self) -> bool:
         return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done
 
+    def _count_training(self, state: str) -> None:
+        now = time.monotonic()
+        if self._running_since is not None:
+            self._trained_s += now - self._running_since
+        self._running_since = now if state == p.RUNNING else None
+
+    @property
+    def trained_seconds(self) -> float:
+        """Seconds this run has spent training (running, not paused), since its reset."""
+        running = time.monotonic() - self._running_since if self._running_since is not None else 0.0
+        return self._trained_s + running
+
+    def work_to_keep(self) -> str | None:
+        """Why discarding the run (quit, a preset, another file) should be asked first, said as
+        the question's reason; None when nothing would be lost that is not quickly made again:
+        an unsaved run that was opened or saved and trained on since, that the user changed
+        (settings not a preset's own, or a live edit), or that trained long (``KEEP_STEPS``
+        steps or ``KEEP_SECONDS`` s)."""
+        if not self.has_unsaved_run():
+            return None
+        steps = f"{self.steps_done} step{'s' if self.steps_done != 1 else ''}"
+        if self.run_path is not None:
+            return f"It has trained on since it was saved to {self.run_path.name} ({steps} now)."
+        if self._edited_live or self.stock is None or self.active != self.stock:
+            return f"It trained {steps} with settings you chose."
+        if self.steps_done >= KEEP_STEPS or self.trained_seconds >= KEEP_SECONDS:
+            return f"It trained {steps} ({self.trained_seconds:.0f} s)."
+        return None
+
     # ---- looking back and saved runs -----------------------------------------------------
 
     def look_back(self, index: int) -> None:
@@ -319,6 +361,8 @@ class Session:
             return
         if not self.has_run:
             return
+        if self.mode == LIVE:
+            self._resume_on_live = self.trainer_state == p.RUNNING
         self.trainer.send(p.Pause())
         self._set_mode(REPLAY)
         self._replay_wanted = index
@@ -339,6 +383,14 @@ class Session:
         unless ``force``: a reset or a preset)."""
         if self.mode == REPLAY and (force or not self.replay_only):
             self._set_mode(LIVE)
+
+    def go_live(self) -> None:
+        """The Live button: the plots follow training again, and training that was running
+        before looking back runs again (paused before, it stays paused)."""
+        resume = self._resume_on_live and self.mode == REPLAY and not self.replay_only and self.has_run
+        self.follow_live()
+        if resume:
+            self.trainer.send(p.Start())
 
     def open_run(self, saved: SavedRun, path: Path) -> None:
         """An opened run file: restored to train on if it has model state, else only replayed."""

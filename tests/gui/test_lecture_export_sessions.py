@@ -162,6 +162,30 @@ def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     assert window.history_label.text() == "Live"
 
 
+def test_live_resumes_the_training_that_looking_back_paused(qtbot, make_window):
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 4 and window.session.trainer_state == RUNNING, timeout=30000)
+    window.history_slider.setValue(0)  # what dragging it does
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED and window.history_label.text() == "Step 0",
+                    timeout=10000)
+    window.live_button.click()
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=10000)
+    assert window.session.mode == "live"
+    resumed_at = steps_done(window)
+    qtbot.waitUntil(lambda: steps_done(window) > resumed_at, timeout=10000)
+    # Paused before looking back: Live only goes back to the newest step.
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    window.history_slider.setValue(0)
+    qtbot.waitUntil(lambda: window.history_label.text() == "Step 0", timeout=10000)
+    window.live_button.click()
+    qtbot.wait(300)
+    window.session.poll()
+    assert window.session.mode == "live" and window.session.trainer_state == PAUSED
+
+
 def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
     window = make_window()
     bad = tmp_path / "broken.npz"
@@ -175,11 +199,35 @@ def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, ans
 def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):
     from PySide6.QtWidgets import QMessageBox
 
-    window = train_and_pause(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())  # no preset behind it: settings the user chose
     answers["answer"] = QMessageBox.StandardButton.Cancel
     window.close()
-    assert window.isVisible() and answers["questions"]
+    assert window.isVisible() and "with settings you chose. Discard it?" in answers["questions"][-1]
     answers["answer"] = QMessageBox.StandardButton.Discard
+
+
+def test_a_preset_key_asks_before_discarding_work_and_a_fresh_preset_quits_without_asking(
+        qtbot, make_window, answers):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    window = train_and_pause(qtbot, make_window())
+    mine = window.session.active
+    answers["answer"] = QMessageBox.StandardButton.Cancel
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert len(answers["questions"]) == 1 and "Discard it?" in answers["questions"][0]
+    assert window.preset is None and window.preset_box.currentIndex() == -1
+    qtbot.wait(200)
+    window.session.poll()
+    assert window.session.shown == mine and window.session.active == mine  # nothing was thrown away
+    answers["answer"] = QMessageBox.StandardButton.Discard
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert window.preset.name == "reviews" and len(answers["questions"]) == 2
+    qtbot.waitUntil(lambda: window.session.active == window.preset.config, timeout=60000)
+    window.session.pause()
+    # The preset just opened is not work to keep: quitting asks nothing.
+    window.close()
+    assert not window.isVisible() and len(answers["questions"]) == 2
 
 
 @pytest.mark.parametrize("args,suffix", [(["--plot", "gradient", "--scale", "2"], ".png"), ([], ".svg"),
