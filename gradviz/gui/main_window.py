@@ -60,7 +60,7 @@ from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, load_run
 from gradviz.presets import Preset, load_preset, preset_names
 from gradviz.session.frames import Frame
-from gradviz.session.protocol import DEAD, RUNNING
+from gradviz.session.protocol import DEAD, IDLE, PAUSED, RUNNING
 from gradviz.session.state import LIVE, REPLAY, Session
 
 FRAME_INTERVAL_MS = 30
@@ -192,7 +192,14 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         self.description = DescriptionBar()
-        layout.addWidget(self.description)
+        top = QHBoxLayout()
+        top.addWidget(self.description, 1)
+        # Presentation mode has no status bar: a paused run (after B, C or Space) says so here,
+        # at the top of the screen, where the room looks.
+        self.pause_badge = QLabel()
+        self.pause_badge.setVisible(False)
+        top.addWidget(self.pause_badge, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; }")
@@ -478,6 +485,8 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; "
                                   f"font-size: {style.font_px}px; }}")
         self.description.setStyleSheet(f"QLabel, QToolButton {{ font-size: {style.font_px}px; }}")
+        self.pause_badge.setStyleSheet("QLabel { background: #f0b000; color: black; padding: 0px 8px; "
+                                       f"font-weight: bold; font-size: {style.font_px}px; }}")
         # Widgets hidden while the font changed (the toolbar in presentation mode) keep their
         # old size hints: hand them the font again.
         for widget in self.toolbar.findChildren(QWidget):
@@ -487,6 +496,7 @@ class MainWindow(QMainWindow):
         self.board.apply_style(style)
         self.sweep.apply_style(style)
         self.explanation.set_font_size(style.font_px)
+        self.reviews.set_font_size(style.font_px)
         self.paint_now()
         self.board.arrange()
 
@@ -537,6 +547,7 @@ class MainWindow(QMainWindow):
         for action in self.desk_only:
             action.setVisible(not self.presentation)
         self.statusBar().setVisible(not self.presentation)
+        self._show_pause_badge()
         self._show_history_row()
         self.sweep.set_lecture(self.presentation)
         if self.presentation:
@@ -555,6 +566,7 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
+        self._show_pause_badge()
         if state == DEAD:  # no frame will say so: the last one still has the old rate
             self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
@@ -573,6 +585,12 @@ class MainWindow(QMainWindow):
         self.controls.set_config(config)
         self._set_text_mode(config)
         self.frame_version = -1
+
+    def _show_pause_badge(self) -> None:
+        """In presentation mode, a run that is not training says so, and which key trains on."""
+        state = self.session.trainer_state
+        self.pause_badge.setText("paused · Space trains on" if state == PAUSED else "not training · Space starts")
+        self.pause_badge.setVisible(self.presentation and state in (PAUSED, IDLE))
 
     def _on_banner(self, text: str | None) -> None:
         self.banner.setText(text or "")

@@ -186,6 +186,32 @@ def test_live_resumes_the_training_that_looking_back_paused(qtbot, make_window):
     assert window.session.mode == "live" and window.session.trainer_state == PAUSED
 
 
+def test_presentation_mode_shows_the_room_that_b_paused_training(qtbot, make_window):
+    from PySide6.QtCore import QPoint, Qt
+
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    window.full_screen = False
+    window.toggle_presentation()
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=30000)
+    assert not window.pause_badge.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_B)  # trains one step, shows its backward pass, pauses
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=30000)
+    badge = window.pause_badge
+    assert badge.isVisible() and badge.text() == "paused · Space trains on"
+    top_left = badge.mapTo(window, QPoint(0, 0))
+    assert top_left.y() < window.height() // 10 and top_left.x() + badge.width() <= window.width()
+    assert badge.fontInfo().pixelSize() == window.board.style.font_px  # as large as the rest
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=10000)
+    assert not badge.isVisible()
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    window.toggle_presentation()  # at the desk the status bar says it
+    assert not badge.isVisible() and window.state_label.text().strip() == "paused"
+
+
 def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
     window = make_window()
     bad = tmp_path / "broken.npz"
