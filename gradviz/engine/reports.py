@@ -46,7 +46,8 @@ class EvaluationReport:
     evaluations: list[Evaluation]
 
     def table(self) -> str:
-        blocks = [f"{label} after {self.step} steps\n{evaluation.table()}"
+        steps = f"{self.step} step{'s' if self.step != 1 else ''}"
+        blocks = [f"{label} after {steps}\n{evaluation.table()}"
                   for label, evaluation in zip(self.labels, self.evaluations, strict=True)]
         return "\n\n".join(blocks)
 

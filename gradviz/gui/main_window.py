@@ -58,7 +58,7 @@ from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, load_run
-from gradviz.presets import Preset, load_preset, preset_names
+from gradviz.presets import Preset, load_preset, preset_names, preset_of
 from gradviz.session.frames import Frame
 from gradviz.session.protocol import DEAD, IDLE, PAUSED, RUNNING
 from gradviz.session.state import LIVE, REPLAY, Session
@@ -97,7 +97,6 @@ class MainWindow(QMainWindow):
     def __init__(self, config: RunConfig, preset: Preset | None = None, autostart: bool = True,
                  settings: QSettings | None = None):
         super().__init__()
-        self.setWindowTitle("gradviz: vanishing gradients, live")
         self._fit_to_screen(1600, 950)
         self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
         self.preset = preset
@@ -702,6 +701,10 @@ class MainWindow(QMainWindow):
         its settings are the preset's own (after T is changed it no longer is). The preset's
         name goes in the preset box (none: a custom run)."""
         config = config or (preset.config if preset else None)
+        title = preset.title if preset is not None else "custom run"
+        if preset is not None and config is not None and config != preset.config:
+            title += ", changed"
+        self.setWindowTitle(f"gradviz: {title}")  # the taskbar and the window switcher say which run
         if config is None:
             self.description.set_html("")
         else:
@@ -795,8 +798,10 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
-        self.preset = None
-        self._show_description(None)
+        # A run of a preset's own settings keeps the preset's name and story; others are custom.
+        self.preset = preset_of(saved.config)
+        self.session.stock = self.preset.config if self.preset is not None else None
+        self._show_description(self.preset, saved.config)
         steps = saved.arrays.get("step", ())
         if not len(steps) and has_state(saved.arrays):
             self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "

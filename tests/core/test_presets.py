@@ -108,3 +108,14 @@ def test_reviews_the_lstm_finds_the_deciding_word_and_the_rnn_stays_at_chance() 
     assert lstm.top_grad_h[10] > 100 * rnn.top_grad_h[10]  # 20 words before the end
     _, (rnn_accuracy, lstm_accuracy) = trained("reviews", (0, 1), 350)
     assert lstm_accuracy > 0.9 and rnn_accuracy < 0.65
+
+
+def test_a_run_of_a_presets_own_settings_is_known_by_its_preset():
+    import dataclasses
+
+    from gradviz.presets import load_preset, preset_names, preset_of
+
+    for name in preset_names():
+        assert preset_of(load_preset(name).config).name == name
+    copy = load_preset("copy").config
+    assert preset_of(dataclasses.replace(copy, seed=copy.seed + 1)) is None

@@ -149,6 +149,32 @@ def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_pat
     assert other.controls.config() == window.session.active
 
 
+def test_the_title_names_the_preset_and_an_opened_run_of_it_keeps_its_name_and_story(qtbot, make_window, tmp_path):
+    from gradviz.presets import load_preset
+
+    window = make_window()
+    assert window.windowTitle() == "gradviz: custom run"
+    window.load_preset("copy")
+    copy = load_preset("copy")
+    assert window.windowTitle() == f"gradviz: {copy.title}"
+    qtbot.waitUntil(lambda: window.session.active == copy.config, timeout=60000)
+    window.session.pause()
+    path = tmp_path / "copy.npz"
+    window.session.save(path, force=True)
+    qtbot.waitUntil(lambda: window.session.run_path == path, timeout=30000)
+
+    other = make_window()
+    assert other.open_run(path)
+    qtbot.waitUntil(lambda: other.session.active == copy.config, timeout=60000)
+    assert other.preset.name == "copy" and other.windowTitle() == f"gradviz: {copy.title}"
+    assert other.description.text().startswith(f"<b>{copy.title}</b>") and copy.description in other.description.text()
+    assert other.preset_box.currentData() == "copy"
+    other.controls.forms[0].hidden.setValue(20)
+    other.reset()
+    qtbot.waitUntil(lambda: other.session.active.models[0].model.hidden == 20, timeout=60000)
+    assert other.windowTitle() == f"gradviz: {copy.title}, changed"
+
+
 def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     window = train_and_pause(qtbot, make_window(), steps=9)
     arrays = trainer_arrays(qtbot, window)

@@ -132,8 +132,8 @@ class ReviewsPanel(QWidget):
         for index, (view, words) in enumerate(zip(self.views, report.words, strict=True)):
             view.show_review(words.tokens, words.grad_norms, words.gates, levels=levels,
                              caption=describe(report, index), marked=report.decisive)
-        self.status.setText(f"Review {report.example} after {report.step} training steps; "
-                            f"one colour scale for all models.")
+        steps = f"{report.step} training step{'s' if report.step != 1 else ''}"
+        self.status.setText(f"Review {report.example} after {steps}; one colour scale for all models.")
 
     def show_evaluation(self, report: EvaluationReport) -> None:
         self.evaluation = report
