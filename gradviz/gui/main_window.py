@@ -107,6 +107,7 @@ class MainWindow(QMainWindow):
         self.last_frame: Frame | None = None
         self.frames_painted = 0
         self.fps = 0.0
+        self._progress_shown: str | None = None  # the slow-start note on show (Session.progress)
         self._fps_clock = time.perf_counter()
         self.ask_before_discard = True  # off for --screenshot, which closes by itself
         self.wave_seconds = _wave_seconds(self.settings.value("wave_seconds", 3.0))
@@ -586,10 +587,28 @@ class MainWindow(QMainWindow):
         self.frame_version = -1
 
     def _show_pause_badge(self) -> None:
-        """In presentation mode, a run that is not training says so, and which key trains on."""
-        state = self.session.trainer_state
-        self.pause_badge.setText("paused · Space trains on" if state == PAUSED else "not training · Space starts")
-        self.pause_badge.setVisible(self.presentation and state in (PAUSED, IDLE))
+        """In presentation mode, a run that is not training says so, and which key trains on;
+        a slow start says what it is doing (the status bar does at the desk)."""
+        state, note = self.session.trainer_state, self.session.progress()
+        text = note or ("paused · Space trains on" if state == PAUSED else "not training · Space starts")
+        if text != self.pause_badge.text():
+            self.pause_badge.setText(text)
+        self.pause_badge.setVisible(self.presentation and (note is not None or state in (PAUSED, IDLE)))
+
+    def _show_progress(self) -> None:
+        """A reset or a first step that takes seconds: say so, with the time, in place of the
+        old run's step and rate (which belong to a run that is gone)."""
+        note = self.session.progress()
+        if note is None and self._progress_shown is None:
+            return
+        if note is not None:
+            self.step_label.setText(f"  {note}  ")
+            self.rate_label.setText(f"  – steps/s · {self.fps:.0f} fps  ")
+        else:  # built (and not training, or its first step came): the new run's own numbers
+            self.step_label.setText(f"  step {self.session.steps_done}  ")
+            self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
+        self._progress_shown = note
+        self._show_pause_badge()
 
     def _on_banner(self, text: str | None) -> None:
         self.banner.setText(text or "")
@@ -725,6 +744,7 @@ class MainWindow(QMainWindow):
         (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
         self.session.poll()
+        self._show_progress()
         frame = self.session.frame
         if self.session.mode != LIVE:
             return False

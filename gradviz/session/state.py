@@ -69,6 +69,9 @@ class Session:
         self._edited_live = False  # a live setting (lr, clip...) changed during this run
         self._trained_s = 0.0  # seconds this run has trained, besides the stretch now running
         self._running_since: float | None = None
+        self.building_since: float | None = None  # a reset or an opened run in the making
+        self._awaiting_first_step = False  # a new run whose first step has not come yet
+        self._first_step_since = 0.0  # since when it has been training towards that step
         self.baseline = None
         self.device_name = ""
         self.example_count = 1
@@ -105,6 +108,7 @@ class Session:
 
     def _start_trainer(self, config: RunConfig, start: bool) -> None:
         self.trainer = self._factory(config)
+        self.building_since = time.monotonic()
         self.trainer.start()
         self._closing = False
         self._was_running = False
@@ -135,6 +139,8 @@ class Session:
             case p.FrameReady():
                 frame = self.trainer.read_frame(event)
                 if frame is not None and self.active is not None and len(frame.models) == len(self.active.models):
+                    if frame.steps_done > self.steps_done:
+                        self._awaiting_first_step = False
                     self.frame, self.steps_done = frame, frame.steps_done
                     return frame
             case p.StateChanged(state=state):
@@ -178,6 +184,7 @@ class Session:
         cause = self.trainer.cause_of_death()
         self.trainer.stop(0.1)
         self._was_running = self.trainer_state == p.RUNNING
+        self.building_since, self._awaiting_first_step = None, False
         self._set_state(p.DEAD)
         self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
                          "start a new trainer.")
@@ -185,6 +192,8 @@ class Session:
     def _set_state(self, state: str) -> None:
         if state != self.trainer_state:
             self._count_training(state)
+            if state == p.RUNNING:
+                self._first_step_since = time.monotonic()
             self.trainer_state = state
             if state == p.RUNNING:
                 self.show_banner(None)
@@ -199,6 +208,8 @@ class Session:
         self.saved_at_step = event.steps_done if event.restored else None
         self.frame = None
         self.train_applied = {}
+        self.building_since, self._awaiting_first_step = None, True
+        self._first_step_since = time.monotonic()
         self._edited_live, self._trained_s = False, 0.0
         self._running_since = time.monotonic() if self.trainer_state == p.RUNNING else None
         self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
@@ -209,6 +220,7 @@ class Session:
     def _on_refused(self, message: str) -> None:
         """A reset or an opened run the trainer could not build: say why, and go back to the
         run that goes on (an opened run had already set up the plots for itself)."""
+        self.building_since = None
         self.show_banner(message)
         if self.mode == OPENING:
             self.opening = None
@@ -260,6 +272,7 @@ class Session:
             start = was
         self.follow_live(force=True)
         self.shown = config
+        self.building_since = time.monotonic()
         if self.trainer_state == p.DEAD:
             self.trainer_state = p.IDLE
             self.active = None
@@ -321,6 +334,16 @@ class Session:
 
     def has_unsaved_run(self) -> bool:
         return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done
+
+    def progress(self) -> str | None:
+        """What a slow start is doing, with the seconds it has taken (None when nothing is):
+        a reset or an opened run being built, then a training run's first step."""
+        now = time.monotonic()
+        if self.building_since is not None:
+            return f"building the run · {now - self.building_since:.0f} s"
+        if self._awaiting_first_step and self.trainer_state == p.RUNNING:
+            return f"first step in progress · {now - self._first_step_since:.0f} s"
+        return None
 
     def _count_training(self, state: str) -> None:
         now = time.monotonic()
@@ -398,6 +421,7 @@ class Session:
         self.shownChanged.emit(saved.config)
         if has_state(saved.arrays):
             self._set_mode(OPENING)
+            self.building_since = time.monotonic()
             self.opening = Path(path)
             self.trainer.send(p.Restore(saved.config, saved.arrays))
             return

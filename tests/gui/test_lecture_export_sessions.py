@@ -238,6 +238,23 @@ def test_presentation_mode_shows_the_room_that_b_paused_training(qtbot, make_win
     assert not badge.isVisible() and window.state_label.text().strip() == "paused"
 
 
+def test_a_reset_says_it_is_building_in_place_of_the_old_runs_step_and_rate(qtbot, make_window):
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 3 and window.rate_label.text().strip()[0] != "0", timeout=30000)
+    window.full_screen = False
+    window.toggle_presentation()  # no status bar there: the note is at the top
+    window.reset()
+    window._show_progress()  # what the next paint tick does, before the trainer can answer
+    assert window.step_label.text().strip() == "building the run · 0 s"
+    assert window.rate_label.text().strip().startswith("– steps/s")
+    assert window.pause_badge.isVisible() and window.pause_badge.text() == "building the run · 0 s"
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING and window.session.progress() is None
+                    and window.step_label.text().strip().startswith("step"), timeout=30000)
+    assert not window.pause_badge.isVisible()
+
+
 def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
     window = make_window()
     bad = tmp_path / "broken.npz"

@@ -1,5 +1,6 @@
-"""When throwing a run away (quit, a preset, another file) asks first: the Session decides, with
-no window and no trainer process (a scripted stand-in sends the trainer's events)."""
+"""What the Session decides with no window and no trainer process (a scripted stand-in sends
+the trainer's events): when throwing a run away (quit, a preset, another file) asks first, and
+what a slow start says while it builds and trains its first step."""
 
 from __future__ import annotations
 
@@ -138,3 +139,26 @@ def test_a_new_run_starts_counting_again(clock):
     session.trainer.queued.append(p.RunReset(PRESET.config, "cpu", None, 1, 0))
     session.poll()
     assert session.work_to_keep() is None and session.trained_seconds == 0
+
+
+def test_a_slow_reset_says_it_is_building_then_training_its_first_step_with_the_time(clock):
+    session = session_of()
+    assert session.progress() is None  # built, not training
+    session.reset(PRESET.config, start=True)
+    assert session.progress() == "building the run · 0 s"
+    clock.now += 12
+    assert session.progress() == "building the run · 12 s"
+    session.trainer.queued += [p.StateChanged(p.RUNNING), p.RunReset(PRESET.config, "cpu", None, 1, 0)]
+    session.poll()
+    clock.now += 3
+    assert session.progress() == "first step in progress · 3 s"
+    train(session, 1)
+    assert session.progress() is None
+
+
+def test_a_refused_reset_stops_saying_it_builds(clock):
+    session = session_of()
+    session.reset(PRESET.config)
+    session.trainer.queued.append(p.BuildRefused("Cannot reset: too large. Nothing was changed."))
+    session.poll()
+    assert session.progress() is None and session.banner.startswith("Cannot reset")
