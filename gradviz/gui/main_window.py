@@ -67,6 +67,7 @@ FRAME_INTERVAL_MS = 30
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
+PRESENTATION_SIDE_MARGIN = 10  # px left and right of the plots in presentation mode
 DESCRIPTION_OPEN_MIN_HEIGHT = 900  # shorter windows show the description's first line only
 TRAINING_TAB, WORDS_TAB, SWEEP_TAB = 0, 1, 2
 EXTRA_TITLES = {"history": "history heatmap", "gates": "gates", "gate_means": "gate means",
@@ -542,8 +543,9 @@ class MainWindow(QMainWindow):
         self.settings_dock.setVisible(not self.presentation)
         self.menuBar().setVisible(not self.presentation)
         self.toolbar.setVisible(not self.presentation)  # its height goes to the plots; the keys stay
-        margin = 0 if self.presentation else 4
-        self.centralWidget().layout().setContentsMargins(margin, margin, margin, margin)
+        # Full screen, text flush against the screen's edge is cut by some projectors: a side margin.
+        sides, ends = (PRESENTATION_SIDE_MARGIN, 0) if self.presentation else (4, 4)
+        self.centralWidget().layout().setContentsMargins(sides, ends, sides, ends)
         for action in self.desk_only:
             action.setVisible(not self.presentation)
         self.statusBar().setVisible(not self.presentation)

@@ -255,6 +255,18 @@ def test_a_reset_says_it_is_building_in_place_of_the_old_runs_step_and_rate(qtbo
     assert not window.pause_badge.isVisible()
 
 
+def test_no_presentation_text_is_flush_against_the_screens_edge(qtbot, make_window):
+    from PySide6.QtCore import QPoint
+
+    window = make_window()
+    window.full_screen = False
+    window.toggle_presentation()
+    first, last = window.columns[0].header, window.columns[-1].header
+    assert first.mapTo(window, QPoint(0, 0)).x() >= 8
+    assert last.mapTo(window, QPoint(last.width(), 0)).x() <= window.width() - 8
+    assert window.description.mapTo(window, QPoint(0, 0)).x() >= 8
+
+
 def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
     window = make_window()
     bad = tmp_path / "broken.npz"
