@@ -540,6 +540,8 @@ class MainWindow(QMainWindow):
     def toggle_presentation(self) -> None:
         self.presentation = not self.presentation
         self.presentation_action.setChecked(self.presentation)
+        if not self.presentation:  # before the dock is back: the table's projector width must not widen the window
+            self.reviews.set_font_size(style_for(self.theme_name).font_px)
         self.settings_dock.setVisible(not self.presentation)
         self.menuBar().setVisible(not self.presentation)
         self.toolbar.setVisible(not self.presentation)  # its height goes to the plots; the keys stay
