@@ -588,6 +588,8 @@ class MainWindow(QMainWindow):
         self._show_description(self.preset, config)
         self.controls.set_config(config)
         self._set_text_mode(config)
+        self.explanation.clear()  # its numbers were the old run's; the next frame brings the new
+        self.explanation.html = ""
         self.frame_version = -1
 
     def _show_pause_badge(self) -> None:

@@ -70,6 +70,7 @@ class Session:
         self._trained_s = 0.0  # seconds this run has trained, besides the stretch now running
         self._running_since: float | None = None
         self.building_since: float | None = None  # a reset or an opened run in the making
+        self._frame_before_build: Frame | None = None  # shown again if the build is refused
         self._awaiting_first_step = False  # a new run whose first step has not come yet
         self._first_step_since = 0.0  # since when it has been training towards that step
         self.baseline = None
@@ -138,6 +139,8 @@ class Session:
         match event:
             case p.FrameReady():
                 frame = self.trainer.read_frame(event)
+                if self.building_since is not None:
+                    return None  # the old run's last steps: what shows now is the run being built
                 if frame is not None and self.active is not None and len(frame.models) == len(self.active.models):
                     if frame.steps_done > self.steps_done:
                         self._awaiting_first_step = False
@@ -225,9 +228,11 @@ class Session:
         if self.mode == OPENING:
             self.opening = None
             self._set_mode(LIVE)
-            if self.active is not None:
-                self.shown = self.active
-                self.shownChanged.emit(self.active)
+        if self.active is not None and self.shown != self.active:
+            self.shown = self.active
+            if self.frame is None:
+                self.frame = self._frame_before_build  # the run that goes on, as it was
+            self.shownChanged.emit(self.active)
 
     def show_banner(self, text: str | None) -> None:
         if text != self.banner:
@@ -273,6 +278,9 @@ class Session:
         self.follow_live(force=True)
         self.shown = config
         self.building_since = time.monotonic()
+        # Nothing of the old run stays on show while the new one is built (seconds, for a long T).
+        self._frame_before_build, self.frame = self.frame, None
+        self.shownChanged.emit(config)
         if self.trainer_state == p.DEAD:
             self.trainer_state = p.IDLE
             self.active = None
@@ -422,6 +430,7 @@ class Session:
         if has_state(saved.arrays):
             self._set_mode(OPENING)
             self.building_since = time.monotonic()
+            self._frame_before_build, self.frame = self.frame, None
             self.opening = Path(path)
             self.trainer.send(p.Restore(saved.config, saved.arrays))
             return

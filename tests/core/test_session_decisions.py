@@ -162,3 +162,20 @@ def test_a_refused_reset_stops_saying_it_builds(clock):
     session.trainer.queued.append(p.BuildRefused("Cannot reset: too large. Nothing was changed."))
     session.poll()
     assert session.progress() is None and session.banner.startswith("Cannot reset")
+
+
+def test_a_reset_shows_nothing_of_the_old_run_and_a_refused_one_brings_it_back(clock):
+    session = session_of()
+    train(session, 5)
+    old_frame, shown = session.frame, []
+    session.shownChanged.connect(shown.append)
+    bigger = dataclasses.replace(PRESET.config, seed=PRESET.config.seed + 1)
+    session.reset(bigger)
+    assert session.frame is None and shown == [bigger]  # the plots are set up for the new run at once
+    session.trainer.frame = types.SimpleNamespace(models=[None, None], steps_done=6)
+    session.trainer.queued.append(p.FrameReady("block", 0, 9))  # the old run's last step, sent meanwhile
+    session.poll()
+    assert session.frame is None
+    session.trainer.queued.append(p.BuildRefused("Cannot reset: too large. Nothing was changed."))
+    session.poll()
+    assert session.frame is old_frame and shown == [bigger, PRESET.config] and session.shown == PRESET.config

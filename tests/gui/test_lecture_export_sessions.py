@@ -250,6 +250,9 @@ def test_a_reset_says_it_is_building_in_place_of_the_old_runs_step_and_rate(qtbo
     assert window.step_label.text().strip() == "building the run · 0 s"
     assert window.rate_label.text().strip().startswith("– steps/s")
     assert window.pause_badge.isVisible() and window.pause_badge.text() == "building the run · 0 s"
+    # Nothing of the old run stays on show: its curves and its equations' numbers are gone.
+    assert all(column.loss_curve.yData is None or not len(column.loss_curve.yData) for column in window.columns)
+    assert window.explanation.toPlainText() == ""
     qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING and window.session.progress() is None
                     and window.step_label.text().strip().startswith("step"), timeout=30000)
     assert not window.pause_badge.isVisible()
