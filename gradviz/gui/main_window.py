@@ -134,6 +134,7 @@ class MainWindow(QMainWindow):
         session.waveReady.connect(self._wave_ready)
         session.connectivityReady.connect(self._connectivity_ready)
         session.shownChanged.connect(self._show_config)
+        session.buildStarted.connect(self._show_plots_for)
         session.bannerChanged.connect(self._on_banner)
         session.modeChanged.connect(self._on_mode)
         session.replayChanged.connect(self._on_replay_frame)
@@ -584,9 +585,14 @@ class MainWindow(QMainWindow):
 
     def _show_config(self, config: RunConfig) -> None:
         """Set the plots up for ``config`` (a reset, an opened run, or back after a refusal)."""
+        self._show_plots_for(config)
+        self.controls.set_config(config)
+
+    def _show_plots_for(self, config: RunConfig) -> None:
+        """Plots, description and equations emptied for ``config`` (a run being built, or back
+        to the run that goes on); the settings form is left as it is."""
         self.board.set_config(config)
         self._show_description(self.preset, config)
-        self.controls.set_config(config)
         self._set_text_mode(config)
         self.explanation.clear()  # its numbers were the old run's; the next frame brings the new
         self.explanation.html = ""

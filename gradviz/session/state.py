@@ -90,6 +90,7 @@ class Session:
         self.stateChanged = Callbacks()  # (state)
         self.runReset = Callbacks()  # (config): a new run: set up plots and settings for it
         self.shownChanged = Callbacks()  # (config): the plots must show another configuration
+        self.buildStarted = Callbacks()  # (config): the plots only (not the settings) show this run
         self.bannerChanged = Callbacks()  # (text or None)
         self.modeChanged = Callbacks()  # (mode)
         self.replayChanged = Callbacks()  # (frame): the frame at the step looked back at
@@ -225,14 +226,16 @@ class Session:
         run that goes on (an opened run had already set up the plots for itself)."""
         self.building_since = None
         self.show_banner(message)
-        if self.mode == OPENING:
+        opening = self.mode == OPENING
+        if opening:
             self.opening = None
             self._set_mode(LIVE)
         if self.active is not None and self.shown != self.active:
             self.shown = self.active
             if self.frame is None:
                 self.frame = self._frame_before_build  # the run that goes on, as it was
-            self.shownChanged.emit(self.active)
+            # An opened file's settings leave the form too; a refused reset's stay there to be fixed.
+            (self.shownChanged if opening else self.buildStarted).emit(self.active)
 
     def show_banner(self, text: str | None) -> None:
         if text != self.banner:
@@ -280,7 +283,7 @@ class Session:
         self.building_since = time.monotonic()
         # Nothing of the old run stays on show while the new one is built (seconds, for a long T).
         self._frame_before_build, self.frame = self.frame, None
-        self.shownChanged.emit(config)
+        self.buildStarted.emit(config)
         if self.trainer_state == p.DEAD:
             self.trainer_state = p.IDLE
             self.active = None

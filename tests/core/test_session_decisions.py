@@ -168,7 +168,7 @@ def test_a_reset_shows_nothing_of_the_old_run_and_a_refused_one_brings_it_back(c
     session = session_of()
     train(session, 5)
     old_frame, shown = session.frame, []
-    session.shownChanged.connect(shown.append)
+    session.buildStarted.connect(shown.append)
     bigger = dataclasses.replace(PRESET.config, seed=PRESET.config.seed + 1)
     session.reset(bigger)
     assert session.frame is None and shown == [bigger]  # the plots are set up for the new run at once
