@@ -242,6 +242,10 @@ def draw_half_life(ax: Axes, view: RunView, models: list[int], theme: FigureThem
         values = finite_or_nan(series.half_life)
         ax.plot(series.step, values, color=model_colour(m), label=series.label)
         data |= {f"{series.label}/step": series.step, f"{series.label}/half_life": values}
+    steps = np.concatenate([view.models[m].step for m in models]).astype(np.float64)
+    if steps.size and steps.max() > steps.min():  # every recorded step, defined half-life or not
+        margin = 0.03 * (steps.max() - steps.min())
+        ax.set_xlim(steps.min() - margin, steps.max() + margin)
     ax.set(xlabel="training step", ylabel="half-life (timesteps)")
     _legend(ax)
     return data
