@@ -70,7 +70,7 @@ class Fitting:
         self.bars: list[PlotAxes] = []
         self.wordings: list[Wording] = []
         self.legends: list[tuple[Legend, Callable[[], None]]] = []
-        self.figure_legends: list[tuple[Legend, Callable[[], float]]] = []
+        self.figure_legends: list[list] = []  # [legend, make(columns) -> legend, room() -> pixels]
 
     # ---- what the figure holds ------------------------------------------------------------
 
@@ -95,6 +95,10 @@ class Fitting:
             width = (lambda: axes.get_window_extent().width) if axes is not None else self._figure_width
         self.wordings.append(Wording(text, [c for c in candidates if c], width))
 
+    def forget(self, text: Text) -> None:
+        """``text`` is no longer shown (its content moved elsewhere): leave it empty."""
+        self.wordings = [wording for wording in self.wordings if wording.text is not text]
+
     def ylabel(self, ax: Axes, candidates: list[str]) -> None:
         """A y title: the first of ``candidates`` that fits along the plot's height."""
         self.wordings.append(Wording(ax.yaxis.label, [c for c in candidates if c],
@@ -104,10 +108,11 @@ class Fitting:
         """A legend inside a plot; ``move_out`` puts it outside the data if it covers a line."""
         self.legends.append((legend, move_out))
 
-    def figure_legend(self, legend: Legend, room: Callable[[], float] | None = None) -> None:
-        """A legend outside the plots: as many columns as its room (default: the figure's
-        width) holds."""
-        self.figure_legends.append((legend, room or self._figure_width))
+    def figure_legend(self, make: Callable[[int], Legend], columns: int,
+                      room: Callable[[], float] | None = None) -> None:
+        """A legend outside the plots, made by ``make(columns)``: in as many columns (up to
+        ``columns``) as its room (default: the figure's width) holds."""
+        self.figure_legends.append([make(columns), make, room or self._figure_width])
 
     # ---- fitting --------------------------------------------------------------------------
 
@@ -132,7 +137,8 @@ class Fitting:
         return self.figure.canvas.get_renderer()
 
     def _draw(self) -> None:
-        self.figure.canvas.draw()  # runs the layout engine and caches the renderer
+        """Lay the figure out (the layout engine runs at each draw) without painting a pixel."""
+        self.figure.draw_without_rendering()
 
     def _figure_width(self) -> float:
         return self.figure.bbox.width * 0.96
@@ -201,11 +207,13 @@ class Fitting:
 
     def _legend_columns(self) -> None:
         renderer = self.renderer()
-        for legend, room in self.figure_legends:
+        for entry in self.figure_legends:
+            legend, make, room = entry
             columns = legend._ncols
             while columns > 1 and legend.get_window_extent(renderer).width > room():
                 columns -= 1
-                legend.set_ncols(columns)
+                legend.remove()  # a legend lays its entries out once, when made
+                legend = entry[0] = make(columns)
 
     def _move_legends(self) -> bool:
         renderer, moved = self.renderer(), False

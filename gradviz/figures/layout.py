@@ -28,12 +28,12 @@ from gradviz.figures.ticks import data_range
 def layout_report(fitting: Fitting, scale: float = 1.0) -> dict:
     """The report of ``fitting``'s figure as drawn now, at ``scale`` times its own pixels."""
     figure = fitting.figure
-    figure.canvas.draw()
-    renderer = figure.canvas.get_renderer()
+    figure.draw_without_rendering()  # where everything is, as the file's own draw puts it
+    renderer = fitting.renderer()
     height = figure.bbox.height
 
     def rect(box) -> list[float]:
-        return [round(v * scale, 2) for v in (box.x0, height - box.y1, box.width, box.height)]
+        return [round(float(v) * scale, 2) for v in (box.x0, height - box.y1, box.width, box.height)]
 
     plots = []
     for entry in fitting.plots:
@@ -43,7 +43,7 @@ def layout_report(fitting: Fitting, scale: float = 1.0) -> dict:
             "kind": entry.kind, "model": entry.model, "rect": rect(ax.get_window_extent(renderer)),
             "visible": bool(visible), "xlim": sorted(map(float, ax.get_xlim())),
             "ylim": sorted(map(float, ax.get_ylim())), "yscale": ax.get_yscale(),
-            "data": list(data_range(ax, "y") or ()) or None,
+            "data": [float(v) for v in data_range(ax, "y") or ()] or None,
             "xticks": [readable(label.get_text()) for label in shown_tick_labels(ax, "x")],
             "yticks": [readable(label.get_text()) for label in shown_tick_labels(ax, "y")],
         })

@@ -111,9 +111,9 @@ def _legend_below(figure: Figure, axes, fitting: Fitting) -> None:
         if ax.get_legend():
             ax.get_legend().remove()
     if entries:
-        legend = figure.legend(list(entries.values()), list(entries), loc="outside lower center",
-                               ncols=min(6, len(entries)), frameon=False)
-        fitting.figure_legend(legend)
+        fitting.figure_legend(lambda columns: figure.legend(list(entries.values()), list(entries), frameon=False,
+                                                            loc="outside lower center", ncols=columns),
+                              min(6, len(entries)))
 
 
 def _legend_above(ax, fitting: Fitting) -> None:
@@ -123,10 +123,12 @@ def _legend_above(ax, fitting: Fitting) -> None:
     ax.get_legend().remove()
     title = ax.get_title()
     ax.set_title("")
-    legend = ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.2,
-                       ncols=len(labels), fontsize="small", handlelength=1.2, columnspacing=0.8, frameon=False,
-                       title=title, title_fontsize="medium")
-    fitting.figure_legend(legend, room=lambda: ax.get_window_extent().width)
+    fitting.forget(ax.title)
+    fitting.figure_legend(
+        lambda columns: ax.legend(handles, labels, loc="lower center", bbox_to_anchor=(0.5, 1.0), borderaxespad=0.2,
+                                  ncols=columns, fontsize="small", handlelength=1.2, columnspacing=0.8, frameon=False,
+                                  title=title, title_fontsize="medium"),
+        len(labels), room=lambda: ax.get_window_extent().width)
 
 
 def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
@@ -138,7 +140,8 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
     figure = _figure(size, fmt)
     fitting = Fitting(figure)
     rows, count = fmt.full_rows, len(view.models)
-    heights = [{"gate_means": 0.9, "diagnostics": 1.2, "gradient": 1.2 if fmt.name == "slide" else 1.0}.get(row, 1.0)
+    # The diagnostics row holds three plots per model, each with a title: it needs the height.
+    heights = [{"gate_means": 0.9, "diagnostics": 1.6, "gradient": 1.2 if fmt.name == "slide" else 1.0}.get(row, 1.0)
                for row in rows]
     grid = figure.add_gridspec(len(rows), count, height_ratios=heights)
     row_axes: list[list] = []

@@ -50,12 +50,12 @@ def limits(low: float, high: float, log: bool) -> tuple[float, float]:
     its decade when that is within a tenth of the data's span (the gradient axis starts at the
     data's decade, never below it)."""
     if log:
-        a, b = math.log10(low), math.log10(high)
+        a, b = (round(x) if abs(x - round(x)) < 1e-6 else x for x in (math.log10(low), math.log10(high)))
         span = max(b - a, 0.25)
         pad = min(0.03 * span, 0.4)  # a margin, not decades of nothing
         below, above = a - math.floor(a), math.ceil(b) - b
-        a = math.floor(a) if pad <= below <= 0.1 * span else a - pad
-        b = math.ceil(b) if pad <= above <= 0.1 * span else b + pad
+        a = math.floor(a) if pad <= below <= min(0.1 * span, 0.5) else a - pad
+        b = math.ceil(b) if pad <= above <= min(0.1 * span, 0.5) else b + pad
         return 10.0 ** a, 10.0 ** b
     span = high - low
     pad = 0.05 * span if span > 0 else max(abs(high) * 0.05, 0.5)
@@ -158,6 +158,8 @@ def tick_label(value: float, ticks: list[float], log: bool) -> str:
         power = rf"10^{{{int(exponent)}}}"
         shown = power if mantissa == "1" else mantissa + r"\times" + power
         return rf"$\mathdefault{{{shown}}}$"
+    if log:  # 0.03, 0.1, 0.3, 1: each as short as it is
+        return f"{value:.3g}"
     for decimals in range(0, 7):
         texts = [f"{t:.{decimals}f}" for t in ticks]
         if len(set(texts)) == len(texts) and all(abs(float(s) - t) <= 1e-9 * max(1.0, abs(t))
