@@ -281,7 +281,8 @@ def _fit_title(wording: Wording, room: float, renderer) -> None:
     for candidate in wording.candidates:
         lines = _wrap(wording.text, candidate, room, renderer)
         head, comma, tail = candidate.partition(", ")
-        if len(lines) == 2 and comma and max(_width(head + ",", prop, renderer), _width(tail, prop, renderer)) <= room:
+        halves = sorted((_width(head + ",", prop, renderer), _width(tail, prop, renderer)))
+        if len(lines) == 2 and comma and halves[1] <= room and halves[0] >= 0.4 * halves[1]:
             lines = [head + ",", tail]  # two lines break at the comma, where the sentence pauses
         if len(lines) <= MAX_TITLE_LINES and all(_width(line, prop, renderer) <= room for line in lines):
             wording.text.set_text("\n".join(lines))

@@ -84,11 +84,15 @@ def single_plot(view: RunView, kind: str, size: tuple[int, int], fmt: FigureForm
     else:
         axes = figure.subplots(1, len(models), squeeze=False)[0]
         for ax, m in zip(axes, models, strict=True):
-            drawn = draw(ax, kind, view, [m], theme)
+            drawn = draw(ax, kind, view, [m], theme, colourbar=False)
             data |= {f"{view.models[m].label}/{key}": value for key, value in drawn.items()}
             ax.set_title(view.models[m].label, color=model_colour(m), fontweight="bold")
             fitting.plot(ax, kind, view.models[m].label)
             fitting.title(ax.title, [view.models[m].label])
+            if kind == "gates":  # gates and states have scales of their own: a bar under each
+                _colour_bar(figure, ax.images[0], ax, fitting, _row_titles(view, "gates", m), "bottom")
+        if kind == "history":  # one colour scale for every model: one bar under them all
+            _colour_bar(figure, axes[0].images[0], list(axes), fitting, [f"log10 {GRAD_H}", "log10"], "bottom")
         _ylabel(fitting, axes[0])
         for ax in axes[1:]:
             ax.set_ylabel("")  # the same quantity as the first plot's, which names it
@@ -168,7 +172,7 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
             _tidy(ax, keep_y=m == 0, legend=row == "gate_means")
             fitting.plot(ax, row, view.models[m].label)
             if row == "gates":  # a bar above each (gates and states have scales of their own), named
-                _bar_above(figure, ax.images[0], ax, fitting, titles)
+                _colour_bar(figure, ax.images[0], ax, fitting, titles)
             elif row != "history":  # the history's bar above the row names it
                 ax.set_title(titles[0], fontsize="medium")
                 fitting.title(ax.title, titles)
@@ -182,7 +186,7 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
         if row in ("loss", "gradient", "gate_means"):
             fitting.share_y(axes)  # the same height means the same value in every column
         if row == "history" and images:  # one colour scale for every model: one bar above the row
-            _bar_above(figure, images[0], axes, fitting,
+            _colour_bar(figure, images[0], axes, fitting,
                        [f"gradient history: log10 {GRAD_H}", f"history: log10 {GRAD_H}", f"log10 {GRAD_H}"])
     if fmt.name != "screen":  # rows over one x axis: the lowest names it (no height to spare)
         for upper, lower in zip(row_axes, row_axes[1:], strict=False):
@@ -198,11 +202,11 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
     return figure, fitting
 
 
-def _bar_above(figure: Figure, image, axes, fitting: Fitting, titles: list[str]) -> None:
-    """A colour bar above ``axes``, its label the plot's title: beside them it would take width
-    from every row of a column (a paper column has none to spare)."""
+def _colour_bar(figure: Figure, image, axes, fitting: Fitting, titles: list[str], where: str = "top") -> None:
+    """A colour bar above (or below) ``axes``, named by the first of ``titles`` that fits:
+    beside them it would take width from every row of a column (a paper column has none)."""
     spans = len(axes) if isinstance(axes, list) else 1
-    bar = figure.colorbar(image, ax=axes, location="top", pad=0.03, fraction=0.08, aspect=60 * spans, shrink=0.9)
+    bar = figure.colorbar(image, ax=axes, location=where, pad=0.03, fraction=0.08, aspect=60 * spans, shrink=0.9)
     bar.outline.set_visible(False)
     bar.set_label(titles[0], fontsize="medium")
     fitting.colourbar(bar.ax)
