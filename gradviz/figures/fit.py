@@ -261,14 +261,17 @@ def _widened(ax: Axes, axis: str, lims) -> bool:
 
 
 def _wrap(text: Text, words: str, room: float, renderer) -> list[str]:
-    """Greedy wrap of ``words`` into lines at most ``room`` pixels wide, measured in ``text``'s font."""
+    """Greedy wrap of ``words`` into lines at most ``room`` pixels wide, measured in ``text``'s
+    font; a line break in ``words`` is kept."""
     prop, lines = text.get_fontproperties(), []
-    for word in words.split():
-        trial = f"{lines[-1]} {word}" if lines else word
-        if lines and _width(trial, prop, renderer) <= room:
-            lines[-1] = trial
-        else:
-            lines.append(word)
+    for paragraph in words.split("\n"):
+        start = len(lines)
+        for word in paragraph.split():
+            trial = f"{lines[-1]} {word}" if len(lines) > start else word
+            if len(lines) > start and _width(trial, prop, renderer) <= room:
+                lines[-1] = trial
+            else:
+                lines.append(word)
     return lines
 
 
@@ -281,9 +284,10 @@ def _fit_title(wording: Wording, room: float, renderer) -> None:
     for candidate in wording.candidates:
         lines = _wrap(wording.text, candidate, room, renderer)
         head, comma, tail = candidate.partition(", ")
-        halves = sorted((_width(head + ",", prop, renderer), _width(tail, prop, renderer)))
-        if len(lines) == 2 and comma and halves[1] <= room and halves[0] >= 0.4 * halves[1]:
-            lines = [head + ",", tail]  # two lines break at the comma, where the sentence pauses
+        if len(lines) == 2 and comma and "\n" not in candidate:
+            halves = sorted((_width(head + ",", prop, renderer), _width(tail, prop, renderer)))
+            if halves[1] <= room and halves[0] >= 0.4 * halves[1]:
+                lines = [head + ",", tail]  # two lines break at the comma, where the sentence pauses
         if len(lines) <= MAX_TITLE_LINES and all(_width(line, prop, renderer) <= room for line in lines):
             wording.text.set_text("\n".join(lines))
             return

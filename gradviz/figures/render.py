@@ -145,7 +145,8 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
     fitting = Fitting(figure)
     rows, count = fmt.full_rows, len(view.models)
     # The diagnostics row holds three plots per model, each with a title: it needs the height.
-    heights = [{"gate_means": 0.9, "diagnostics": 1.6, "gradient": 1.2 if fmt.name == "slide" else 1.0}.get(row, 1.0)
+    # The loss and the gradient carry the story: they get the height first.
+    heights = [{"loss": 1.2, "gradient": 1.3, "gates": 0.85, "gate_means": 0.9, "diagnostics": 1.6}.get(row, 1.0)
                for row in rows]
     grid = figure.add_gridspec(len(rows), count, height_ratios=heights)
     row_axes: list[list] = []
@@ -243,8 +244,8 @@ def _column_titles(view: RunView, m: int) -> list[str]:
     loss = recent_loss(series.loss)
     if loss is None:
         return [f"{series.label}: diverged"]
-    return [f"{series.label}: loss {loss:.3g}, {verdict(loss, view.baseline_loss)} baseline "
-            f"{view.baseline_loss:.3g}", f"{series.label}: loss {loss:.3g}", series.label]
+    facts = f"loss {loss:.3g}, {verdict(loss, view.baseline_loss)} baseline {view.baseline_loss:.3g}"
+    return [f"{series.label}: {facts}", f"{series.label}\n{facts}", f"{series.label}\nloss {loss:.3g}", series.label]
 
 
 def render(view: RunView, plot: str | None, theme: FigureTheme, form: FigureFormat, size: tuple[int, int],
