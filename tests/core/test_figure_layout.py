@@ -145,6 +145,22 @@ def test_the_loss_row_holds_the_lstm_below_the_baseline_and_the_gradient_its_zer
             assert len(plot["yticks"]) >= 3
 
 
+def _frame_drawn_where_reported(png, report):
+    """The report is in the image's pixels, top-left origin: each plot's frame (its spines, in
+    the theme's grey on white) lies on the edges of its rect."""
+    from PIL import Image
+
+    image = np.asarray(Image.open(png).convert("L")).astype(int)
+    for plot in report["plots"]:
+        x, y, w, h = plot["rect"]
+        middle_row, middle_column = int(y + h / 2), int(x + w / 2)
+        for column in (x, x + w):
+            assert image[middle_row, int(column) - 2:int(column) + 3].min() < 160, (plot, "left/right edge")
+        for row in (y, y + h):
+            assert image[int(row) - 2:int(row) + 3, middle_column].min() < 160, (plot, "top/bottom edge")
+        assert image[int(y + 4):int(y + h - 4), int(x + 4):int(x + w - 4)].size > 0
+
+
 def test_export_writes_the_layout_report_of_a_real_run(real_run, tmp_path, capsys):
     for fmt in ("screen", "paper"):
         out, layout = tmp_path / f"{fmt}.png", tmp_path / f"{fmt}.json"
@@ -155,6 +171,7 @@ def test_export_writes_the_layout_report_of_a_real_run(real_run, tmp_path, capsy
 
         assert report["size"] == list(Image.open(out).size) == list(FORMATS[fmt].size)
         check_report(report, f"real {fmt}")
+        _frame_drawn_where_reported(out, report)
         assert {plot["model"] for plot in report["plots"]} == {"tanh RNN", "LSTM"}
     out = tmp_path / "loss2x.png"
     assert main(["export", "--run", str(real_run), "--plot", "loss", "--scale", "2", "--out", str(out),
@@ -162,6 +179,7 @@ def test_export_writes_the_layout_report_of_a_real_run(real_run, tmp_path, capsy
     report = json.loads((tmp_path / "loss2x.json").read_text())
     assert report["size"] == [2 * s for s in FORMATS["screen"].plot_size]
     check_report(report, "loss at scale 2")
+    _frame_drawn_where_reported(out, report)
     capsys.readouterr()
     assert main(["export", "--run", str(real_run), "--plot", "loss", "--out", str(tmp_path / "x.csv"),
                  "--layout", str(tmp_path / "x.json")]) == 2
