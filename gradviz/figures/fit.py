@@ -281,6 +281,7 @@ def _width(line: str, prop, renderer) -> float:
 
 def _fit_title(wording: Wording, room: float, renderer) -> None:
     prop = wording.text.get_fontproperties()
+    wording.text.set_multialignment("center")  # two lines of a title centred under each other
     for candidate in wording.candidates:
         lines = _wrap(wording.text, candidate, room, renderer)
         head, comma, tail = candidate.partition(", ")
