@@ -16,7 +16,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
 MIN_TICKS, MAX_TICKS = 3, 6
-_STRIDES = (1, 2, 3, 4, 5, 10, 20, 25, 50, 100)  # decades between log ticks
+# Decades between log ticks: the round ones first, the others where no round one gives 3 labels.
+_ROUND_STRIDES = (1, 2, 3, 5, 10, 20, 25, 50, 100)
+_STRIDES = (*_ROUND_STRIDES, 4, 6, 8, 12, 15, 30, 40)
 _STEPS = (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)  # linear tick steps, times a power of 10
 
 
@@ -67,11 +69,11 @@ def _inside(ticks, low: float, high: float) -> list[float]:
     return [float(t) for t in ticks if low - slack <= t <= high + slack]
 
 
-def _log_candidates(low: float, high: float, aligned: bool):
-    """Tick sets on a log axis, coarse first: every k-th decade (k round; at multiples of k, or
+def _log_candidates(low: float, high: float, aligned: bool, strides: tuple[int, ...]):
+    """Tick sets on a log axis: every k-th decade for k in ``strides`` (at multiples of k, or
     else from the first decade), then 1-3, 1-2-5 and 1-9 multiples."""
     first, last = math.ceil(math.log10(low) - 1e-9), math.floor(math.log10(high) + 1e-9)
-    for stride in reversed(_STRIDES):
+    for stride in sorted(strides, reverse=True):
         start = math.ceil(first / stride) * stride if aligned else first
         yield [10.0 ** k for k in range(start, last + 1, stride)]
     for mantissas in ((1, 3), (1, 2, 5), (1, 2, 3, 4, 5, 6, 7, 8, 9)):
@@ -83,9 +85,10 @@ def nice_ticks(low: float, high: float, log: bool, most: int = MAX_TICKS) -> tup
     the limits to the next round value if the range holds fewer); returns (ticks, limits)."""
     most = max(MIN_TICKS, most)
     if log:
-        for aligned in (True, False):  # 10^-30, 10^-20, ... before 10^-38, 10^-28, ...
+        # 10^-30, 10^-20, ... before 10^-32, 10^-24, ... before 10^-38, 10^-28, ...
+        for aligned, strides in ((True, _ROUND_STRIDES), (True, _STRIDES), (False, _STRIDES)):
             best: list[float] = []
-            for ticks in _log_candidates(low, high, aligned):
+            for ticks in _log_candidates(low, high, aligned, strides):
                 if MIN_TICKS <= len(ticks) <= most and len(ticks) > len(best):
                     best = ticks
             if best:

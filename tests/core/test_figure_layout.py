@@ -96,6 +96,9 @@ def check_report(report, where):
         if plot["data"] is not None:
             low, high = plot["ylim"]
             assert low <= plot["data"][0] and plot["data"][1] <= high, f"{name}: {plot['data']} outside {low, high}"
+            if plot["kind"] == "gradient":  # from the data's decade (the row's), not decades of nothing below
+                lowest = min(other["data"][0] for other in report["plots"] if other["kind"] == "gradient")
+                assert low >= lowest / 10**0.5, f"{name}: starts at {low}, the data at {lowest}"
         assert len(plot["xticks"]) >= 3 and len(plot["yticks"]) >= 3, f"{name}: {plot['xticks']} {plot['yticks']}"
         assert len(plot["xticks"]) <= 6 and len(plot["yticks"]) <= 6, name
     for entry in report["texts"]:
