@@ -5,7 +5,9 @@
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
 
-A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3.
+A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
+a device that fails mid-run (out of memory, an operation it lacks) prints one line naming it and
+the operation, and exits 1.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from gradviz.threads import gate_work
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_DEVICE_FAULT = 1  # the device failed mid-run (out of memory, an operation it lacks)
 EXIT_INTERRUPTED = 130
 
 
@@ -569,8 +572,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:
-        from gradviz.engine.device import DeviceError
+        from gradviz.engine.device import DeviceError, DeviceFault
 
+        if isinstance(exc, DeviceFault):  # the device failed mid-run: named, with the way out
+            print(f"gradviz: error: {exc}", file=sys.stderr)
+            return EXIT_DEVICE_FAULT
         if not isinstance(exc, DeviceError):
             raise
         print(f"gradviz: error: {exc}", file=sys.stderr)

@@ -69,7 +69,7 @@ def add_sweep_parser(sub) -> None:
     add("--seq-lens", default="5,10,20,50,100", help="comma-separated lengths T (default 5,10,20,50,100)")
     add("--seeds", type=int, default=3, help="runs per (model, T), seeds 0..N-1 (default 3)")
     add("--steps", type=int, default=1000, help="training steps per run (default 1000)")
-    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count)")
+    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count; 1 on a GPU)")
     add("--threshold", default="0.1x",
         help="success: final loss below this; '0.1x' = a tenth of the task's baseline (default), '0.02' = a loss")
     add("--hidden", type=int, default=64, help="units H (default 64)")
@@ -167,17 +167,21 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from gradviz.engine.device import choose_device
+    from gradviz.sweep.jobs import default_jobs, describe_jobs
     from gradviz.sweep.runner import SweepProgress, SweepRunError, run_sweep
 
     config = _config(args)
     _check_paths(args)
-    jobs = core_count() if args.jobs is None else args.jobs
+    device_type = choose_device(args.device).type  # a missing GPU: DeviceError, one line, exit 2
+    jobs = default_jobs(device_type, core_count()) if args.jobs is None else args.jobs
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     results = _results(args, config)
     pending = len(results.pending())
     if pending and not args.quiet:
-        print(f"sweep: {pending} runs of {config.steps} steps, {min(jobs, pending)} at a time", file=sys.stderr)
+        print(f"sweep: {pending} runs of {config.steps} steps, "
+              f"{describe_jobs(min(jobs, pending), device_type, args.jobs is not None)}", file=sys.stderr)
     progress = SweepProgress(results, quiet=args.quiet)
     try:
         run_sweep(results, args.out, jobs, args.device, on_result=progress)
