@@ -13,7 +13,9 @@ RSS (``ru_maxrss``, CPU, torch 2.13, one recorded step, T 200-400, H 64-128, B 6
 
 and rounded up, so the estimate errs on the side of "too big". Export images and text files
 get the same treatment: ``check_fits`` raises ``MemoryRefused`` naming the estimate, what is
-available and what to lower. No torch, no Qt: a refusal costs milliseconds.
+available and what to lower. A run on a GPU is checked against the device's free memory too
+(measured by ``engine.device.device_free_bytes``, where torch is loaded), with the same
+message. No torch, no Qt here: a refusal costs milliseconds.
 """
 
 from __future__ import annotations
@@ -34,6 +36,12 @@ PROBE_MIN_ROWS = 16
 PROCESS_BYTES = 450 * 2**20  # Python, torch and the batches: measured ~430 MB before the first step
 FIT_SHARE = 0.85  # refuse what would take more than this share of the available memory
 TEXT_EMBED = 32  # tasks/text.py's EMBED_DIM
+MEASURE_BYTES = 512 * 2**20
+"""What the connectivity view (C) may keep alive at once beyond a training step's own graph. It
+replicates the batch once per output step of a chunk; unbounded (1024 sequences a chunk), the
+copy task at T=500, H=128 peaked at 5.46 GB against a run estimate of 980 MB. Chunks are sized
+to this (never below one copy of the batch, which a recorded training step already holds), so
+its peak is the estimate's: the same rows, in more passes."""
 
 
 class MemoryRefused(ConfigError):
@@ -77,10 +85,18 @@ class RunEstimate:
     parameters: int  # weights, gradients and optimiser moments of every model
     history: int  # the bounded probe history of every model
     seq_len: int
+    measures: int = 0  # the backward-pass (B) and connectivity (C) views' graph, at most (alone, not added)
 
     @property
     def total(self) -> int:
-        return self.activations + self.parameters + self.history
+        # A measurement runs before its step's own forward pass, and frees its graph first.
+        return max(self.activations, self.measures) + self.parameters + self.history
+
+    @property
+    def on_device(self) -> int:
+        """What a GPU holds: weights, gradients, optimiser moments and a recorded step's
+        activations (the probe history is copied to the host)."""
+        return self.activations + self.parameters
 
     def describe(self) -> str:
         return f"about {gib(self.total + PROCESS_BYTES)}"
@@ -91,13 +107,16 @@ def estimate_run(config: RunConfig) -> RunEstimate:
     task = config.task
     seq_len = task.max_len if task.name == "text" else task.seq_len
     batch = task.batch
-    activations = parameters = history = 0
+    activations = parameters = history = measures = 0
+    steps = seq_len + 20 if task.name == "copy" else seq_len  # the copy task's T + 20 timesteps
     for setup in config.models:
         model = setup.model
         hidden, layers, kind = model.hidden, model.layers, model.kind
         acts = FLOAT * seq_len * batch * hidden * layers * ACTIVATION_FLOATS[kind]
         acts += FLOAT * seq_len * batch * TEXT_EMBED * 3  # inputs, embeddings and their gradients
         activations = max(activations, acts)
+        chunk = measure_sequences(model.kind, model.hidden, model.layers, steps, batch)
+        measures = max(measures, chunk * sequence_bytes(model.kind, model.hidden, model.layers, steps))
         inputs = TEXT_EMBED if task.name in ("text", "reviews", "names") else 8
         gates = GATES[kind]
         weights = layers * gates * hidden * (inputs + hidden + 2) + hidden * 20
@@ -107,42 +126,74 @@ def estimate_run(config: RunConfig) -> RunEstimate:
         # One history row: gates, cell state and gradients per (layer, timestep, unit) for one sample.
         row = FLOAT * layers * seq_len * (hidden * (gates + 1) + 2 * gates + 4)
         history += max(PROBE_BUDGET_BYTES, PROBE_MIN_ROWS * row)
-    return RunEstimate(activations, parameters, history, seq_len)
+    return RunEstimate(activations, parameters, history, seq_len, measures)
 
 
-def refuse_message(what: str, needed: int, available: int, lower: str) -> str:
-    return (f"{what} needs {gib(needed)} of memory, but only {gib(available)} is available here; "
+def sequence_bytes(kind: str, hidden: int, layers: int, steps: int) -> int:
+    """What autograd keeps of one sequence of ``steps`` timesteps through an observed forward pass."""
+    return FLOAT * steps * (hidden * layers * ACTIVATION_FLOATS[kind] + TEXT_EMBED * 3)
+
+
+def measure_sequences(kind: str, hidden: int, layers: int, steps: int, batch: int,
+                      allowance: int | None = None) -> int:
+    """Sequences per chunk of the connectivity view (``probes.connectivity``'s max_sequences):
+    as many as ``allowance`` (MEASURE_BYTES) holds, at most 1024, and never under the batch (one
+    copy: what a recorded training step of the same model holds anyway)."""
+    allowance = MEASURE_BYTES if allowance is None else allowance
+    fitting = allowance // max(sequence_bytes(kind, hidden, layers, steps), 1)
+    return int(max(batch, min(1024, fitting)))
+
+
+def refuse_message(what: str, needed: int, available: int, lower: str, where: str = "here",
+                   memory: str = "memory") -> str:
+    return (f"{what} needs {gib(needed)} of {memory}, but only {gib(available)} is available {where}; "
             f"lower {lower}")
 
 
-def check_run(config: RunConfig, available: int | None = None) -> RunEstimate:
-    """The estimate; raises MemoryRefused (before anything is built) if it cannot fit."""
+def check_run(config: RunConfig, available: int | None = None, device_free: int | None = None,
+              device_name: str = "the GPU") -> RunEstimate:
+    """The estimate; raises MemoryRefused (before anything is built) if it cannot fit in the
+    host's memory (``available``, default: measured now) or, for a run on a GPU, in the
+    device's free memory (``device_free``, measured by ``engine.device.device_free_bytes``;
+    None: not a GPU, or unknown). On a GPU the host keeps the history and copies of the
+    weights; the device keeps the weights, optimiser state and a recorded step's activations."""
     estimate = estimate_run(config)
     available = available_bytes() if available is None else available
-    if available is None or estimate.total <= FIT_SHARE * available:
-        return estimate
+    on_host = estimate.total if device_free is None else estimate.history + estimate.parameters
+    if available is not None and on_host > FIT_SHARE * available:
+        raise MemoryRefused(_run_refusal(config, estimate, available, "memory", "here"))
+    if device_free is not None and estimate.on_device > FIT_SHARE * device_free:
+        raise MemoryRefused(_run_refusal(config, estimate, device_free, f"memory on {device_name}", "there",
+                                         on_device=True))
+    return estimate
+
+
+def _run_refusal(config: RunConfig, estimate: RunEstimate, available: int, memory: str, where: str,
+                 on_device: bool = False) -> str:
     task = config.task
     seq = "max length" if task.name == "text" else "sequence length T"
-    fitting = _largest_fitting_length(config, FIT_SHARE * available)
+    fitting = _largest_fitting_length(config, FIT_SHARE * available, on_device)
     hint = f" (T={fitting} would fit)" if fitting >= 2 else ""
     sizes = {s.model.hidden for s in config.models}
     layers = {s.model.layers for s in config.models}
     shape = (f"T={estimate.seq_len}, batch {task.batch}, hidden {'/'.join(map(str, sorted(sizes)))}, "
              f"layers {'/'.join(map(str, sorted(layers)))}, {len(config.models)} model(s)")
-    raise MemoryRefused(
-        refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
-                       estimate.total, available, f"the {seq}{hint}, the batch, the hidden units or the layers")
-    )
+    needed = estimate.on_device if on_device else estimate.total
+    return refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
+                          needed, available, f"the {seq}{hint}, the batch, the hidden units or the layers",
+                          where, memory)
 
 
-def _largest_fitting_length(config: RunConfig, budget: float) -> int:
-    """The largest T (max length for a text file) that fits ``budget`` with every other setting kept."""
+def _largest_fitting_length(config: RunConfig, budget: float, on_device: bool = False) -> int:
+    """The largest T (max length for a text file) that fits ``budget`` with every other setting
+    kept (``on_device``: the part a GPU holds)."""
     field = "max_len" if config.task.name == "text" else "seq_len"
     low, high = 1, getattr(config.task, field)
     while low < high:  # the estimate grows with T: bisect
         middle = (low + high + 1) // 2
         task = dataclasses.replace(config.task, **{field: middle})
-        if estimate_run(dataclasses.replace(config, task=task)).total <= budget:
+        estimate = estimate_run(dataclasses.replace(config, task=task))
+        if (estimate.on_device if on_device else estimate.total) <= budget:
             low = middle
         else:
             high = middle - 1

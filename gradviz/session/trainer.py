@@ -11,13 +11,16 @@ it end (``gradviz.session.process``).
 
 from __future__ import annotations
 
+import gc
 import queue
 import time
 import traceback
 
+from gradviz.boundary import release_cached_memory
 from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
+from gradviz.engine.device import DeviceFault
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
@@ -218,6 +221,8 @@ class TrainerLoop:
         start, self._start_after_reset = self._start_after_reset, False
         # A start sent before the first build (the window autostarts) must survive it.
         start = start or (self.history is None and self.state == p.RUNNING)
+        if self.run_ is not None:  # GPU memory (issue 20): the old run's freed activations, before the new run's check
+            release_cached_memory(self.run_.device)
         self._choose_threads(config)
         try:
             run = Run(config, self._load_progress)
@@ -260,11 +265,18 @@ class TrainerLoop:
     def _adopt(self, run: Run, history: RunHistory, latest: list | None = None) -> None:
         if latest is not None:
             history.start_latest_from(latest)
-        self.run_, self.history = run, history
+        old, self.run_, self.history = self.run_, run, history
         self.baseline = run.task.baseline()
         # The new run's rate is its own: not the old run's, nor a first step that took the build's time.
         self._rate, self._last_step_at = 0.0, time.perf_counter()
         self._version += 1
+        if old is not None and old.device.type != "cpu":
+            # GPU memory (issue 20): the old run's weights and optimiser state stay until the
+            # new run is built (a refused Reset changes nothing), then go back to the device.
+            device = old.device
+            del old
+            gc.collect()
+            release_cached_memory(device)
 
     def _reset_event(self, restored: bool) -> p.RunReset:
         run = self.run_
@@ -316,6 +328,8 @@ class TrainerLoop:
 
 def readable(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, DeviceFault):  # names the device and the operation, suggests the CPU
+        return f"Training stopped: {text}. The run so far is kept; change the device and press Reset."
     if "out of memory" in text.lower():
         return (
             "The device ran out of memory. Use a smaller batch, a shorter sequence (T) or fewer "

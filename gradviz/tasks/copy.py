@@ -12,6 +12,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask, accuracy
 
 
@@ -57,7 +58,7 @@ class CopyTask(ClassificationTask):
         x = F.one_hot(symbols, self.input_size).float()  # (T + 20, B, 10)
         y = torch.full((self.total_steps, batch), self.blank, dtype=torch.long)
         y[-self.copy_length :] = data  # (T + 20, B)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The answer steps' cross-entropy, summed over them and the batch: the blanks before
@@ -72,7 +73,7 @@ class CopyTask(ClassificationTask):
         steps[-self.copy_length :] = True
         return steps
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         answer = slice(-self.copy_length, None)
         return accuracy(prediction[answer], target[answer])
 

@@ -11,6 +11,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
 
 
@@ -73,7 +74,7 @@ class TemporalOrderTask(ClassificationTask):
         symbols[t2, columns] = self.X + is_y[1]
         x = F.one_hot(symbols, self.input_size).float()  # (T, B, 8)
         y = 2 * is_y[0] + is_y[1]  # (B,), index into ``classes``
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def baseline(self) -> Baseline:
         # The four classes are equally likely and nothing visible at the end tells them

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from gradviz.boundary import to_device
 from gradviz.io.textdata import PAD, PAD_TOKEN, UNK_TOKEN, TextDataset, Vocabulary
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
 
@@ -146,7 +147,7 @@ class SyntheticReviewsTask(_TextTask):
         y = torch.randint(0, 2, (batch,), generator=generator)  # (B,) 0 negative, 1 positive
         choice = torch.randint(0, len(POSITIVE_WORDS), (batch,), generator=generator)
         x[self.decisive_position] = torch.where(y == 1, self.positive_ids[choice], self.negative_ids[choice])
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def baseline(self) -> Baseline:
         # The label is a fair coin and only the decisive word, `distance` steps back, shows it.
@@ -203,7 +204,7 @@ class TextFileTask(_TextTask):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         rows = torch.randint(0, len(self.train_ids), (batch,), generator=generator)
         x = self.train_ids[rows].t().contiguous()  # (T, B)
-        return x.to(device), self.train_labels[rows].to(device)
+        return to_device(x, self.train_labels[rows], device=device)
 
     def baseline(self) -> Baseline:
         # Without reading, the best guess is the training split's class frequencies.
