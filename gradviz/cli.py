@@ -538,9 +538,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:
-        from gradviz.engine.device import DeviceError
-
-        if not isinstance(exc, DeviceError):
+        device = sys.modules.get("gradviz.engine.device")  # not imported: not a DeviceError (and no torch here)
+        if device is None or not isinstance(exc, device.DeviceError):
             raise
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -38,6 +38,14 @@ def core_count() -> int:
         return os.cpu_count() or 1
 
 
+def torch_threads(cores: int | None = None) -> int:
+    """Intra-op threads for the trainer: every core but one, which the window paints on
+    (``GRADVIZ_TRAINER_THREADS`` overrides it, to measure the choice)."""
+    if cores is None and os.environ.get("GRADVIZ_TRAINER_THREADS", "").isdigit():
+        return max(1, int(os.environ["GRADVIZ_TRAINER_THREADS"]))
+    return max(1, (core_count() if cores is None else cores) - 1)
+
+
 def child_setup(threads: int) -> None:
     """First thing in a child: Ctrl-C is the parent's to handle (it stops its children), and
     torch uses ``threads`` cores, so that children beside each other do not fight over them."""

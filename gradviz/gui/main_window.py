@@ -55,9 +55,8 @@ from gradviz.gui.plots.column import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
-from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
-from gradviz.io.runfile import RunFileError, SavedRun, load_run
+from gradviz.io.runfile import RunFileError, SavedRun, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names
 from gradviz.session.frames import Frame
 from gradviz.session.protocol import DEAD, RUNNING

@@ -21,10 +21,10 @@ import torch
 
 from gradviz.config import RunConfig
 from gradviz.engine import Run
+from gradviz.forkserver import torch_threads
 from gradviz.measures import CHILD_MARK, insight_reached, lstm_index, percentile
 from gradviz.probes.history import RunHistory
 from gradviz.session.protocol import RUNNING
-from gradviz.session.trainer import torch_threads
 
 
 def gui_numbers(config: RunConfig, seconds: float, demo: RunConfig | None = None, insight: RunConfig | None = None,

@@ -20,6 +20,7 @@ import torch
 
 from gradviz.config import RunConfig
 from gradviz.engine.run import Run
+from gradviz.io.runfile import has_state
 from gradviz.io.textdata import Progress
 from gradviz.probes.history import DecimatingBuffer, RunHistory
 
@@ -39,10 +40,6 @@ def state_arrays(run: Run) -> dict[str, np.ndarray]:
                 arrays[f"{prefix}optim/{index}/{key}"] = torch.as_tensor(value).detach().cpu().numpy()
         arrays[f"{prefix}diverged"] = np.bool_(trainer.diverged)
     return arrays
-
-
-def has_state(arrays: dict[str, np.ndarray]) -> bool:
-    return "state/step" in arrays and "state/generator" in arrays
 
 
 def restore_run(config: RunConfig, arrays: dict[str, np.ndarray], progress: Progress | None = None) -> Run:

@@ -13,12 +13,19 @@ import queue
 import threading
 
 from gradviz.config import RunConfig
-from gradviz.forkserver import START_METHOD, context, describe_exit
+from gradviz.forkserver import START_METHOD, context, describe_exit, torch_threads
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameReader
-from gradviz.session.trainer import serve, torch_threads
 
 STOP_TIMEOUT_S = 2.0
+
+
+def _serve(*args) -> None:
+    """The child's entry point: the trainer module, and torch with it, is imported in the child
+    (or its fork server), never in the window's process."""
+    from gradviz.session.trainer import serve
+
+    serve(*args)
 
 
 class TrainerProcess:
@@ -31,7 +38,7 @@ class TrainerProcess:
         self._frame_wanted = chosen.Event()
         self.threads = threads or torch_threads()
         self._process = chosen.Process(
-            target=serve,
+            target=_serve,
             args=(config, self._commands, self._events, self._frame_wanted, os.getpid(), self.threads),
             name="gradviz-trainer",
             daemon=True,  # ended by multiprocessing at the window's exit, should stop() not run

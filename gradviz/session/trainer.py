@@ -20,7 +20,7 @@ from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
-from gradviz.forkserver import child_setup, core_count
+from gradviz.forkserver import child_setup
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError
@@ -32,14 +32,6 @@ from gradviz.session.frames import frame_from_history, frame_from_saved
 
 IDLE_POLL_S = 0.02  # how often an idle trainer looks for a frame request or a dead window
 PARENT_CHECK_S = 1.0
-
-
-def torch_threads(cores: int | None = None) -> int:
-    """Intra-op threads for the trainer: every core but one, which the window paints on
-    (``GRADVIZ_TRAINER_THREADS`` overrides it, to measure the choice)."""
-    if cores is None and os.environ.get("GRADVIZ_TRAINER_THREADS", "").isdigit():
-        return max(1, int(os.environ["GRADVIZ_TRAINER_THREADS"]))
-    return max(1, (core_count() if cores is None else cores) - 1)
 
 
 def serve(config: RunConfig, commands, events, frame_wanted, parent_pid: int, threads: int) -> None:

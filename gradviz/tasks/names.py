@@ -7,12 +7,14 @@ name, and the model labels every word. Only memory of the title word can beat th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
 from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 
 class NamesTask(ClassificationTask):
@@ -55,6 +57,8 @@ class NamesTask(ClassificationTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+        import torch.nn.functional as F
         steps = self.seq_len
         is_title = torch.rand(steps, batch, generator=generator) < self.title_probability
         other = torch.randint(1, self.vocabulary, (steps, batch), generator=generator)
@@ -68,6 +72,7 @@ class NamesTask(ClassificationTask):
         """Cross-entropy at the name positions, summed over them and the batch: a name's label
         depends on the title word ``distance`` steps back; the other labels are mostly 0 for a
         predictor that only looks at the current word."""
+        import torch.nn.functional as F
         names = target == 1
         return F.cross_entropy(prediction[names], target[names], reduction="sum")
 

@@ -21,12 +21,13 @@ import torch._dynamo  # noqa: F401
 
 from gradviz.config import RunConfig, TaskConfig
 from gradviz.engine import Run
+from gradviz.forkserver import torch_threads
 from gradviz.io.runfile import SavedRun
 from gradviz.session import protocol as p
 from gradviz.session import trainer as trainer_module
 from gradviz.session.framebuf import FrameReader, FrameWriter
 from gradviz.session.state import LIVE, OPENING, REPLAY, Session
-from gradviz.session.trainer import TrainerLoop, torch_threads
+from gradviz.session.trainer import TrainerLoop
 from tests.configs import EXPLODING, small_config
 
 SMALL = small_config()
