@@ -4,6 +4,7 @@
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
+    gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3.
 """
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
+from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 from gradviz.schema import settings
@@ -100,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
 
     add_sweep_parser(sub)
+    add_doctor_parser(sub)
     return parser
 
 
@@ -521,7 +524,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench, "sweep": command_sweep}
+                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
     try:
         return commands.get(args.command, command_app)(args)
     except UsageError as exc:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
+from gradviz.gui.environment import sweep_folder, user_settings
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.panels.connectivity import ConnectivityDialog, copy_landmarks
@@ -98,7 +99,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("gradviz: vanishing gradients, live")
         self._fit_to_screen(1600, 950)
-        self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
+        self.settings = settings if settings is not None else user_settings()
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
@@ -118,7 +119,7 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
         self.reviews = ReviewsPanel()
-        self.sweep = SweepPanel(self._sweep_folder(), self.settings)
+        self.sweep = SweepPanel(sweep_folder(self.settings), self.settings)
         self.sweep_seen = False  # the tab bar shows once the sweep's tab has been opened
         self._build_central()
         self._build_actions()
@@ -628,15 +629,6 @@ class MainWindow(QMainWindow):
             self.session.pause()
             self.statusBar().showMessage("Training paused while the sweep runs (Space trains on, sharing the cores)",
                                          8000)
-
-    def _sweep_folder(self) -> Path:
-        """Where the window's sweeps are saved: gradviz's data folder, ~/.local/share/gradviz/sweeps
-        on Linux (a setting, for tests)."""
-        folder = self.settings.value("sweep_folder")
-        if folder:
-            return Path(str(folder))
-        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-        return Path(data) / "gradviz" / "sweeps"
 
     def _on_example(self, example: int) -> None:
         self.session.words_example = example
