@@ -97,10 +97,10 @@ def reference(kind: str, params: dict[str, np.ndarray], x, y) -> dict:
     errors = (prediction - y.to(torch.float64)) ** 2
     errors.sum().backward()  # the sum of the sequences' own losses: each h_t gets its own l_i's gradient
 
-    def profile(states):
-        return np.array([s.grad.norm(dim=1).mean().item() for s in states])
+    def profile(states):  # CPU tensors without autograd: numpy reads them in place
+        return np.asarray(torch.stack([s.grad.norm(dim=1).mean() for s in states]))
 
-    return {"loss": errors.mean().item(), "grad_h": profile(hs), "grad_c": profile(cs) if cs else None}
+    return {"loss": float(errors.detach().mean()), "grad_h": profile(hs), "grad_c": profile(cs) if cs else None}
 
 
 def relative_error(measured, expected) -> float:
