@@ -14,8 +14,9 @@ def _stopped_while_starting(number: int, frame) -> None:
     os._exit(128 + number)
 
 
-for _number in (signal.SIGINT, signal.SIGTERM):
-    signal.signal(_number, _stopped_while_starting)
+if __name__ == "__main__":  # not in a spawned child, which imports this module as __mp_main__
+    for _number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(_number, _stopped_while_starting)
 
 from gradviz.cli import main  # noqa: E402 - after the handlers, on purpose
 

@@ -40,6 +40,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from gradviz.boundary import host_scalar, synchronize
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
 from gradviz.engine.trainer import make_optimizer
@@ -93,12 +94,7 @@ class FusedReference:
         if self.clip > 0:
             torch.nn.utils.clip_grad_norm_(self.params, self.clip)
         self.optimizer.step()
-        return loss.item()
-
-
-def _synchronize(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+        return host_scalar(loss)
 
 
 def alternate(first: Callable[[], object], second: Callable[[], object], rounds: int,
@@ -110,10 +106,10 @@ def alternate(first: Callable[[], object], second: Callable[[], object], rounds:
     times: tuple[list[float], list[float]] = ([], [])
     for _ in range(rounds):
         for action, out in ((first, times[0]), (second, times[1])):
-            _synchronize(device)
+            synchronize(device)
             started = time.perf_counter()
             action()
-            _synchronize(device)
+            synchronize(device)
             out.append(time.perf_counter() - started)
     return times
 
@@ -244,7 +240,7 @@ def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, de
         torch.cuda.reset_peak_memory_stats(run.device)
         base = torch.cuda.memory_allocated(run.device)
         trainer.step(x, y, record=True)
-        _synchronize(run.device)
+        synchronize(run.device)
         peak = (torch.cuda.max_memory_allocated(run.device) - base) / 2**20
     else:
         peak = peak_growth_mb(lambda: trainer.step(x, y, record=True))

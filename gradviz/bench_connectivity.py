@@ -17,14 +17,10 @@ import time
 
 import torch
 
+from gradviz.boundary import synchronize
 from gradviz.config import DEVICES, ModelConfig, ModelSetup, RunConfig, TaskConfig, default_label
 from gradviz.engine import Run
 from gradviz.probes.connectivity import connectivity
-
-
-def _sync(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
 
 
 def measure(kind: str, task: str, seq_len: int, batch: int, hidden: int, repeats: int, device: str = "cpu") -> dict:
@@ -37,12 +33,12 @@ def measure(kind: str, task: str, seq_len: int, batch: int, hidden: int, repeats
     for repeat in range(repeats + 1):  # the first round warms up and is not counted
         started = time.perf_counter()
         run.train_step(record=True)
-        _sync(run.device)
+        synchronize(run.device)
         step = time.perf_counter() - started
         x, y = run.task.generate(batch, generator, run.device)
         started = time.perf_counter()
         rows = connectivity(run.trainers[0].model, run.task, x, y).matrix.shape[1]
-        _sync(run.device)
+        synchronize(run.device)
         if repeat:
             step_times.append(step)
             matrix_times.append(time.perf_counter() - started)

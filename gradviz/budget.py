@@ -13,7 +13,9 @@ RSS (``ru_maxrss``, CPU, torch 2.13, one recorded step, T 200-400, H 64-128, B 6
 
 and rounded up, so the estimate errs on the side of "too big". Export images and text files
 get the same treatment: ``check_fits`` raises ``MemoryRefused`` naming the estimate, what is
-available and what to lower. No torch, no Qt: a refusal costs milliseconds.
+available and what to lower. A run on a GPU is checked against the device's free memory too
+(measured by ``engine.device.device_free_bytes``, where torch is loaded), with the same
+message. No torch, no Qt here: a refusal costs milliseconds.
 """
 
 from __future__ import annotations
@@ -82,6 +84,12 @@ class RunEstimate:
     def total(self) -> int:
         return self.activations + self.parameters + self.history
 
+    @property
+    def on_device(self) -> int:
+        """What a GPU holds: weights, gradients, optimiser moments and a recorded step's
+        activations (the probe history is copied to the host)."""
+        return self.activations + self.parameters
+
     def describe(self) -> str:
         return f"about {gib(self.total + PROCESS_BYTES)}"
 
@@ -110,39 +118,56 @@ def estimate_run(config: RunConfig) -> RunEstimate:
     return RunEstimate(activations, parameters, history, seq_len)
 
 
-def refuse_message(what: str, needed: int, available: int, lower: str) -> str:
-    return (f"{what} needs {gib(needed)} of memory, but only {gib(available)} is available here; "
+def refuse_message(what: str, needed: int, available: int, lower: str, where: str = "here",
+                   memory: str = "memory") -> str:
+    return (f"{what} needs {gib(needed)} of {memory}, but only {gib(available)} is available {where}; "
             f"lower {lower}")
 
 
-def check_run(config: RunConfig, available: int | None = None) -> RunEstimate:
-    """The estimate; raises MemoryRefused (before anything is built) if it cannot fit."""
+def check_run(config: RunConfig, available: int | None = None, device_free: int | None = None,
+              device_name: str = "the GPU") -> RunEstimate:
+    """The estimate; raises MemoryRefused (before anything is built) if it cannot fit in the
+    host's memory (``available``, default: measured now) or, for a run on a GPU, in the
+    device's free memory (``device_free``, measured by ``engine.device.device_free_bytes``;
+    None: not a GPU, or unknown). On a GPU the host keeps the history and copies of the
+    weights; the device keeps the weights, optimiser state and a recorded step's activations."""
     estimate = estimate_run(config)
     available = available_bytes() if available is None else available
-    if available is None or estimate.total <= FIT_SHARE * available:
-        return estimate
+    on_host = estimate.total if device_free is None else estimate.history + estimate.parameters
+    if available is not None and on_host > FIT_SHARE * available:
+        raise MemoryRefused(_run_refusal(config, estimate, available, "memory", "here"))
+    if device_free is not None and estimate.on_device > FIT_SHARE * device_free:
+        raise MemoryRefused(_run_refusal(config, estimate, device_free, f"memory on {device_name}", "there",
+                                         on_device=True))
+    return estimate
+
+
+def _run_refusal(config: RunConfig, estimate: RunEstimate, available: int, memory: str, where: str,
+                 on_device: bool = False) -> str:
     task = config.task
     seq = "max length" if task.name == "text" else "sequence length T"
-    fitting = _largest_fitting_length(config, FIT_SHARE * available)
+    fitting = _largest_fitting_length(config, FIT_SHARE * available, on_device)
     hint = f" (T={fitting} would fit)" if fitting >= 2 else ""
     sizes = {s.model.hidden for s in config.models}
     layers = {s.model.layers for s in config.models}
     shape = (f"T={estimate.seq_len}, batch {task.batch}, hidden {'/'.join(map(str, sorted(sizes)))}, "
              f"layers {'/'.join(map(str, sorted(layers)))}, {len(config.models)} model(s)")
-    raise MemoryRefused(
-        refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
-                       estimate.total, available, f"the {seq}{hint}, the batch, the hidden units or the layers")
-    )
+    needed = estimate.on_device if on_device else estimate.total
+    return refuse_message(f"this run ({shape}) keeps every timestep's activations on a recorded step and",
+                          needed, available, f"the {seq}{hint}, the batch, the hidden units or the layers",
+                          where, memory)
 
 
-def _largest_fitting_length(config: RunConfig, budget: float) -> int:
-    """The largest T (max length for a text file) that fits ``budget`` with every other setting kept."""
+def _largest_fitting_length(config: RunConfig, budget: float, on_device: bool = False) -> int:
+    """The largest T (max length for a text file) that fits ``budget`` with every other setting
+    kept (``on_device``: the part a GPU holds)."""
     field = "max_len" if config.task.name == "text" else "seq_len"
     low, high = 1, getattr(config.task, field)
     while low < high:  # the estimate grows with T: bisect
         middle = (low + high + 1) // 2
         task = dataclasses.replace(config.task, **{field: middle})
-        if estimate_run(dataclasses.replace(config, task=task)).total <= budget:
+        estimate = estimate_run(dataclasses.replace(config, task=task))
+        if (estimate.on_device if on_device else estimate.total) <= budget:
             low = middle
         else:
             high = middle - 1

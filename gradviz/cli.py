@@ -6,7 +6,9 @@
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
     gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
-A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3.
+A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
+a device that fails mid-run (out of memory, an operation it lacks) prints one line naming it and
+the operation, and exits 1.
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 from gradviz.schema import settings
 from gradviz.sweep.command import add_sweep_parser, command_sweep
+from gradviz.threads import gate_work
 
 EXIT_USAGE = 2
 EXIT_DIVERGED = 3
+EXIT_DEVICE_FAULT = 1  # the device failed mid-run (out of memory, an operation it lacks)
 EXIT_INTERRUPTED = 130
 
 
@@ -251,6 +255,7 @@ def command_train(args: argparse.Namespace) -> int:
     from gradviz.engine.run import RunControl
     from gradviz.io.runfile import save_arrays_kept
 
+    _use_threads(config)
     _load_text(config, args.quiet)
     control = RunControl()
     with _StopOnSignal(control) as stopper:
@@ -406,6 +411,7 @@ def command_export(args: argparse.Namespace) -> int:
     else:
         config = config_from_args(args)
         _check_memory(config)
+        _use_threads(config)
         run, history, last, _ = _train(config, args.steps, args.quiet)
         saved = SavedRun(config, _run_file_arrays(run, history))
     try:
@@ -446,6 +452,7 @@ def command_probe(args: argparse.Namespace) -> int:
         raise UsageError("probe needs --out FILE.npz")
     _check_out(args)
     _check_memory(config)
+    _use_threads(config)
     arrays = probe_arrays(config)
     save_arrays(args.out, arrays, force=args.force)
     grad_h = arrays["grad_h"][-1]
@@ -458,10 +465,11 @@ def command_probe(args: argparse.Namespace) -> int:
 
 
 def command_bench(args: argparse.Namespace) -> int:
-    from gradviz.bench import run_bench, table
+    from gradviz.bench import CASES, case_config, run_bench, table
 
     if args.json is not None and not args.json.parent.exists():
         raise UsageError(f"folder {args.json.parent} does not exist")
+    _use_threads(max((case_config(*case) for case in CASES), key=gate_work))  # as train runs its largest row
     results = run_bench(quick=args.quick, device=args.device, log=lambda line: print(line, file=sys.stderr))
     print(table(results))
     if args.json is not None:
@@ -469,6 +477,27 @@ def command_bench(args: argparse.Namespace) -> int:
         atomic_write(args.json, lambda stream: stream.write(text), force=True)
         print(f"wrote {args.json}")
     return 0
+
+
+def _use_threads(config: RunConfig) -> None:
+    """torch's threads for training ``config`` in this process (``gradviz.threads``)."""
+    from gradviz.threads import apply_threads, torch_threads
+
+    apply_threads(torch_threads(config))
+
+
+def _check_environment() -> None:
+    """Refuse bad ``GRADVIZ_START_METHOD``/``GRADVIZ_TRAINER_THREADS`` values in one line before
+    any work, say when the thread count was bounded, and let idle OpenMP threads sleep in every
+    process this command starts (set before torch is imported, or OpenMP never reads it)."""
+    from gradviz.forkserver import start_method
+    from gradviz.threads import override_note, set_wait_policy
+
+    start_method()
+    note = override_note()
+    if note is not None:
+        print(f"gradviz: {note}", file=sys.stderr)
+    set_wait_policy()
 
 
 def _exit_at_once(number: int, frame) -> None:
@@ -526,6 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
                 "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
     try:
+        _check_environment()
         return commands.get(args.command, command_app)(args)
     except UsageError as exc:
         print(f"gradviz: error: {exc}", file=sys.stderr)
@@ -541,7 +571,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:
-        device = sys.modules.get("gradviz.engine.device")  # not imported: not a DeviceError (and no torch here)
+        device = sys.modules.get("gradviz.engine.device")  # not imported: neither (and no torch in the window)
+        if device is not None and isinstance(exc, device.DeviceFault):  # failed mid-run: named, with the way out
+            print(f"gradviz: error: {exc}", file=sys.stderr)
+            return EXIT_DEVICE_FAULT
         if device is None or not isinstance(exc, device.DeviceError):
             raise
         print(f"gradviz: error: {exc}", file=sys.stderr)

@@ -78,7 +78,7 @@ def device_facts() -> dict[str, str]:
     import torch
 
     from gradviz.budget import available_bytes
-    from gradviz.forkserver import core_count
+    from gradviz.threads import core_count
 
     available = available_bytes()
     free = f", {_gib(available)} available" if available is not None else ""
@@ -103,12 +103,16 @@ def device_facts() -> dict[str, str]:
 def process_facts() -> dict[str, str]:
     import torch
 
-    from gradviz.forkserver import START_METHOD, torch_threads
+    from gradviz.forkserver import START_ENV, start_method
+    from gradviz.presets import DEFAULT_PRESET, load_preset
+    from gradviz.threads import THREADS_ENV, WAIT_POLICY_ENV, torch_threads
 
-    omp = os.environ.get("OMP_NUM_THREADS")
-    return {"start method": f"{START_METHOD} (the trainer and the sweep's runs are child processes)",
-            "threads": f"torch {torch.get_num_threads()} here, the window's trainer {torch_threads()}"
-                       + (f"; OMP_NUM_THREADS={omp}" if omp else "")}
+    demo = load_preset(DEFAULT_PRESET).config
+    chosen = [f"{name}={os.environ[name]}" for name in (START_ENV, THREADS_ENV, WAIT_POLICY_ENV, "OMP_NUM_THREADS")
+              if name in os.environ]
+    return {"start method": f"{start_method()} (the trainer and the sweep's runs are child processes)",
+            "threads": f"torch {torch.get_num_threads()} here; the default demo's trainer "
+                       f"{torch_threads(demo, reserve=1)}" + (f"; {', '.join(chosen)}" if chosen else "")}
 
 
 def facts() -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gradviz.boundary import host_array
 from gradviz.engine.text_reports import Evaluation
 from gradviz.models import SequenceModel
 from gradviz.tasks import Task
@@ -42,6 +43,7 @@ def evaluate_model(model: SequenceModel, task: Task, batch: int = 256) -> Evalua
     device = next(model.parameters()).device
     targets, predictions = [], []
     for x, y in task.evaluation_batches(batch):  # type: ignore[attr-defined]
-        predictions.append(predict(model, task, x.to(device)).cpu())
+        predictions.append(predict(model, task, x.to(device)))  # kept on the device: one copy at the end
         targets.append(y)
-    return classification_report(torch.cat(targets).numpy(), torch.cat(predictions).numpy(), task.classes)  # type: ignore[attr-defined]
+    predicted = host_array(torch.cat(predictions))
+    return classification_report(host_array(torch.cat(targets)), predicted, task.classes)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gradviz.boundary import host_array, host_scalar
 from gradviz.config import RunConfig
 from gradviz.engine.decision import recorded_gradients
 from gradviz.engine.device import choose_device, prepare_device
@@ -43,8 +44,7 @@ def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarra
     like = traces[0].values["hidden"]
     mask = task.mask(x)  # text: padding left out of the means, as in the window
 
-    def host(tensor: torch.Tensor) -> np.ndarray:
-        return tensor.detach().cpu().numpy()
+    host = host_array  # a probe is a one-off: a copy per array is fine here
 
     def norms(grads: list) -> np.ndarray:
         return np.stack([host(norms_over_time(grad, steps, like, mask)) for grad in grads])  # (L, T)
@@ -56,7 +56,7 @@ def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarra
         "config_json": np.array(config.to_json()),
         "x": host(x.transpose(0, 1)),  # (B, T, I)
         "y": host(y.transpose(0, 1) if y.dim() >= 2 and task.kind == "many-to-many" else y),
-        "loss": np.float64(loss.item()),
+        "loss": np.float64(host_scalar(loss)),
         "grad_h": grad_h,  # (L, T) mean over the batch of |d l_i/dh_t|, l_i: sequence i's decision loss
         "grad_cause": classify(grad_h[-1], truncated, padding),
     }

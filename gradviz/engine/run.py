@@ -14,7 +14,14 @@ import torch
 
 from gradviz.budget import check_run
 from gradviz.config import RunConfig, TrainConfig
-from gradviz.engine.device import choose_device, prepare_device
+from gradviz.engine.device import (
+    choose_device,
+    describe_device,
+    device_fault,
+    device_free_bytes,
+    prepare_device,
+    prepare_thread,
+)
 from gradviz.engine.trainer import ModelTrainer
 from gradviz.io.textdata import Progress
 from gradviz.probes.records import StepRecord
@@ -62,9 +69,10 @@ class Run:
     """Trains the models of ``config`` side by side, step by step."""
 
     def __init__(self, config: RunConfig, progress: Progress | None = None):
-        check_run(config)  # MemoryRefused before anything is allocated
-        self.config = config
         self.device = choose_device(config.device)
+        # MemoryRefused before anything is allocated: the host's memory, and a GPU's.
+        check_run(config, device_free=device_free_bytes(self.device), device_name=describe_device(self.device))
+        self.config = config
         prepare_device(self.device)
         self.task = build_task(config, progress)  # progress: reading a text task's file
         self.trainers = [ModelTrainer(setup, self.task, config.seed, self.device) for setup in config.models]
@@ -85,11 +93,20 @@ class Run:
             record = self.step % self.config.record_every == 0
         # Flushing subnormals is a per-thread CPU flag: set it in the thread that trains, which
         # need not be the one that built the Run (the GUI's worker thread, say).
-        prepare_device(self.device)
+        prepare_thread(self.device)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
-        models = tuple(trainer.step(x, y, record, sample, extras) for trainer in self.trainers)
-        result = StepRecord(self.step, models)
+        models = []
+        for label, trainer in zip(self.labels, self.trainers, strict=True):
+            try:
+                models.append(trainer.step(x, y, record, sample, extras))
+            except RuntimeError as exc:  # NotImplementedError and torch's OutOfMemoryError too
+                during = f"{label}'s {'recorded' if record else 'fused'} step {self.step}"
+                fault = device_fault(exc, self.device, during)
+                if fault is None:
+                    raise
+                raise fault from exc
+        result = StepRecord(self.step, tuple(models))
         self.step += 1
         return result
 

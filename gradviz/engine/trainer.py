@@ -7,13 +7,14 @@ import math
 import torch
 from torch import Tensor
 
+from gradviz.boundary import host_arrays, host_scalars
 from gradviz.config import ModelSetup, TrainConfig
 from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
 from gradviz.probes.backward_wave import BackwardWave, backward_wave
 from gradviz.probes.causes import cut_by_truncation
 from gradviz.probes.connectivity import Connectivity, connectivity
-from gradviz.probes.measure import measure, probe_tensors
+from gradviz.probes.measure import probe_tensors, probes_from_host, reduce_on_device
 from gradviz.probes.records import ModelRecord
 from gradviz.tasks import Task
 
@@ -45,6 +46,8 @@ class ModelTrainer:
             setup.model, task.input_size, task.output_size, seed, vocab_size=task.vocab_size
         ).to(device)
         self.train = setup.train
+        # torch-named parameters, looked up once (walking the modules costs every step).
+        self.params = self.model.torch_parameter_names()
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
         # What the last step measured beyond its probes, by name (``step``'s ``extras``).
@@ -78,8 +81,9 @@ class ModelTrainer:
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)
-        params = model.torch_parameter_names()
-        probes = None
+        params = self.params
+        reduced: dict[str, Tensor] = {}
+        cut = None
         self.optimizer.zero_grad(set_to_none=True)
         if record:
             assert traces is not None
@@ -101,17 +105,28 @@ class ModelTrainer:
                 param_grads[name] = grad
             mask = self.task.mask(x)  # text: padding left out of the gradient and gate plots
             cut = cut_by_truncation(self.task.decision_steps(), self.train.tbptt)
-            probes = measure(model, traces, decision_grads, param_grads, sample, mask, cut, all_grads)
+            reduced = reduce_on_device(model, traces, decision_grads, param_grads, sample, mask, all_grads)
         else:
             loss.backward()
-        max_norm = self.train.clip if self.train.clip > 0 else math.inf
-        # Returns the norm before clipping: what Pascanu et al. (2013) plot.
-        grad_norm = torch.nn.utils.clip_grad_norm_(list(params.values()), max_norm)
-        loss_value, norm_value = torch.stack([loss.detach(), grad_norm.detach()]).tolist()
+        # The norm before clipping: what Pascanu et al. (2013) plot. Without clipping, only
+        # the norm (clip_grad_norm_ would multiply every gradient by 1).
+        grads = [param.grad for param in params.values() if param.grad is not None]
+        if self.train.clip > 0:
+            grad_norm = torch.nn.utils.clip_grad_norm_(list(params.values()), self.train.clip)
+        else:
+            grad_norm = torch.nn.utils.get_total_norm(grads)
+        metric = self.task.metric(prediction.detach(), y)  # of the prediction before the update
+        # The step's one copy to the host: its scalars, and on a recorded step every probe.
+        probes = None
+        if record:
+            host = host_arrays({"loss": loss, "grad_norm": grad_norm, "metric": metric, **reduced})
+            loss_value, norm_value, metric_value = (float(host[name]) for name in ("loss", "grad_norm", "metric"))
+            probes = probes_from_host(host, model.config.kind, cut)
+        else:
+            loss_value, norm_value, metric_value = host_scalars(loss, grad_norm, metric)
         if not (math.isfinite(loss_value) and math.isfinite(norm_value)):
             # A NaN/inf update would poison the weights for good: keep the last finite ones.
             self.diverged = True
             return ModelRecord(loss_value, math.nan, norm_value, diverged=True, probes=probes, diverged_now=True)
         self.optimizer.step()
-        metric = self.task.metric(prediction.detach(), y)
-        return ModelRecord(loss_value, metric, norm_value, probes=probes)
+        return ModelRecord(loss_value, metric_value, norm_value, probes=probes)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+from torch import Tensor
 
+from gradviz.boundary import host_arrays, host_list
 from gradviz.engine.text_reports import WordGradients
 from gradviz.models import LayerTrace, SequenceModel
 from gradviz.probes.gradients import sample_norms
@@ -33,20 +35,28 @@ def word_gradients(model: SequenceModel, task: Task, ids: torch.Tensor, label: i
         grads = torch.autograd.grad(loss, states, allow_unused=True)
     steps = len(top.hidden)
 
-    def norms(grad_list) -> np.ndarray:
-        rows = [torch.zeros(()) if g is None else sample_norms(g)[0].cpu() for g in grad_list]
-        return torch.stack(rows).double().numpy()
+    def norms(grad_list) -> Tensor:
+        return torch.stack([grad.new_zeros(()) if grad is None else sample_norms(grad)[0] for grad in grad_list])
 
     mask = task.mask(x)
-    keep = np.ones(steps, dtype=bool) if mask is None else mask[:, 0].cpu().numpy()
-    gates = {name: torch.stack(top.gates[name])[:, 0].mean(dim=-1).cpu().numpy()[keep] for name in model.gate_names}
+    on_device = {
+        "grad_norms": norms(grads[:steps]),
+        "probabilities": torch.softmax(logits.detach()[0], dim=-1),
+        **{f"gate/{name}": torch.stack(top.gates[name])[:, 0].mean(dim=-1) for name in model.gate_names},
+    }
+    if top.cell:
+        on_device["grad_c"] = norms(grads[steps:])
+    if mask is not None:
+        on_device["keep"] = mask[:, 0]
+    host = {name: value.astype(np.float64) for name, value in host_arrays(on_device).items()}  # one copy
+    keep = host["keep"] > 0 if "keep" in host else np.ones(steps, dtype=bool)
     tokens_of = getattr(task, "tokens", None)
-    all_tokens = tokens_of(ids.tolist()) if tokens_of else [str(int(i)) for i in ids]
+    all_tokens = tokens_of(host_list(ids)) if tokens_of else [str(i) for i in host_list(ids)]
     return WordGradients(
         tokens=[token for token, real in zip(all_tokens, keep, strict=True) if real],
-        grad_norms=norms(grads[:steps])[keep],
-        grad_c=norms(grads[steps:])[keep] if top.cell else None,
-        gates=gates,
+        grad_norms=host["grad_norms"][keep],
+        grad_c=host["grad_c"][keep] if top.cell else None,
+        gates={name: host[f"gate/{name}"][keep] for name in model.gate_names},
         label=int(label),
-        probabilities=torch.softmax(logits.detach()[0], dim=-1).cpu().double().numpy(),
+        probabilities=host["probabilities"],
     )

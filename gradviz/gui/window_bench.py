@@ -21,10 +21,10 @@ import torch
 
 from gradviz.config import RunConfig
 from gradviz.engine import Run
-from gradviz.forkserver import torch_threads
 from gradviz.measures import CHILD_MARK, insight_reached, lstm_index, percentile
 from gradviz.probes.history import RunHistory
 from gradviz.session.protocol import RUNNING
+from gradviz.threads import apply_threads, torch_threads
 
 
 def gui_numbers(config: RunConfig, seconds: float, demo: RunConfig | None = None, insight: RunConfig | None = None,
@@ -38,7 +38,7 @@ def gui_numbers(config: RunConfig, seconds: float, demo: RunConfig | None = None
     apply_theme(DARK)
     from gradviz.gui.main_window import MainWindow
 
-    torch.set_num_threads(torch_threads())  # as the trainer process does
+    apply_threads(torch_threads(config, reserve=1))  # as the trainer process does for this run
     result: dict = {"gui_torch_threads": torch.get_num_threads()}
     frames, headless, window = _rates(app, MainWindow, config, seconds, cycles)
     result.update(

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gradviz.boundary import host_array
 from gradviz.config import RunConfig
 from gradviz.engine.run import Run
 from gradviz.io.runfile import has_state
@@ -30,14 +31,14 @@ class CheckpointError(ValueError):
 
 
 def state_arrays(run: Run) -> dict[str, np.ndarray]:
-    arrays = {"state/step": np.int64(run.step), "state/generator": run.generator.get_state().numpy()}
+    arrays = {"state/step": np.int64(run.step), "state/generator": host_array(run.generator.get_state())}
     for m, trainer in enumerate(run.trainers):
         prefix = f"state/model{m}/"
         for name, param in trainer.model.torch_parameter_names().items():
-            arrays[f"{prefix}param/{name}"] = param.detach().cpu().numpy()
+            arrays[f"{prefix}param/{name}"] = host_array(param)
         for index, state in trainer.optimizer.state_dict()["state"].items():
             for key, value in state.items():
-                arrays[f"{prefix}optim/{index}/{key}"] = torch.as_tensor(value).detach().cpu().numpy()
+                arrays[f"{prefix}optim/{index}/{key}"] = host_array(torch.as_tensor(value))
         arrays[f"{prefix}diverged"] = np.bool_(trainer.diverged)
     return arrays
 

@@ -14,18 +14,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from gradviz.boundary import spectral_radius  # on the CPU in float64, whatever the device
 from gradviz.config import ModelConfig
 
 
 def gate_blocks(weight_hh: Tensor, hidden: int) -> list[Tensor]:
     """The square H x H blocks of W_hh, one per gate (views, so in-place edits stick)."""
     return list(weight_hh.split(hidden, dim=0))
-
-
-def spectral_radius(matrix: Tensor) -> float:
-    """Largest absolute eigenvalue of a square matrix."""
-    eigenvalues = torch.linalg.eigvals(matrix.detach().double().cpu())
-    return float(eigenvalues.abs().max())
 
 
 @torch.no_grad()

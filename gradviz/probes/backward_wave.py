@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gradviz.boundary import host_arrays, spectral_norms
 from gradviz.models import SequenceModel
 from gradviz.probes.gradients import norms_over_time
 from gradviz.probes.measured import BackwardWave
@@ -50,10 +51,11 @@ def backward_wave(model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt:
     else:
         gate = top.values["forget" if kind == "lstm" else "update"]  # (T, B, H)
         factor = gate.mean(dim=(1, 2))
-    factor = factor.detach().double().cpu().numpy().copy()
+    host = host_arrays({"factor": factor, "arrival": arrival})  # one copy, then float64
+    factor = host["factor"].astype(np.float64)
     factor[0] = np.nan  # f_1 / z_1 / dh_1/dh_0 multiply into the initial state, which is not shown
     return BackwardWave(
-        arrival=arrival.detach().double().cpu().numpy(),
+        arrival=host["arrival"].astype(np.float64),
         factor=factor,
         path="c" if kind == "lstm" else "h",
         factor_name=FACTOR_NAMES[kind],
@@ -71,5 +73,5 @@ def _rnn_jacobian_norms(model: SequenceModel, hidden: Tensor) -> Tensor:
     norms = []
     for slope_t in slope.unbind(0):  # one (B, H, H) batch of Jacobians at a time: bounded memory
         jacobians = slope_t.unsqueeze(2) * w_hh.unsqueeze(0)
-        norms.append(torch.linalg.matrix_norm(jacobians, ord=2).mean())
+        norms.append(spectral_norms(jacobians).mean())  # on the CPU for MPS (boundary.py)
     return torch.stack(norms)

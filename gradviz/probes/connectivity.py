@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gradviz.boundary import flush_subnormal, host_array
 from gradviz.models import SequenceModel
 from gradviz.probes.gradients import sample_norms
 from gradviz.probes.measured import Connectivity
@@ -65,7 +66,7 @@ def connectivity(
     with torch.enable_grad():
         for start in range(0, len(steps), per_chunk):
             rows.append(_rows(model, task, x, y, steps[start : start + per_chunk], tbptt))
-    matrix = torch.cat(rows, dim=1).cpu().numpy().astype(np.float64)  # (L, S, T)
+    matrix = host_array(torch.cat(rows, dim=1), np.float64)  # (L, S, T)
     after = np.arange(matrix.shape[2])[None, :] > np.array(steps)[:, None]  # (S, T): t > s
     matrix[:, after] = np.nan
     return Connectivity(matrix=matrix, output_steps=np.array(steps))
@@ -97,7 +98,7 @@ def _rows(model: SequenceModel, task: Task, x: Tensor, y: Tensor, steps: list[in
             layers.append(probe.new_zeros(copies, probe.shape[0]))
             continue
         norms = sample_norms(grad.detach()).view(grad.shape[0], copies, batch)  # (T', copies, B)
-        layers.append(norms.mean(dim=2).t())  # (copies, T')
+        layers.append(flush_subnormal(norms.mean(dim=2)).t())  # (copies, T'); a subnormal mean is 0
     rows = torch.stack(layers)  # (L, copies, T')
     steps_total = rows.shape[2] if task.kind == MANY_TO_ONE else y.shape[0]
     return torch.nn.functional.pad(rows, (0, steps_total - rows.shape[2]))  # no path reaches past T': 0

@@ -14,17 +14,22 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gradviz.boundary import FLOAT32_TINY, flush_subnormal
+
 
 def sample_norms(grad: Tensor) -> Tensor:
     """(B, H) -> (B,) L2 norm of each row, without underflow.
 
     A plain float32 norm squares its elements, so gradients below about 1e-19 (whose squares
     are subnormal, flushed to zero on CPU) would show as exactly 0 although they are not:
-    scaling each row by its largest element first keeps every nonzero gradient visible.
+    scaling each row by its largest element first keeps every nonzero gradient visible. A row
+    whose every element is below float32's smallest normal is 0 on every device (the precision
+    policy, boundary.py): the CPU flushes such subnormals, a GPU would keep them.
     """
-    scale = grad.abs().amax(dim=-1, keepdim=True)
-    scale = torch.where(torch.isfinite(scale) & (scale > 0), scale, torch.ones_like(scale))
-    return torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
+    largest = grad.abs().amax(dim=-1, keepdim=True)
+    scale = torch.where(torch.isfinite(largest) & (largest > 0), largest, torch.ones_like(largest))
+    norms = torch.linalg.vector_norm(grad / scale, dim=-1) * scale.squeeze(-1)
+    return torch.where(largest.squeeze(-1) < FLOAT32_TINY, torch.zeros_like(norms), norms)
 
 
 def norms_over_time(grad: Tensor | None, steps: int, like: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -35,9 +40,8 @@ def norms_over_time(grad: Tensor | None, steps: int, like: Tensor, mask: Tensor 
     if grad is None:
         return like.new_zeros(steps)
     norms = sample_norms(grad)
-    if mask is None:
-        return norms.mean(dim=-1)
-    return masked_mean(norms, mask)
+    # A mean of normal numbers can itself be subnormal: the same threshold again.
+    return flush_subnormal(norms.mean(dim=-1) if mask is None else masked_mean(norms, mask))
 
 
 def masked_mean(values: Tensor, mask: Tensor) -> Tensor:

@@ -17,9 +17,11 @@ of these, and says nothing about the gated cells.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
+from gradviz.boundary import host_array, spectral_norms
 from gradviz.models import LayerTrace, SequenceModel
 
 SAMPLES = 4  # batch samples whose Jacobians are measured (one eigenproblem per sample and step)
@@ -34,30 +36,52 @@ def _previous(hidden: Tensor) -> Tensor:
     return torch.cat([torch.zeros_like(hidden[:1]), hidden[:-1]])
 
 
-def layer_jacobian_norms(model: SequenceModel, trace: LayerTrace, layer: int) -> Tensor:
-    """(T',) mean over a few samples of ||dh_t/dh_{t-1}||_2 (LSTM: ||dC_t/dC_{t-1}||_2) at
-    up to ``MAX_STEPS`` evenly spaced timesteps."""
-    values = trace.values
-    hidden = values["hidden"]
-    steps = hidden.shape[0]
-    chosen = torch.linspace(0, steps - 1, min(steps, MAX_STEPS), device=hidden.device).round().long()
-    samples = slice(0, min(SAMPLES, hidden.shape[1]))
+def jacobian_inputs(model: SequenceModel, traces: list[LayerTrace]) -> dict[str, Tensor]:
+    """What the host needs to build each layer's Jacobians, gathered on the device at up to
+    ``MAX_STEPS`` evenly spaced timesteps and ``SAMPLES`` samples: the LSTM's largest f_t
+    (its Jacobian's norm, no linear algebra), the RNN's act'(pre_t) and W_hh, the GRU's gates,
+    h_{t-1}, W_hh and b_hn. Small tensors: they travel with the probes in the step's one copy,
+    and ``step_factors_from_host`` does the linear algebra on the CPU."""
+    inputs: dict[str, Tensor] = {}
     kind = model.config.kind
-    if kind == "lstm":
-        forget = values["forget"][chosen, samples]  # (T', S, H): the Jacobian is diag(f_t)
-        return forget.amax(dim=-1).mean(dim=-1)
-    w_hh = getattr(model.rnn, f"weight_hh_l{layer}").detach()
-    h = hidden[chosen, samples]  # (T', S, H)
-    if kind == "rnn":
-        slope = (h > 0).to(h.dtype) if model.config.nonlinearity == "relu" else 1 - h * h
-        jacobian = slope.unsqueeze(-1) * w_hh  # diag(act') W_hh: (T', S, H, H)
-    else:
+    for layer, trace in enumerate(traces):
+        values = trace.values
+        hidden = values["hidden"]
+        steps = hidden.shape[0]
+        chosen = torch.linspace(0, steps - 1, min(steps, MAX_STEPS), device=hidden.device).round().long()
+        samples = slice(0, min(SAMPLES, hidden.shape[1]))
+        key = f"jacobian/{layer}/"
+        if kind == "lstm":
+            forget = values["forget"][chosen, samples]  # (T', S, H): the Jacobian is diag(f_t)
+            inputs[key + "norms"] = forget.amax(dim=-1).mean(dim=-1)
+            continue
+        w_hh = getattr(model.rnn, f"weight_hh_l{layer}").detach()
+        inputs[key + "w_hh"] = w_hh
+        h = hidden[chosen, samples]  # (T', S, H)
+        if kind == "rnn":
+            relu = model.config.nonlinearity == "relu"
+            inputs[key + "slope"] = (h > 0).to(h.dtype) if relu else 1 - h * h  # act'(pre_t)
+            continue
         size = model.config.hidden
-        w_r, w_z, w_n = w_hh.split(size)
-        b_n = getattr(model.rnn, f"bias_hh_l{layer}").detach()[2 * size :]
-        previous = _previous(hidden)[chosen, samples]
-        r, z, n = (values[name][chosen, samples] for name in ("reset", "update", "new"))
-        from_h = previous @ w_n.t() + b_n  # U_n h_{t-1} + b_hn
+        inputs[key + "b_n"] = getattr(model.rnn, f"bias_hh_l{layer}").detach()[2 * size :]
+        inputs[key + "previous"] = _previous(hidden)[chosen, samples]
+        for name in ("reset", "update", "new"):
+            inputs[key + name] = values[name][chosen, samples]
+    return inputs
+
+
+def layer_jacobian_norms(kind: str, inputs: dict[str, Tensor]) -> Tensor:
+    """(T',) mean over the samples of ||dh_t/dh_{t-1}||_2 (LSTM: ||dC_t/dC_{t-1}||_2) from one
+    layer's ``jacobian_inputs`` (names without their prefix)."""
+    if kind == "lstm":
+        return inputs["norms"]
+    w_hh = inputs["w_hh"]
+    if kind == "rnn":
+        jacobian = inputs["slope"].unsqueeze(-1) * w_hh  # diag(act') W_hh: (T', S, H, H)
+    else:
+        w_r, w_z, w_n = w_hh.split(w_hh.shape[1])
+        previous, r, z, n = (inputs[name] for name in ("previous", "reset", "update", "new"))
+        from_h = previous @ w_n.t() + inputs["b_n"]  # U_n h_{t-1} + b_hn
         to_n = (1 - z) * (1 - n * n)
         jacobian = (
             torch.diag_embed(z)
@@ -65,22 +89,26 @@ def layer_jacobian_norms(model: SequenceModel, trace: LayerTrace, layer: int) ->
             + (to_n * r).unsqueeze(-1) * w_n
             + (to_n * from_h * r * (1 - r)).unsqueeze(-1) * w_r
         )
-    return spectral_norm(jacobian.detach()).mean(dim=-1)
+    return spectral_norms(jacobian).mean(dim=-1)
 
 
-def spectral_norm(matrices: Tensor) -> Tensor:
-    """(...,) largest singular value of each (..., H, H) matrix: the square root of the largest
-    eigenvalue of J^T J (a symmetric eigenproblem, 3-4x cheaper than the SVD on a CPU)."""
-    gram = matrices.transpose(-1, -2) @ matrices
-    return torch.linalg.eigvalsh(gram)[..., -1].clamp_min(0).sqrt()
+def jacobian_layers(host: dict[str, np.ndarray]) -> dict[int, dict[str, Tensor]]:
+    """The host copies of ``jacobian_inputs`` by layer, as CPU tensors named without prefix
+    (other entries of ``host`` are ignored)."""
+    layers: dict[int, dict[str, Tensor]] = {}
+    for key, value in host.items():
+        if key.startswith("jacobian/"):
+            _, layer, name = key.split("/")
+            layers.setdefault(int(layer), {})[name] = torch.from_numpy(value)
+    return layers
 
 
 @torch.no_grad()
-def step_factors(model: SequenceModel, traces: list[LayerTrace]) -> Tensor:
+def step_factors_from_host(kind: str, host: dict[str, np.ndarray]) -> np.ndarray:
     """(L,) geometric mean over timesteps of each layer's Jacobian norm: the factor by which
-    one step back multiplies the gradient at most, on average over the sequence."""
-    factors = []
-    for layer, trace in enumerate(traces):
-        norms = layer_jacobian_norms(model, trace, layer)
-        factors.append(norms.clamp_min(1e-30).log().mean().exp())
-    return torch.stack(factors)
+    one step back multiplies the gradient at most, on average over the sequence, from the host
+    copies of ``jacobian_inputs``."""
+    layers = jacobian_layers(host)
+    factors = [layer_jacobian_norms(kind, layers[layer]).clamp_min(1e-30).log().mean().exp()
+               for layer in sorted(layers)]
+    return host_array(torch.stack(factors))  # already on the CPU: no transfer

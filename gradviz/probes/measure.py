@@ -1,8 +1,10 @@
 """Turn one observed forward/backward pass into ``Probes``: the numbers behind every plot.
 
-Everything is reduced on the device, for all timesteps at once, and copied to the host in one
-transfer: per-timestep gradient norms from the (T, B, H) gradients of each layer's probes,
-one sample's gates, and gate means over batch and units.
+Everything is reduced on the device, for all timesteps at once (``reduce_on_device``), copied
+to the host in one transfer with the step's loss (``boundary.host_arrays``, in the trainer),
+and finished there (``probes_from_host``): per-timestep gradient norms from the (T, B, H)
+gradients of each layer's probes, one sample's gates, gate means over batch and units, and
+the small linear algebra (spectral radius, Jacobian norms) on the CPU.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gradviz.models import LayerTrace, SequenceModel, spectral_radius
+from gradviz.boundary import spectral_radius
+from gradviz.models import LayerTrace, SequenceModel
 from gradviz.probes.causes import UNDERFLOW, classify, count
 from gradviz.probes.gradients import masked_mean, norms_over_time
 from gradviz.probes.halflife import fit_decay
-from gradviz.probes.jacobian import step_factors
+from gradviz.probes.jacobian import jacobian_inputs, step_factors_from_host
 from gradviz.probes.records import Probes
 
 
@@ -28,9 +31,10 @@ def candidate_block(model: SequenceModel, layer: int) -> Tensor:
     return w_hh[2 * hidden : 3 * hidden]  # LSTM order i, f, g, o; GRU order r, z, n
 
 
-def spectral_radii(model: SequenceModel) -> np.ndarray:
-    """(L,) spectral radius of each layer's candidate block of W_hh."""
-    return np.array([spectral_radius(candidate_block(model, layer)) for layer in range(model.config.layers)])
+def radius_blocks(model: SequenceModel) -> dict[str, Tensor]:
+    """Each layer's candidate block of W_hh, to be copied to the host with the probes: its
+    spectral radius is computed there, on the CPU in float64 (``boundary.spectral_radius``)."""
+    return {f"w_hh_block/{layer}": candidate_block(model, layer).detach() for layer in range(model.config.layers)}
 
 
 def probe_tensors(traces: list[LayerTrace]) -> list[Tensor]:
@@ -39,22 +43,22 @@ def probe_tensors(traces: list[LayerTrace]) -> list[Tensor]:
     return [trace.probes[0] for trace in traces] + [trace.probes[1] for trace in traces if len(trace.probes) > 1]
 
 
-def measure(
+def reduce_on_device(
     model: SequenceModel,
     traces: list[LayerTrace],
     probe_grads: list[Tensor | None],
     param_grads: dict[str, Tensor],
     sample: int,
     mask: Tensor | None = None,
-    truncated: np.ndarray | None = None,
     all_grads: list[Tensor | None] | None = None,
-) -> Probes:
-    """Reduce gradients and gates on the device, then copy to the host once.
+) -> dict[str, Tensor]:
+    """Reduce gradients and gates on the device, every timestep at once, into the tensors
+    ``probes_from_host`` reads after one copy to the host.
 
     ``probe_grads`` are the gradients of the summed per-sequence decision loss with respect to
     ``probe_tensors(traces)``, in that order; ``all_grads`` (optional) those of the whole loss
     for the h_t probes. With a (T, B) ``mask`` (text: False at padding) norms and means leave
-    the padding out. ``truncated`` (T,) marks the steps truncated BPTT cuts off.
+    the padding out.
     """
     layers = len(traces)
     steps = traces[0].values["hidden"].shape[0]
@@ -74,14 +78,22 @@ def measure(
         on_device[f"gate/{name}"] = torch.stack([value[:, sample] for value in per_layer])  # (L, T, H)
         means = [value.mean(dim=(1, 2)) if mask is None else masked_mean(value, mask) for value in per_layer]
         on_device[f"mean/{name}"] = torch.stack(means)  # (L, T)
-    param_names = list(param_grads)
-    on_device["param_norms"] = torch.stack([torch.linalg.vector_norm(param_grads[n]) for n in param_names])
-    on_device["step_factor"] = step_factors(model, traces)
+    for name, grad in param_grads.items():
+        on_device[f"param_norm/{name}"] = torch.linalg.vector_norm(grad)
+    on_device.update(jacobian_inputs(model, traces))
+    on_device.update(radius_blocks(model))
     if mask is not None:
         on_device["padding"] = ~mask.any(dim=1)  # (T,) every sequence is padding there
-    host = _to_host(on_device)
+    return on_device
 
+
+def probes_from_host(host: dict[str, np.ndarray], kind: str, truncated: np.ndarray | None = None) -> Probes:
+    """The ``Probes`` of the host copies of ``reduce_on_device``'s tensors (extra entries are
+    ignored); ``truncated`` (T,) marks the steps truncated BPTT cuts off."""
     grad_h = host["grad_h"]
+    steps, layers = grad_h.shape[1], grad_h.shape[0]
+    names = [key.removeprefix("gate/") for key in host if key.startswith("gate/")]
+    param_names = [key.removeprefix("param_norm/") for key in host if key.startswith("param_norm/")]
     padding = host["padding"] > 0 if "padding" in host else np.zeros(steps, dtype=bool)
     truncated = np.zeros(steps, dtype=bool) if truncated is None else np.asarray(truncated, dtype=bool)
     causes = classify(grad_h[-1], truncated, padding)
@@ -92,8 +104,8 @@ def measure(
         grad_c=host.get("grad_c"),
         gates={name: host[f"gate/{name}"] for name in names},
         gate_means={name: host[f"mean/{name}"] for name in names},
-        param_grad_norms=dict(zip(param_names, host["param_norms"].astype(float).tolist(), strict=True)),
-        spectral_radius=spectral_radii(model),
+        param_grad_norms={name: float(host[f"param_norm/{name}"]) for name in param_names},
+        spectral_radius=np.array([spectral_radius(host[f"w_hh_block/{layer}"]) for layer in range(layers)]),
         half_life=decay.half_life,
         underflow_steps=count(causes, UNDERFLOW),
         grad_h_all=host.get("grad_h_all"),
@@ -101,16 +113,5 @@ def measure(
         truncated_steps=int(np.count_nonzero(truncated)),
         near_half_life=decay.near_half_life,
         near_steps=decay.near_steps,
-        step_factor=host["step_factor"],
+        step_factor=step_factors_from_host(kind, host),
     )
-
-
-def _to_host(tensors: dict[str, Tensor]) -> dict[str, np.ndarray]:
-    """float32 numpy copies of every tensor, in one device-to-host transfer."""
-    flat = torch.cat([tensor.detach().float().flatten() for tensor in tensors.values()]).cpu().numpy()
-    host, offset = {}, 0
-    for name, tensor in tensors.items():
-        size = tensor.numel()
-        host[name] = flat[offset : offset + size].reshape(tuple(tensor.shape)).copy()
-        offset += size
-    return host

@@ -3,72 +3,109 @@ frames, notice its death, and end it.
 
 The child never inherits the window's process: it comes from a fork server or from ``spawn``
 (``gradviz/forkserver.py``). Either way it has no Qt, no threads of the window's and no CUDA context
-from it, so torch and, on a GPU, CUDA live only in the trainer.
+from it, so torch and, on a GPU, CUDA live only in the trainer. This module imports no torch:
+the child's first act (``_child_main``) imports the trainer, so that a child that cannot (a
+broken install under spawn) says why instead of dying with a traceback nobody sees.
 """
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 
-from gradviz.config import RunConfig
-from gradviz.forkserver import START_METHOD, context, describe_exit, torch_threads
+from gradviz.config import ConfigError, RunConfig
+from gradviz.forkserver import child_setup, context, death_signal_safe, describe_exit, start_method, unpicklable
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameReader
+from gradviz.threads import threads_override
 
 STOP_TIMEOUT_S = 2.0
+# After its window has gone, the trainer finishes the step under way (and unlinks its frame
+# block) for at most this long before its parent watch ends it.
+PARENT_GONE_GRACE_S = 2.0
 
 
-def _serve(*args) -> None:
-    """The child's entry point: the trainer module, and torch with it, is imported in the child
-    (or its fork server), never in the window's process."""
-    from gradviz.session.trainer import serve
+def _child_main(failure, config: RunConfig, commands, events, frame_wanted, threads: int | None,
+                death_signal: bool) -> None:
+    """The trainer process's entry point (module level, so that spawn can pickle it). The
+    window is watched before torch is imported (seconds, in a spawned child)."""
+    parent = child_setup(None, death_signal, PARENT_GONE_GRACE_S)
+    try:
+        from gradviz.session.trainer import serve
+    except BaseException as exc:  # noqa: BLE001 - told to the window, which shows it
+        failure.send(f"it could not import the trainer ({type(exc).__name__}: {exc})")
+        failure.close()
+        raise SystemExit(1) from None
+    failure.close()
+    serve(config, commands, events, frame_wanted, threads, None if parent is None else parent.is_set)
 
-    serve(*args)
+
+def _threads_override() -> int | None:
+    try:
+        return threads_override()
+    except ConfigError:  # refused by the command line already; the policy chooses
+        return None
 
 
 class TrainerProcess:
-    """One trainer child process; a new one for every fresh start (after a death, say)."""
+    """One trainer child process; a new one for every fresh start (after a death, say).
 
-    def __init__(self, config: RunConfig, threads: int | None = None, method: str = START_METHOD):
-        chosen = context(method)
-        self._commands = chosen.Queue()
-        self._events = chosen.Queue()
-        self._frame_wanted = chosen.Event()
-        self.threads = threads or torch_threads()
-        self._process = chosen.Process(
-            target=_serve,
-            args=(config, self._commands, self._events, self._frame_wanted, os.getpid(), self.threads),
-            name="gradviz-trainer",
-            daemon=True,  # ended by multiprocessing at the window's exit, should stop() not run
-        )
+    ``threads`` fixes torch's threads (a test, a benchmark; ``GRADVIZ_TRAINER_THREADS``, read
+    here: a fork server's children see the environment the server started with); by default the
+    trainer chooses them for each run it builds (``gradviz.threads``), leaving the window a core.
+    """
+
+    def __init__(self, config: RunConfig, threads: int | None = None, method: str | None = None):
+        self.method = method or start_method()
+        self._context = context(self.method)
+        self._commands = self._context.Queue()
+        self._events = self._context.Queue()
+        self._frame_wanted = self._context.Event()
+        self._failure, self._failure_end = self._context.Pipe(duplex=False)
+        self.config = config
+        self.threads = threads if threads is not None else _threads_override()
+        self._process = None
         self._reader = FrameReader()
         self._stopped = False
         self._starter: threading.Thread | None = None
-        self._start_error: BaseException | None = None
+        self._start_error: str | None = None
 
     def start(self) -> None:
-        """Start the child without blocking: the first start waits for the fork server to
-        import torch (seconds), which must not freeze the window. Commands sent meanwhile wait
-        in the queue."""
+        """Start the child without blocking: under forkserver the first start waits for the
+        server to import torch (seconds), which must not freeze the window, so a thread does it;
+        spawn returns at once (the new interpreter imports torch on its own), and starting in
+        the caller's thread lets a child started from the main thread use the kernel's
+        parent-death signal. Commands sent meanwhile wait in the queue."""
         self._frame_wanted.set()
+        self._process = self._context.Process(
+            target=_child_main,
+            args=(self._failure_end, self.config, self._commands, self._events, self._frame_wanted, self.threads,
+                  death_signal_safe(self.method)),
+            name="gradviz-trainer",
+            daemon=True,  # ended by multiprocessing at the window's exit, should stop() not run
+        )
+        if self.method == "spawn":
+            self._start()
+            return
         self._starter = threading.Thread(target=self._start, name="gradviz-trainer-start", daemon=True)
         self._starter.start()
 
     def _start(self) -> None:
         try:
             self._process.start()
-        except BaseException as exc:  # noqa: BLE001 - reported as the cause of death
-            self._start_error = exc
+        except Exception as exc:  # noqa: BLE001 - reported as the cause of death
+            why = unpicklable(self.config, "its run settings") or f"{type(exc).__name__}: {exc}"
+            self._start_error = why
             return
+        finally:
+            self._failure_end.close()  # the child's copy is now the only one: its death ends the pipe
         if self._stopped:  # closed while starting: end it at once
             self._process.kill()
             self._process.join(1.0)
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid
+        return None if self._process is None else self._process.pid
 
     @property
     def starting(self) -> bool:
@@ -77,7 +114,7 @@ class TrainerProcess:
     @property
     def alive(self) -> bool:
         """Running, or still starting."""
-        return self.starting or (self._process.pid is not None and self._process.is_alive())
+        return self.starting or (self.pid is not None and self._process.is_alive())
 
     def send(self, command: p.Command) -> None:
         if not self._stopped:
@@ -110,15 +147,27 @@ class TrainerProcess:
         semaphores, and a child still reading them would die with a traceback."""
         if self._starter is not None:
             self._starter.join(timeout_s)
-        if self._process.pid is not None and self._process.is_alive():
+        if self.pid is not None and self._process.is_alive():
             self._process.kill()
             self._process.join(1.0)
 
     def cause_of_death(self) -> str:
         """Why the process ended, in words."""
         if self._start_error is not None:
-            return f"the trainer process could not start ({self._start_error})"
-        return f"the trainer process {describe_exit(self._process.exitcode)}"
+            return f"the trainer process could not start: {self._start_error}"
+        failure = self._child_failure()
+        if failure is not None:
+            return f"the trainer process could not start: {failure}"
+        return f"the trainer process {describe_exit(None if self._process is None else self._process.exitcode)}"
+
+    def _child_failure(self) -> str | None:
+        """What the child said before it gave up starting, if it said anything."""
+        try:
+            if self._failure.poll():
+                return self._failure.recv()
+        except (EOFError, OSError):  # it started (closed its end) or died: nothing to say
+            pass
+        return None
 
     def stop(self, timeout_s: float = STOP_TIMEOUT_S) -> bool:
         """End the child within ``timeout_s``: asked first, then terminated, then killed."""
@@ -127,7 +176,7 @@ class TrainerProcess:
         self._stopped = True
         if self._starter is not None:
             self._starter.join(timeout_s * 0.3)  # a child still starting is ended by its starter
-        if self._process.pid is not None:
+        if self.pid is not None:
             self._process.join(timeout_s * 0.6)
             if self._process.is_alive():
                 self._process.terminate()
@@ -136,7 +185,7 @@ class TrainerProcess:
                 self._process.kill()
                 self._process.join(timeout_s * 0.2)
         # A killed child cannot unlink its frame block: the window does.
-        self._reader.close(unlink=self._process.exitcode not in (0, None))
+        self._reader.close(unlink=self._process is None or self._process.exitcode not in (0, None))
         for channel in (self._commands, self._events):
             channel.cancel_join_thread()  # never block the window on a pipe nobody reads
             channel.close()

@@ -11,16 +11,17 @@ it end (``gradviz.session.process``).
 
 from __future__ import annotations
 
-import os
+import gc
 import queue
 import time
 import traceback
 
+from gradviz.boundary import release_cached_memory
 from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
 from gradviz.engine import Run, describe_device
+from gradviz.engine.device import DeviceFault
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
-from gradviz.forkserver import child_setup
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
 from gradviz.io.textdata import TextDataError
@@ -29,15 +30,19 @@ from gradviz.probes.records import StepRecord
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameWriter
 from gradviz.session.frames import frame_from_history, frame_from_saved
+from gradviz.threads import apply_threads, torch_threads
 
 IDLE_POLL_S = 0.02  # how often an idle trainer looks for a frame request or a dead window
-PARENT_CHECK_S = 1.0
 
 
-def serve(config: RunConfig, commands, events, frame_wanted, parent_pid: int, threads: int) -> None:
-    """The trainer process's main function (started by ``TrainerProcess``)."""
-    child_setup(threads)  # Ctrl-C in a terminal is the window's to handle
-    loop = TrainerLoop(config, commands, events.put, frame_wanted, parent_pid)
+def serve(config: RunConfig, commands, events, frame_wanted, threads: int | None, parent_gone) -> None:
+    """The trainer process's main function (``gradviz.session.process`` set the child up):
+    ``threads`` torch threads, or None to choose them for each run by ``gradviz.threads``'
+    policy, leaving the window a core; ``parent_gone()`` says the window has ended, and the
+    loop then stops at the next step boundary (the parent watch ends a long step)."""
+    if threads is not None:
+        apply_threads(threads)
+    loop = TrainerLoop(config, commands, events.put, frame_wanted, parent_gone=parent_gone, threads=threads)
     try:
         loop.run()
     finally:
@@ -47,11 +52,15 @@ def serve(config: RunConfig, commands, events, frame_wanted, parent_pid: int, th
 class TrainerLoop:
     """Trains one run at a time, driven by commands; talks back through ``emit``."""
 
-    def __init__(self, config: RunConfig, commands, emit, frame_wanted, parent_pid: int | None = None):
+    def __init__(self, config: RunConfig, commands, emit, frame_wanted, parent_gone=None, threads: int | None = 0):
+        """``parent_gone()`` says the window has ended (None: never asked); ``threads``: torch's
+        threads for every run, None to choose them per run, 0 to leave them as they are (a
+        loop run in a thread of a test)."""
         self.commands = commands
         self.emit = emit
         self.frame_wanted = frame_wanted
-        self.parent_pid = parent_pid
+        self.parent_gone = parent_gone or (lambda: False)
+        self.threads = threads
         self.frames = FrameWriter()
         self._pending_config: RunConfig | None = config
         self.state = p.IDLE
@@ -66,7 +75,6 @@ class TrainerLoop:
         self.run_: Run | None = None
         self.history: RunHistory | None = None
         self.baseline = None
-        self._parent_checked = time.monotonic()
 
     # ---- the loop ------------------------------------------------------------------------
 
@@ -77,7 +85,7 @@ class TrainerLoop:
                 training = self.run_ is not None and (self.state == p.RUNNING or self._stepping) and (
                     self.state in (p.RUNNING, p.PAUSED, p.IDLE))
                 self._take_commands(0.0 if training else IDLE_POLL_S)
-                if self._quit or self._parent_gone():
+                if self._quit or self.parent_gone():  # no trainer outlives its window
                     return
                 if self._pending_config is not None:
                     self._build(self._pending_config)
@@ -120,20 +128,6 @@ class TrainerLoop:
                 command = self.commands.get_nowait()
             except queue.Empty:
                 return
-
-    def _parent_gone(self) -> bool:
-        """True once the window's process has ended: no trainer outlives its window."""
-        now = time.monotonic()
-        if self.parent_pid is None or now - self._parent_checked < PARENT_CHECK_S:
-            return False
-        self._parent_checked = now
-        try:
-            os.kill(self.parent_pid, 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            pass
-        return os.getppid() == 1  # re-parented to init: the window died
 
     def _apply(self, command) -> None:
         match command:
@@ -214,11 +208,21 @@ class TrainerLoop:
             traceback.print_exc()
             self.emit(p.ReportFailed(name, str(exc) or type(exc).__name__))
 
+    def _choose_threads(self, config: RunConfig) -> None:
+        """Threads by the run's size (gradviz.threads), leaving the window a core. The window
+        already read any GRADVIZ_TRAINER_THREADS (``self.threads``), so the environment, which
+        is the fork server's, is not asked again."""
+        if self.threads is None:
+            apply_threads(torch_threads(config, reserve=1, environ={}))
+
     def _build(self, config: RunConfig) -> None:
         self._pending_config = None
         start, self._start_after_reset = self._start_after_reset, False
         # A start sent before the first build (the window autostarts) must survive it.
         start = start or (self.history is None and self.state == p.RUNNING)
+        if self.run_ is not None:  # GPU memory (issue 20): the old run's freed activations, before the new run's check
+            release_cached_memory(self.run_.device)
+        self._choose_threads(config)
         try:
             run = Run(config, self._load_progress)
         except TextDataError as exc:
@@ -236,6 +240,7 @@ class TrainerLoop:
     def _restored(self, config: RunConfig, arrays: dict) -> None:
         # Everything is built before anything is adopted: a file that fails restoring leaves
         # the running training as it was.
+        self._choose_threads(config)
         try:
             run = restore_run(config, arrays, self._load_progress)
             history = history_from_arrays(config, arrays)
@@ -259,9 +264,16 @@ class TrainerLoop:
     def _adopt(self, run: Run, history: RunHistory, latest: list | None = None) -> None:
         if latest is not None:
             history.start_latest_from(latest)
-        self.run_, self.history = run, history
+        old, self.run_, self.history = self.run_, run, history
         self.baseline = run.task.baseline()
         self._version += 1
+        if old is not None and old.device.type != "cpu":
+            # GPU memory (issue 20): the old run's weights and optimiser state stay until the
+            # new run is built (a refused Reset changes nothing), then go back to the device.
+            device = old.device
+            del old
+            gc.collect()
+            release_cached_memory(device)
 
     def _reset_event(self, restored: bool) -> p.RunReset:
         run = self.run_
@@ -313,6 +325,8 @@ class TrainerLoop:
 
 def readable(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
+    if isinstance(exc, DeviceFault):  # names the device and the operation, suggests the CPU
+        return f"Training stopped: {text}. The run so far is kept; change the device and press Reset."
     if "out of memory" in text.lower():
         return (
             "The device ran out of memory. Use a smaller batch, a shorter sequence (T) or fewer "

@@ -5,8 +5,10 @@
 
 An existing ``--out`` made with the same settings is resumed (only the missing runs train;
 none, when it is complete: the command then only prints the table and draws ``--plot``); one
-made with other settings is refused unless ``--force``. Ctrl-C stops the runs in flight,
-keeps every finished one in ``--out`` and exits 130.
+made with other settings is refused unless ``--force``. Ctrl-C (SIGINT), SIGTERM and SIGHUP (a
+closed terminal) stop the runs in flight at any moment, keep every finished one in ``--out`` and
+exit 128 + the signal's number (130 for Ctrl-C). SIGKILL cannot be caught: the runs then end
+with their parent by themselves (``gradviz.forkserver.child_setup``).
 
 Mistakes raise ConfigError (the CLI prints one line and exits 2).
 """
@@ -14,14 +16,47 @@ Mistakes raise ConfigError (the CLI prints one line and exits 2).
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
 from gradviz.config import DEVICES, ConfigError
 from gradviz.sweep.grid import SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
+from gradviz.threads import core_count
 
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
+# The signals that stop a sweep cleanly; SIGHUP does not exist on Windows.
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class SweepStopped(KeyboardInterrupt):
+    """A stop signal arrived; ``number`` is the signal."""
+
+    def __init__(self, number: int):
+        super().__init__(number)
+        self.number = number
+
+
+class _StopOnSignals:
+    """While active, the first of ``STOP_SIGNALS`` raises SweepStopped wherever the sweep is
+    (starting the fork server, waiting on its runs); later ones are ignored, so that stopping
+    the runs is never itself cut short."""
+
+    def __enter__(self) -> _StopOnSignals:
+        self._previous = {number: signal.signal(number, self._handle) for number in STOP_SIGNALS}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+
+    def _handle(self, number: int, frame) -> None:
+        from gradviz.forkserver import interrupt
+
+        for each in STOP_SIGNALS:
+            signal.signal(each, signal.SIG_IGN)
+        interrupt(SweepStopped(number))  # raised now, or as soon as a run's process has started
 
 
 def add_sweep_parser(sub) -> None:
@@ -34,7 +69,7 @@ def add_sweep_parser(sub) -> None:
     add("--seq-lens", default="5,10,20,50,100", help="comma-separated lengths T (default 5,10,20,50,100)")
     add("--seeds", type=int, default=3, help="runs per (model, T), seeds 0..N-1 (default 3)")
     add("--steps", type=int, default=1000, help="training steps per run (default 1000)")
-    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count)")
+    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count; 1 on a GPU)")
     add("--threshold", default="0.1x",
         help="success: final loss below this; '0.1x' = a tenth of the task's baseline (default), '0.02' = a loss")
     add("--hidden", type=int, default=64, help="units H (default 64)")
@@ -103,27 +138,60 @@ def _results(args: argparse.Namespace, config):
     return saved
 
 
+def _say_quietly(action) -> None:
+    """Print, unless the terminal is gone (SIGHUP: writing to it fails): the exit code and the
+    file still tell what happened."""
+    try:
+        action()
+    except OSError:
+        pass
+
+
+def _stopped_how(number: int) -> str:
+    return "interrupted" if number == signal.SIGINT else f"stopped by {signal.Signals(number).name}"
+
+
+def _exit_code(number: int) -> int:
+    return EXIT_INTERRUPTED if number == signal.SIGINT else 128 + number
+
+
 def command_sweep(args: argparse.Namespace) -> int:
-    from gradviz.forkserver import core_count
+    """The command, with its stop signals handled from its first moment."""
+    try:
+        with _StopOnSignals():
+            return _sweep(args)
+    except SweepStopped as exc:  # before any run started (_sweep answers for those after)
+        how = _stopped_how(exc.number)
+        _say_quietly(lambda: print(f"\ngradviz: {how} before any run started", file=sys.stderr))
+        return _exit_code(exc.number)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from gradviz.engine.device import choose_device
+    from gradviz.sweep.jobs import default_jobs, describe_jobs
     from gradviz.sweep.runner import SweepProgress, SweepRunError, run_sweep
 
     config = _config(args)
     _check_paths(args)
-    jobs = core_count() if args.jobs is None else args.jobs
+    device_type = choose_device(args.device).type  # a missing GPU: DeviceError, one line, exit 2
+    jobs = default_jobs(device_type, core_count()) if args.jobs is None else args.jobs
     if jobs < 1:
         raise ConfigError(f"--jobs must be at least 1, got {jobs}")
     results = _results(args, config)
     pending = len(results.pending())
     if pending and not args.quiet:
-        print(f"sweep: {pending} runs of {config.steps} steps, {min(jobs, pending)} at a time", file=sys.stderr)
+        print(f"sweep: {pending} runs of {config.steps} steps, "
+              f"{describe_jobs(min(jobs, pending), device_type, args.jobs is not None)}", file=sys.stderr)
     progress = SweepProgress(results, quiet=args.quiet)
     try:
         run_sweep(results, args.out, jobs, args.device, on_result=progress)
-    except KeyboardInterrupt:
-        progress.close()
-        print(f"\ngradviz: interrupted; {int(results.done.sum())} of {results.done.size} runs are kept in "
-              f"{args.out} (run the same command again to resume)", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except KeyboardInterrupt as exc:
+        number = exc.number if isinstance(exc, SweepStopped) else signal.SIGINT
+        _say_quietly(progress.close)
+        _say_quietly(lambda: print(f"\ngradviz: {_stopped_how(number)}; {int(results.done.sum())} of "
+                                   f"{results.done.size} runs are kept in {args.out} (run the same command "
+                                   "again to resume)", file=sys.stderr))
+        return _exit_code(number)
     except SweepRunError as exc:
         progress.close()
         print(f"gradviz: error: {exc}; the finished runs are kept in {args.out}", file=sys.stderr)

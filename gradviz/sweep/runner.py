@@ -1,15 +1,17 @@
 """Run a sweep's pending cells in child processes, J at a time, saving after every run.
 
-Each run gets a fresh process (forked from a clean fork server: no state, no torch threads or
-CUDA context inherited from the parent), with ``cores // J`` torch threads.
-On a GPU the children share the device. The children ignore Ctrl-C; the parent, on
-KeyboardInterrupt (or the window, on Stop), terminates them and keeps the file as last saved:
-every finished run.
+Each run gets a fresh process (forked from a clean fork server or spawned: no state, no torch
+threads or CUDA context inherited from the parent), with the threads ``gradviz.threads`` gives
+its model on ``cores // J`` cores. On a GPU the children share the device. The children ignore
+Ctrl-C; the parent, on KeyboardInterrupt (or the window, on Stop), terminates them and keeps the
+file as last saved: every finished run. A child whose parent dies (SIGKILL, a closed terminal)
+ends at once (``gradviz.forkserver.child_setup``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 from collections import deque
@@ -18,9 +20,17 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from gradviz.forkserver import child_setup, context, core_count, describe_exit
+from gradviz.forkserver import (
+    child_setup,
+    context,
+    death_signal_safe,
+    describe_exit,
+    interrupts_held,
+    start_method,
+)
 from gradviz.sweep.job import train_one
 from gradviz.sweep.results import SweepResults
+from gradviz.threads import core_count, torch_threads
 
 Cell = tuple[int, int, int]
 
@@ -29,9 +39,9 @@ class SweepRunError(RuntimeError):
     """A run of the sweep failed in its process; the message names the run and the error."""
 
 
-def _train_in_child(result: Connection, config_json: str, steps: int, threads: int) -> None:
+def _train_in_child(result: Connection, config_json: str, steps: int, threads: int, death_signal: bool) -> None:
     """A child's whole life: train one run and send back (final loss, seconds, error text)."""
-    child_setup(threads)
+    child_setup(threads, death_signal)
     try:
         final_loss, seconds = train_one(config_json, steps)
     except Exception as exc:  # noqa: BLE001 - reported by the parent, naming the run
@@ -39,6 +49,11 @@ def _train_in_child(result: Connection, config_json: str, steps: int, threads: i
     else:
         result.send((final_loss, seconds, ""))
     result.close()
+    # Leave at once: a spawned interpreter would otherwise tear torch down, seconds on a busy
+    # machine while the sweep waits to join it (a forked one leaves through os._exit anyway).
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def describe_cell(results: SweepResults, cell: Cell) -> str:
@@ -65,12 +80,13 @@ class SweepPool:
         pending = results.pending()
         results.save(self.out)  # the file exists from the start: a resumable sweep, even if none finishes
         self.jobs = max(1, min(jobs, len(pending) or 1))
-        self._threads = max(1, core_count() // self.jobs)
-        self._context = context()
-        self._waiting = deque(
-            (cell, config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device).to_json())
-            for cell in pending
-        )
+        cores = max(1, core_count() // self.jobs)
+        self._method = start_method()
+        self._context = context(self._method)
+        self._waiting = deque()
+        for cell in pending:
+            run = config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device)
+            self._waiting.append((cell, run.to_json(), torch_threads(run, cores=cores)))
         self._running: dict[Cell, tuple[BaseProcess, Connection]] = {}
         self._start_next()
 
@@ -84,13 +100,19 @@ class SweepPool:
 
     def _start_next(self) -> None:
         while self._waiting and len(self._running) < self.jobs:
-            cell, config_json = self._waiting.popleft()
+            cell, config_json, threads = self._waiting.popleft()
             receive, send = self._context.Pipe(duplex=False)
             process = self._context.Process(target=_train_in_child, daemon=True,  # never outlives the parent
-                                            args=(send, config_json, self.results.config.steps, self._threads))
-            process.start()
-            send.close()  # the child's is now the only writing end: its death closes the pipe
+                                            args=(send, config_json, self.results.config.steps, threads,
+                                                  death_signal_safe(self._method)))
+            # Recorded before it starts: a signal that interrupts a start (the first waits for the
+            # fork server to import torch) still finds it in stop(), which ends it if it began.
             self._running[cell] = (process, receive)
+            try:
+                with interrupts_held(self._method == "spawn"):
+                    process.start()
+            finally:
+                send.close()  # the child's is now the only writing end: its death closes the pipe
 
     def collect(self, timeout: float | None = None) -> list[Cell]:
         """Record (and save) every run that has finished, and start the next ones; wait up to
@@ -129,9 +151,11 @@ class SweepPool:
         self._waiting.clear()
         running, self._running = list(self._running.values()), {}
         for process, _ in running:
-            process.terminate()
+            if process.pid is not None:  # a start cut short by a signal never began
+                process.terminate()
         for process, pipe in running:
-            process.join()
+            if process.pid is not None:
+                process.join()
             pipe.close()
 
 

@@ -33,8 +33,8 @@ def _p_sum_near_mean(width: float, eps: float) -> float:
     return 1.0 - max(0.0, 1.0 - eps / width) ** 2
 
 
-def _fraction_within(prediction: torch.Tensor, target: torch.Tensor, tolerance: float) -> float:
-    return ((prediction - target).abs() < tolerance).float().mean().item()
+def _fraction_within(prediction: torch.Tensor, target: torch.Tensor, tolerance: float) -> torch.Tensor:
+    return ((prediction - target).abs() < tolerance).float().mean()
 
 
 class AddingTask(Task):
@@ -64,6 +64,9 @@ class AddingTask(Task):
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
+
+        from gradviz.boundary import to_device
+
         steps, half = self.seq_len, self.seq_len // 2
         width = self.value_high - self.value_low
         values = self.value_low + width * torch.rand(steps, batch, generator=generator)
@@ -75,13 +78,13 @@ class AddingTask(Task):
         markers[second, columns] = 1.0
         x = torch.stack([values, markers], dim=-1)  # (T, B, 2)
         y = (values[first, columns] + values[second, columns]).unsqueeze(1)  # (B, 1)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         import torch.nn.functional as F
         return F.mse_loss(prediction, target)
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _fraction_within(prediction, target, self.tolerance)
 
     def baseline(self) -> Baseline:
@@ -149,6 +152,9 @@ class Adding1997Task(Task):
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         width = self.value_high - self.value_low
         values = self.value_low + width * torch.rand(steps, batch, generator=generator)
@@ -166,7 +172,7 @@ class Adding1997Task(Task):
         x = torch.stack([values, markers], dim=-1)  # (T, B, 2)
         marked_sum = values[first, columns] + values[second, columns]
         y = (self.target_offset + self.target_scale * marked_sum).unsqueeze(1)  # (B, 1)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def first_pair_marked_probability(self) -> float:
         """P(the first pair carries a mark, so one summand is 0)."""
@@ -178,7 +184,7 @@ class Adding1997Task(Task):
         import torch.nn.functional as F
         return F.mse_loss(prediction, target)
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return _fraction_within(prediction, target, self.tolerance)
 
     def baseline(self) -> Baseline:

@@ -108,8 +108,9 @@ class Task(ABC):
         """Scalar training loss of the readout prediction against the target."""
 
     @abstractmethod
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
-        """The task's human-facing score (accuracy-like), as a Python float."""
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """The task's human-facing score (accuracy-like), a 0-d float tensor on the prediction's
+        device: the trainer copies it to the host with the loss, in the step's one transfer."""
 
     @abstractmethod
     def baseline(self) -> Baseline:
@@ -122,9 +123,9 @@ def cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tenso
     return F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1))
 
 
-def accuracy(prediction: torch.Tensor, target: torch.Tensor) -> float:
-    """Fraction of positions whose arg-max logit (..., C) is the target class (...)."""
-    return (prediction.argmax(dim=-1) == target).float().mean().item()
+def accuracy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Fraction of positions whose arg-max logit (..., C) is the target class (...), 0-d."""
+    return (prediction.argmax(dim=-1) == target).float().mean()
 
 
 class ClassificationTask(Task):
@@ -136,5 +137,5 @@ class ClassificationTask(Task):
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return cross_entropy(prediction, target)
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return accuracy(prediction, target)

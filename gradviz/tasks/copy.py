@@ -52,6 +52,9 @@ class CopyTask(ClassificationTask):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
         import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         data = torch.randint(
             1, self.data_symbols + 1, (self.copy_length, batch), generator=generator
         )
@@ -61,7 +64,7 @@ class CopyTask(ClassificationTask):
         x = F.one_hot(symbols, self.input_size).float()  # (T + 20, B, 10)
         y = torch.full((self.total_steps, batch), self.blank, dtype=torch.long)
         y[-self.copy_length :] = data  # (T + 20, B)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The answer steps' cross-entropy, summed over them and the batch: the blanks before
@@ -77,7 +80,7 @@ class CopyTask(ClassificationTask):
         steps[-self.copy_length :] = True
         return steps
 
-    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> float:
+    def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         answer = slice(-self.copy_length, None)
         return accuracy(prediction[answer], target[answer])
 

@@ -59,6 +59,9 @@ class NamesTask(ClassificationTask):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
         import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         is_title = torch.rand(steps, batch, generator=generator) < self.title_probability
         other = torch.randint(1, self.vocabulary, (steps, batch), generator=generator)
@@ -66,15 +69,17 @@ class NamesTask(ClassificationTask):
         x = F.one_hot(words, self.vocabulary).float()  # (T, B, 8)
         y = torch.zeros(steps, batch, dtype=torch.long)
         y[self.distance :] = is_title[: -self.distance].long()  # (T, B)
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """Cross-entropy at the name positions, summed over them and the batch: a name's label
         depends on the title word ``distance`` steps back; the other labels are mostly 0 for a
-        predictor that only looks at the current word."""
+        predictor that only looks at the current word. (Weighted by the mask, not indexed by
+        it: indexing by a mask waits for the device to count the names.)"""
         import torch.nn.functional as F
-        names = target == 1
-        return F.cross_entropy(prediction[names], target[names], reduction="sum")
+        names = (target == 1).to(prediction.dtype)
+        per_word = F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1), reduction="none")
+        return (per_word * names.reshape(-1)).sum()
 
     def decision_steps(self) -> np.ndarray:
         steps = np.zeros(self.total_steps, dtype=bool)

@@ -61,6 +61,9 @@ class TemporalOrderTask(ClassificationTask):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
         import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         symbols = torch.randint(
             self.FIRST_DISTRACTOR, self.input_size, (steps, batch), generator=generator
@@ -76,7 +79,7 @@ class TemporalOrderTask(ClassificationTask):
         symbols[t2, columns] = self.X + is_y[1]
         x = F.one_hot(symbols, self.input_size).float()  # (T, B, 8)
         y = 2 * is_y[0] + is_y[1]  # (B,), index into ``classes``
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def baseline(self) -> Baseline:
         # The four classes are equally likely and nothing visible at the end tells them

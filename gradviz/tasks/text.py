@@ -161,6 +161,9 @@ class SyntheticReviewsTask(_TextTask):
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         start = torch.randint(0, len(self.stream), (batch,), generator=generator)
         positions = (start.unsqueeze(0) + torch.arange(steps).unsqueeze(1)) % len(self.stream)
@@ -168,7 +171,7 @@ class SyntheticReviewsTask(_TextTask):
         y = torch.randint(0, 2, (batch,), generator=generator)  # (B,) 0 negative, 1 positive
         choice = torch.randint(0, len(POSITIVE_WORDS), (batch,), generator=generator)
         x[self.decisive_position] = torch.where(y == 1, self.positive_ids[choice], self.negative_ids[choice])
-        return x.to(device), y.to(device)
+        return to_device(x, y, device=device)
 
     def baseline(self) -> Baseline:
         # The label is a fair coin and only the decisive word, `distance` steps back, shows it.
@@ -227,9 +230,12 @@ class TextFileTask(_TextTask):
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
         import torch
+
+        from gradviz.boundary import to_device
+
         rows = torch.randint(0, len(self.train_ids), (batch,), generator=generator)
         x = self.train_ids[rows].t().contiguous()  # (T, B)
-        return x.to(device), self.train_labels[rows].to(device)
+        return to_device(x, self.train_labels[rows], device=device)
 
     def baseline(self) -> Baseline:
         # Without reading, the best guess is the training split's class frequencies.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from gradviz.engine import Run
 from gradviz.models import build_model
 from gradviz.probes.backward_wave import backward_wave
 from gradviz.tasks import make_task
+from tests.devices import assert_close
 
 
 def test_the_wave_is_the_training_probe_and_the_gates_are_its_factors() -> None:
@@ -86,3 +89,14 @@ def test_the_animation_is_written_as_a_gif_or_a_png_sequence(tmp_path) -> None:
                            *other.generate(4, torch.Generator()))
     with pytest.raises(ValueError, match="one length"):
         write_animation([*waves, ("gru", longer)], tmp_path / "other.gif")
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_wave_on_every_device_equals_the_float64_wave(device: str, kind: str) -> None:
+    task = make_task("adding", 9)
+    model = build_model(ModelConfig(kind=kind, hidden=6), task.input_size, task.output_size, 2)
+    x, y = task.generate(4, torch.Generator().manual_seed(5))
+    reference = backward_wave(copy.deepcopy(model).double(), task, x.double(), y.double())
+    wave = backward_wave(model.to(device), task, x.to(device), y.to(device))
+    assert_close(wave.arrival, reference.arrival, device)
+    assert_close(wave.factor[1:], reference.factor[1:], device)

@@ -10,17 +10,19 @@ from gradviz.io.runfile import load_run, run_arrays, save_arrays
 from gradviz.probes.history import RunHistory
 
 
-def _config(optimizer: str) -> RunConfig:
+def _config(optimizer: str, device: str = "cpu") -> RunConfig:
     models = (
         ModelSetup("RNN", ModelConfig(kind="rnn", hidden=6), TrainConfig(optimizer=optimizer, lr=0.01)),
         ModelSetup("LSTM", ModelConfig(kind="lstm", hidden=6), TrainConfig(optimizer=optimizer, lr=0.01)),
     )
-    return RunConfig(task=TaskConfig("adding", 10, 8), models=models, record_every=3, device="cpu")
+    return RunConfig(task=TaskConfig("adding", 10, 8), models=models, record_every=3, device=device)
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
-def test_a_restored_run_continues_bit_for_bit(tmp_path, optimizer):
-    config = _config(optimizer)
+def test_a_restored_run_continues_bit_for_bit(tmp_path, optimizer, device):
+    """On every device: the state is copied to the host and back exactly, and the same kernels
+    on the same inputs give the same bits (cuDNN's standard RNN algorithm is deterministic)."""
+    config = _config(optimizer, device)
     run, history = Run(config), RunHistory(2)
     for _ in range(10):
         history.add(run.train_step())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -11,6 +13,7 @@ from gradviz.engine import Run
 from gradviz.models import build_model
 from gradviz.probes.connectivity import connectivity
 from gradviz.tasks import MANY_TO_ONE, make_task
+from tests.devices import assert_close
 
 
 def reference_states(model, x: torch.Tensor) -> list[list[torch.Tensor]]:
@@ -114,3 +117,15 @@ def test_the_cost_script_runs_and_counts_the_rows() -> None:
 
     result = measure("gru", "copy", seq_len=3, batch=2, hidden=3, repeats=1)
     assert result["rows"] == 23 and result["connectivity_s"] > 0 and result["recorded_step_s"] > 0
+
+
+@pytest.mark.parametrize(("kind", "task_name"), [("lstm", "copy"), ("gru", "names")])
+def test_connectivity_on_every_device_equals_the_float64_reference(device: str, kind: str, task_name: str) -> None:
+    task = make_task(task_name, 4, distance=2)
+    model = build_model(ModelConfig(kind=kind, hidden=5), task.input_size, task.output_size, 1)
+    x, y = task.generate(3, torch.Generator().manual_seed(2))
+    reference = copy.deepcopy(model).double()
+    expected = reference_matrix(reference, task, x.double(), y)
+    matrix = connectivity(model.to(device), task, x.to(device), y.to(device)).matrix
+    np.testing.assert_array_equal(np.isnan(matrix), np.isnan(expected))
+    assert_close(np.nan_to_num(matrix), np.nan_to_num(expected), device)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from gradviz.boundary import host_arrays
 from gradviz.cli import main
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
@@ -18,7 +19,7 @@ from gradviz.io.runfile import load_run, read_npz
 from gradviz.probes import describe_decay, fit_decay, half_life
 from gradviz.probes.causes import FINITE, OVERFLOW, PADDING, TRUNCATED, UNDERFLOW, classify, cut_by_truncation
 from gradviz.probes.halflife import describe_half_life, stable_decay
-from gradviz.probes.jacobian import layer_jacobian_norms
+from gradviz.probes.jacobian import jacobian_inputs, jacobian_layers, layer_jacobian_norms
 from tests.core.test_probes import hand_bptt, reference_norms
 
 # ---- the gradient of the decision ---------------------------------------------------------
@@ -169,7 +170,8 @@ def test_the_step_factor_is_the_norm_of_the_autograd_jacobian(kind: str) -> None
     model = run.trainers[0].model
     x, _ = run.task.generate(3, torch.Generator().manual_seed(0))
     _, _, traces = model(x, observe=True)
-    measured = layer_jacobian_norms(model, traces[0], 0).numpy()  # (T,)
+    layer0 = jacobian_layers(host_arrays(jacobian_inputs(model, traces)))[0]
+    measured = layer_jacobian_norms(kind, layer0).numpy()  # (T,)
     cells = {"lstm": torch.nn.LSTMCell, "gru": torch.nn.GRUCell, "rnn": torch.nn.RNNCell}
     cell = cells[kind](2, 5)
     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):

@@ -12,7 +12,9 @@ import torch
 
 from gradviz import doctor, selfcheck
 from gradviz.cli import main
-from gradviz.forkserver import START_METHOD, torch_threads
+from gradviz.forkserver import start_method
+from gradviz.presets import DEFAULT_PRESET, load_preset
+from gradviz.threads import torch_threads
 
 
 def test_doctor_prints_this_machine_and_its_cpu_check_passes(tmp_path, capsys):
@@ -22,8 +24,9 @@ def test_doctor_prints_this_machine_and_its_cpu_check_passes(tmp_path, capsys):
     lines = {line.split("  ", 1)[0].strip(): line for line in out.splitlines()}
     assert torch.__version__ in lines["torch"] and "CPU build" in lines["torch"]
     assert sys.executable in lines["python"]
-    assert START_METHOD in lines["start method"]
-    assert f"the window's trainer {torch_threads()}" in lines["threads"]
+    assert lines["start method"].split()[2] == start_method()
+    assert f"the default demo's trainer {torch_threads(load_preset(DEFAULT_PRESET).config, reserve=1)}" \
+        in lines["threads"]
     assert "cores for gradviz" in lines["device cpu"]
     for name in ("qt", "settings", "sweeps", "platform"):
         assert lines[name].split("  ", 1)[1].strip()

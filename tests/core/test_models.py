@@ -6,6 +6,7 @@ from torch import nn
 
 from gradviz.config import ModelConfig
 from gradviz.models import GATE_NAMES, LayerTrace, build_model, spectral_radius
+from tests.devices import assert_close
 
 TORCH_CLASSES = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
 CASES = [
@@ -49,6 +50,27 @@ def test_observed_forward_and_gradients_equal_torch_nn(kind, nonlinearity, layer
     for trace in traces:
         assert set(trace.gates) == set(GATE_NAMES[kind])
         assert len(trace.hidden) == 12
+
+
+@pytest.mark.parametrize("kind,nonlinearity", CASES)
+def test_both_forwards_on_every_device_equal_the_float64_reference(device, kind, nonlinearity):
+    """float32 on ``device``, the observable loop and torch's fused kernel, against torch.nn in
+    float64 on the CPU: outputs and every weight's gradient."""
+    config = ModelConfig(kind=kind, hidden=8, layers=2, nonlinearity=nonlinearity)
+    model = build_model(config, input_size=3, output_size=1, seed=1)
+    ref = _reference(model, kind, nonlinearity, 2)
+    generator = torch.Generator().manual_seed(0)
+    x, weights = torch.randn(12, 5, 3, generator=generator), torch.randn(12, 5, 8, generator=generator)
+    ref_out, _ = ref(x.double())
+    ref_grads = torch.autograd.grad((ref_out * weights.double()).sum(), list(ref.parameters()))
+    model = model.to(device)
+    for forward in (model.rnn.forward_observed, model.rnn.forward_fused):
+        out, _ = forward(x.to(device))
+        assert out.device.type == device
+        assert_close(out, ref_out, device, scale=True)
+        grads = torch.autograd.grad((out * weights.to(device)).sum(), list(model.rnn.parameters()))
+        for g, rg in zip(grads, ref_grads, strict=True):
+            assert_close(g, rg, device, scale=True)
 
 
 @pytest.mark.parametrize("kind,nonlinearity", CASES)

@@ -21,7 +21,6 @@ import torch._dynamo  # noqa: F401
 
 from gradviz.config import RunConfig, TaskConfig
 from gradviz.engine import Run
-from gradviz.forkserver import torch_threads
 from gradviz.io.runfile import SavedRun
 from gradviz.session import protocol as p
 from gradviz.session import trainer as trainer_module
@@ -59,6 +58,7 @@ def sessions():
         assert session.close()
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_live_pause_step_replay_and_back(sessions):
     session = sessions(autostart=True)
     seen_modes: list[str] = []
@@ -135,6 +135,7 @@ def test_reset_after_divergence_trains_again(sessions):
     assert session.banner is None and session.mode == LIVE
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_a_killed_trainer_is_reported_and_reset_starts_a_fresh_one(sessions):
     session = sessions(autostart=True)
     wait(session, lambda: session.steps_done >= 3)
@@ -150,6 +151,7 @@ def test_a_killed_trainer_is_reported_and_reset_starts_a_fresh_one(sessions):
     assert session.trainer.pid != first_pid and session.banner is None
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_closing_ends_the_trainer_within_two_seconds(sessions):
     session = sessions(autostart=True)
     wait(session, lambda: session.steps_done >= 1)
@@ -239,8 +241,3 @@ def test_frames_through_shared_memory_survive_growth_and_new_shapes():
     finally:
         reader.close()
         writer.close()
-
-
-def test_the_trainer_leaves_the_window_a_core():
-    assert torch_threads(2) == 1 and torch_threads(8) == 7 and torch_threads(1) == 1
-    assert torch_threads() >= 1

@@ -120,6 +120,7 @@ def test_mistakes_are_one_line_and_write_nothing(argv: list[str], bad: str, tmp_
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_ctrl_c_keeps_the_finished_runs(tmp_path: Path) -> None:
     """SIGINT to a real `gradviz sweep`: exit 130, finished runs kept, the file still resumable."""
     out = tmp_path / "s.npz"
@@ -160,6 +161,7 @@ def test_the_figure_is_written_in_each_format(tmp_path: Path) -> None:
     assert plot_sweep(results, tmp_path / "f.png").read_bytes().startswith(b"\x89PNG")
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_a_run_whose_process_dies_ends_the_sweep_with_a_message(tmp_path: Path) -> None:
     """A child killed (as the out-of-memory killer would) must not leave the sweep waiting for
     a result that never comes: SweepRunError, the finished runs kept, no process left."""

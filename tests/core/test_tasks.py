@@ -88,8 +88,8 @@ def test_model_outputs_fit_readout_loss_and_metric(name: str) -> None:
     loss = task.loss(prediction, y)
     assert loss.ndim == 0 and torch.isfinite(loss)
     loss.backward()  # the loss must be differentiable w.r.t. the model's outputs
-    metric = task.metric(prediction, y)
-    assert isinstance(metric, float) and 0.0 <= metric <= 1.0
+    metric = task.metric(prediction, y)  # on the prediction's device: copied with the loss
+    assert metric.ndim == 0 and metric.dtype == torch.float32 and 0.0 <= float(metric) <= 1.0
 
 
 @pytest.mark.parametrize("name", GENERATED_TASKS)
@@ -307,7 +307,7 @@ def test_copy_metric_scores_only_the_answer_steps() -> None:
     perfect[:-10, :, 5] = 1
     assert task.metric(perfect, y) == 1.0
     perfect[-1] = perfect[-1].roll(1, dims=-1)
-    assert task.metric(perfect, y) == pytest.approx(0.9)
+    assert float(task.metric(perfect, y)) == pytest.approx(0.9)
 
 
 # --- temporal order -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ and ``sentiment``, quoted commas, quotes, newlines and ``<br />`` inside reviews
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 import time
@@ -33,6 +34,7 @@ from gradviz.io.textdata import (
 from gradviz.models import build_model
 from gradviz.tasks import SyntheticReviewsTask, TextFileTask, make_task, task_from_config
 from gradviz.tasks.text import NEGATIVE_WORDS, POSITIVE_WORDS
+from tests.devices import assert_close
 
 IMDB_ROWS = [
     ('One of the best films, "truly". <br /><br />I loved it!', "positive"),
@@ -365,6 +367,19 @@ def test_word_gradients_leave_out_padding_and_match_the_readout(imdb_file: Path)
     error[label] -= 1
     expected = torch.linalg.vector_norm(model.head.weight.detach().t() @ error).item()
     assert words.grad_norms[-1] == pytest.approx(expected, rel=1e-4)
+
+
+def test_word_gradients_on_every_device_equal_the_float64_ones(imdb_file: Path, device: str) -> None:
+    run = Run(text_config(imdb_file, vocab_size=50))
+    model = run.trainers[1].model
+    ids, label = run.task.example(0)
+    reference = word_gradients(copy.deepcopy(model).double(), run.task, ids, label)
+    words = word_gradients(model.to(device), run.task, ids, label)
+    assert words.tokens == reference.tokens
+    assert_close(words.grad_norms, reference.grad_norms, device)
+    assert_close(words.probabilities, reference.probabilities, device)
+    for name, gate in reference.gates.items():
+        assert_close(words.gates[name], gate, device)
 
 
 def test_cli_trains_on_a_file_and_prints_the_evaluation(imdb_file: Path, capsys) -> None:

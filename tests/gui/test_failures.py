@@ -5,6 +5,7 @@ import math
 import sys
 
 import numpy as np
+import pytest
 
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.session.protocol import DIVERGED, FAILED, RUNNING
@@ -48,6 +49,7 @@ def test_a_diverged_model_does_not_flatten_the_others_plots(qtbot, make_window):
     assert window.columns[0].loss.plot.viewRange()[1][1] == wild["loss"][1]
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_an_error_in_training_reaches_the_user_and_reset_recovers(qtbot, make_window):
     # A device that is not there fails inside the trainer process, as any error there would.
     window = make_window()

@@ -145,6 +145,7 @@ def test_compare_mode_three_models(qtbot, make_window):
     assert window.session.active.models[0].model.kind == "rnn"
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_closing_during_training_ends_the_trainer_process(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 2)
@@ -157,6 +158,7 @@ def test_closing_during_training_ends_the_trainer_process(qtbot, make_window):
     assert not window.session.trainer.alive
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_killing_the_trainer_leaves_a_responsive_window_and_reset_trains_again(qtbot, make_window):
     window = make_window(autostart=True)
     _wait_steps(qtbot, window, 4)

@@ -70,6 +70,7 @@ def test_key_t_runs_a_sweep_and_draws_what_its_file_holds(qtbot, make_window, tm
     assert window.views.currentIndex() == 0 and window.views.tabBar().isVisible()
 
 
+@pytest.mark.processes  # run again under spawn by .ci/run
 def test_stop_keeps_the_finished_runs_and_resume_trains_the_rest(qtbot, make_window):
     window = make_window()
     window.show_sweep_tab()

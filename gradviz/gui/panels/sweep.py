@@ -40,13 +40,13 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
-from gradviz.forkserver import core_count
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
 from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
 from gradviz.sweep.plot import FORMATS
 from gradviz.sweep.results import SweepFileError, SweepResults
 from gradviz.sweep.runner import SweepPool, SweepRunError
+from gradviz.threads import core_count
 
 POLL_MS = 200
 SYMBOLS = ("o", "s", "t")  # pyqtgraph's names for the file figure's markers (o, s, ^): told apart without colour
