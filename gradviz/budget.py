@@ -36,6 +36,12 @@ PROBE_MIN_ROWS = 16
 PROCESS_BYTES = 450 * 2**20  # Python, torch and the batches: measured ~430 MB before the first step
 FIT_SHARE = 0.85  # refuse what would take more than this share of the available memory
 TEXT_EMBED = 32  # tasks/text.py's EMBED_DIM
+MEASURE_BYTES = 512 * 2**20
+"""What the connectivity view (C) may keep alive at once beyond a training step's own graph. It
+replicates the batch once per output step of a chunk; unbounded (1024 sequences a chunk), the
+copy task at T=500, H=128 peaked at 5.46 GB against a run estimate of 980 MB. Chunks are sized
+to this (never below one copy of the batch, which a recorded training step already holds), so
+its peak is the estimate's: the same rows, in more passes."""
 
 
 class MemoryRefused(ConfigError):
@@ -79,10 +85,12 @@ class RunEstimate:
     parameters: int  # weights, gradients and optimiser moments of every model
     history: int  # the bounded probe history of every model
     seq_len: int
+    measures: int = 0  # the backward-pass (B) and connectivity (C) views' graph, at most (alone, not added)
 
     @property
     def total(self) -> int:
-        return self.activations + self.parameters + self.history
+        # A measurement runs before its step's own forward pass, and frees its graph first.
+        return max(self.activations, self.measures) + self.parameters + self.history
 
     @property
     def on_device(self) -> int:
@@ -99,13 +107,16 @@ def estimate_run(config: RunConfig) -> RunEstimate:
     task = config.task
     seq_len = task.max_len if task.name == "text" else task.seq_len
     batch = task.batch
-    activations = parameters = history = 0
+    activations = parameters = history = measures = 0
+    steps = seq_len + 20 if task.name == "copy" else seq_len  # the copy task's T + 20 timesteps
     for setup in config.models:
         model = setup.model
         hidden, layers, kind = model.hidden, model.layers, model.kind
         acts = FLOAT * seq_len * batch * hidden * layers * ACTIVATION_FLOATS[kind]
         acts += FLOAT * seq_len * batch * TEXT_EMBED * 3  # inputs, embeddings and their gradients
         activations = max(activations, acts)
+        chunk = measure_sequences(model.kind, model.hidden, model.layers, steps, batch)
+        measures = max(measures, chunk * sequence_bytes(model.kind, model.hidden, model.layers, steps))
         inputs = TEXT_EMBED if task.name in ("text", "reviews", "names") else 8
         gates = GATES[kind]
         weights = layers * gates * hidden * (inputs + hidden + 2) + hidden * 20
@@ -115,7 +126,22 @@ def estimate_run(config: RunConfig) -> RunEstimate:
         # One history row: gates, cell state and gradients per (layer, timestep, unit) for one sample.
         row = FLOAT * layers * seq_len * (hidden * (gates + 1) + 2 * gates + 4)
         history += max(PROBE_BUDGET_BYTES, PROBE_MIN_ROWS * row)
-    return RunEstimate(activations, parameters, history, seq_len)
+    return RunEstimate(activations, parameters, history, seq_len, measures)
+
+
+def sequence_bytes(kind: str, hidden: int, layers: int, steps: int) -> int:
+    """What autograd keeps of one sequence of ``steps`` timesteps through an observed forward pass."""
+    return FLOAT * steps * (hidden * layers * ACTIVATION_FLOATS[kind] + TEXT_EMBED * 3)
+
+
+def measure_sequences(kind: str, hidden: int, layers: int, steps: int, batch: int,
+                      allowance: int | None = None) -> int:
+    """Sequences per chunk of the connectivity view (``probes.connectivity``'s max_sequences):
+    as many as ``allowance`` (MEASURE_BYTES) holds, at most 1024, and never under the batch (one
+    copy: what a recorded training step of the same model holds anyway)."""
+    allowance = MEASURE_BYTES if allowance is None else allowance
+    fitting = allowance // max(sequence_bytes(kind, hidden, layers, steps), 1)
+    return int(max(batch, min(1024, fitting)))
 
 
 def refuse_message(what: str, needed: int, available: int, lower: str, where: str = "here",

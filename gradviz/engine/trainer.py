@@ -8,6 +8,7 @@ import torch
 from torch import Tensor
 
 from gradviz.boundary import host_arrays, host_scalars
+from gradviz.budget import measure_sequences
 from gradviz.config import ModelSetup, TrainConfig
 from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
@@ -77,7 +78,12 @@ class ModelTrainer:
             return ModelRecord(loss=math.nan, metric=math.nan, grad_norm=math.nan, diverged=True)
         model = self.model
         for what in extras:
-            self.measured[what] = MEASURES[what](model, self.task, x, y, self.train.tbptt)
+            if what == "connectivity":  # chunked so that it holds no more than budget.py estimated
+                spec = self.setup.model
+                bound = measure_sequences(spec.kind, spec.hidden, spec.layers, x.shape[0], x.shape[1])
+                self.measured[what] = connectivity(model, self.task, x, y, self.train.tbptt, max_sequences=bound)
+            else:
+                self.measured[what] = MEASURES[what](model, self.task, x, y, self.train.tbptt)
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)

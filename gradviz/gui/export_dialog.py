@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog,
 
 from gradviz.figures import FORMATS, PLOT_TITLES, FigureError
 from gradviz.gui.export import SCALES
+from gradviz.gui.settings import AppSettings
 
 FILE_TYPES = (("PNG image", "png"), ("SVG vector figure", "svg"), ("PDF vector figure (LaTeX)", "pdf"),
               ("CSV data", "csv"), ("NPZ data (numpy)", "npz"))
@@ -30,11 +31,11 @@ def _select(combo: QComboBox, value) -> None:
 class ExportDialog(QDialog):
     """Asks what to export and where, then calls ``window.export``; errors change nothing."""
 
-    def __init__(self, window, board, folder: str, settings: QSettings | None = None):
+    def __init__(self, window, board, folder: str, settings: AppSettings | None = None):
         super().__init__(window)
         self.setWindowTitle("Export")
         self.window_, self.folder = window, folder
-        self.settings = settings if settings is not None else QSettings("gradviz", "gradviz")
+        self.settings = AppSettings(QSettings("gradviz", "gradviz")) if settings is None else settings
         form = QFormLayout(self)
         self.target = QComboBox()
         self.target.addItem("The whole window, as on screen", "window")
@@ -112,5 +113,6 @@ class ExportDialog(QDialog):
             return
         for combo, key in self._remembered():
             self.settings.setValue(SETTINGS + key, combo.currentData())
-        self.window_.statusBar().showMessage(f"Exported {path}", 5000)
+        note = getattr(self.window_, "export_note", "")
+        self.window_.statusBar().showMessage(f"Exported {path}" + (f" ({note})" if note else ""), 10000)
         self.accept()

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -55,6 +55,7 @@ from gradviz.gui.plots.board import PlotBoard
 from gradviz.gui.plots.column import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
+from gradviz.gui.settings import AppSettings
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, has_state, load_run
@@ -91,6 +92,10 @@ SHORTCUTS = [
 ]
 
 
+SILENT_S = 5.0  # a running trainer silent this long is said to be not answering
+SAVE_WAIT_S = 300.0  # closing waits this long at most for a save in progress (a large run takes seconds)
+
+
 class MainWindow(QMainWindow):
     """gradviz's window: a view over ``session``, whose trainer process trains."""
 
@@ -99,7 +104,8 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("gradviz: vanishing gradients, live")
         self._fit_to_screen(1600, 950)
-        self.settings = settings if settings is not None else user_settings()
+        # Every stored value is read typed (gui/settings.py): a wrong type never reaches Qt.
+        self.settings = AppSettings(settings if settings is not None else user_settings())
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
@@ -114,6 +120,9 @@ class MainWindow(QMainWindow):
         self.wave_animation = BackwardAnimation(self)
         self.wave_export: WaveExport | None = None
         self.connectivity: ConnectivityDialog | None = None  # made the first time C is pressed
+        self.export_note = ""  # what the last export used instead of the trainer's answer
+        self._waiting_for_save = False  # closing, and finishing a save first
+        self._said_silent = False  # the status bar says the trainer is not answering
 
         self.controls = ControlPanel(config)
         self.explanation = ExplanationPanel()
@@ -152,6 +161,7 @@ class MainWindow(QMainWindow):
         self.board.set_config(config)
         self._show_description(preset, config)
         self._restore_window_state()
+        self._say_dropped_settings()
         self.description.set_open(self.height() >= DESCRIPTION_OPEN_MIN_HEIGHT)
         self._desk_description_open = self.description.open
         self.apply_style()
@@ -545,6 +555,18 @@ class MainWindow(QMainWindow):
 
     # ---- session events ---------------------------------------------------------------------
 
+    def _say_if_silent(self) -> None:
+        """A running trainer that has sent nothing for SILENT_S is not shown as running at its
+        last rate: the status bar says it is not answering (stopped, hung or in a long step)."""
+        silent = self.session.silent_for()
+        if silent > SILENT_S:
+            self.state_label.setText(f"  running? no answer for {silent:.0f} s  ")
+            self.rate_label.setText(f"  ? steps/s · {self.fps:.0f} fps  ")
+            self._said_silent = True
+        elif self._said_silent:
+            self._said_silent = False
+            self.state_label.setText(f"  {self.session.trainer_state}  ")
+
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
@@ -688,6 +710,7 @@ class MainWindow(QMainWindow):
         (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
         self.session.poll()
+        self._say_if_silent()
         frame = self.session.frame
         if self.session.mode != LIVE:
             return False
@@ -785,7 +808,8 @@ class MainWindow(QMainWindow):
 
     def save_run(self, ask: bool = False) -> None:
         path = self.run_path
-        if ask or path is None:
+        # A dead trainer's run is saved without its weights: never over the file that has them.
+        if ask or path is None or not self.session.trainer_alive:
             chosen, _ = QFileDialog.getSaveFileName(self, "Save run", str(self._folder() / "run.npz"),
                                                     "gradviz runs (*.npz)")
             if not chosen:
@@ -845,8 +869,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
 
     def _recent(self) -> list[str]:
-        value = self.settings.value("recent", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        return self.settings.value("recent", [])
 
     def _refresh_recent(self) -> None:
         self.recent_menu.clear()
@@ -859,8 +882,8 @@ class MainWindow(QMainWindow):
         return self.session.has_unsaved_run()
 
     def _confirm_discard(self) -> bool:
-        if not self.ask_before_discard or not self.has_unsaved_run():
-            return True
+        if not self.ask_before_discard or not self.has_unsaved_run() or self.session.saving is not None:
+            return True  # (a save in progress is finished before the window closes)
         answer = QMessageBox.question(
             self, "Unsaved run", "The current run has not been saved. Discard it?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
@@ -960,13 +983,32 @@ class MainWindow(QMainWindow):
         if self.replay is not None:
             saved, index = self.replay, self.history_slider.value()
         else:
-            arrays = self.session.fetch_arrays()
-            if arrays is None or "step" not in arrays:
-                raise ExportError("nothing to export yet: train a step first")
-            saved, index = SavedRun(self.board.config, arrays), -1
+            saved, index = SavedRun(self.board.config, self._arrays_to_export()), -1
         model, _, plot = target.rpartition(":")
         return write_figure(run_view(saved, index), path, plot=None if plot == "board" else plot, theme=theme,
                             fmt=figure_format, scale=scale, models=[int(model)] if model else None, force=True)
+
+    def _arrays_to_export(self) -> dict:
+        """The live run's arrays: asked of the trainer for at most a moment (never 30 s of a frozen
+        window); a trainer that died or does not answer leaves what the window holds, said in
+        ``export_note``. ExportError naming why when there is nothing."""
+        session = self.session
+        self.export_note = ""
+        # Known silent (stopped, hung): not even the short wait.
+        arrays = session.fetch_arrays() if session.silent_for() <= SILENT_S else None
+        if arrays is not None and "step" in arrays:
+            return arrays
+        if arrays is None and session.held_steps:
+            why = "the trainer is not answering" if session.trainer_alive else "the trainer has stopped"
+            self.export_note = (f"{why}: exported the run as the window holds it, recorded up to step "
+                                f"{int(session.held['step'][-1]) + 1}")
+            return session.held
+        if session.active is not None and arrays is None:
+            if session.trainer_alive:
+                raise ExportError("the trainer is not answering (stopped, or busy with a long step), and the "
+                                  "window holds no recorded step of this run yet")
+            raise ExportError("the trainer has stopped, and the window held no recorded step of its run")
+        raise ExportError("nothing to export yet: train a step first")
 
     # ---- help, settings and closing ---------------------------------------------------------
 
@@ -984,6 +1026,14 @@ class MainWindow(QMainWindow):
             "analyses (Hochreiter; Bengio, Simard and Frasconi); 1997 LSTM; 2000 forget gate; 2013 gradient "
             "clipping; 2014 GRU; 2015 IRNN and forget bias 1; 2016 unitary RNNs and the copy task.",
         )
+
+    def _say_dropped_settings(self) -> None:
+        """Once, in the status bar: stored values of the wrong type that were ignored, and a last
+        sweep that no longer opens (both already removed from the settings)."""
+        notes = [note for note in (self.settings.take_dropped(), self.sweep.startup_note) if note]
+        if notes:
+            self.statusBar().showMessage(". ".join(notes), 20000)
+            self.statusBar().setToolTip(". ".join(notes))  # the whole of it, where the bar cuts it
 
     def _restore_window_state(self) -> None:
         geometry = self.settings.value("geometry")
@@ -1008,11 +1058,32 @@ class MainWindow(QMainWindow):
         )
         return answer == QMessageBox.StandardButton.Discard
 
+    def _finish_save(self) -> None:
+        """A save the trainer is writing is finished before the trainer is ended (ending it
+        mid-write lost the file and left a .part): the status bar says so while it waits."""
+        saving = self.session.saving
+        if saving is None:
+            return
+
+        def tick(waited: float) -> None:
+            self.statusBar().showMessage(f"Closing once {saving.name} is written ({waited:.0f} s)...")
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+
+        self.session.wait_for_save(SAVE_WAIT_S, tick)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self._waiting_for_save:  # closed again (Ctrl-C) while waiting for a save: this close goes on
+            event.ignore()
+            return
         if not self._confirm_discard() or not self._confirm_stop_sweep():
             event.ignore()
             return
         self.sweep.stop()  # its processes end with the window
+        self._waiting_for_save = True
+        try:
+            self._finish_save()
+        finally:
+            self._waiting_for_save = False
         if not self.presentation:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("window_state", self.saveState())

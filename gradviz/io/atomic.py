@@ -32,6 +32,7 @@ PART_NAME = re.compile(r"\..+\.[0-9a-f]{12}\.part")
 STALE_AFTER_S = 2.0  # a part file younger than this may belong to a writer about to lock it
 STALE_AGE_WITHOUT_LOCKS_S = 3600.0
 MIN_FREE_BYTES = 1 << 20
+NAME_MAX = 255
 
 
 class FileExistsRefused(FileExistsError):
@@ -78,8 +79,9 @@ def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
     0o600 would make every saved run unreadable to anyone else).
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    stem = _part_stem(name)
     for _ in range(100):
-        temp = directory / f".{name}.{secrets.token_hex(6)}.part"
+        temp = directory / f".{stem}.{secrets.token_hex(6)}.part"
         try:
             handle = os.open(temp, flags, 0o666)
         except FileExistsError:
@@ -88,6 +90,15 @@ def _create_temp(directory: Path, name: str) -> tuple[int, Path]:
             fcntl.flock(handle, fcntl.LOCK_EX)
         return handle, temp
     raise FileExistsError(f"cannot create a temporary file in {directory}")
+
+
+def _part_stem(name: str) -> str:
+    """``name`` cut so that its part file's name fits NAME_MAX (255 bytes on every common file
+    system): a target name of 237 to 255 bytes is legal, and its part file adds 19."""
+    stem = name
+    while len(f".{stem}.{'0' * 12}.part".encode("utf-8", "surrogateescape")) > NAME_MAX:
+        stem = stem[:-1]
+    return stem
 
 
 def remove_stale_parts(directory: Path) -> list[Path]:
@@ -129,8 +140,19 @@ def check_output(path: str | os.PathLike, force: bool = False, what: str = "--ou
                  needed: int = MIN_FREE_BYTES) -> Path:
     """Raise OutputError unless ``path`` can be written: its folder exists, is a folder, takes
     a new file (tried for real: permission bits lie for root and on network drives) and has
-    ``needed`` bytes free; the target is not a folder, and exists only with ``force``."""
-    target = Path(path)
+    ``needed`` bytes free; the target is not a folder, and exists only with ``force``. A path the
+    system refuses outright (longer than PATH_MAX, a name over NAME_MAX) is one OutputError too."""
+    try:
+        return _check_output(Path(path), force, what, needed)
+    except (OutputError, FileExistsRefused):
+        raise
+    except OSError as exc:
+        text = str(path)
+        shown = text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+        raise OutputError(f"{what} {shown}: {exc.strerror or exc}") from None
+
+
+def _check_output(target: Path, force: bool, what: str, needed: int) -> Path:
     directory = target.parent if str(target.parent) else Path(".")
     if target.is_dir():
         raise OutputError(f"{what} {target} is a folder; give a file name")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, check_output
 from gradviz.probes.measured import BackwardWave
 
 COLOURS = ("#D55E00", "#0072B2", "#009E73")  # model 1, 2, 3: the app's colours (gui/theme.py)
@@ -89,7 +89,11 @@ def write_animation(
     force: bool = False,
 ) -> list[Path]:
     """Write ``path``: a looping ``.gif``, or for ``.png`` a sequence stem_000.png, stem_001.png,
-    ... beside it (every frame, the last one once). Returns the files written."""
+    ... beside it (every frame, the last one once). Returns the files written.
+
+    The folder is checked before anything is drawn (drawing takes seconds); a sequence whose
+    writing fails part-way (a full disk) removes the frames it wrote: all of it, or none.
+    """
     target = Path(path)
     suffix = target.suffix.lower()
     if suffix not in (".gif", ".png"):
@@ -98,13 +102,21 @@ def write_animation(
     if len(lengths) != 1:
         raise ValueError(f"the models' waves must have one length to run in sync, got {sorted(lengths)}")
     steps = frame_steps(lengths.pop(), duration, fps)
+    names = ([target.with_name(f"{target.stem}_{index:03d}.png") for index in range(len(steps))]
+             if suffix == ".png" else [target])
+    for name in names:
+        check_output(name, force=force, what="the animation")
     figure = WaveFigure(waves, size)
     frames = [figure.frame(reached) for reached in steps]
     if suffix == ".png":
-        written = []
-        for index, frame in enumerate(frames):
-            name = target.with_name(f"{target.stem}_{index:03d}.png")
-            written.append(atomic_write(name, lambda stream, data=frame: stream.write(data), force=force))
+        written: list[Path] = []
+        try:
+            for name, frame in zip(names, frames, strict=True):
+                written.append(atomic_write(name, lambda stream, data=frame: stream.write(data), force=force))
+        except BaseException:
+            for done in written:  # frames of a sequence that cannot be finished are no use
+                done.unlink(missing_ok=True)
+            raise
         return written
     from PIL import Image
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import html
+import os
 import re
 import threading
 import time
@@ -203,8 +204,18 @@ class _Lines:
             self.offset += len(raw)
             if self.progress is not None and self.offset >= self._next_report:
                 self._next_report = self.offset + PROGRESS_EVERY_BYTES
-                self.progress(self.offset, self.total)
+                self.progress(self.offset, self.grown())
             yield text
+
+    def grown(self) -> int:
+        """The file's size now: a file that grows while it is read (a log being written, a
+        download) is projected and shown at its real size, not at its size when it was opened."""
+        try:
+            now = os.fstat(self.handle.fileno()).st_size
+        except (OSError, AttributeError, ValueError):
+            now = 0
+        self.total = max(self.total, now, self.offset)
+        return self.total
 
 
 def _column(header: list[str], name: str, role: str, path: Path) -> int:
@@ -259,7 +270,7 @@ def _projected(tokens: int, rows: int, max_len: int, read: int, total: int) -> i
     each row's ids (int32 plus an array header), then the padded (rows, max_len) int64 ids twice
     (the split copies)."""
     so_far = 4 * tokens + 112 * rows + 2 * 8 * max_len * rows
-    return so_far * max(total, 1) // max(read, 1)
+    return so_far * max(total, read, 1) // max(read, 1)  # never less than what is already held
 
 
 def _read_rows(path: Path, text_column: str, label_column: str, progress: Progress | None,
@@ -327,7 +338,8 @@ def _read_rows(path: Path, text_column: str, label_column: str, progress: Progre
                 seen.add(label)
                 if lines.offset >= next_check:  # the data so far, projected over the whole file
                     next_check = lines.offset + MEMORY_CHECK_BYTES
-                    check_text(lines.offset, total, _projected(token_count, rows, max_len, lines.offset, total),
+                    size = lines.grown()
+                    check_text(lines.offset, size, _projected(token_count, rows, max_len, lines.offset, size),
                                path=str(path))
     except csv.Error as exc:
         line = lines.line if lines is not None else 0

@@ -25,6 +25,8 @@ from gradviz.tasks import WORD_TASKS
 LIVE, REPLAY, OPENING = "live", "replay", "opening"
 WORDS_TIMEOUT_S = 30.0  # ask again if the trainer has not answered a words question by then
 WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
+ANSWER_S = 2.0  # an export waits this long for the trainer's arrays, then uses what the window holds
+HOLD_EVERY_S = 10.0  # a running run's arrays are copied into the window this often (kept if the trainer dies)
 
 
 class Callbacks:
@@ -66,6 +68,12 @@ class Session:
         self.banner: str | None = None  # the message the window shows in red (None: none)
         self.frame: Frame | None = None  # the newest live frame
         self.arrays: dict | None = None  # the last arrays the trainer sent (AskArrays)
+        # The newest arrays of this run that the window holds, whoever asked: what can still be
+        # exported or saved when the trainer hangs or dies (recorded history, no model state).
+        self.held: dict | None = None
+        self.saving: Path | None = None  # a Save sent and not yet answered (written or failed)
+        self.last_heard = time.perf_counter()  # when the trainer last sent anything
+        self._held_asked = time.perf_counter()
         # Text tasks: one words question open at a time, at most one a second.
         self.words_visible = False
         self.words_example = 0
@@ -113,12 +121,34 @@ class Session:
         """Handle what the trainer sent; returns a new live frame, if one came."""
         new_frame = None
         for event in self.trainer.events():
+            self.last_heard = time.perf_counter()
             frame = self._handle(event)
             if frame is not None:
                 new_frame = frame
         if not self._closing and self.trainer_state != p.DEAD and not self.trainer.alive:
             self._died()
+        self._refresh_held()
         return new_frame
+
+    def _refresh_held(self) -> None:
+        """Every HOLD_EVERY_S of a running run, ask for its arrays (answered between two steps;
+        kept in ``held``), so the run on screen stays exportable and savable if the trainer dies."""
+        now = time.perf_counter()
+        if self.trainer_state == p.RUNNING and self.has_run and now - self._held_asked > HOLD_EVERY_S:
+            self._held_asked = now
+            self.trainer.send(p.AskArrays())
+
+    def silent_for(self) -> float:
+        """Seconds a running trainer has sent nothing (0 unless running): a stopped or hung
+        process, or one step that takes that long."""
+        if self.trainer_state != p.RUNNING:
+            return 0.0
+        return time.perf_counter() - self.last_heard
+
+    @property
+    def held_steps(self) -> int:
+        """Recorded steps in ``held`` (0: none)."""
+        return len(self.held["step"]) if self.held is not None and "step" in self.held else 0
 
     def _handle(self, event: p.Event) -> Frame | None:
         match event:
@@ -135,18 +165,24 @@ class Session:
                 self._on_refused(message)
             case p.LoadProgress(done=done, total=total):
                 self.loadProgressed.emit(done, total)
-            case p.RunFailed(message=message) | p.SaveFailed(message=message):
+            case p.SaveFailed(message=message):
+                self.saving = None
+                self.show_banner(message)
+            case p.RunFailed(message=message):
                 self.show_banner(message)
             case p.RunDiverged(message=message):
                 self.show_banner(f"Training {message}. Plots keep the last finite data; "
                                  "press Reset (R) to start again.")
             case p.RunSaved(path=path, step=step):
+                self.saving = None
                 self.saved_at_step, self.run_path = step, Path(path)
                 self.runSaved.emit(path)
             case p.TrainApplied(index=index):
                 self.train_applied[index] = event
             case p.Arrays(arrays=arrays):
                 self.arrays = arrays
+                if arrays is not None:
+                    self.held = arrays
                 self._look_back_with(arrays)
             case p.WordsReady(report=report):
                 self._words_open = False
@@ -167,6 +203,7 @@ class Session:
         """The trainer process ended by itself: keep the last frame and history, say why."""
         cause = self.trainer.cause_of_death()
         self.trainer.stop(0.1)
+        self.saving = None  # whatever it was writing is not coming
         self._was_running = self.trainer_state == p.RUNNING
         self._set_state(p.DEAD)
         self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
@@ -187,6 +224,7 @@ class Session:
         self.steps_done = event.steps_done
         self.saved_at_step = event.steps_done if event.restored else None
         self.frame = None
+        self.held = None  # another run: what the window held was the last one's
         self.train_applied = {}
         self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
         self.show_banner(None)
@@ -269,9 +307,46 @@ class Session:
 
     def save(self, path: Path, force: bool = False) -> None:
         if not self.has_run:
-            self.show_banner("There is no run to save: press Reset (R) to start one.")
+            if self.trainer_state == p.DEAD and self.held_steps:
+                self._save_held(Path(path), force)
+                return
+            self.show_banner("There is no run to save: press Reset (R) to start one." if self.trainer_alive else
+                             "The trainer stopped before the window held any recorded step of its run: nothing "
+                             "to save. Press Reset (R) to start a new trainer.")
             return
+        self.saving = Path(path)
         self.trainer.send(p.Save(Path(path), force))
+
+    def wait_for_save(self, timeout_s: float, tick: Callable[[float], None] | None = None) -> bool:
+        """Before the trainer is ended: wait until the save in progress is written (or failed, or
+        the trainer died), at most ``timeout_s``, calling ``tick(seconds waited)`` as it waits (a
+        window says so and repaints). True when no save is left in progress."""
+        started = time.perf_counter()
+        while self.saving is not None and self.trainer_alive:
+            waited = time.perf_counter() - started
+            if waited > timeout_s:
+                return False
+            if tick is not None:
+                tick(waited)
+            self.poll()
+            time.sleep(0.05)
+        return self.saving is None
+
+    def _save_held(self, path: Path, force: bool) -> None:
+        """The trainer died: write the recorded history the window holds (it replays; the
+        model's weights died with the trainer, so it cannot train on)."""
+        from gradviz.io.runfile import save_arrays_kept
+
+        try:
+            written, note = save_arrays_kept(path, self.held, force=force)
+        except (OSError, ValueError) as exc:
+            self.show_banner(f"Could not save {path}: {exc}")
+            return
+        step = int(self.held["step"][-1]) + 1
+        self.run_path = written
+        self.show_banner(f"Saved the run as the window held it (recorded up to step {step}; its weights ended "
+                         f"with the trainer, so the file replays but cannot train on){'. ' + note if note else ''}.")
+        self.runSaved.emit(str(written))
 
     def ask_wave(self) -> bool:
         """Ask for every model's backward pass on the next step (the trainer trains that step
@@ -293,9 +368,10 @@ class Session:
         self.arrays = None
         self.trainer.send(p.AskArrays())
 
-    def fetch_arrays(self, timeout_s: float = 30.0) -> dict | None:
-        """The run file's arrays of the history so far, waited for (an export needs them now);
-        None without a run, or if the trainer does not answer within ``timeout_s``."""
+    def fetch_arrays(self, timeout_s: float = ANSWER_S) -> dict | None:
+        """The run file's arrays of the history so far, waited for (an export needs them now)
+        briefly: None without a live trainer, or if it does not answer within ``timeout_s``
+        (stopped, or busy in a long step); then ``held`` has what the window has."""
         if not self.has_run:
             return None
         self.ask_arrays()

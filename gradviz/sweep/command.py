@@ -10,6 +10,10 @@ closed terminal) stop the runs in flight at any moment, keep every finished one 
 exit 128 + the signal's number (130 for Ctrl-C). SIGKILL cannot be caught: the runs then end
 with their parent by themselves (``gradviz.forkserver.child_setup``).
 
+One sweep writes ``--out`` at a time: a second one on the same file (a "resume" while the first
+still runs) is refused with one line (``io/filelock.py``). A save that the disk refuses mid-sweep
+(full, read-only) goes to a fallback file, said at the end: no finished run is lost.
+
 Mistakes raise ConfigError (the CLI prints one line and exits 2).
 """
 
@@ -21,7 +25,7 @@ import sys
 from pathlib import Path
 
 from gradviz.config import DEVICES, ConfigError
-from gradviz.sweep.grid import SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
+from gradviz.sweep.grid import MAX_JOBS, SWEEP_TASKS, SweepConfig, Threshold, check_jobs, parse_lengths
 from gradviz.threads import core_count
 
 EXIT_FAILED = 1
@@ -69,7 +73,8 @@ def add_sweep_parser(sub) -> None:
     add("--seq-lens", default="5,10,20,50,100", help="comma-separated lengths T (default 5,10,20,50,100)")
     add("--seeds", type=int, default=3, help="runs per (model, T), seeds 0..N-1 (default 3)")
     add("--steps", type=int, default=1000, help="training steps per run (default 1000)")
-    add("--jobs", type=int, help="runs at a time, each in its own process (default: the core count; 1 on a GPU)")
+    add("--jobs", type=int,
+        help=f"runs at a time, each in its own process (default: the core count; 1 on a GPU; at most {MAX_JOBS})")
     add("--threshold", default="0.1x",
         help="success: final loss below this; '0.1x' = a tenth of the task's baseline (default), '0.02' = a loss")
     add("--hidden", type=int, default=64, help="units H (default 64)")
@@ -97,6 +102,16 @@ def _config(args: argparse.Namespace):
 
 
 def _check_paths(args: argparse.Namespace) -> None:
+    """ConfigError (one line) for an --out or --plot that cannot be written, before any training;
+    a path the system refuses outright (longer than PATH_MAX, say) included."""
+    try:
+        _check_path_names(args)
+    except OSError as exc:
+        raise ConfigError(f"cannot use --out or --plot: {exc.strerror or exc}") from None
+
+
+def _check_path_names(args: argparse.Namespace) -> None:
+    from gradviz.io.atomic import OutputError, check_output
     from gradviz.sweep.plot import FORMATS
 
     if args.out.suffix.lower() != ".npz":
@@ -117,6 +132,12 @@ def _check_paths(args: argparse.Namespace) -> None:
         raise ConfigError("give --resume or --force, not both")
     if args.resume and not args.out.exists():
         raise ConfigError(f"--resume: {args.out} does not exist")
+    try:
+        check_output(args.out, force=True)  # a read-only or full folder: said now, not after the first run
+        if args.plot is not None:
+            check_output(args.plot, force=True, what="--plot")
+    except OutputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _results(args: argparse.Namespace, config):
@@ -167,16 +188,33 @@ def command_sweep(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from gradviz.budget import available_bytes
     from gradviz.engine.device import choose_device
-    from gradviz.sweep.jobs import default_jobs, describe_jobs
-    from gradviz.sweep.runner import SweepProgress, SweepRunError, run_sweep
+    from gradviz.io.filelock import FileLock, LockedError
+    from gradviz.sweep.jobs import default_jobs
 
     config = _config(args)
     _check_paths(args)
     device_type = choose_device(args.device).type  # a missing GPU: DeviceError, one line, exit 2
     jobs = default_jobs(device_type, core_count()) if args.jobs is None else args.jobs
-    if jobs < 1:
-        raise ConfigError(f"--jobs must be at least 1, got {jobs}")
+    check_jobs(jobs, available_bytes(), name="--jobs")
+    lock = FileLock(args.out, what="gradviz sweep")
+    try:
+        lock.acquire()  # before reading --out: a second writer must not resume what the first is writing
+    except LockedError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot lock {args.out}: {exc.strerror or exc}") from None
+    try:
+        return _sweep_locked(args, config, jobs, device_type)
+    finally:
+        lock.release()
+
+
+def _sweep_locked(args: argparse.Namespace, config: SweepConfig, jobs: int, device_type: str) -> int:
+    from gradviz.sweep.jobs import describe_jobs
+    from gradviz.sweep.runner import SweepProgress, SweepRunError, run_sweep
+
     results = _results(args, config)
     pending = len(results.pending())
     if pending and not args.quiet:
@@ -188,22 +226,42 @@ def _sweep(args: argparse.Namespace) -> int:
     except KeyboardInterrupt as exc:
         number = exc.number if isinstance(exc, SweepStopped) else signal.SIGINT
         _say_quietly(progress.close)
+        _say_quietly(lambda: _say_notes(results))
         _say_quietly(lambda: print(f"\ngradviz: {_stopped_how(number)}; {int(results.done.sum())} of "
-                                   f"{results.done.size} runs are kept in {args.out} (run the same command "
-                                   "again to resume)", file=sys.stderr))
+                                   f"{results.done.size} runs are kept in {results.saved_path(args.out)} (run "
+                                   "the same command again to resume)", file=sys.stderr))
         return _exit_code(number)
     except SweepRunError as exc:
         progress.close()
-        print(f"gradviz: error: {exc}; the finished runs are kept in {args.out}", file=sys.stderr)
+        _say_notes(results)
+        print(f"gradviz: error: {exc}; the finished runs are kept in {results.saved_path(args.out)}",
+              file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:  # even the fallback places refused the file
+        progress.close()
+        print(f"gradviz: error: cannot save the sweep ({exc.strerror or exc}): {int(results.done.sum())} runs "
+              "finished, but could not be written anywhere", file=sys.stderr)
         return EXIT_FAILED
     progress.close()
+    _say_notes(results)
     print(f"{config.task} task, {config.steps} steps, {config.seeds} seeds: success rate "
           f"(final loss below {config.threshold})")
     print(results.summary())
-    print(f"wrote {args.out}")
+    print(f"wrote {results.saved_path(args.out)}")
     if args.plot is not None:
         from gradviz.sweep.plot import plot_sweep
 
-        plot_sweep(results, args.plot, force=True)
+        try:
+            plot_sweep(results, args.plot, force=True)
+        except OSError as exc:  # the disk filled during the sweep: the runs are safe, say so
+            print(f"gradviz: error: could not write {args.plot} ({exc.strerror or exc}); the sweep is in "
+                  f"{results.saved_path(args.out)}: draw it later with the same command", file=sys.stderr)
+            return EXIT_FAILED
         print(f"wrote {args.plot}")
     return 0
+
+
+def _say_notes(results) -> None:
+    """Where saves went instead of --out (a full or read-only disk), said once each."""
+    for note in dict.fromkeys(results.notes):
+        print(f"gradviz: {note}", file=sys.stderr)

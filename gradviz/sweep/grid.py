@@ -24,14 +24,45 @@ from gradviz.config import (
     TaskConfig,
     TrainConfig,
     default_label,
+    parse_json,
+    show,
 )
 
 FORMAT = "gradviz-sweep/1"
 FINAL_FRACTION = 0.05
 """A run's final loss is the mean of its last 5% of training steps (at least one step)."""
+# Upper limits, the same for the command line, the tab and a sweep file, each with its reason.
 MAX_SEEDS = 1000
+MAX_STEPS = 1_000_000
+"""Steps per run: a million steps of the smallest run already take hours, and a sweep trains many."""
+MAX_LENGTHS = 64
+"""Lengths T per sweep: more do not fit on the figure's axis or in the tab's table."""
+MAX_RUNS = 10_000
+"""Runs per sweep (models x lengths x seeds): at a few seconds a run, 10,000 runs are a day of
+training; a larger grid is better split into several sweeps (files) than held in one window."""
+MAX_JOBS = 256
+"""Runs training at a time: each is a process of its own (about 35 MB, and a core to be worth it)."""
+JOB_BYTES = 40 * 2**20
+"""What one run's process holds at the least (measured: 16 jobs held 555 MB), for the memory check."""
 COST = {"rnn": 1, "gru": 3, "lstm": 4}  # matrix products per step: the order a T's runs start in
 SWEEP_TASKS = tuple(name for name in TASK_NAMES if name != "text")  # every task with a length T to sweep
+
+
+def _whole(name: str, value: Any) -> None:
+    """ConfigError unless ``value`` is a whole number (not a bool, not 2.5, not text)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be a whole number, got {show(value)}")
+
+
+def check_jobs(jobs: int, available: int | None, name: str = "jobs") -> None:
+    """ConfigError unless ``jobs`` runs can train at once: 1 to MAX_JOBS, and their processes
+    fit in ``available`` bytes of memory (None: unknown, not checked)."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise ConfigError(f"{name} must be between 1 and {MAX_JOBS} (each run is a process of its own), got {jobs}")
+    if available is not None and jobs * JOB_BYTES > available:
+        raise ConfigError(f"{jobs} jobs need about {jobs * JOB_BYTES / 2**30:.1f} GB ({JOB_BYTES // 2**20} MB "
+                          f"each); {available / 2**30:.1f} GB is available: use at most "
+                          f"{max(1, available // JOB_BYTES)}")
 
 
 def parse_lengths(flag: str, text: str) -> tuple[int, ...]:
@@ -101,21 +132,38 @@ class SweepConfig:
 
     def validate(self) -> None:
         """Raise ConfigError naming the first bad setting; checks every run of the grid."""
-        if not self.models:
+        if not isinstance(self.task, str):
+            raise ConfigError(f"task must be text, got {show(self.task)}")
+        if not isinstance(self.models, tuple) or not self.models:
             raise ConfigError("models must name at least one of " + ", ".join(MODEL_KINDS))
         for kind in self.models:
             if kind not in MODEL_KINDS:
-                raise ConfigError(f"models must be among {', '.join(MODEL_KINDS)}, got {kind!r}")
+                raise ConfigError(f"models must be among {', '.join(MODEL_KINDS)}, got {show(kind)}")
         if len(set(self.models)) != len(self.models):
             raise ConfigError(f"models lists a model twice: {','.join(self.models)}")
-        if not self.seq_lens:
+        if not isinstance(self.seq_lens, tuple) or not self.seq_lens:
             raise ConfigError("seq_lens must list at least one sequence length")
+        if len(self.seq_lens) > MAX_LENGTHS:
+            raise ConfigError(f"seq_lens lists {len(self.seq_lens)} lengths; at most {MAX_LENGTHS} fit the "
+                              "figure and the table (split the sweep in two)")
+        for name in ("seeds", "steps", "hidden", "batch", "distance"):
+            _whole(name, getattr(self, name))
+        for seq_len in self.seq_lens:
+            _whole("seq_lens", seq_len)
         if len(set(self.seq_lens)) != len(self.seq_lens):
             raise ConfigError(f"seq_lens lists a length twice: {','.join(map(str, self.seq_lens))}")
         if not 1 <= self.seeds <= MAX_SEEDS:
             raise ConfigError(f"seeds must be between 1 and {MAX_SEEDS}, got {self.seeds}")
-        if self.steps < 1:
-            raise ConfigError(f"steps must be at least 1, got {self.steps}")
+        if not 1 <= self.steps <= MAX_STEPS:
+            raise ConfigError(f"steps must be between 1 and {MAX_STEPS:,} (a million steps of the smallest run "
+                              f"already take hours), got {show(self.steps)}")
+        runs = len(self.models) * len(self.seq_lens) * self.seeds
+        if runs > MAX_RUNS:
+            raise ConfigError(f"the grid has {runs:,} runs ({len(self.models)} models x {len(self.seq_lens)} lengths "
+                              f"x {self.seeds} seeds); at most {MAX_RUNS:,} in one sweep (a day of training: "
+                              "split it into several sweeps)")
+        if not isinstance(self.threshold, Threshold):
+            raise ConfigError(f"threshold must be a Threshold, got {show(self.threshold)}")
         if self.task == "text":
             raise ConfigError("the text task has no sequence length to sweep (its T is the file's max_len)")
         for kind in self.models:
@@ -165,20 +213,29 @@ class SweepConfig:
 
     @classmethod
     def from_json(cls, text: str) -> SweepConfig:
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"sweep config is not valid JSON: {exc}") from None
+        """The config a sweep file holds; ConfigError naming the first value of the wrong type or
+        out of range (parsed with a bounded depth and number size, like a run's config)."""
+        data = parse_json(text)
         if not isinstance(data, dict) or data.pop("format", None) != FORMAT:
             raise ConfigError("not a gradviz sweep config")
         known = {f.name for f in dataclasses.fields(cls)}
         if set(data) != known:
             raise ConfigError(f"sweep config keys must be {', '.join(sorted(known))}")
+        for name in ("models", "seq_lens"):
+            if not isinstance(data[name], list):
+                raise ConfigError(f"{name} must be a list, got {show(data[name])}")
+        for name in ("lr", "clip"):
+            if isinstance(data[name], bool) or not isinstance(data[name], (int, float)):
+                raise ConfigError(f"{name} must be a number, got {show(data[name])}")
+        if not isinstance(data["threshold"], str):
+            raise ConfigError(f"threshold must be text such as '0.1x', got {show(data['threshold'])}")
+        data["threshold"] = Threshold.parse(data["threshold"])
+        data["models"], data["seq_lens"] = tuple(data["models"]), tuple(data["seq_lens"])
         try:
-            data["threshold"] = Threshold.parse(str(data["threshold"]))
-            data["models"], data["seq_lens"] = tuple(data["models"]), tuple(int(t) for t in data["seq_lens"])
             return cls(**data)
-        except (TypeError, ValueError) as exc:
+        except ConfigError:
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(f"bad sweep config: {exc}") from None
 
     def difference(self, other: SweepConfig) -> str | None:

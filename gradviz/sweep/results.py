@@ -15,7 +15,10 @@ File layout (one ``.npz``, never pickle; M models, N sequence lengths, S seeds):
     baseline (N,)     the task's memoryless loss at each T;  threshold (N,) the loss to beat
 
 The file is rewritten (atomically) after every finished run, so an interrupted sweep, even a
-killed one, keeps everything that finished.
+killed one, keeps everything that finished. A write that fails mid-sweep (a full or read-only
+disk) goes to a fallback file beside it or in the temp folder, as train's result does, and the
+later saves follow it there; ``notes`` says where. ``load`` reads through ``reader.py``, which
+trusts nothing in the file.
 """
 
 from __future__ import annotations
@@ -25,14 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-from gradviz.config import ConfigError
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, write_with_fallback
 from gradviz.sweep.grid import FORMAT, SweepConfig
+from gradviz.sweep.reader import SweepFileError, read_sweep
 from gradviz.tasks import make_task
 
-
-class SweepFileError(ValueError):
-    """A sweep file that cannot be read or resumed; the message says why."""
+__all__ = ["SweepFileError", "SweepResults"]
 
 
 class SweepResults:
@@ -48,6 +49,8 @@ class SweepResults:
             [make_task(config.task, seq_len, config.distance).baseline().loss for seq_len in config.seq_lens]
         )
         self.threshold = np.array([config.threshold.loss(b) for b in self.baseline])
+        self.notes: list[str] = []  # where saves went instead of their path (a full disk), in order
+        self._moved: dict[Path, Path] = {}  # a path whose write failed -> the fallback file written instead
 
     def record(self, cell: tuple[int, int, int], final_loss: float, seconds: float) -> None:
         self.final_loss[cell] = final_loss if np.isfinite(final_loss) else np.inf
@@ -95,33 +98,40 @@ class SweepResults:
         }
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the file atomically (a crash mid-save leaves the previous version)."""
+        """Write the file atomically (a crash mid-save leaves the previous version); returns the
+        path written. A write the disk refuses (full, read-only) goes to a fallback file, and so
+        do the later saves to ``path``: no finished run is lost, and ``notes`` says where."""
         arrays = self.arrays()
-        return atomic_write(path, lambda stream: np.savez(stream, **arrays), force=True)
+
+        def write(stream) -> None:
+            np.savez(stream, **arrays)
+
+        target = Path(path)
+        moved = self._moved.get(target)
+        if moved is not None:
+            try:
+                return atomic_write(moved, write, force=True)
+            except OSError:
+                pass  # that place failed too: look for another, as the first time
+        written, note = write_with_fallback(target, write, force=True)
+        if note is not None:
+            self._moved[target] = written
+            self.notes.append(note)
+        return written
+
+    def saved_path(self, path: str | os.PathLike) -> Path:
+        """Where the saves to ``path`` really are: ``path``, or its fallback file."""
+        return self._moved.get(Path(path), Path(path))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> SweepResults:
-        """Read a sweep file; raises SweepFileError naming what is wrong."""
-        from gradviz.io.runfile import RunFileError, read_npz
-
-        try:
-            arrays = read_npz(path)
-        except RunFileError as exc:
-            raise SweepFileError(str(exc)) from None
-        if str(arrays.get("format", "")) != FORMAT:
-            raise SweepFileError(f"{path} is not a gradviz sweep file")
-        try:
-            config = SweepConfig.from_json(str(arrays["config_json"]))
-        except (KeyError, ConfigError) as exc:
-            raise SweepFileError(f"{path}: bad config_json: {exc}") from None
+        """Read a sweep file; raises SweepFileError (one line) naming what is wrong."""
+        config, arrays = read_sweep(path)
         results = cls(config)
-        for name in ("final_loss", "done", "seconds"):
-            value = arrays.get(name)
-            if value is None or value.shape != config.shape:
-                raise SweepFileError(f"{path}: {name} must have shape {config.shape}")
-        results.final_loss = arrays["final_loss"].astype(np.float64)
         results.done = arrays["done"].astype(bool)
-        results.seconds = arrays["seconds"].astype(np.float64)
+        # Runs not finished hold no result, whatever the file says there.
+        results.final_loss = np.where(results.done, arrays["final_loss"].astype(np.float64), np.nan)
+        results.seconds = np.where(results.done, arrays["seconds"].astype(np.float64), np.nan)
         return results
 
     def summary(self) -> str:

@@ -76,17 +76,16 @@ class SweepPool:
 
     def __init__(self, results: SweepResults, out: Path, jobs: int, device: str = "auto"):
         self.results, self.out = results, Path(out)
-        config = results.config
         pending = results.pending()
         results.save(self.out)  # the file exists from the start: a resumable sweep, even if none finishes
         self.jobs = max(1, min(jobs, len(pending) or 1))
-        cores = max(1, core_count() // self.jobs)
+        self._cores = max(1, core_count() // self.jobs)
         self._method = start_method()
         self._context = context(self._method)
-        self._waiting = deque()
-        for cell in pending:
-            run = config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], device)
-            self._waiting.append((cell, run.to_json(), torch_threads(run, cores=cores)))
+        self._device = device
+        # Cells only: each run's config is built as it starts (10,000 of them built up front took
+        # seconds, on the window's thread for a tab sweep).
+        self._waiting = deque(pending)
         self._running: dict[Cell, tuple[BaseProcess, Connection]] = {}
         self._start_next()
 
@@ -100,7 +99,10 @@ class SweepPool:
 
     def _start_next(self) -> None:
         while self._waiting and len(self._running) < self.jobs:
-            cell, config_json, threads = self._waiting.popleft()
+            cell = self._waiting.popleft()
+            config = self.results.config
+            run = config.run_config(config.models[cell[0]], config.seq_lens[cell[1]], cell[2], self._device)
+            config_json, threads = run.to_json(), torch_threads(run, cores=self._cores)
             receive, send = self._context.Pipe(duplex=False)
             process = self._context.Process(target=_train_in_child, daemon=True,  # never outlives the parent
                                             args=(send, config_json, self.results.config.steps, threads,

@@ -143,3 +143,106 @@ def test_screenshot_refuses_an_existing_file_without_force(tmp_path: Path, capsy
     assert existing.read_bytes() == b"mine"
     assert main(["--screenshot", str(tmp_path / "no" / "shot.png")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# ---- a trainer that hangs or dies: the run on screen stays exportable (issue 25, cases 8 and 9) ----
+
+
+def _train_a_while(qtbot, window, steps: int = 6) -> int:
+    """Train, and let the window hold the run's arrays (as its periodic copy does); returns the
+    recorded steps held."""
+    from tests.gui.conftest import steps_done
+
+    window.session.start()
+    qtbot.waitUntil(lambda: steps_done(window) >= steps, timeout=60000)
+    window.session.ask_arrays()
+    qtbot.waitUntil(lambda: window.session.held_steps > 0, timeout=20000)
+    return window.session.held_steps
+
+
+def test_ctrl_e_with_a_stopped_trainer_says_so_at_once_and_exports_what_the_window_holds(qtbot, make_window,
+                                                                                        tmp_path, monkeypatch):
+    from gradviz.gui import main_window
+
+    monkeypatch.setattr(main_window, "SILENT_S", 1.0)
+    window = make_window(record_every=1)
+    held = _train_a_while(qtbot, window)
+    pid = window.session.trainer.pid
+    os.kill(pid, signal.SIGSTOP)  # hung: alive, answering nothing
+    try:
+        # The status bar stops saying "running" at the last rate.
+        qtbot.waitUntil(lambda: "no answer for" in window.state_label.text(), timeout=10000)
+        assert "?" in window.rate_label.text()
+        started = time.monotonic()
+        written = window.export("loss", tmp_path / "loss.png")
+        assert time.monotonic() - started < 5  # known silent: no wait, only the drawing (was 30 s frozen)
+        assert written.stat().st_size > 0
+        assert window.export_note.startswith("the trainer is not answering: exported the run as the window holds")
+        assert f"recorded up to step {int(window.session.held['step'][-1]) + 1}" in window.export_note
+        assert held >= 1
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_a_stopped_trainer_with_nothing_held_is_named_not_blamed_on_a_missing_run(qtbot, make_window, tmp_path):
+    import pytest
+
+    from gradviz.gui.export import ExportError
+    from tests.gui.conftest import steps_done
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 2, timeout=60000)
+    pid = window.session.trainer.pid
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        window.session.held = None  # nothing copied yet
+        with pytest.raises(ExportError, match="the trainer is not answering"):
+            window.export("loss", tmp_path / "loss.png")
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_after_the_trainer_dies_the_run_on_screen_is_still_exported_and_saved(qtbot, make_window, tmp_path):
+    from gradviz.session.protocol import DEAD
+
+    window = make_window(record_every=1)
+    _train_a_while(qtbot, window)
+    held = window.session.held
+    os.kill(window.session.trainer.pid, signal.SIGKILL)
+    qtbot.waitUntil(lambda: window.session.trainer_state == DEAD, timeout=10000)
+    written = window.export("loss", tmp_path / "loss.png")
+    assert written.stat().st_size > 0 and window.export_note.startswith("the trainer has stopped")
+    window.session.save(tmp_path / "run.npz")
+    saved = load_run(tmp_path / "run.npz")  # the recorded history the window held, step for step
+    np.testing.assert_array_equal(saved.arrays["step"], held["step"])
+    np.testing.assert_array_equal(saved.arrays["loss"], held["loss"])
+    assert "replays but cannot train on" in window.banner.text()
+
+
+def test_closing_right_after_save_waits_for_the_file_and_says_so(qtbot, make_window, tmp_path):
+    """Case 5: the window closes 0.2 s after Save while the trainer is still writing (held still
+    here with SIGSTOP for 3 s, longer than ending a trainer takes: 2.6 s at most)."""
+    from tests.gui.conftest import steps_done
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 3, timeout=60000)
+    pid = window.session.trainer.pid
+    path = tmp_path / "run.npz"
+    os.kill(pid, signal.SIGSTOP)
+    resume = threading.Timer(3.0, os.kill, (pid, signal.SIGCONT))
+    resume.start()
+    said = []
+    window.statusBar().messageChanged.connect(said.append)
+    try:
+        window.session.save(path, force=True)
+        time.sleep(0.2)
+        started = time.monotonic()
+        window.ask_before_discard = False
+        window.close()
+        waited = time.monotonic() - started
+    finally:
+        resume.join()
+    assert load_run(path).config == window.session.active  # written whole, not lost
+    assert not list(tmp_path.glob(".*.part"))
+    assert 2.5 < waited < 60 and any(text.startswith("Closing once run.npz is written") for text in said)
+    assert not window.session.trainer.alive

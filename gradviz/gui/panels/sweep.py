@@ -39,10 +39,22 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gradviz.budget import available_bytes
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
-from gradviz.sweep.grid import MAX_SEEDS, SWEEP_TASKS, SweepConfig, Threshold, parse_lengths
+from gradviz.io.atomic import atomic_write, check_output
+from gradviz.io.filelock import FileLock
+from gradviz.sweep.grid import (
+    MAX_JOBS,
+    MAX_SEEDS,
+    MAX_STEPS,
+    SWEEP_TASKS,
+    SweepConfig,
+    Threshold,
+    check_jobs,
+    parse_lengths,
+)
 from gradviz.sweep.plot import FORMATS
 from gradviz.sweep.results import SweepFileError, SweepResults
 from gradviz.sweep.runner import SweepPool, SweepRunError
@@ -69,6 +81,9 @@ class SweepPanel(QWidget):
         self.results: SweepResults | None = None
         self.path: Path | None = None  # the sweep file: every finished run is in it
         self.pool: SweepPool | None = None
+        self.lock: FileLock | None = None  # held on the sweep file while its runs train: one writer
+        self._refused = ""  # why the last file failed to open
+        self.startup_note = ""  # said once in the window's status bar: the last sweep could not be opened
         self._started_at = 0.0
         self._done_at_start = 0
         self._timer = QTimer(self)
@@ -96,8 +111,8 @@ class SweepPanel(QWidget):
         self.lengths.setToolTip("The sequence lengths T to try, comma-separated, e.g. 5,10,20,50,100")
         self.lengths.setMaximumWidth(150)
         self.seeds = _spin(1, MAX_SEEDS, "Runs per (model, T), seeds 0..N-1: the success rate is the fraction learned")
-        self.steps = _spin(1, 1_000_000, "Training steps of every run", step=100)
-        self.jobs = _spin(1, 256, "Runs training at a time, each in a process of its own (default: the cores)")
+        self.steps = _spin(1, MAX_STEPS, "Training steps of every run", step=100)
+        self.jobs = _spin(1, MAX_JOBS, "Runs training at a time, each in a process of its own (default: the cores)")
         self.threshold = QLineEdit()
         self.threshold.setMaximumWidth(70)
         self.threshold.setToolTip("A run learned when its final loss is below this: '0.1x' is a tenth of the "
@@ -174,8 +189,7 @@ class SweepPanel(QWidget):
         for spin in (self.seeds, self.steps):
             spin.valueChanged.connect(self._show_buttons)
         self.task_box.currentIndexChanged.connect(self._show_buttons)
-        last = settings.value("sweep/last") if settings is not None else None
-        if not (last and Path(str(last)).is_file() and self.open_file(last, quiet=True)):
+        if not self._open_last():
             self._show()
 
     # ---- the form ---------------------------------------------------------------------------
@@ -224,12 +238,22 @@ class SweepPanel(QWidget):
         if not self._resumable(config):
             results, path = SweepResults(config), self._new_path()
         try:
+            check_jobs(self.jobs.value(), available_bytes())
+        except ConfigError as exc:
+            self._say(f"Not started: {exc}", error=True)
+            return False
+        lock = FileLock(path, what="sweep")
+        try:
             path.parent.mkdir(parents=True, exist_ok=True)
+            check_output(path, force=True, what="the sweep file")  # read-only or full: said now, not later
+            lock.acquire()  # a `gradviz sweep` (or another window) writing this file: refused in one line
             pool = SweepPool(results, path, self.jobs.value())
         except Exception as exc:  # noqa: BLE001 - said in the panel; the sweep shown stays as it was
-            self._say(f"Not started: {type(exc).__name__}: {exc}", error=True)
+            lock.release()
+            self._say(f"Not started: {exc}" if isinstance(exc, OSError) else
+                      f"Not started: {type(exc).__name__}: {exc}", error=True)
             return False
-        self.results, self.path, self.pool = results, path, pool
+        self.results, self.path, self.pool, self.lock = results, path, pool, lock
         self._remember(path)
         self._started_at = time.perf_counter()
         self._done_at_start = int(results.done.sum())
@@ -237,6 +261,30 @@ class SweepPanel(QWidget):
         self.started.emit()
         self._show()
         return True
+
+    def _open_last(self) -> bool:
+        """Show the sweep of the last session, if it still opens; one that does not (deleted,
+        damaged, hostile) is forgotten, and ``startup_note`` says so once: never a traceback."""
+        if self.settings is None:
+            return False
+        last = self.settings.value("sweep/last")
+        if last is None:
+            return False
+        if not isinstance(last, str) or not last:
+            reason = f"the setting holds {type(last).__name__}, not a file name"
+        elif not Path(last).is_file():
+            reason = f"{last} no longer exists"
+        else:
+            try:
+                if self.open_file(last, quiet=True):
+                    return True
+                reason = self._refused
+            except Exception as exc:  # noqa: BLE001 - whatever a file does, the app starts
+                reason = f"{type(exc).__name__}: {exc}"
+            reason = _named(reason, last)
+        self.settings.remove("sweep/last")
+        self.startup_note = f"Last sweep forgotten: {_clip(reason, 120)}"
+        return False
 
     def _resumable(self, config: SweepConfig) -> bool:
         """Whether Start continues the sweep shown: the form describes it, and runs are missing."""
@@ -275,8 +323,11 @@ class SweepPanel(QWidget):
             total, seconds = self.results.done.size, self._elapsed()
             what = (f"{total} runs in {seconds:.0f} s" if trained == total else
                     f"all {total} runs ({trained} trained now, in {seconds:.0f} s)")
-            self._finish(f"Done: {what}, saved as {self.path.name}.")
+            saved = self.results.saved_path(self.path)
+            self._finish(f"Done: {what}, saved as {saved.name if saved == self.path else saved}.")
         elif cells:
+            if self._follow_fallback():
+                self._say(self.results.notes[-1], error=True)
             self._show()
         else:
             self._show_progress()
@@ -294,8 +345,26 @@ class SweepPanel(QWidget):
     def _finish(self, text: str, error: bool = False) -> None:
         self._timer.stop()
         self.pool = None
+        if self.lock is not None:
+            self.lock.release()
+            self.lock = None
+        if self._follow_fallback():
+            text = f"{text} {self.results.notes[-1]}"
+            error = True
         self._show()
         self._say(text, error)
+
+    def _follow_fallback(self) -> bool:
+        """When the disk refused the sweep file mid-sweep (full, read-only), its saves went to a
+        fallback file: that one is the sweep now (shown, remembered, resumed). True if so."""
+        if self.results is None or self.path is None or not self.results.notes:
+            return False
+        saved = self.results.saved_path(self.path)
+        if saved == self.path:
+            return False
+        self.path = saved
+        self._remember(saved)
+        return True
 
     def _elapsed(self) -> float:
         return time.perf_counter() - self._started_at
@@ -310,8 +379,9 @@ class SweepPanel(QWidget):
         try:
             results = SweepResults.load(path)
         except SweepFileError as exc:
-            if not quiet:
-                QMessageBox.warning(self, "Cannot open sweep", str(exc))
+            self._refused = str(exc)
+            if not quiet:  # one line, and the sweep shown (if any) stays
+                self._say(f"Not opened: {_clip(_named(str(exc), path), 300)}", error=True)
             return False
         self.results, self.path = results, Path(path)
         self._remember(self.path)
@@ -334,8 +404,9 @@ class SweepPanel(QWidget):
         if self.results is None:
             raise ValueError("nothing to export yet: start a sweep or open one")
         target = Path(path)
-        if target.suffix.lower() == ".npz":
-            return self.results.save(target)
+        if target.suffix.lower() == ".npz":  # where asked, or an error: no fallback file for an export
+            arrays = self.results.arrays()
+            return atomic_write(target, lambda stream: np.savez(stream, **arrays), force=True)
         return plot_sweep(self.results, target)
 
     def export_dialog(self) -> None:
@@ -503,6 +574,15 @@ def shared_settings(config: SweepConfig) -> str:
     """What every run of ``config`` shares besides the grid, in a few words."""
     text = f"H = {config.hidden}, batch {config.batch}, Adam {config.lr:g}, clipping {config.clip:g}"
     return text + (f", distance {config.distance}" if config.task in ("names", "reviews") else "")
+
+
+def _named(message: str, path: str | Path) -> str:
+    """A reader's message with the file named by its name, not its whole path (one short line)."""
+    return message.replace(str(path), Path(path).name)
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _spin(low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
