@@ -95,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--scale", type=int, default=1, help="PNG resolution: 1, 2 or 4 (default 1)")
     export.add_argument("--theme", choices=("dark", "light"), default="light", help="default light (for paper)")
     export.add_argument("--size", help="figure size in pixels at scale 1, e.g. 1200x500 (default: the format's)")
+    export.add_argument("--layout", type=Path, metavar="REPORT.json",
+                        help="also write where every plot and text of the figure is, in pixels (JSON)")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
 
     probe = sub.add_parser("probe", help="measure one step at initialisation")
@@ -384,6 +386,8 @@ def command_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in {', '.join('.' + s for s in SUFFIXES)}, got {args.out.name!r}")
     if suffix in ("csv", "npz") and not args.plot:
         raise UsageError("data export (.csv/.npz) needs --plot NAME")
+    if suffix in ("csv", "npz") and args.layout is not None:
+        raise UsageError("--layout reports a figure's layout: --out must be .png, .svg or .pdf")
     if args.plot and args.plot not in PLOT_NAMES:
         raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PLOT_NAMES)}")
     if args.scale not in (1, 2, 4):
@@ -419,8 +423,8 @@ def command_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"{args.run or 'the run'}: {exc}") from None
     path = write_figure(view, args.out, plot=args.plot, theme=args.theme, fmt=args.figure_format, size=size,
-                        scale=args.scale, force=args.force)
-    print(f"wrote {path}")
+                        scale=args.scale, force=args.force, layout=args.layout)
+    print(f"wrote {path}" + (f" and {args.layout}" if args.layout is not None else ""))
     return 0
 
 

@@ -37,6 +37,7 @@ class ModelSeries:
     half_life: np.ndarray  # (N,)
     underflow_steps: int  # at the step shown: real underflow only
     truncated_steps: int  # at the step shown: cut by truncated BPTT
+    grad_cause: np.ndarray | None = None  # (N, T) why each top-layer grad_h is 0 or not finite (probes/causes.py)
 
     @property
     def factor(self) -> tuple[np.ndarray, str]:
@@ -108,6 +109,7 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
             underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
             truncated_steps=int(arrays[prefix + "truncated_steps"][index]) if prefix + "truncated_steps" in arrays
             else 0,
+            grad_cause=arrays[prefix + "grad_cause"][: index + 1] if prefix + "grad_cause" in arrays else None,
         ))
     title, loss_name, metric_name = task_names(saved)
     return RunView(
