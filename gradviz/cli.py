@@ -4,6 +4,7 @@
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
+    gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
 a device that fails mid-run (out of memory, an operation it lacks) prints one line naming it and
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
+from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 from gradviz.schema import settings
@@ -106,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
 
     add_sweep_parser(sub)
+    add_doctor_parser(sub)
     return parser
 
 
@@ -554,7 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench, "sweep": command_sweep}
+                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
     try:
         _check_environment()
         return commands.get(args.command, command_app)(args)
@@ -572,12 +575,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:
-        from gradviz.engine.device import DeviceError, DeviceFault
-
-        if isinstance(exc, DeviceFault):  # the device failed mid-run: named, with the way out
+        device = sys.modules.get("gradviz.engine.device")  # not imported: neither (and no torch in the window)
+        if device is not None and isinstance(exc, device.DeviceFault):  # failed mid-run: named, with the way out
             print(f"gradviz: error: {exc}", file=sys.stderr)
             return EXIT_DEVICE_FAULT
-        if not isinstance(exc, DeviceError):
+        if device is None or not isinstance(exc, device.DeviceError):
             raise
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

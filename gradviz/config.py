@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MODEL_KINDS = ("rnn", "lstm", "gru")
+GATE_NAMES = {  # each cell's gates, in torch.nn's order (models/cells.py computes them)
+    "rnn": (),
+    "lstm": ("input", "forget", "cell", "output"),
+    "gru": ("reset", "update", "new"),
+}
 NONLINEARITIES = ("tanh", "relu")
 INITS = ("default", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")

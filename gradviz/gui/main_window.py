@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
+from gradviz.gui.environment import sweep_folder, user_settings
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.panels.connectivity import ConnectivityDialog, copy_landmarks
@@ -56,9 +57,8 @@ from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
 from gradviz.gui.settings import AppSettings
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
-from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
-from gradviz.io.runfile import RunFileError, SavedRun, load_run
+from gradviz.io.runfile import RunFileError, SavedRun, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
 from gradviz.session.frames import Frame
 from gradviz.session.protocol import DEAD, IDLE, PAUSED, RUNNING
@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self._fit_to_screen(1600, 950)
         # Every stored value is read typed (gui/settings.py): a wrong type never reaches Qt.
-        self.settings = AppSettings(settings if settings is not None else QSettings("gradviz", "gradviz"))
+        self.settings = AppSettings(settings if settings is not None else user_settings())
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
@@ -129,7 +129,7 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
         self.reviews = ReviewsPanel()
-        self.sweep = SweepPanel(self._sweep_folder(), self.settings)
+        self.sweep = SweepPanel(sweep_folder(self.settings), self.settings)
         self.sweep_seen = False  # the tab bar shows once the sweep's tab has been opened
         self._build_central()
         self._build_actions()
@@ -706,15 +706,6 @@ class MainWindow(QMainWindow):
             self.session.pause()
             self.statusBar().showMessage("Training paused while the sweep runs (Space trains on, sharing the cores)",
                                          8000)
-
-    def _sweep_folder(self) -> Path:
-        """Where the window's sweeps are saved: gradviz's data folder, ~/.local/share/gradviz/sweeps
-        on Linux (a setting, for tests)."""
-        folder = self.settings.value("sweep_folder")
-        if folder:
-            return Path(str(folder))
-        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-        return Path(data) / "gradviz" / "sweeps"
 
     def _on_example(self, example: int) -> None:
         self.session.words_example = example

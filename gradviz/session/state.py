@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gradviz.config import RunConfig, TrainConfig
-from gradviz.io.checkpoint import has_state
-from gradviz.io.runfile import SavedRun
+from gradviz.io.runfile import SavedRun, has_state
 from gradviz.session import protocol as p
 from gradviz.session.frames import Frame, frame_from_saved
 from gradviz.session.process import TrainerProcess

@@ -491,7 +491,7 @@ def test_reports_show_a_review_through_every_model_and_score_them(imdb_file: Pat
 
 def test_the_evaluation_table_counts_one_step_in_the_singular():
     from gradviz.engine.evaluate import classification_report
-    from gradviz.engine.reports import EvaluationReport
+    from gradviz.engine.text_reports import EvaluationReport
 
     scores = classification_report([0, 1], [0, 1], ("negative", "positive"))
     assert EvaluationReport(1, ["LSTM"], [scores]).table().startswith("LSTM after 1 step\n")

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.engine.reports import EvaluationReport, WordReport
+from gradviz.engine.text_reports import EvaluationReport, WordReport
 from gradviz.gui.panels.words import WordGradientView
 from gradviz.gui.plots.ranges import finite_logs, value_span
 
