@@ -4,6 +4,7 @@
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
+    gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
 a device that fails mid-run (out of memory, an operation it lacks) prints one line naming it and
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
+from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
 from gradviz.schema import settings
@@ -93,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--scale", type=int, default=1, help="PNG resolution: 1, 2 or 4 (default 1)")
     export.add_argument("--theme", choices=("dark", "light"), default="light", help="default light (for paper)")
     export.add_argument("--size", help="figure size in pixels at scale 1, e.g. 1200x500 (default: the format's)")
+    export.add_argument("--layout", type=Path, metavar="REPORT.json",
+                        help="also write where every plot and text of the figure is, in pixels (JSON)")
     export.add_argument("--quiet", action="store_true", help="no progress bar")
 
     probe = sub.add_parser("probe", help="measure one step at initialisation")
@@ -104,6 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", type=Path, help="also write the numbers to this JSON file")
 
     add_sweep_parser(sub)
+    add_doctor_parser(sub)
     return parser
 
 
@@ -383,6 +388,8 @@ def command_export(args: argparse.Namespace) -> int:
         raise UsageError(f"--out must end in {', '.join('.' + s for s in SUFFIXES)}, got {args.out.name!r}")
     if suffix in ("csv", "npz") and not args.plot:
         raise UsageError("data export (.csv/.npz) needs --plot NAME")
+    if suffix in ("csv", "npz") and args.layout is not None:
+        raise UsageError("--layout reports a figure's layout: --out must be .png, .svg or .pdf")
     if args.plot and args.plot not in PLOT_NAMES:
         raise UsageError(f"unknown --plot {args.plot!r}; choose one of {', '.join(PLOT_NAMES)}")
     if args.scale not in (1, 2, 4):
@@ -418,8 +425,8 @@ def command_export(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"{args.run or 'the run'}: {exc}") from None
     path = write_figure(view, args.out, plot=args.plot, theme=args.theme, fmt=args.figure_format, size=size,
-                        scale=args.scale, force=args.force)
-    print(f"wrote {path}")
+                        scale=args.scale, force=args.force, layout=args.layout)
+    print(f"wrote {path}" + (f" and {args.layout}" if args.layout is not None else ""))
     return 0
 
 
@@ -552,7 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench, "sweep": command_sweep}
+                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
     try:
         _check_environment()
         return commands.get(args.command, command_app)(args)
@@ -570,12 +577,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except RuntimeError as exc:
-        from gradviz.engine.device import DeviceError, DeviceFault
-
-        if isinstance(exc, DeviceFault):  # the device failed mid-run: named, with the way out
+        device = sys.modules.get("gradviz.engine.device")  # not imported: neither (and no torch in the window)
+        if device is not None and isinstance(exc, device.DeviceFault):  # failed mid-run: named, with the way out
             print(f"gradviz: error: {exc}", file=sys.stderr)
             return EXIT_DEVICE_FAULT
-        if not isinstance(exc, DeviceError):
+        if device is None or not isinstance(exc, device.DeviceError):
             raise
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

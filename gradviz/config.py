@@ -19,6 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MODEL_KINDS = ("rnn", "lstm", "gru")
+GATE_NAMES = {  # each cell's gates, in torch.nn's order (models/cells.py computes them)
+    "rnn": (),
+    "lstm": ("input", "forget", "cell", "output"),
+    "gru": ("reset", "update", "new"),
+}
 NONLINEARITIES = ("tanh", "relu")
 INITS = ("default", "orthogonal", "identity")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
@@ -333,6 +338,22 @@ def default_label(model: ModelConfig) -> str:
     if model.kind == "rnn":
         return f"{model.nonlinearity} RNN"
     return model.kind.upper() if model.forget_gate or model.kind != "lstm" else "LSTM 1997"
+
+
+def _identity(model: ModelConfig) -> tuple:
+    """What a default label names: the cell, the RNN's nonlinearity, the LSTM's forget gate."""
+    return (model.kind, model.nonlinearity if model.kind == "rnn" else None,
+            model.forget_gate if model.kind == "lstm" else None)
+
+
+def label_for(label: str, before: ModelConfig, after: ModelConfig, typed: bool = False) -> str:
+    """The label of a model edited from ``before`` to ``after``: one the user ``typed`` stays;
+    an automatic one (a default or a preset's, such as 'tanh RNN' or 'IRNN') names the old
+    cell, so once the cell, its nonlinearity or its forget gate changes it becomes the new
+    model's default ('GRU'), and back to ``label`` if the edit is undone."""
+    if typed or _identity(before) == _identity(after):
+        return label
+    return default_label(after)
 
 
 def with_overrides(config: RunConfig, overrides: dict[str, Any]) -> RunConfig:

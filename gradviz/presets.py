@@ -48,3 +48,16 @@ def load_preset(name: str) -> Preset:
         return Preset(name, data["title"], data["description"], RunConfig.from_dict(data["config"]))
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise ConfigError(f"preset file {path} is broken: {exc}") from None
+
+
+def preset_of(config: RunConfig) -> Preset | None:
+    """The preset whose settings ``config`` is (an opened run of one keeps its name and story);
+    None for settings of no preset's own, and for a preset file that is broken."""
+    for name in preset_names():
+        try:
+            preset = load_preset(name)
+        except ConfigError:
+            continue
+        if preset.config == config:
+            return preset
+    return None

@@ -8,87 +8,13 @@ a text task's held-out set (the test split of a file, a fixed generated set othe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 
 from gradviz.boundary import host_array
+from gradviz.engine.text_reports import Evaluation
 from gradviz.models import SequenceModel
 from gradviz.tasks import Task
-
-
-def _ratio(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """numerator / denominator, 0 where the denominator is 0 (as scikit-learn's zero_division=0)."""
-    out = np.zeros(len(numerator), dtype=np.float64)
-    np.divide(numerator, denominator, out=out, where=denominator > 0)
-    return out
-
-
-@dataclass(frozen=True, eq=False)
-class Evaluation:
-    """Scores of one model on one held-out set.
-
-    ``confusion[i, j]`` counts samples of true class i predicted as class j. A class never
-    predicted has precision 0; a class absent from the set has recall 0 (and support 0).
-    """
-
-    classes: tuple[str, ...]
-    confusion: np.ndarray  # (C, C) int64: rows true class, columns predicted class
-
-    @property
-    def support(self) -> np.ndarray:
-        """(C,) samples of each true class."""
-        return self.confusion.sum(axis=1)
-
-    @property
-    def total(self) -> int:
-        return int(self.confusion.sum())
-
-    @property
-    def accuracy(self) -> float:
-        return float(np.trace(self.confusion) / self.total) if self.total else 0.0
-
-    @property
-    def precision(self) -> np.ndarray:
-        """(C,) of the samples predicted as class c, the share that are c."""
-        return _ratio(np.diag(self.confusion), self.confusion.sum(axis=0))
-
-    @property
-    def recall(self) -> np.ndarray:
-        """(C,) of the samples of class c, the share predicted as c."""
-        return _ratio(np.diag(self.confusion), self.support)
-
-    @property
-    def f1(self) -> np.ndarray:
-        """(C,) harmonic mean of precision and recall."""
-        p, r = self.precision, self.recall
-        return _ratio(2 * p * r, p + r)
-
-    @property
-    def macro_f1(self) -> float:
-        return float(self.f1.mean())
-
-    def table(self) -> str:
-        """A plain-text table: per-class scores, accuracy, macro average, confusion matrix."""
-        width = max(12, *(len(name) for name in self.classes)) + 2
-        lines = [f"{'':<{width}}{'precision':>10}{'recall':>10}{'F1':>10}{'support':>10}"]
-        for i, name in enumerate(self.classes):
-            lines.append(
-                f"{name:<{width}}{self.precision[i]:>10.3f}{self.recall[i]:>10.3f}{self.f1[i]:>10.3f}"
-                f"{int(self.support[i]):>10d}"
-            )
-        lines.append(f"{'accuracy':<{width}}{'':>20}{self.accuracy:>10.3f}{self.total:>10d}")
-        lines.append(
-            f"{'macro avg':<{width}}{self.precision.mean():>10.3f}{self.recall.mean():>10.3f}"
-            f"{self.macro_f1:>10.3f}{self.total:>10d}"
-        )
-        column = max(10, *(len(name) + 2 for name in self.classes))
-        lines.append("confusion (rows: true class, columns: predicted)")
-        lines.append(f"{'':<{width}}" + "".join(f"{name:>{column}}" for name in self.classes))
-        for i, name in enumerate(self.classes):
-            lines.append(f"{name:<{width}}" + "".join(f"{int(n):>{column}d}" for n in self.confusion[i]))
-        return "\n".join(lines)
 
 
 def classification_report(target, predicted, classes: tuple[str, ...] | list[str]) -> Evaluation:

@@ -7,11 +7,10 @@ CLI after training. Plain data, no Qt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from gradviz.engine.evaluate import Evaluation, evaluate_model
+from gradviz.engine.evaluate import evaluate_model
 from gradviz.engine.run import Run
-from gradviz.engine.words import WordGradients, word_gradients
+from gradviz.engine.text_reports import EvaluationReport, WordReport
+from gradviz.engine.words import word_gradients
 from gradviz.tasks import WORD_TASKS, Task
 
 
@@ -23,32 +22,6 @@ def is_text_task(task: Task) -> bool:
 def example_count(task: Task) -> int:
     """How many held-out reviews a text task can show (the file's test split, or the synthetic set)."""
     return task.example_count  # type: ignore[attr-defined]
-
-
-@dataclass(frozen=True)
-class WordReport:
-    """Review ``example`` of the held-out set through every model, after ``step`` steps."""
-
-    step: int
-    example: int
-    labels: list[str]  # the models' names
-    words: list[WordGradients]  # per model
-    classes: tuple[str, ...]
-    decisive: int | None  # synthetic reviews: index of the deciding word among the words
-
-
-@dataclass(frozen=True)
-class EvaluationReport:
-    """Every model scored on the held-out set after ``step`` steps."""
-
-    step: int
-    labels: list[str]
-    evaluations: list[Evaluation]
-
-    def table(self) -> str:
-        blocks = [f"{label} after {self.step} steps\n{evaluation.table()}"
-                  for label, evaluation in zip(self.labels, self.evaluations, strict=True)]
-        return "\n\n".join(blocks)
 
 
 def word_report(run: Run, example: int) -> WordReport:

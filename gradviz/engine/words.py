@@ -9,32 +9,15 @@ This is what ``gui/panels/words.py`` draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import Tensor
 
 from gradviz.boundary import host_arrays, host_list
+from gradviz.engine.text_reports import WordGradients
 from gradviz.models import LayerTrace, SequenceModel
 from gradviz.probes.gradients import sample_norms
 from gradviz.tasks import Task
-
-
-@dataclass(frozen=True)
-class WordGradients:
-    """One review through one model: per-word gradient norms, gates and the prediction."""
-
-    tokens: list[str]  # the real words, in order (padding removed)
-    grad_norms: np.ndarray  # (n,) |dL/dh_t| of the top layer at each word
-    grad_c: np.ndarray | None  # (n,) LSTM: |dL/dC_t| of the top layer
-    gates: dict[str, np.ndarray]  # gate name -> (n,) mean activation over the top layer's units
-    label: int  # the true class
-    probabilities: np.ndarray  # (C,) the model's softmax output
-
-    @property
-    def predicted(self) -> int:
-        return int(np.argmax(self.probabilities))
 
 
 def word_gradients(model: SequenceModel, task: Task, ids: torch.Tensor, label: int) -> WordGradients:

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.io.runfile import SavedRun
-from gradviz.probes.causes import ZERO_JACOBIAN_CAUSES
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ class ModelSeries:
     half_life: np.ndarray  # (N,)
     underflow_steps: int  # at the step shown: real underflow only
     truncated_steps: int  # at the step shown: cut by truncated BPTT
-    saturated_steps: int = 0  # at the step shown: cut by a zero Jacobian (saturation, dead ReLUs)
+    grad_cause: np.ndarray | None = None  # (N, T) why each top-layer grad_h is 0 or not finite (probes/causes.py)
 
     @property
     def factor(self) -> tuple[np.ndarray, str]:
@@ -47,7 +46,7 @@ class ModelSeries:
         says nothing there), as the window shows it."""
         if self.kind == "rnn" or self.step_factor is None or not len(self.step_factor):
             return self.spectral_radius, "ρ(Wₕₕ)"
-        return self.step_factor, "max fₜ (cell path alone)" if self.kind == "lstm" else "bound |∂hₜ/∂hₜ₋₁|"
+        return self.step_factor, "|∂Cₜ/∂Cₜ₋₁|" if self.kind == "lstm" else "|∂hₜ/∂hₜ₋₁|"
 
 
 @dataclass(frozen=True)
@@ -110,8 +109,7 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
             underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
             truncated_steps=int(arrays[prefix + "truncated_steps"][index]) if prefix + "truncated_steps" in arrays
             else 0,
-            saturated_steps=int(np.isin(arrays[prefix + "grad_cause"][index], ZERO_JACOBIAN_CAUSES).sum())
-            if prefix + "grad_cause" in arrays else 0,
+            grad_cause=arrays[prefix + "grad_cause"][: index + 1] if prefix + "grad_cause" in arrays else None,
         ))
     title, loss_name, metric_name = task_names(saved)
     return RunView(

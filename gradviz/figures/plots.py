@@ -18,6 +18,7 @@ from gradviz.figures.data import RunView
 from gradviz.figures.style import FigureTheme, model_colour
 from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO
 from gradviz.plotmath import decade_levels, finite_or_nan, log10_or_nan
+from gradviz.probes.causes import CAUSE_NAMES, FINITE, PADDING, TRUNCATED, UNDERFLOW
 
 GATE_TITLES = {
     "forget": "forget gate fₜ", "input": "input gate iₜ", "output": "output gate oₜ",
@@ -51,8 +52,8 @@ PLOTS: dict[str, PlotKind] = {
     "grad_norms": PlotKind("Gradient norms", "per parameter, before clipping; dotted: the clip threshold",
                            False),
     "spectral_radius": PlotKind("Gradient factor per step",
-                                "ρ(Wₕₕ) for the vanilla RNN (above 1 gradients can explode); the largest "
-                                "fₜ, the LSTM's cell path alone; the bound |∂hₜ/∂hₜ₋₁| for the GRU", True),
+                                "ρ(Wₕₕ) for the vanilla RNN (above 1 gradients can explode); measured "
+                                "|∂Cₜ/∂Cₜ₋₁| on the LSTM's cell path, |∂hₜ/∂hₜ₋₁| for the GRU", True),
     "half_life": PlotKind("Gradient half-life", "timesteps over which the gradient halves going back", True),
 }
 PLOT_NAMES = tuple(PLOTS)
@@ -109,15 +110,24 @@ def draw_metric(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) 
     return data
 
 
+def empty_steps(series) -> list[tuple[int, str]]:
+    """(steps, cause name) for each cause that leaves timesteps of the plotted profile without a
+    gradient, named as the core names them (probes.causes); padding is not a loss of gradient."""
+    if series.grad_cause is None or not len(series.grad_cause):  # older files: two counts
+        return [(n, CAUSE_NAMES[cause]) for n, cause in ((series.underflow_steps, UNDERFLOW),
+                                                         (series.truncated_steps, TRUNCATED)) if n > 0]
+    causes = np.asarray(series.grad_cause[-1])
+    return [(int(np.count_nonzero(causes == cause)), name) for cause, name in CAUSE_NAMES.items()
+            if cause not in (FINITE, PADDING) and np.count_nonzero(causes == cause)]
+
+
 def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
     data = {}
     t = np.arange(1, view.timesteps + 1)
     for m in models:
         series = view.models[m]
         profile = _positive(series.grad_h[-1, -1])
-        empty = "".join(f", {steps} steps {why}" for steps, why in (
-            (series.underflow_steps, "underflow to 0"), (series.saturated_steps, "cut by a zero Jacobian"),
-            (series.truncated_steps, "cut by truncation")) if steps)
+        empty = "".join(f", {steps} step{'s' if steps > 1 else ''} {why}" for steps, why in empty_steps(series))
         ax.plot(t, profile, color=model_colour(m), label=f"{series.label} {GRAD_H}{empty}")
         data |= {f"{series.label}/t": t, f"{series.label}/grad_h": profile}
         if series.grad_c is not None:
@@ -243,6 +253,10 @@ def draw_half_life(ax: Axes, view: RunView, models: list[int], theme: FigureThem
         values = finite_or_nan(series.half_life)
         ax.plot(series.step, values, color=model_colour(m), label=series.label)
         data |= {f"{series.label}/step": series.step, f"{series.label}/half_life": values}
+    steps = np.concatenate([view.models[m].step for m in models]).astype(np.float64)
+    if steps.size and steps.max() > steps.min():  # every recorded step, defined half-life or not
+        margin = 0.03 * (steps.max() - steps.min())
+        ax.set_xlim(steps.min() - margin, steps.max() + margin)
     ax.set(xlabel="training step", ylabel="half-life (timesteps)")
     _legend(ax)
     return data

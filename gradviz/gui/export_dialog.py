@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QMessageBox
 
 from gradviz.figures import FORMATS, PLOT_TITLES, FigureError
+from gradviz.gui.environment import user_settings
 from gradviz.gui.export import SCALES
 from gradviz.gui.settings import AppSettings
 
@@ -35,7 +35,7 @@ class ExportDialog(QDialog):
         super().__init__(window)
         self.setWindowTitle("Export")
         self.window_, self.folder = window, folder
-        self.settings = AppSettings(QSettings("gradviz", "gradviz")) if settings is None else settings
+        self.settings = AppSettings(user_settings()) if settings is None else settings
         form = QFormLayout(self)
         self.target = QComboBox()
         self.target.addItem("The whole window, as on screen", "window")

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
-from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt, QTimer
+from PySide6.QtCore import QEventLoop, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
+from gradviz.gui.environment import sweep_folder, user_settings
 from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.panels.connectivity import ConnectivityDialog, copy_landmarks
@@ -56,18 +57,18 @@ from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.gui.plots.wave import SPEEDS_S, BackwardAnimation, WaveExport, WaveOverlay
 from gradviz.gui.settings import AppSettings
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
-from gradviz.io.checkpoint import has_state
 from gradviz.io.configfile import ConfigFileError, read_config_file
-from gradviz.io.runfile import RunFileError, SavedRun, load_run
-from gradviz.presets import Preset, load_preset, preset_names
+from gradviz.io.runfile import RunFileError, SavedRun, has_state, load_run
+from gradviz.presets import Preset, load_preset, preset_names, preset_of
 from gradviz.session.frames import Frame
-from gradviz.session.protocol import DEAD, RUNNING
+from gradviz.session.protocol import DEAD, IDLE, PAUSED, RUNNING
 from gradviz.session.state import LIVE, REPLAY, Session
 
 FRAME_INTERVAL_MS = 30
 SLOWEST_DELAY_S = 1.0
 GATE_CHOICES = ("forget", "input", "output", "cell", "cell_state", "update", "reset", "new", "hidden")
 MAX_RECENT = 8
+PRESENTATION_SIDE_MARGIN = 10  # px left and right of the plots in presentation mode
 DESCRIPTION_OPEN_MIN_HEIGHT = 900  # shorter windows show the description's first line only
 TRAINING_TAB, WORDS_TAB, SWEEP_TAB = 0, 1, 2
 EXTRA_TITLES = {"history": "history heatmap", "gates": "gates", "gate_means": "gate means",
@@ -102,10 +103,9 @@ class MainWindow(QMainWindow):
     def __init__(self, config: RunConfig, preset: Preset | None = None, autostart: bool = True,
                  settings: QSettings | None = None):
         super().__init__()
-        self.setWindowTitle("gradviz: vanishing gradients, live")
         self._fit_to_screen(1600, 950)
         # Every stored value is read typed (gui/settings.py): a wrong type never reaches Qt.
-        self.settings = AppSettings(settings if settings is not None else QSettings("gradviz", "gradviz"))
+        self.settings = AppSettings(settings if settings is not None else user_settings())
         self.preset = preset
         self.theme_name = str(self.settings.value("theme", "dark"))
         self.presentation = False
@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.last_frame: Frame | None = None
         self.frames_painted = 0
         self.fps = 0.0
+        self._progress_shown: str | None = None  # the slow-start note on show (Session.progress)
         self._fps_clock = time.perf_counter()
         self.ask_before_discard = True  # off for --screenshot, which closes by itself
         self.wave_seconds = _wave_seconds(self.settings.value("wave_seconds", 3.0))
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
         self.explanation = ExplanationPanel()
         self.board = PlotBoard()
         self.reviews = ReviewsPanel()
-        self.sweep = SweepPanel(self._sweep_folder(), self.settings)
+        self.sweep = SweepPanel(sweep_folder(self.settings), self.settings)
         self.sweep_seen = False  # the tab bar shows once the sweep's tab has been opened
         self._build_central()
         self._build_actions()
@@ -136,11 +137,13 @@ class MainWindow(QMainWindow):
         self._build_status()
 
         self.session = session = Session(config, autostart=autostart)
+        session.stock = preset.config if preset is not None else None
         session.stateChanged.connect(self._on_state)
         session.runReset.connect(self._on_reset)
         session.waveReady.connect(self._wave_ready)
         session.connectivityReady.connect(self._connectivity_ready)
         session.shownChanged.connect(self._show_config)
+        session.buildStarted.connect(self._show_plots_for)
         session.bannerChanged.connect(self._on_banner)
         session.modeChanged.connect(self._on_mode)
         session.replayChanged.connect(self._on_replay_frame)
@@ -201,7 +204,14 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         self.description = DescriptionBar()
-        layout.addWidget(self.description)
+        top = QHBoxLayout()
+        top.addWidget(self.description, 1)
+        # Presentation mode has no status bar: a paused run (after B, C or Space) says so here,
+        # at the top of the screen, where the room looks.
+        self.pause_badge = QLabel()
+        self.pause_badge.setVisible(False)
+        top.addWidget(self.pause_badge, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; }")
@@ -224,11 +234,11 @@ class MainWindow(QMainWindow):
         replay = QHBoxLayout()
         self.history_label = QLabel("History")
         self.history_slider = QSlider(Qt.Orientation.Horizontal)
-        self.history_slider.setToolTip("Move every plot to any recorded step (pauses training)")
+        self.history_slider.setToolTip("Move every plot to any recorded step (pauses training; Live resumes it)")
         self.history_slider.setRange(0, 0)
         self.history_slider.valueChanged.connect(self._slider_moved)
         self.live_button = QPushButton("Live")
-        self.live_button.setToolTip("Back to the newest step")
+        self.live_button.setToolTip("Back to the newest step, training again if it was before")
         self.live_button.clicked.connect(self.follow_live)
         replay.addWidget(self.history_label)
         replay.addWidget(self.history_slider, 1)
@@ -250,7 +260,9 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(shortcut))
         action.setToolTip(f"{tip} ({shortcut})" if shortcut else tip)
         action.setStatusTip(tip)
-        action.triggered.connect(slot)
+        # triggered(checked) would hand its flag to a slot's first optional argument (the
+        # path of export_backward_pass, ask of save_run): every action calls its slot bare.
+        action.triggered.connect(lambda checked=False: slot())
         self.addAction(action)  # shortcuts work with the menu bar hidden (presentation mode)
         return action
 
@@ -454,8 +466,12 @@ class MainWindow(QMainWindow):
         self.settings.setValue("last_config", config.to_json())
 
     def load_preset(self, name: str) -> None:
+        if not self._confirm_discard():
+            self.preset_box.setCurrentIndex(self.preset_box.findData(self.preset.name) if self.preset else -1)
+            return
         preset = load_preset(name)
         self.preset = preset
+        self.session.stock = preset.config
         self.controls.set_config(preset.config)
         self._show_description(preset, preset.config)
         self.session.reset(preset.config, start=True)
@@ -481,6 +497,8 @@ class MainWindow(QMainWindow):
         self.banner.setStyleSheet("QLabel { background: #a01818; color: white; padding: 6px; font-weight: bold; "
                                   f"font-size: {style.font_px}px; }}")
         self.description.setStyleSheet(f"QLabel, QToolButton {{ font-size: {style.font_px}px; }}")
+        self.pause_badge.setStyleSheet("QLabel { background: #f0b000; color: black; padding: 0px 8px; "
+                                       f"font-weight: bold; font-size: {style.font_px}px; }}")
         # Widgets hidden while the font changed (the toolbar in presentation mode) keep their
         # old size hints: hand them the font again.
         for widget in self.toolbar.findChildren(QWidget):
@@ -490,6 +508,7 @@ class MainWindow(QMainWindow):
         self.board.apply_style(style)
         self.sweep.apply_style(style)
         self.explanation.set_font_size(style.font_px)
+        self.reviews.set_font_size(style.font_px)
         self.paint_now()
         self.board.arrange()
 
@@ -532,14 +551,18 @@ class MainWindow(QMainWindow):
     def toggle_presentation(self) -> None:
         self.presentation = not self.presentation
         self.presentation_action.setChecked(self.presentation)
+        if not self.presentation:  # before the dock is back: the table's projector width must not widen the window
+            self.reviews.set_font_size(style_for(self.theme_name).font_px)
         self.settings_dock.setVisible(not self.presentation)
         self.menuBar().setVisible(not self.presentation)
         self.toolbar.setVisible(not self.presentation)  # its height goes to the plots; the keys stay
-        margin = 0 if self.presentation else 4
-        self.centralWidget().layout().setContentsMargins(margin, margin, margin, margin)
+        # Full screen, text flush against the screen's edge is cut by some projectors: a side margin.
+        sides, ends = (PRESENTATION_SIDE_MARGIN, 0) if self.presentation else (4, 4)
+        self.centralWidget().layout().setContentsMargins(sides, ends, sides, ends)
         for action in self.desk_only:
             action.setVisible(not self.presentation)
         self.statusBar().setVisible(not self.presentation)
+        self._show_pause_badge()
         self._show_history_row()
         self.sweep.set_lecture(self.presentation)
         if self.presentation:
@@ -570,6 +593,7 @@ class MainWindow(QMainWindow):
     def _on_state(self, state: str) -> None:
         self.start_action.setText("Pause" if state == RUNNING else "Start")
         self.state_label.setText(f"  {state}  ")
+        self._show_pause_badge()
         if state == DEAD:  # no frame will say so: the last one still has the old rate
             self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
@@ -583,11 +607,42 @@ class MainWindow(QMainWindow):
 
     def _show_config(self, config: RunConfig) -> None:
         """Set the plots up for ``config`` (a reset, an opened run, or back after a refusal)."""
+        self._show_plots_for(config)
+        self.controls.set_config(config)
+
+    def _show_plots_for(self, config: RunConfig) -> None:
+        """Plots, description and equations emptied for ``config`` (a run being built, or back
+        to the run that goes on); the settings form is left as it is."""
         self.board.set_config(config)
         self._show_description(self.preset, config)
-        self.controls.set_config(config)
         self._set_text_mode(config)
+        self.explanation.clear()  # its numbers were the old run's; the next frame brings the new
+        self.explanation.html = ""
         self.frame_version = -1
+
+    def _show_pause_badge(self) -> None:
+        """In presentation mode, a run that is not training says so, and which key trains on;
+        a slow start says what it is doing (the status bar does at the desk)."""
+        state, note = self.session.trainer_state, self.session.progress()
+        text = note or ("paused · Space trains on" if state == PAUSED else "not training · Space starts")
+        if text != self.pause_badge.text():
+            self.pause_badge.setText(text)
+        self.pause_badge.setVisible(self.presentation and (note is not None or state in (PAUSED, IDLE)))
+
+    def _show_progress(self) -> None:
+        """A reset or a first step that takes seconds: say so, with the time, in place of the
+        old run's step and rate (which belong to a run that is gone)."""
+        note = self.session.progress()
+        if note is None and self._progress_shown is None:
+            return
+        if note is not None:
+            self.step_label.setText(f"  {note}  ")
+            self.rate_label.setText(f"  – steps/s · {self.fps:.0f} fps  ")
+        else:  # built (and not training, or its first step came): the new run's own numbers
+            self.step_label.setText(f"  step {self.session.steps_done}  ")
+            self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
+        self._progress_shown = note
+        self._show_pause_badge()
 
     def _on_banner(self, text: str | None) -> None:
         self.banner.setText(text or "")
@@ -652,15 +707,6 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("Training paused while the sweep runs (Space trains on, sharing the cores)",
                                          8000)
 
-    def _sweep_folder(self) -> Path:
-        """Where the window's sweeps are saved: gradviz's data folder, ~/.local/share/gradviz/sweeps
-        on Linux (a setting, for tests)."""
-        folder = self.settings.value("sweep_folder")
-        if folder:
-            return Path(str(folder))
-        data = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
-        return Path(data) / "gradviz" / "sweeps"
-
     def _on_example(self, example: int) -> None:
         self.session.words_example = example
         self.session.ask_words(force=True)
@@ -699,6 +745,10 @@ class MainWindow(QMainWindow):
         its settings are the preset's own (after T is changed it no longer is). The preset's
         name goes in the preset box (none: a custom run)."""
         config = config or (preset.config if preset else None)
+        title = preset.title if preset is not None else "custom run"
+        if preset is not None and config is not None and config != preset.config:
+            title += ", changed"
+        self.setWindowTitle(f"gradviz: {title}")  # the taskbar and the window switcher say which run
         if config is None:
             self.description.set_html("")
         else:
@@ -719,6 +769,7 @@ class MainWindow(QMainWindow):
         (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
         self.session.poll()
+        self._show_progress()
         self._say_if_silent()
         frame = self.session.frame
         if self.session.mode != LIVE:
@@ -777,8 +828,9 @@ class MainWindow(QMainWindow):
         self.history_label.setText(f"Step {frame.steps_done - 1}")
 
     def follow_live(self) -> None:
-        """Leave the history view: the plots follow training again."""
-        self.session.follow_live()
+        """Leave the history view: the plots follow training again, and training resumes if
+        looking back paused it."""
+        self.session.go_live()
 
     def open_run(self, path: str | Path) -> bool:
         """Open a run file: replay its history, ready to continue training if it can."""
@@ -792,8 +844,10 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
-        self.preset = None
-        self._show_description(None)
+        # A run of a preset's own settings keeps the preset's name and story; others are custom.
+        self.preset = preset_of(saved.config)
+        self.session.stock = self.preset.config if self.preset is not None else None
+        self._show_description(self.preset, saved.config)
         steps = saved.arrays.get("step", ())
         if not len(steps) and has_state(saved.arrays):
             self.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
@@ -891,10 +945,14 @@ class MainWindow(QMainWindow):
         return self.session.has_unsaved_run()
 
     def _confirm_discard(self) -> bool:
-        if not self.ask_before_discard or not self.has_unsaved_run() or self.session.saving is not None:
+        """Ask before the run is thrown away, when the session says it holds work worth keeping."""
+        if not self.ask_before_discard or self.session.saving is not None:
             return True  # (a save in progress is finished before the window closes)
+        reason = self.session.work_to_keep()
+        if reason is None:
+            return True
         answer = QMessageBox.question(
-            self, "Unsaved run", "The current run has not been saved. Discard it?",
+            self, "Unsaved run", f"The current run has not been saved. {reason} Discard it?",
             QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
         )
         return answer == QMessageBox.StandardButton.Discard

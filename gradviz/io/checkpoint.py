@@ -21,6 +21,7 @@ import torch
 from gradviz.boundary import host_array
 from gradviz.config import RunConfig
 from gradviz.engine.run import Run
+from gradviz.io.runfile import has_state
 from gradviz.io.textdata import Progress
 from gradviz.probes.history import DecimatingBuffer, RunHistory
 
@@ -40,10 +41,6 @@ def state_arrays(run: Run) -> dict[str, np.ndarray]:
                 arrays[f"{prefix}optim/{index}/{key}"] = host_array(torch.as_tensor(value))
         arrays[f"{prefix}diverged"] = np.bool_(trainer.diverged)
     return arrays
-
-
-def has_state(arrays: dict[str, np.ndarray]) -> bool:
-    return "state/step" in arrays and "state/generator" in arrays
 
 
 def restore_run(config: RunConfig, arrays: dict[str, np.ndarray], progress: Progress | None = None) -> Run:

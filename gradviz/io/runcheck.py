@@ -12,9 +12,8 @@ from __future__ import annotations
 import re
 
 from gradviz.budget import available_bytes, gib
-from gradviz.config import RunConfig, TaskConfig
+from gradviz.config import GATE_NAMES, RunConfig, TaskConfig
 from gradviz.io.npzread import Header
-from gradviz.models.cells import GATE_NAMES
 from gradviz.probes.history import PROBE_BUDGET_BYTES, SCALAR_CAPACITY
 from gradviz.tasks import metric_and_steps
 

@@ -53,6 +53,12 @@ class RunFileError(ValueError):
     """A run file that cannot be read; the message says what is wrong with it."""
 
 
+def has_state(arrays: dict[str, np.ndarray]) -> bool:
+    """Whether a run file holds the model state that training can continue from (the
+    ``state/...`` arrays of ``checkpoint.py``), checked without torch."""
+    return "state/step" in arrays and "state/generator" in arrays
+
+
 @dataclass(frozen=True)
 class SavedRun:
     """A run file's contents: the validated config and its arrays by name."""

@@ -37,11 +37,7 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-GATE_NAMES = {
-    "rnn": (),
-    "lstm": ("input", "forget", "cell", "output"),
-    "gru": ("reset", "update", "new"),
-}
+from gradviz.config import GATE_NAMES  # torch-free, for the window's run-file checks
 
 
 @dataclass

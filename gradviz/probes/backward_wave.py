@@ -16,8 +16,6 @@ weights are not changed. A view animates ``revealed(k)`` for k = 0 .. T-1.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -25,44 +23,10 @@ from torch import Tensor
 from gradviz.boundary import host_arrays, spectral_norms
 from gradviz.models import SequenceModel
 from gradviz.probes.gradients import norms_over_time
+from gradviz.probes.measured import BackwardWave
 from gradviz.tasks import Task
 
 FACTOR_NAMES = {"rnn": "||dh_t/dh_{t-1}||", "lstm": "f_t (cell path)", "gru": "z_t (carry path)"}
-
-
-@dataclass(frozen=True)
-class BackwardWave:
-    """``arrival`` (T,): the gradient norm reaching each timestep; ``factor`` (T,): what
-    multiplies it on the way from t to t-1 (NaN at t = 0, where nothing is left to reach);
-    ``path``: "h" or "c" (which state's gradient arrives); ``factor_name`` for labels."""
-
-    arrival: np.ndarray
-    factor: np.ndarray
-    path: str
-    factor_name: str
-
-    @property
-    def steps(self) -> int:
-        return len(self.arrival)
-
-    @property
-    def gain(self) -> np.ndarray:
-        """(T,) what the arriving gradient was actually multiplied by from t to t-1:
-        arrival[t-1] / arrival[t] (NaN at t = 0). ``factor`` is the Jacobian's norm, a bound:
-        a tanh RNN's can exceed 1 while its gradient shrinks, because the gradient does not
-        lie along the direction the Jacobian stretches most. For a many-to-many task the gain
-        also holds what the losses at t-1 add."""
-        gain = np.full(self.steps, np.nan)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gain[1:] = self.arrival[:-1] / self.arrival[1:]
-        return gain
-
-    def revealed(self, frame: int) -> np.ndarray:
-        """The wave after ``frame`` + 1 steps of the backward pass: t = T-1 .. T-1-frame shown,
-        the earlier steps NaN (not reached yet)."""
-        shown = self.arrival.copy()
-        shown[: max(0, self.steps - 1 - frame)] = np.nan
-        return shown
 
 
 def backward_wave(model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt: int = 0) -> BackwardWave:

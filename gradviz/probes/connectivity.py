@@ -28,8 +28,6 @@ measures it against a recorded training step).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 from torch import Tensor
@@ -37,16 +35,8 @@ from torch import Tensor
 from gradviz.boundary import flush_subnormal, host_array
 from gradviz.models import SequenceModel
 from gradviz.probes.gradients import sample_norms
+from gradviz.probes.measured import Connectivity
 from gradviz.tasks import MANY_TO_ONE, Task
-
-
-@dataclass(frozen=True)
-class Connectivity:
-    """``matrix`` (L, S, T): batch mean of ||d l_{i,s} / d h_t||, NaN for t > s;
-    ``output_steps`` (S,): the timestep (0-based) of each row's output."""
-
-    matrix: np.ndarray
-    output_steps: np.ndarray
 
 
 def output_steps(task: Task) -> list[int]:

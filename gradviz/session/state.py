@@ -16,8 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gradviz.config import RunConfig, TrainConfig
-from gradviz.io.checkpoint import has_state
-from gradviz.io.runfile import SavedRun
+from gradviz.io.runfile import SavedRun, has_state
 from gradviz.session import protocol as p
 from gradviz.session.frames import Frame, frame_from_saved
 from gradviz.session.process import TrainerProcess
@@ -26,6 +25,10 @@ from gradviz.tasks import WORD_TASKS
 LIVE, REPLAY, OPENING = "live", "replay", "opening"
 WORDS_TIMEOUT_S = 30.0  # ask again if the trainer has not answered a words question by then
 WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this often
+# A run of a preset's own settings is worth a question before it is thrown away once it has
+# trained this long: a lecturer re-runs a preset in seconds, not 500 steps or a minute.
+KEEP_STEPS = 500
+KEEP_SECONDS = 60.0
 ANSWER_S = 2.0  # an export waits this long for the trainer's arrays, then uses what the window holds
 HOLD_EVERY_S = 10.0  # a running run's arrays are copied into the window this often (kept if the trainer dies)
 
@@ -58,10 +61,19 @@ class Session:
         self.replay_step = -1  # recorded step index looked at (-1: none)
         self.replay_only = False  # an opened run with no model state: nothing to continue
         self._replay_wanted: int | None = None  # asked the trainer for its arrays to look back
+        self._resume_on_live = False  # looking back paused a running trainer: Live resumes it
         self.pending = False  # the settings differ from the run's
         self.trainer_state = p.IDLE
         self.steps_done = 0
         self.saved_at_step: int | None = None
+        self.stock: RunConfig | None = None  # a preset's settings, as shipped (set by the window)
+        self._edited_live = False  # a live setting (lr, clip...) changed during this run
+        self._trained_s = 0.0  # seconds this run has trained, besides the stretch now running
+        self._running_since: float | None = None
+        self.building_since: float | None = None  # a reset or an opened run in the making
+        self._frame_before_build: Frame | None = None  # shown again if the build is refused
+        self._awaiting_first_step = False  # a new run whose first step has not come yet
+        self._first_step_since = 0.0  # since when it has been training towards that step
         self.baseline = None
         self.device_name = ""
         self.example_count = 1
@@ -85,6 +97,7 @@ class Session:
         self.stateChanged = Callbacks()  # (state)
         self.runReset = Callbacks()  # (config): a new run: set up plots and settings for it
         self.shownChanged = Callbacks()  # (config): the plots must show another configuration
+        self.buildStarted = Callbacks()  # (config): the plots only (not the settings) show this run
         self.bannerChanged = Callbacks()  # (text or None)
         self.modeChanged = Callbacks()  # (mode)
         self.replayChanged = Callbacks()  # (frame): the frame at the step looked back at
@@ -104,6 +117,7 @@ class Session:
 
     def _start_trainer(self, config: RunConfig, start: bool) -> None:
         self.trainer = self._factory(config)
+        self.building_since = time.monotonic()
         self.trainer.start()
         self._closing = False
         self._was_running = False
@@ -142,8 +156,8 @@ class Session:
     def silent_for(self) -> float:
         """Seconds a running trainer has sent nothing (0 unless running): a stopped or hung
         process, or one step that takes that long."""
-        if self.trainer_state != p.RUNNING:
-            return 0.0
+        if self.trainer_state != p.RUNNING or self.progress() is not None:
+            return 0.0  # a build or a first step says what it does (progress) and how long it takes
         return time.perf_counter() - self.last_heard
 
     @property
@@ -155,7 +169,11 @@ class Session:
         match event:
             case p.FrameReady():
                 frame = self.trainer.read_frame(event)
+                if self.building_since is not None:
+                    return None  # the old run's last steps: what shows now is the run being built
                 if frame is not None and self.active is not None and len(frame.models) == len(self.active.models):
+                    if frame.steps_done > self.steps_done:
+                        self._awaiting_first_step = False
                     self.frame, self.steps_done = frame, frame.steps_done
                     return frame
             case p.StateChanged(state=state):
@@ -206,12 +224,16 @@ class Session:
         self.trainer.stop(0.1)
         self.saving = None  # whatever it was writing is not coming
         self._was_running = self.trainer_state == p.RUNNING
+        self.building_since, self._awaiting_first_step = None, False
         self._set_state(p.DEAD)
         self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
                          "start a new trainer.")
 
     def _set_state(self, state: str) -> None:
         if state != self.trainer_state:
+            self._count_training(state)
+            if state == p.RUNNING:
+                self._first_step_since = time.monotonic()
             self.trainer_state = state
             if state == p.RUNNING:
                 self.show_banner(None)
@@ -227,6 +249,10 @@ class Session:
         self.frame = None
         self.held = None  # another run: what the window held was the last one's
         self.train_applied = {}
+        self.building_since, self._awaiting_first_step = None, True
+        self._first_step_since = time.monotonic()
+        self._edited_live, self._trained_s = False, 0.0
+        self._running_since = time.monotonic() if self.trainer_state == p.RUNNING else None
         self._words_asked, self._words_open, self._words_version = -math.inf, False, -1
         self.show_banner(None)
         self._set_mode(LIVE)
@@ -235,13 +261,18 @@ class Session:
     def _on_refused(self, message: str) -> None:
         """A reset or an opened run the trainer could not build: say why, and go back to the
         run that goes on (an opened run had already set up the plots for itself)."""
+        self.building_since = None
         self.show_banner(message)
-        if self.mode == OPENING:
+        opening = self.mode == OPENING
+        if opening:
             self.opening = None
             self._set_mode(LIVE)
-            if self.active is not None:
-                self.shown = self.active
-                self.shownChanged.emit(self.active)
+        if self.active is not None and self.shown != self.active:
+            self.shown = self.active
+            if self.frame is None:
+                self.frame = self._frame_before_build  # the run that goes on, as it was
+            # An opened file's settings leave the form too; a refused reset's stay there to be fixed.
+            (self.shownChanged if opening else self.buildStarted).emit(self.active)
 
     def show_banner(self, text: str | None) -> None:
         if text != self.banner:
@@ -253,7 +284,7 @@ class Session:
             self.mode = mode
             if mode != REPLAY:
                 self.replay, self.replay_step, self._replay_wanted = None, -1, None
-                self.replay_only = False
+                self.replay_only, self._resume_on_live = False, False
             self.modeChanged.emit(mode)
 
     # ---- transport -----------------------------------------------------------------------
@@ -286,6 +317,10 @@ class Session:
             start = was
         self.follow_live(force=True)
         self.shown = config
+        self.building_since = time.monotonic()
+        # Nothing of the old run stays on show while the new one is built (seconds, for a long T).
+        self._frame_before_build, self.frame = self.frame, None
+        self.buildStarted.emit(config)
         if self.trainer_state == p.DEAD:
             self.trainer_state = p.IDLE
             self.active = None
@@ -296,6 +331,7 @@ class Session:
             self.trainer.send(p.Reset(config, start))
 
     def set_train(self, index: int, train: TrainConfig) -> None:
+        self._edited_live = True
         self.trainer.send(p.SetTrain(index, train))
 
     def set_delay(self, seconds: float) -> None:
@@ -385,6 +421,45 @@ class Session:
     def has_unsaved_run(self) -> bool:
         return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done
 
+    def progress(self) -> str | None:
+        """What a slow start is doing, with the seconds it has taken (None when nothing is):
+        a reset or an opened run being built, then a training run's first step."""
+        now = time.monotonic()
+        if self.building_since is not None:
+            return f"building the run · {now - self.building_since:.0f} s"
+        if self._awaiting_first_step and self.trainer_state == p.RUNNING:
+            return f"first step in progress · {now - self._first_step_since:.0f} s"
+        return None
+
+    def _count_training(self, state: str) -> None:
+        now = time.monotonic()
+        if self._running_since is not None:
+            self._trained_s += now - self._running_since
+        self._running_since = now if state == p.RUNNING else None
+
+    @property
+    def trained_seconds(self) -> float:
+        """Seconds this run has spent training (running, not paused), since its reset."""
+        running = time.monotonic() - self._running_since if self._running_since is not None else 0.0
+        return self._trained_s + running
+
+    def work_to_keep(self) -> str | None:
+        """Why discarding the run (quit, a preset, another file) should be asked first, said as
+        the question's reason; None when nothing would be lost that is not quickly made again:
+        an unsaved run that was opened or saved and trained on since, that the user changed
+        (settings not a preset's own, or a live edit), or that trained long (``KEEP_STEPS``
+        steps or ``KEEP_SECONDS`` s)."""
+        if not self.has_unsaved_run():
+            return None
+        steps = f"{self.steps_done} step{'s' if self.steps_done != 1 else ''}"
+        if self.run_path is not None:
+            return f"It has trained on since it was saved to {self.run_path.name} ({steps} now)."
+        if self._edited_live or self.stock is None or self.active != self.stock:
+            return f"It trained {steps} with settings you chose."
+        if self.steps_done >= KEEP_STEPS or self.trained_seconds >= KEEP_SECONDS:
+            return f"It trained {steps} ({self.trained_seconds:.0f} s)."
+        return None
+
     # ---- looking back and saved runs -----------------------------------------------------
 
     def look_back(self, index: int) -> None:
@@ -395,6 +470,8 @@ class Session:
             return
         if not self.has_run:
             return
+        if self.mode == LIVE:
+            self._resume_on_live = self.trainer_state == p.RUNNING
         self.trainer.send(p.Pause())
         self._set_mode(REPLAY)
         self._replay_wanted = index
@@ -416,12 +493,22 @@ class Session:
         if self.mode == REPLAY and (force or not self.replay_only):
             self._set_mode(LIVE)
 
+    def go_live(self) -> None:
+        """The Live button: the plots follow training again, and training that was running
+        before looking back runs again (paused before, it stays paused)."""
+        resume = self._resume_on_live and self.mode == REPLAY and not self.replay_only and self.has_run
+        self.follow_live()
+        if resume:
+            self.trainer.send(p.Start())
+
     def open_run(self, saved: SavedRun, path: Path) -> None:
         """An opened run file: restored to train on if it has model state, else only replayed."""
         self.shown = saved.config
         self.shownChanged.emit(saved.config)
         if has_state(saved.arrays):
             self._set_mode(OPENING)
+            self.building_since = time.monotonic()
+            self._frame_before_build, self.frame = self.frame, None
             self.opening = Path(path)
             self.trainer.send(p.Restore(saved.config, saved.arrays))
             return

@@ -68,6 +68,7 @@ class TrainerLoop:
         self._version = 0
         self._sent_version = -1
         self._rate = 0.0
+        self._last_step_at = time.perf_counter()  # when the last step ended (the rate's clock)
         self._quit = False
         self._stepping = 0  # single steps asked for and not yet trained
         self._extras: set[str] = set()  # what the next step measures beyond its probes (B, C)
@@ -79,7 +80,7 @@ class TrainerLoop:
     # ---- the loop ------------------------------------------------------------------------
 
     def run(self) -> None:
-        last_time = time.perf_counter()
+        self._last_step_at = time.perf_counter()
         while not self._quit:
             try:
                 training = self.run_ is not None and (self.state == p.RUNNING or self._stepping) and (
@@ -94,17 +95,17 @@ class TrainerLoop:
                     record = self._train_step(force_record=bool(self._stepping))
                     self._stepping = max(0, self._stepping - 1)
                     now = time.perf_counter()
-                    rate = 1.0 / max(now - last_time, 1e-6)
+                    rate = 1.0 / max(now - self._last_step_at, 1e-6)
                     # A smoothed rate: steps/s jitters too much step to step to read.
                     self._rate = 0.9 * self._rate + 0.1 * rate if self._rate else rate
-                    last_time = now
+                    self._last_step_at = now
                     if record.newly_diverged:
                         self._on_diverged(record)
                     self._offer_frame()
                     if self.state == p.RUNNING and self._delay:
                         self._take_commands(self._delay)
                 else:
-                    last_time = time.perf_counter()
+                    self._last_step_at = time.perf_counter()
                     if self._rate:
                         self._rate = 0.0
                         self._version += 1
@@ -266,6 +267,8 @@ class TrainerLoop:
             history.start_latest_from(latest)
         old, self.run_, self.history = self.run_, run, history
         self.baseline = run.task.baseline()
+        # The new run's rate is its own: not the old run's, nor a first step that took the build's time.
+        self._rate, self._last_step_at = 0.0, time.perf_counter()
         self._version += 1
         if old is not None and old.device.type != "cpu":
             # GPU memory (issue 20): the old run's weights and optimiser state stay until the

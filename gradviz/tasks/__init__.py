@@ -3,6 +3,10 @@
 ``TASKS`` maps each task's ``name`` to its class, in menu order; ``make_task`` builds one
 from the names the config and the command line use, ``task_from_config`` from a TaskConfig
 (the only way to build the ``text`` task, which reads the file the config names).
+
+Describing a task (its title, metric, length, baseline) needs no torch: the window does that
+and never imports torch (tests/core/test_imports.py). Only making batches and losses does,
+so the task modules import torch inside the methods that make them.
 """
 
 from __future__ import annotations

@@ -7,11 +7,12 @@ baseline (always predict the mean target) computed from the value distribution.
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+from typing import TYPE_CHECKING
 
-from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, Task
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 
 def _uniform_variance(low: float, high: float) -> float:
@@ -62,6 +63,10 @@ class AddingTask(Task):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        from gradviz.boundary import to_device
+
         steps, half = self.seq_len, self.seq_len // 2
         width = self.value_high - self.value_low
         values = self.value_low + width * torch.rand(steps, batch, generator=generator)
@@ -76,6 +81,7 @@ class AddingTask(Task):
         return to_device(x, y, device=device)
 
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
         return F.mse_loss(prediction, target)
 
     def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -145,6 +151,10 @@ class Adding1997Task(Task):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         width = self.value_high - self.value_low
         values = self.value_low + width * torch.rand(steps, batch, generator=generator)
@@ -171,6 +181,7 @@ class Adding1997Task(Task):
         return p_first + (1.0 - p_first) / self.second_choices
 
     def loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        import torch.nn.functional as F
         return F.mse_loss(prediction, target)
 
     def metric(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 MANY_TO_ONE = "many-to-one"
 MANY_TO_MANY = "many-to-many"
@@ -117,6 +119,7 @@ class Task(ABC):
 
 def cross_entropy(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Mean cross-entropy over every position: logits (..., C) against class ids (...)."""
+    import torch.nn.functional as F
     return F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1))
 
 

@@ -7,13 +7,14 @@ ten symbols after the delimiter. Its memoryless baseline is 10 ln(8) / (T + 20).
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask, accuracy
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 
 class CopyTask(ClassificationTask):
@@ -49,6 +50,11 @@ class CopyTask(ClassificationTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+        import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         data = torch.randint(
             1, self.data_symbols + 1, (self.copy_length, batch), generator=generator
         )
@@ -63,6 +69,7 @@ class CopyTask(ClassificationTask):
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         """The answer steps' cross-entropy, summed over them and the batch: the blanks before
         them need no memory and would dominate the gradient of the whole loss."""
+        import torch.nn.functional as F
         answer = slice(-self.copy_length, None)
         return F.cross_entropy(
             prediction[answer].reshape(-1, prediction.shape[-1]), target[answer].reshape(-1), reduction="sum"

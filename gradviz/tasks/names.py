@@ -7,13 +7,14 @@ name, and the model labels every word. Only memory of the title word can beat th
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
-from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_MANY, Baseline, ClassificationTask
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 
 class NamesTask(ClassificationTask):
@@ -56,6 +57,11 @@ class NamesTask(ClassificationTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+        import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         is_title = torch.rand(steps, batch, generator=generator) < self.title_probability
         other = torch.randint(1, self.vocabulary, (steps, batch), generator=generator)
@@ -70,6 +76,7 @@ class NamesTask(ClassificationTask):
         depends on the title word ``distance`` steps back; the other labels are mostly 0 for a
         predictor that only looks at the current word. (Weighted by the mask, not indexed by
         it: indexing by a mask waits for the device to count the names.)"""
+        import torch.nn.functional as F
         names = (target == 1).to(prediction.dtype)
         per_word = F.cross_entropy(prediction.reshape(-1, prediction.shape[-1]), target.reshape(-1), reduction="none")
         return (per_word * names.reshape(-1)).sum()

@@ -7,12 +7,12 @@ is their order (XX, XY, YX, YY). Without memory a model can only guess: 25%.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import torch
-import torch.nn.functional as F
-
-from gradviz.boundary import to_device
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 
 class TemporalOrderTask(ClassificationTask):
@@ -59,6 +59,11 @@ class TemporalOrderTask(ClassificationTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+        import torch.nn.functional as F
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         symbols = torch.randint(
             self.FIRST_DISTRACTOR, self.input_size, (steps, batch), generator=generator

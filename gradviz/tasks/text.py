@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from gradviz.boundary import to_device
 from gradviz.io.textdata import PAD, PAD_TOKEN, UNK_TOKEN, TextDataset, Vocabulary
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
+
+if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
+    import torch
 
 EMBED_DIM = 32  # width of each word's embedding: the x_t the recurrent layer sees
 EVALUATION_SEED = 2**31 - 1  # the synthetic task's fixed evaluation set, never a training seed
@@ -112,9 +115,14 @@ class SyntheticReviewsTask(_TextTask):
                 f"distance must be at least 1 and smaller than seq_len ({seq_len}), got {distance}"
             )
         self.distance = distance
+
+    @cached_property
+    def stream(self) -> torch.Tensor:
+        """(STREAM_LENGTH,) word ids: the filler sentences in an order fixed by seed 0, which
+        every review is a window of (built at the first batch, not when the task is described)."""
+        import torch
+
         index = self.vocab.index
-        self.negative_ids = torch.tensor([index[w] for w in NEGATIVE_WORDS])
-        self.positive_ids = torch.tensor([index[w] for w in POSITIVE_WORDS])
         sentences = [torch.tensor([index[w] for w in s.split()]) for s in FILLER]
         order = torch.Generator().manual_seed(0)
         parts, length = [], 0
@@ -122,7 +130,19 @@ class SyntheticReviewsTask(_TextTask):
             for i in torch.randperm(len(sentences), generator=order).tolist():
                 parts.append(sentences[i])
                 length += len(sentences[i])
-        self.stream = torch.cat(parts)[:STREAM_LENGTH]
+        return torch.cat(parts)[:STREAM_LENGTH]
+
+    @cached_property
+    def negative_ids(self) -> torch.Tensor:
+        import torch
+
+        return torch.tensor([self.vocab.index[w] for w in NEGATIVE_WORDS])
+
+    @cached_property
+    def positive_ids(self) -> torch.Tensor:
+        import torch
+
+        return torch.tensor([self.vocab.index[w] for w in POSITIVE_WORDS])
 
     def mask(self, x: torch.Tensor) -> None:
         """None: every generated review is T real words, there is no padding to leave out."""
@@ -140,6 +160,10 @@ class SyntheticReviewsTask(_TextTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        from gradviz.boundary import to_device
+
         steps = self.seq_len
         start = torch.randint(0, len(self.stream), (batch,), generator=generator)
         positions = (start.unsqueeze(0) + torch.arange(steps).unsqueeze(1)) % len(self.stream)
@@ -159,6 +183,7 @@ class SyntheticReviewsTask(_TextTask):
         )
 
     def evaluation_batches(self, batch: int = 256) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        import torch
         generator = torch.Generator().manual_seed(EVALUATION_SEED)
         remaining = self.evaluation_samples
         while remaining > 0:
@@ -167,6 +192,7 @@ class SyntheticReviewsTask(_TextTask):
             yield self.generate(size, generator)
 
     def example(self, index: int) -> tuple[torch.Tensor, int]:
+        import torch
         x, y = self.generate(1, torch.Generator().manual_seed(EVALUATION_SEED + 1 + index))
         return x[:, 0], int(y[0])
 
@@ -186,6 +212,7 @@ class TextFileTask(_TextTask):
     )
 
     def __init__(self, dataset: TextDataset) -> None:
+        import torch
         if dataset.max_len < 2:
             raise ValueError(f"max_len must be at least 2, got {dataset.max_len}")
         super().__init__(dataset.max_len)
@@ -202,6 +229,10 @@ class TextFileTask(_TextTask):
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        import torch
+
+        from gradviz.boundary import to_device
+
         rows = torch.randint(0, len(self.train_ids), (batch,), generator=generator)
         x = self.train_ids[rows].t().contiguous()  # (T, B)
         return to_device(x, self.train_labels[rows], device=device)

@@ -503,3 +503,15 @@ def test_saved_files_get_the_usual_permissions(tmp_path: Path) -> None:
     finally:
         os.umask(umask)
     assert path.stat().st_mode & 0o777 == 0o644  # readable by others, like any saved file
+
+
+def test_an_automatic_label_names_the_new_cell_and_a_typed_one_stays():
+    from gradviz.config import ModelConfig, label_for
+
+    rnn, gru = ModelConfig(kind="rnn"), ModelConfig(kind="gru")
+    assert label_for("tanh RNN", rnn, gru) == "GRU"
+    assert label_for("IRNN", ModelConfig(kind="rnn", nonlinearity="relu"), rnn) == "tanh RNN"
+    assert label_for("LSTM + forget gate", ModelConfig(kind="lstm"), ModelConfig(kind="lstm", forget_gate=False)) \
+        == "LSTM 1997"
+    assert label_for("IRNN", rnn, ModelConfig(kind="rnn", hidden=99)) == "IRNN"  # the cell is the same
+    assert label_for("my net", rnn, gru, typed=True) == "my net"

@@ -1,7 +1,7 @@
 """The import contract: the layers of the house only point down, and nothing imports in a
 circle, function-level imports included (read from the source, not by importing it).
 
-    cli, bench            entry points: may import anything below
+    cli, bench, doctor    entry points: may import anything below
     gui                   the views: never cli or bench
     session               the trainer process and the Session: no Qt, no gui
     engine, io, probes, models, tasks, config, ...   the core: no Qt, no gui, no session
@@ -15,7 +15,7 @@ from pathlib import Path
 import gradviz
 
 ROOT = Path(gradviz.__file__).parent
-ENTRY = ("gradviz.cli", "gradviz.bench", "gradviz.__main__")
+ENTRY = ("gradviz.cli", "gradviz.bench", "gradviz.__main__", "gradviz.doctor", "gradviz.selfcheck")
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:

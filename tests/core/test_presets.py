@@ -411,3 +411,14 @@ def test_every_sentence_has_a_test() -> None:
         assert len(found) == len(claims), (name, found)
         for sentence, (start, check) in zip(found, claims, strict=True):
             assert sentence.startswith(start) and callable(check), (name, sentence)
+
+
+def test_a_run_of_a_presets_own_settings_is_known_by_its_preset():
+    import dataclasses
+
+    from gradviz.presets import load_preset, preset_names, preset_of
+
+    for name in preset_names():
+        assert preset_of(load_preset(name).config).name == name
+    copy = load_preset("copy").config
+    assert preset_of(dataclasses.replace(copy, seed=copy.seed + 1)) is None

@@ -194,6 +194,50 @@ def test_an_error_in_a_step_is_reported_and_the_trainer_lives_on(monkeypatch):
     assert loop.run_.step >= 3 and loop.state == p.RUNNING
 
 
+def test_a_new_runs_rate_is_its_own_not_the_old_runs_nor_its_builds(monkeypatch):
+    """The old run stepped at 2 steps/s at most; the new one is built in a slow second and
+    steps without a pause: its first rate is its own first step's, not the old run's smoothed
+    on, nor one counting the build's second."""
+    commands: queue.Queue = queue.Queue()
+    loop = TrainerLoop(SMALL, commands, lambda event: None, threading.Event())
+    pause, took = {"s": 0.5}, []
+    step, build = Run.train_step, Run.__init__
+
+    def timed_step(self, *args, **kwargs):
+        began = time.perf_counter()
+        time.sleep(pause["s"])
+        result = step(self, *args, **kwargs)
+        took.append((self, time.perf_counter() - began))
+        return result
+
+    def slow_build(self, *args, **kwargs):
+        time.sleep(1.0)
+        build(self, *args, **kwargs)
+
+    monkeypatch.setattr(Run, "train_step", timed_step)
+    commands.put(p.Start())
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    end = time.monotonic() + 60
+    while (loop.run_ is None or loop.run_.step < 3) and time.monotonic() < end:
+        time.sleep(0.02)
+    assert 0 < loop._rate <= 2.05
+    monkeypatch.setattr(Run, "__init__", slow_build)
+    pause["s"] = 0.0
+    old_run = loop.run_
+    commands.put(p.Reset(SMALL, start=True))
+    while loop.run_ is old_run and time.monotonic() < end:
+        time.sleep(0.001)
+    while not loop._rate and time.monotonic() < end:
+        time.sleep(0.001)  # until the new run's first rate
+    rate = loop._rate
+    commands.put(p.Quit())
+    thread.join(10)
+    first = next(seconds for run, seconds in took if run is not old_run)
+    # Its own first step (plus the loop's bookkeeping); the old formula gave 0.9 x 2 + 0.1 x 1.
+    assert rate >= 0.5 / first and rate > 1.0 / (1.0 + first)
+
+
 def test_a_failed_words_question_does_not_stop_training(monkeypatch):
     config = dataclasses.replace(SMALL, task=TaskConfig(name="reviews", seq_len=12, distance=4, batch=8))
     commands: queue.Queue = queue.Queue()

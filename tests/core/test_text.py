@@ -487,3 +487,12 @@ def test_reports_show_a_review_through_every_model_and_score_them(imdb_file: Pat
     assert words.decisive == 12 - 1 - 4
     assert words.words[0].tokens[words.decisive] in POSITIVE_WORDS + NEGATIVE_WORDS
     assert not is_text_task(make_task("adding", 10))
+
+
+def test_the_evaluation_table_counts_one_step_in_the_singular():
+    from gradviz.engine.evaluate import classification_report
+    from gradviz.engine.text_reports import EvaluationReport
+
+    scores = classification_report([0, 1], [0, 1], ("negative", "positive"))
+    assert EvaluationReport(1, ["LSTM"], [scores]).table().startswith("LSTM after 1 step\n")
+    assert EvaluationReport(2, ["LSTM"], [scores]).table().startswith("LSTM after 2 steps\n")

@@ -65,3 +65,28 @@ def test_b_pauses_a_running_trainer_on_the_step_it_shows(qtbot, make_window):
     window.wave_animation.finish_now()
     _, profile = window.columns[0].profile_h.getData()
     np.testing.assert_allclose(window.wave_animation.overlays[0].drawn(), 10.0 ** profile, rtol=1e-4)
+
+
+def test_file_menu_exports_the_backward_pass_it_asks_a_path_for(qtbot, make_window, tmp_path, monkeypatch):
+    """The menu's action once handed its checked flag (False) to the export as the path."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window = make_window()
+    arrived = []
+    window.session.waveReady.connect(lambda step, waves: arrived.append(step))
+    window.animate_backward_pass()
+    qtbot.waitUntil(lambda: bool(arrived), timeout=30000)
+    asked = []
+    target = tmp_path / "slides.gif"
+
+    def save_name(*args, **kwargs):
+        asked.append(args)
+        return str(target), "Animated GIF (*.gif)"
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(save_name))
+    file_menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&File")
+    export = next(a for a in file_menu.actions() if a.text() == "Export backward pass...")
+    export.trigger()
+    assert asked, "the menu must ask where to write the animation"
+    window.wave_export.wait()
+    assert target.read_bytes().startswith(b"GIF8")

@@ -108,6 +108,12 @@ def test_the_installed_package_takes_a_screenshot(installed):
     assert (image.width(), image.height()) == (1280, 800)
 
 
+def test_the_installed_package_passes_its_doctor(installed):
+    python, script, work, env = installed
+    out = _run([str(script), "doctor", "--device", "cpu", "--quick"], work, env)
+    assert "5 of 5 checks passed" in out and str(python.parent.parent) in out  # its own interpreter
+
+
 def test_the_wheel_carries_the_licence_and_declares_pillow_and_every_qt_but_the_broken_one(built):
     wheel, _ = built
     with zipfile.ZipFile(wheel) as archive:
@@ -131,7 +137,7 @@ def test_the_sdist_carries_the_tests_the_docs_the_set_up_and_the_licence(built):
     with tarfile.open(sdist) as archive:
         top = archive.getnames()[0].split("/")[0]
         names = {name.removeprefix(top + "/") for name in archive.getnames()}
-    for folder in ("tests", "docs"):
+    for folder in ("tests", "docs", "scripts"):
         ours = {path.relative_to(ROOT).as_posix() for path in (ROOT / folder).rglob("*")
                 if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"}
         assert ours and ours <= names, ours - names

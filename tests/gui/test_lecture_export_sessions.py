@@ -149,6 +149,32 @@ def test_save_and_open_reproduce_every_plotted_array(qtbot, make_window, tmp_pat
     assert other.controls.config() == window.session.active
 
 
+def test_the_title_names_the_preset_and_an_opened_run_of_it_keeps_its_name_and_story(qtbot, make_window, tmp_path):
+    from gradviz.presets import load_preset
+
+    window = make_window()
+    assert window.windowTitle() == "gradviz: custom run"
+    window.load_preset("copy")
+    copy = load_preset("copy")
+    assert window.windowTitle() == f"gradviz: {copy.title}"
+    qtbot.waitUntil(lambda: window.session.active == copy.config, timeout=60000)
+    window.session.pause()
+    path = tmp_path / "copy.npz"
+    window.session.save(path, force=True)
+    qtbot.waitUntil(lambda: window.session.run_path == path, timeout=30000)
+
+    other = make_window()
+    assert other.open_run(path)
+    qtbot.waitUntil(lambda: other.session.active == copy.config, timeout=60000)
+    assert other.preset.name == "copy" and other.windowTitle() == f"gradviz: {copy.title}"
+    assert other.description.text().startswith(f"<b>{copy.title}</b>") and copy.description in other.description.text()
+    assert other.preset_box.currentData() == "copy"
+    other.controls.forms[0].hidden.setValue(20)
+    other.reset()
+    qtbot.waitUntil(lambda: other.session.active.models[0].model.hidden == 20, timeout=60000)
+    assert other.windowTitle() == f"gradviz: {copy.title}, changed"
+
+
 def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     window = train_and_pause(qtbot, make_window(), steps=9)
     arrays = trainer_arrays(qtbot, window)
@@ -160,6 +186,88 @@ def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):
     window.follow_live()
     window.paint_now()
     assert window.history_label.text() == "Live"
+
+
+def test_live_resumes_the_training_that_looking_back_paused(qtbot, make_window):
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 4 and window.session.trainer_state == RUNNING, timeout=30000)
+    window.history_slider.setValue(0)  # what dragging it does
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED and window.history_label.text() == "Step 0",
+                    timeout=10000)
+    window.live_button.click()
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=10000)
+    assert window.session.mode == "live"
+    resumed_at = steps_done(window)
+    qtbot.waitUntil(lambda: steps_done(window) > resumed_at, timeout=10000)
+    # Paused before looking back: Live only goes back to the newest step.
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    window.history_slider.setValue(0)
+    qtbot.waitUntil(lambda: window.history_label.text() == "Step 0", timeout=10000)
+    window.live_button.click()
+    qtbot.wait(300)
+    window.session.poll()
+    assert window.session.mode == "live" and window.session.trainer_state == PAUSED
+
+
+def test_presentation_mode_shows_the_room_that_b_paused_training(qtbot, make_window):
+    from PySide6.QtCore import QPoint, Qt
+
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    window.full_screen = False
+    window.toggle_presentation()
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=30000)
+    assert not window.pause_badge.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_B)  # trains one step, shows its backward pass, pauses
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=30000)
+    badge = window.pause_badge
+    assert badge.isVisible() and badge.text() == "paused · Space trains on"
+    top_left = badge.mapTo(window, QPoint(0, 0))
+    assert top_left.y() < window.height() // 10 and top_left.x() + badge.width() <= window.width()
+    assert badge.fontInfo().pixelSize() == window.board.style.font_px  # as large as the rest
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=10000)
+    assert not badge.isVisible()
+    window.session.pause()
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    window.toggle_presentation()  # at the desk the status bar says it
+    assert not badge.isVisible() and window.state_label.text().strip() == "paused"
+
+
+def test_a_reset_says_it_is_building_in_place_of_the_old_runs_step_and_rate(qtbot, make_window):
+    from gradviz.session.protocol import RUNNING
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 3 and window.rate_label.text().strip()[0] != "0", timeout=30000)
+    window.full_screen = False
+    window.toggle_presentation()  # no status bar there: the note is at the top
+    window.reset()
+    window._show_progress()  # what the next paint tick does, before the trainer can answer
+    assert window.step_label.text().strip() == "building the run · 0 s"
+    assert window.rate_label.text().strip().startswith("– steps/s")
+    assert window.pause_badge.isVisible() and window.pause_badge.text() == "building the run · 0 s"
+    # Nothing of the old run stays on show: its curves and its equations' numbers are gone.
+    assert all(column.loss_curve.yData is None or not len(column.loss_curve.yData) for column in window.columns)
+    assert window.explanation.toPlainText() == ""
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING and window.session.progress() is None
+                    and window.step_label.text().strip().startswith("step"), timeout=30000)
+    assert not window.pause_badge.isVisible()
+
+
+def test_no_presentation_text_is_flush_against_the_screens_edge(qtbot, make_window):
+    from PySide6.QtCore import QPoint
+
+    window = make_window()
+    window.full_screen = False
+    window.toggle_presentation()
+    first, last = window.columns[0].header, window.columns[-1].header
+    assert first.mapTo(window, QPoint(0, 0)).x() >= 8
+    assert last.mapTo(window, QPoint(last.width(), 0)).x() <= window.width() - 8
+    assert window.description.mapTo(window, QPoint(0, 0)).x() >= 8
 
 
 def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, answers):
@@ -175,11 +283,35 @@ def test_opening_a_broken_file_changes_nothing(qtbot, make_window, tmp_path, ans
 def test_closing_an_unsaved_run_asks_first(qtbot, make_window, answers):
     from PySide6.QtWidgets import QMessageBox
 
-    window = train_and_pause(qtbot, make_window())
+    window = train_and_pause(qtbot, make_window())  # no preset behind it: settings the user chose
     answers["answer"] = QMessageBox.StandardButton.Cancel
     window.close()
-    assert window.isVisible() and answers["questions"]
+    assert window.isVisible() and "with settings you chose. Discard it?" in answers["questions"][-1]
     answers["answer"] = QMessageBox.StandardButton.Discard
+
+
+def test_a_preset_key_asks_before_discarding_work_and_a_fresh_preset_quits_without_asking(
+        qtbot, make_window, answers):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    window = train_and_pause(qtbot, make_window())
+    mine = window.session.active
+    answers["answer"] = QMessageBox.StandardButton.Cancel
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert len(answers["questions"]) == 1 and "Discard it?" in answers["questions"][0]
+    assert window.preset is None and window.preset_box.currentIndex() == -1
+    qtbot.wait(200)
+    window.session.poll()
+    assert window.session.shown == mine and window.session.active == mine  # nothing was thrown away
+    answers["answer"] = QMessageBox.StandardButton.Discard
+    qtbot.keyClick(window, Qt.Key.Key_7)
+    assert window.preset.name == "reviews" and len(answers["questions"]) == 2
+    qtbot.waitUntil(lambda: window.session.active == window.preset.config, timeout=60000)
+    window.session.pause()
+    # The preset just opened is not work to keep: quitting asks nothing.
+    window.close()
+    assert not window.isVisible() and len(answers["questions"]) == 2
 
 
 @pytest.mark.parametrize("args,suffix", [(["--plot", "gradient", "--scale", "2"], ".png"), ([], ".svg"),

@@ -84,3 +84,30 @@ def test_records_faster_than_ticks_starve_no_column_and_no_group(qtbot, make_win
         assert window.refresh()
     for column in columns:
         assert column.history_map.values.size and column.gate_map.values.size
+
+
+def test_the_whole_loss_line_is_told_apart_from_the_answers_line_and_is_in_view(qtbot, make_window):
+    """Copy task: two gradient lines per model, once with identical keys and the second off the plot."""
+    import dataclasses
+
+    from PySide6.QtCore import Qt
+
+    from gradviz.config import TaskConfig
+    from tests.gui.conftest import train_and_pause
+
+    config = dataclasses.replace(small_config(), task=TaskConfig("copy", seq_len=5, batch=8))
+    window = train_and_pause(qtbot, make_window(config), steps=2)
+    window.board.draw_all_pending()
+    for column in window.columns:
+        answers, whole = column.profile_h.opts["pen"], column.profile_all.opts["pen"]
+        assert whole.style() == Qt.PenStyle.DotLine and answers.style() == Qt.PenStyle.SolidLine
+        assert whole.color() != answers.color() and whole.widthF() >= answers.widthF()
+        key = column.gradient.key.html_text
+        entries = key.split(" &nbsp; ")
+        answers_entry = next(e for e in entries if e.endswith("|dL/dh_t|"))
+        whole_entry = next(e for e in entries if e.endswith("whole loss"))
+        assert answers_entry.split("&nbsp;")[0] != whole_entry.split("&nbsp;")[0]  # swatch and colour
+        low, high = column.gradient.plot.viewRange()[1]
+        values = column.gradient.data["log10_grad_h_all"]
+        values = values[np.isfinite(values)]
+        assert values.size and low <= values.min() and values.max() <= high

@@ -151,3 +151,29 @@ def test_the_panel_fits_its_dock_without_scrolling_sideways(qtbot):
             if widget.isVisibleTo(panel):
                 right = widget.mapTo(panel, widget.rect().topRight()).x()
                 assert right <= panel.width(), widget
+
+
+def test_an_automatic_label_follows_the_cell_and_a_typed_one_stays(qtbot, make_window):
+    window = make_window()  # model 1: "tanh RNN"
+    form = window.controls.forms[0]
+    form.kind.setCurrentText("gru")  # as the user picks it
+    assert form.label.text() == "GRU" and window.controls.tabs.tabText(0) == "1: GRU"
+    window.reset()
+    qtbot.waitUntil(lambda: window.session.active.models[0].model.kind == "gru", timeout=60000)
+    assert window.session.active.models[0].label == "GRU"
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) >= 1, timeout=30000)
+    window.paint_now()
+    shown = " ".join([window.columns[0].header.text(), window.description.plain_text(),
+                      window.explanation.toPlainText()])
+    assert "GRU" in shown and "tanh RNN" not in shown
+    # A label the user typed names the model whatever its cell.
+    form.label.setFocus()
+    form.label.selectAll()
+    qtbot.keyClicks(form.label, "mine")
+    form.kind.setCurrentText("lstm")
+    assert form.label.text() == "mine" and form.setup().label == "mine"
+    window.reset()
+    qtbot.waitUntil(lambda: window.session.active.models[0].model.kind == "lstm", timeout=60000)
+    form.kind.setCurrentText("rnn")  # still typed after the Reset set the form again
+    assert window.controls.config().models[0].label == "mine"

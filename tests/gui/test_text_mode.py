@@ -79,6 +79,24 @@ def test_evaluation_table_matches_the_core(qtbot, make_window, tmp_path):
     assert "tanh RNN after 0 steps" in window.reviews.table.toPlainText()
 
 
+def test_the_evaluation_table_is_as_large_as_the_rest_of_the_text_in_presentation(qtbot, make_window):
+    from PySide6.QtGui import QFontDatabase, QFontInfo
+
+    window = make_window(reviews_config())
+    window.full_screen = False  # the room's screen is the window's 1280x800
+    window.toggle_presentation()
+    window.views.setCurrentIndex(1)
+    qtbot.wait(50)  # the application's font reaches the widgets through posted events
+    px = window.board.style.font_px
+    assert px >= 15  # 1/50 of the height
+    assert QFontInfo(window.reviews.table.font()).pixelSize() == px
+    fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).family()
+    assert window.reviews.table.font().family() == fixed  # still columns that line up
+    assert QFontInfo(window.reviews.status.font()).pixelSize() == px
+    window.toggle_presentation()
+    assert QFontInfo(window.reviews.table.font()).pixelSize() == window.board.style.font_px < px
+
+
 def test_a_file_loads_with_progress_and_trains(qtbot, make_window, tmp_path):
     path = write_reviews(tmp_path / "imdb.csv")
     window = make_window(text_config(TaskConfig(name="text", data=str(path), batch=4, max_len=10)))

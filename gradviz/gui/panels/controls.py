@@ -37,7 +37,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.config import MAX_MODELS, ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig, default_label
+from gradviz.config import (
+    MAX_MODELS,
+    ModelConfig,
+    ModelSetup,
+    RunConfig,
+    TaskConfig,
+    TrainConfig,
+    default_label,
+    label_for,
+)
 from gradviz.gui.panels.fields import FieldKeys
 from gradviz.schema import Setting, by_flat, section
 from gradviz.tasks import TASKS
@@ -213,6 +222,7 @@ class ModelForm(QWidget):
         self.label.setToolTip(TOOLTIPS["label"])
         self.label.setMaxLength(40)
         form.addRow("Label", self.label)
+        self._typed: str | None = None  # the label the user typed (kept through cell changes)
         self.fields: dict[Setting, QWidget] = {}
         for setting in section("model") + section("train"):
             widget = make_field(setting)
@@ -222,6 +232,7 @@ class ModelForm(QWidget):
         self.set_setup(setup)
         for setting, widget in self.fields.items():
             on_edit(widget, self._train_changed if setting.live else self._structural_changed)
+        self.label.textEdited.connect(self._label_typed)
         self.label.editingFinished.connect(self.changed)
 
     def set_setup(self, setup: ModelSetup) -> None:
@@ -229,6 +240,9 @@ class ModelForm(QWidget):
         for widget in widgets:
             widget.blockSignals(True)  # setting the form must not echo back as user edits
         self.label.setText(setup.label)
+        self._before = setup  # an automatic label names this model's cell (config.label_for)
+        if setup.label != self._typed:
+            self._typed = None
         for setting, widget in self.fields.items():
             set_field(widget, getattr(setup.model if setting.section == "model" else setup.train, setting.name))
         for widget in widgets:
@@ -237,13 +251,23 @@ class ModelForm(QWidget):
 
     def setup(self) -> ModelSetup:
         model = ModelConfig(**{s.name: field_value(w) for s, w in self.fields.items() if s.section == "model"})
-        return ModelSetup(label=self.label.text().strip() or default_label(model), model=model, train=self.train())
+        text = self.label.text().strip()
+        typed = self._typed is not None and text == self._typed
+        label = label_for(text if typed else self._before.label, self._before.model, model, typed)
+        return ModelSetup(label=label or default_label(model), model=model, train=self.train())
+
+    def _label_typed(self, text: str) -> None:
+        self._typed = text.strip() or None  # emptied: the automatic label again
 
     def train(self) -> TrainConfig:
         return TrainConfig(**{s.name: field_value(w) for s, w in self.fields.items() if s.section == "train"})
 
     def _structural_changed(self) -> None:
         self._update_enabled()
+        if self._typed is None:  # the automatic label follows the cell, on screen too
+            self.label.blockSignals(True)
+            self.label.setText(self.setup().label)
+            self.label.blockSignals(False)
         self.changed.emit()
 
     def _train_changed(self) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gradviz.engine.reports import EvaluationReport, WordReport
+from gradviz.engine.text_reports import EvaluationReport, WordReport
 from gradviz.gui.panels.words import WordGradientView
 from gradviz.gui.plots.ranges import finite_logs, value_span
 
@@ -88,15 +88,23 @@ class ReviewsPanel(QWidget):
         self.table = QPlainTextEdit()
         self.table.setReadOnly(True)
         self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.table.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.table.setPlainText(NOT_EVALUATED)  # text, not a placeholder: readable on the dark theme
         beside.addWidget(self.table)
-        # Wide enough for the table's rows ("negative   0.491   0.573 ..."): no sideways scrolling.
-        self.table.setMinimumWidth(self.table.fontMetrics().horizontalAdvance("x" * TABLE_CHARS) + 30)
+        self.set_font_size(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).pixelSize())
         beside.setStretchFactor(0, 3)
         beside.setStretchFactor(1, 1)
         self.report: WordReport | None = None
         self.evaluation: EvaluationReport | None = None
+
+    def set_font_size(self, pixels: int) -> None:
+        """The table in a fixed-width font as large as the window's text (presentation mode's
+        too): it sets its own font, so the application's does not reach it."""
+        font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        if pixels > 0:
+            font.setPixelSize(pixels)
+        self.table.setFont(font)
+        # Wide enough for the table's rows ("negative   0.491   0.573 ..."): no sideways scrolling.
+        self.table.setMinimumWidth(self.table.fontMetrics().horizontalAdvance("x" * TABLE_CHARS) + 30)
 
     def set_models(self, count: int, examples: int) -> None:
         """A view per model (a new run), reviews 0 .. examples - 1 to choose from."""
@@ -124,8 +132,8 @@ class ReviewsPanel(QWidget):
         for index, (view, words) in enumerate(zip(self.views, report.words, strict=True)):
             view.show_review(words.tokens, words.grad_norms, words.gates, levels=levels,
                              caption=describe(report, index), marked=report.decisive)
-        self.status.setText(f"Review {report.example} after {report.step} training steps; "
-                            f"one colour scale for all models.")
+        steps = f"{report.step} training step{'s' if report.step != 1 else ''}"
+        self.status.setText(f"Review {report.example} after {steps}; one colour scale for all models.")
 
     def show_evaluation(self, report: EvaluationReport) -> None:
         self.evaluation = report

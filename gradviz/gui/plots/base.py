@@ -168,7 +168,7 @@ class Panel(pg.GraphicsLayout):
         self.layout.setVerticalSpacing(0)
         self.caption_text = caption
         self.data: dict[str, np.ndarray] = {}
-        self._curves: list[tuple[pg.PlotDataItem, str, str, bool]] = []
+        self._curves: list[tuple[pg.PlotDataItem, str | None, str, Qt.PenStyle]] = []
         self._named: list[list] = []  # what the key lists: [item, colour, pen style, name]
         self._lines: list[tuple[pg.InfiniteLine, str | None, Qt.PenStyle]] = []
         self.style = PlotStyle()
@@ -177,16 +177,19 @@ class Panel(pg.GraphicsLayout):
 
     # ---- building -----------------------------------------------------------------------------
 
-    def curve(self, colour: str, role: str = "main", dashed: bool = False, name: str | None = None) -> pg.PlotDataItem:
-        """A curve whose width follows the style: ``main`` curves thick, ``thin`` ones thin.
+    def curve(self, colour: str | None, role: str = "main", dashed: bool = False, name: str | None = None,
+              pen_style: Qt.PenStyle | None = None) -> pg.PlotDataItem:
+        """A curve whose width follows the style: ``main`` curves thick, ``thin`` ones thin;
+        solid, ``dashed``, or ``pen_style`` (dotted); colour None follows the theme (muted).
         A named curve is listed in the key (once it has data: a key names what is drawn)."""
         item = self.plot.plot()
         item.setClipToView(True)
         item.setDownsampling(auto=True, method="mean")
-        self._curves.append((item, colour, role, dashed))
-        self._pen(item, colour, role, dashed)
+        pen_style = pen_style or (Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine)
+        self._curves.append((item, colour, role, pen_style))
+        self._pen(item, colour, role, pen_style)
         if name is not None:
-            self._named.append([item, colour, Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine, name])
+            self._named.append([item, colour, pen_style, name])
         return item
 
     def remove_curve(self, item: pg.PlotDataItem) -> None:
@@ -272,8 +275,8 @@ class Panel(pg.GraphicsLayout):
         self.layout.setRowSpacing(0, clear)
         self.layout.setRowSpacing(1, 0 if style.lecture else 6)
         self.set_caption(self.caption_text)
-        for item, colour, role, dashed in self._curves:
-            self._pen(item, colour, role, dashed)
+        for item, colour, role, pen_style in self._curves:
+            self._pen(item, colour, role, pen_style)
         for line, colour, pen_style in self._lines:
             self._line_pen(line, colour, pen_style)
         if self.key is not None:
@@ -297,9 +300,9 @@ class Panel(pg.GraphicsLayout):
         left.setLabel(y_label, **label_style)
         left.showLabel(bool(y_label))
 
-    def _pen(self, item: pg.PlotDataItem, colour: str, role: str, dashed: bool) -> None:
+    def _pen(self, item: pg.PlotDataItem, colour: str | None, role: str, pen_style: Qt.PenStyle) -> None:
         width = self.style.line_width if role == "main" else self.style.thin_width
-        item.setPen(pg.mkPen(colour, width=width, style=Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine))
+        item.setPen(pg.mkPen(colour or self.style.theme.muted, width=width, style=pen_style))
 
     def _line_pen(self, line: pg.InfiniteLine, colour: str | None, style: Qt.PenStyle) -> None:
         colour = colour or self.style.theme.muted

@@ -178,7 +178,8 @@ class ModelColumn(QWidget):
         self.profile_h = self.gradient.curve(colour, name="|dL/dh_t|")
         # The key lists a line only while it has data: C_t (LSTM), the whole loss (copy, names).
         self.profile_c = self.gradient.curve(colour, dashed=True, name="|dL/dC_t|")
-        self.profile_all = self.gradient.curve(self.colour, role="thin", name="|dL/dh_t|, whole loss")
+        # The whole loss's line must not pass for the answers' one: grey, dotted, as thick.
+        self.profile_all = self.gradient.curve(None, pen_style=Qt.PenStyle.DotLine, name="|dL/dh_t|, whole loss")
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
 
         self.history = self._panel("history", "The same over training: where the model can learn.",

@@ -63,6 +63,8 @@ def _ranges(frame: Frame, models: list[int], baseline_loss: float, gone: list[bo
             profiles.append(probes.top_grad_h)
             if probes.grad_c is not None:
                 profiles.append(probes.grad_c[-1])
+            if probes.grad_h_all is not None:  # the whole loss's line (copy, names) is on the plot too
+                profiles.append(probes.grad_h_all[-1])
         grad = view.history.get("grad_h")
         if grad is not None and grad.size:
             histories.append(grad[:, -1, :])
