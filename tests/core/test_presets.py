@@ -325,10 +325,11 @@ def test_reviews_the_rnn_stays_at_chance_and_the_lstm_reaches_100_percent() -> N
 
 def test_irnn_keeps_the_gradient_alive_at_the_start() -> None:
     tanh, irnn = at_start("irnn")
-    # W_hh = I and ReLU: the gain is 1 on every active unit, so the gradient reaches the first
-    # timestep undiminished, where the tanh RNN's falls by orders of magnitude.
-    assert measured_gain(irnn.top_grad_h) == pytest.approx(1.0, abs=0.01)
-    assert irnn.top_grad_h[0] == pytest.approx(irnn.top_grad_h[-1], rel=0.05)
+    # W_hh = I and ReLU: the gain is 1 on every active unit. The first step back drops the
+    # inactive units' share (measured: to 0.63 of the last step's), then the profile is nearly
+    # flat: 0.56 of it reaches t = 1, where the tanh RNN's falls by orders of magnitude.
+    assert round(measured_gain(irnn.top_grad_h), 2) == 0.99  # "a measured gain of x0.99"
+    assert irnn.top_grad_h[0] > 0.5 * irnn.top_grad_h[-1]  # "keeps more than half its size"
     assert 3.5 < tenfold_steps(tanh.half_life) < 7  # "about 10x every 5 steps"
     setup = load_preset("irnn").config.models[1]
     assert setup.model.init == "identity" and setup.model.nonlinearity == "relu"
