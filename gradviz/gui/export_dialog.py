@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QMessageBox
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout
 
-from gradviz.figures import FORMATS, PLOT_TITLES, FigureError
+from gradviz.figures import FORMATS, PLOT_TITLES
 from gradviz.gui.environment import user_settings
 from gradviz.gui.export import SCALES
 from gradviz.gui.settings import AppSettings
@@ -29,7 +29,7 @@ def _select(combo: QComboBox, value) -> None:
 
 
 class ExportDialog(QDialog):
-    """Asks what to export and where, then calls ``window.export``; errors change nothing."""
+    """Asks what to export and where, then hands it to ``window.start_export``."""
 
     def __init__(self, window, board, folder: str, settings: AppSettings | None = None):
         super().__init__(window)
@@ -105,14 +105,10 @@ class ExportDialog(QDialog):
             return
         if not path.lower().endswith("." + suffix):
             path += "." + suffix
-        try:
-            self.window_.export(self.target.currentData(), path, self.scale.currentData(),
-                                figure_format=self.figure_format.currentData(), theme=self.theme.currentData())
-        except (FigureError, ValueError, OSError) as exc:
-            QMessageBox.warning(self, "Export failed", f"Nothing was written: {exc}")
-            return
         for combo, key in self._remembered():
             self.settings.setValue(SETTINGS + key, combo.currentData())
-        note = getattr(self.window_, "export_note", "")
-        self.window_.statusBar().showMessage(f"Exported {path}" + (f" ({note})" if note else ""), 10000)
+        # Written when the run's arrays arrive (never waited for here): the status bar says when,
+        # and what was used if the trainer did not answer; a failure comes as a warning.
+        self.window_.start_export(self.target.currentData(), path, self.scale.currentData(),
+                                  figure_format=self.figure_format.currentData(), theme=self.theme.currentData())
         self.accept()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from gradviz.config import RunConfig, TrainConfig
@@ -30,7 +31,17 @@ WORDS_EVERY_S = 1.0  # words are measured between training steps: at most this o
 KEEP_STEPS = 500
 KEEP_SECONDS = 60.0
 ANSWER_S = 2.0  # an export waits this long for the trainer's arrays, then uses what the window holds
+SILENT_S = 5.0  # a running trainer silent this long is said to be not answering (and is not asked)
 HOLD_EVERY_S = 10.0  # a running run's arrays are copied into the window this often (kept if the trainer dies)
+
+
+@dataclass(frozen=True)
+class ArraysAnswer:
+    """The answer to ``Session.request_arrays``: the run's recorded arrays to export, or why not."""
+
+    arrays: dict | None  # None: nothing to export (``error`` says why)
+    note: str = ""  # what was used instead of the trainer's own answer ("" when it answered)
+    error: str | None = None
 
 
 class Callbacks:
@@ -87,6 +98,8 @@ class Session:
         self.saving: Path | None = None  # a Save sent and not yet answered (written or failed)
         self.last_heard = time.perf_counter()  # when the trainer last sent anything
         self._held_asked = time.perf_counter()
+        self.silent_s = SILENT_S
+        self._arrays_wanted: list[tuple[float, Callable[[ArraysAnswer], None]]] = []  # (deadline, reply)
         # Text tasks: one words question open at a time, at most one a second.
         self.words_visible = False
         self.words_example = 0
@@ -143,6 +156,7 @@ class Session:
         if not self._closing and self.trainer_state != p.DEAD and not self.trainer.alive:
             self._died()
         self._refresh_held()
+        self._answer_late()
         return new_frame
 
     def _refresh_held(self) -> None:
@@ -203,6 +217,7 @@ class Session:
                 if arrays is not None:
                     self.held = arrays
                 self._look_back_with(arrays)
+                self._answer_arrays(arrays)
             case p.WordsReady(report=report):
                 self._words_open = False
                 self.wordsReady.emit(report)
@@ -226,6 +241,7 @@ class Session:
         self._was_running = self.trainer_state == p.RUNNING
         self.building_since, self._awaiting_first_step = None, False
         self._set_state(p.DEAD)
+        self._answer_arrays(None)  # a death is an answer too: what the window holds
         self.show_banner(f"Training stopped: {cause}. The plots keep the last frame; press Reset (R) to "
                          "start a new trainer.")
 
@@ -405,18 +421,53 @@ class Session:
         self.arrays = None
         self.trainer.send(p.AskArrays())
 
-    def fetch_arrays(self, timeout_s: float = ANSWER_S) -> dict | None:
-        """The run file's arrays of the history so far, waited for (an export needs them now)
-        briefly: None without a live trainer, or if it does not answer within ``timeout_s``
-        (stopped, or busy in a long step); then ``held`` has what the window has."""
-        if not self.has_run:
-            return None
-        self.ask_arrays()
-        deadline = time.perf_counter() + timeout_s
-        while self.arrays is None and self.trainer_alive and time.perf_counter() < deadline:
-            self.poll()
-            time.sleep(0.01)
-        return self.arrays
+    def request_arrays(self, reply: Callable[[ArraysAnswer], None], timeout_s: float = ANSWER_S) -> None:
+        """The run's recorded arrays for an export, answered by an event, never waited for:
+        ``reply(ArraysAnswer)`` is called once, from ``poll`` when the trainer's arrays arrive,
+        or, when it has not answered within ``timeout_s`` (stopped, or busy in a long step) or has
+        died, with what the window holds (``held``) and a note saying so. With no live trainer
+        to ask, or one known silent (``is_silent``), it is called at once."""
+        if not self.has_run or self.is_silent():
+            reply(self._arrays_answer(None))
+            return
+        if not self._arrays_wanted:
+            self.ask_arrays()
+        self._arrays_wanted.append((time.perf_counter() + timeout_s, reply))
+
+    def is_silent(self) -> bool:
+        """A running trainer that has sent nothing for ``silent_s``: stopped, hung or in a long step."""
+        return self.silent_for() > self.silent_s
+
+    def _answer_arrays(self, arrays: dict | None) -> None:
+        """Every open request, answered with ``arrays`` (None: the trainer did not or cannot answer)."""
+        wanted, self._arrays_wanted = self._arrays_wanted, []
+        for _, reply in wanted:
+            reply(self._arrays_answer(arrays))
+
+    def _answer_late(self) -> None:
+        """Requests the trainer has not answered in time get what the window holds."""
+        now = time.perf_counter()
+        late = [reply for deadline, reply in self._arrays_wanted if deadline <= now]
+        if late:
+            self._arrays_wanted = [(d, r) for d, r in self._arrays_wanted if d > now]
+            for reply in late:
+                reply(self._arrays_answer(None))
+
+    def _arrays_answer(self, arrays: dict | None) -> ArraysAnswer:
+        """The trainer's ``arrays`` when they hold a recorded step; without them (None) the run
+        as the window holds it, said as such; else why there is nothing to export."""
+        if arrays is not None and "step" in arrays:
+            return ArraysAnswer(arrays)
+        if arrays is None and self.held_steps:
+            why = "the trainer is not answering" if self.trainer_alive else "the trainer has stopped"
+            return ArraysAnswer(self.held, f"{why}: exported the run as the window holds it, recorded up to "
+                                           f"step {int(self.held['step'][-1]) + 1}")
+        if self.active is not None and arrays is None:
+            if self.trainer_alive:
+                return ArraysAnswer(None, error="the trainer is not answering (stopped, or busy with a long step), "
+                                                "and the window holds no recorded step of this run yet")
+            return ArraysAnswer(None, error="the trainer has stopped, and the window held no recorded step of its run")
+        return ArraysAnswer(None, error="nothing to export yet: train a step first")
 
     def has_unsaved_run(self) -> bool:
         return self.has_run and self.steps_done > 0 and self.saved_at_step != self.steps_done

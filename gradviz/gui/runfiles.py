@@ -1,0 +1,167 @@
+"""Files the user opens and saves from the window: runs (open, save, save as), configurations
+(open, save, the last Reset's), the recent runs' menu, and the question before a run is
+thrown away.
+
+What is worth a question is the session's decision (``Session.work_to_keep``); this room only
+asks it, shows the file dialogs and says what went wrong in one line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+
+from gradviz.config import ConfigError, RunConfig
+from gradviz.io.configfile import ConfigFileError, read_config_file
+from gradviz.io.runfile import RunFileError, has_state, load_run
+from gradviz.presets import preset_of
+
+MAX_RECENT = 8
+
+
+class RunFiles:
+    """Open and save for ``window`` (a MainWindow), with its settings' folder and recent list."""
+
+    def __init__(self, window):
+        self.window = window
+        self.settings = window.settings
+        self.recent_menu: QMenu | None = None
+
+    def folder(self) -> Path:
+        return Path(str(self.settings.value("folder", str(Path.home()))))
+
+    # ---- runs -------------------------------------------------------------------------------
+
+    def open_run(self, path: str | Path) -> bool:
+        """Open a run file: replay its history, ready to continue training if it can."""
+        window = self.window
+        try:
+            saved = load_run(path)
+        except RunFileError as exc:
+            QMessageBox.warning(window, "Cannot open run", str(exc))
+            return False
+        data = saved.config.task.data
+        if saved.config.task.name == "text" and has_state(saved.arrays) and not Path(data).expanduser().is_file():
+            QMessageBox.warning(window, "Cannot open run", f"This run trained on {data}, which does not exist here: "
+                                "put the file back at that path to continue the run.")
+            return False
+        # A run of a preset's own settings keeps the preset's name and story; others are custom.
+        window.set_preset(preset_of(saved.config), saved.config)
+        steps = saved.arrays.get("step", ())
+        if not len(steps) and has_state(saved.arrays):
+            window.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
+                                           f"{int(saved.arrays['state/step'])}: nothing recorded to replay yet; "
+                                           "Start trains on", 10000)
+        window.central.set_replay_range(len(steps))
+        window.session.open_run(saved, Path(path))
+        if window.session.replay_only:
+            self.add_recent(str(path))
+        return True
+
+    def open_run_dialog(self) -> None:
+        if not self.confirm_discard():
+            return
+        path, _ = QFileDialog.getOpenFileName(self.window, "Open run", str(self.folder()), "gradviz runs (*.npz)")
+        if path:
+            self.open_run(path)
+
+    def save_run(self, ask: bool = False) -> None:
+        session = self.window.session
+        path = session.run_path
+        # A dead trainer's run is saved without its weights: never over the file that has them.
+        if ask or path is None or not session.trainer_alive:
+            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save run", str(self.folder() / "run.npz"),
+                                                    "gradviz runs (*.npz)")
+            if not chosen:
+                return
+            path = Path(chosen if chosen.endswith(".npz") else chosen + ".npz")
+        # The file dialog asked before overwriting; saving again to the run's own file is expected.
+        session.save(path, force=True)
+
+    def save_run_as(self) -> None:
+        self.save_run(ask=True)
+
+    def confirm_discard(self) -> bool:
+        """Ask before the run is thrown away, when the session says it holds work worth keeping."""
+        window = self.window
+        if not window.ask_before_discard or window.session.saving is not None:
+            return True  # (a save in progress is finished before the window closes)
+        reason = window.session.work_to_keep()
+        if reason is None:
+            return True
+        answer = QMessageBox.question(
+            window, "Unsaved run", f"The current run has not been saved. {reason} Discard it?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+        )
+        return answer == QMessageBox.StandardButton.Discard
+
+    # ---- configurations ---------------------------------------------------------------------
+
+    def open_config_dialog(self) -> None:
+        window = self.window
+        path, _ = QFileDialog.getOpenFileName(window, "Open configuration", str(self.folder()),
+                                              "Configurations (*.json *.toml)")
+        if not path:
+            return
+        try:
+            config = read_config_file(Path(path))
+        except ConfigFileError as exc:
+            QMessageBox.warning(window, "Cannot open configuration", str(exc))
+            return
+        window.controls.set_config(config, active=False)
+        window.session.show_banner("Configuration loaded into the settings: press Reset (R) to apply it.")
+
+    def load_last_config(self) -> None:
+        window = self.window
+        text = self.settings.value("last_config")
+        try:
+            config = RunConfig.from_json(str(text)) if text else None
+        except ConfigError:
+            config = None  # written by another version: not worth an error
+        if config is None:
+            window.statusBar().showMessage("No last configuration saved yet", 4000)
+            return
+        window.controls.set_config(config, active=False)
+        window.session.show_banner("Last configuration loaded into the settings: press Reset (R) to apply it.")
+
+    def save_config_dialog(self) -> None:
+        from gradviz.io.atomic import atomic_write
+
+        window = self.window
+        try:
+            config = window.controls.config()
+        except ConfigError as exc:
+            QMessageBox.warning(window, "Cannot save configuration", str(exc))
+            return
+        path, _ = QFileDialog.getSaveFileName(window, "Save configuration", str(self.folder() / "gradviz.json"),
+                                              "JSON (*.json)")
+        if path:
+            try:
+                atomic_write(path, lambda stream: stream.write(config.to_json().encode()), force=True)
+            except OSError as exc:
+                QMessageBox.warning(window, "Cannot save configuration", str(exc))
+
+    # ---- recent runs ------------------------------------------------------------------------
+
+    def recent(self) -> list[str]:
+        return self.settings.value("recent", [])
+
+    def add_recent(self, path: str) -> None:
+        recent = [p for p in self.recent() if p != path]
+        self.settings.setValue("recent", [path, *recent][:MAX_RECENT])
+        self.settings.setValue("folder", str(Path(path).parent))
+        self.refresh_recent()
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        self.recent_menu = menu
+        self.refresh_recent()
+
+    def refresh_recent(self) -> None:
+        if self.recent_menu is None:
+            return
+        self.recent_menu.clear()
+        for path in self.recent():
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda checked=False, p=path: self.confirm_discard() and self.open_run(p))
+        self.recent_menu.setEnabled(bool(self.recent()))
