@@ -36,77 +36,148 @@ class ConfigError(ValueError):
     """A setting with a bad value; the message names the field and the value."""
 
 
+def setting(default: Any = dataclasses.MISSING, *, doc: str, label: str = "", tip: str = "",
+            bounds: tuple[float, float] | None = None, choices: tuple[str, ...] | None = None,
+            when: dict[str, tuple] | None = None, hidden_otherwise: bool = False, live: bool = False,
+            factory: Any = None) -> Any:
+    """A dataclass field with everything the app says and checks about it, read as data
+    (``dataclasses.fields(cls)[i].metadata``), never parsed from source:
+
+    - ``doc``: one line for the command line's help and the config-file docs;
+    - ``label``: the settings form's label; ``tip``: its tooltip (default ``doc``);
+    - ``bounds``: (minimum, maximum) inclusive, checked by ``from_dict`` and the form's spin box;
+    - ``choices``: the allowed texts;
+    - ``when``: the other settings (of the same form) under which it applies, as allowed values
+      ({"kind": ("lstm",)}: LSTM only); otherwise its field is greyed out, or hidden with
+      ``hidden_otherwise``;
+    - ``live``: applied between training steps; otherwise it waits for Reset.
+    """
+    metadata = {"doc": doc, "label": label, "tip": tip or doc, "bounds": bounds, "choices": choices,
+                "when": when or {}, "hidden_otherwise": hidden_otherwise, "live": live}
+    if factory is not None:
+        return field(default_factory=factory, metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+NOT_TEXT = tuple(name for name in TASK_NAMES if name != "text")
+TEXT_ONLY = {"name": ("text",)}
+
+
 @dataclass(frozen=True)
 class ModelConfig:
     """The recurrent network: kind, size and initialisation."""
 
-    kind: str = "lstm"
-    """rnn, lstm or gru."""
-    hidden: int = 64
-    """Units per layer (H)."""
-    layers: int = 1
-    """Stacked recurrent layers."""
-    nonlinearity: str = "tanh"
-    """Vanilla RNN only: tanh or relu (relu with identity init is the IRNN)."""
-    init: str = "default"
-    """default (PyTorch's uniform), orthogonal, or identity (W_hh = I, Le et al. 2015)."""
-    spectral_radius: float = 0.0
-    """If > 0, W_hh (each gate block) is rescaled to this spectral radius after init."""
-    forget_bias: float = 1.0
-    """LSTM: initial forget-gate bias (split over b_ih and b_hh); +1 after Jozefowicz 2015."""
-    forget_gate: bool = True
-    """LSTM: False gives the 1997 original, with f_t fixed at 1."""
+    kind: str = setting(
+        "lstm", label="Cell", choices=MODEL_KINDS, doc="rnn, lstm or gru.",
+        tip="RNN: h_t = tanh(W_hh h_{t-1} + W_xh x_t + b). LSTM: gated cell C_t = f_t*C_{t-1} + i_t*C~_t. "
+            "GRU: h_t = (1 - z_t)*n_t + z_t*h_{t-1}.")
+    hidden: int = setting(64, label="Hidden units H", bounds=(1, 1024), doc="Units per layer (H).",
+                          tip="Units per layer H: the size of h_t (and C_t).")
+    layers: int = setting(1, label="Layers", bounds=(1, 4), doc="Stacked recurrent layers.",
+                          tip="Stacked recurrent layers; each reads the h_t of the layer below.")
+    nonlinearity: str = setting(
+        "tanh", label="Nonlinearity", choices=NONLINEARITIES, when={"kind": ("rnn",)},
+        doc="Vanilla RNN only: tanh or relu (relu with identity init is the IRNN).",
+        tip="Vanilla RNN activation: tanh squashes (its derivative 1 - h^2 < 1 shrinks gradients); "
+            "relu with identity init is the IRNN.")
+    init: str = setting(
+        "default", label="Initialisation", choices=INITS,
+        doc="default (PyTorch's uniform), orthogonal, or identity (W_hh = I, Le et al. 2015).",
+        tip="Initial weights: PyTorch's uniform default, orthogonal W_hh (singular values 1), "
+            "or identity W_hh with zero biases (IRNN, Le et al. 2015).")
+    spectral_radius: float = setting(
+        0.0, label="Spectral radius", bounds=(0.0, 10.0),
+        doc="If > 0, W_hh (each gate block) is rescaled to this spectral radius after init.",
+        tip="Rescale W_hh to this largest |eigenvalue| (0 = leave it): below 1 the product "
+            "of Jacobians shrinks (vanishing), above 1 it can grow (exploding).")
+    forget_bias: float = setting(
+        1.0, label="Forget bias b_f", bounds=(-10.0, 10.0), when={"kind": ("lstm",), "forget_gate": (True,)},
+        doc="LSTM: initial forget-gate bias (split over b_ih and b_hh); +1 after Jozefowicz 2015.",
+        tip="Initial b_f of the LSTM forget gate f_t = sigmoid(W_f [h_{t-1}, x_t] + b_f); "
+            "+1 keeps the cell open from the start (Jozefowicz et al. 2015).")
+    forget_gate: bool = setting(
+        True, label="forget gate", when={"kind": ("lstm",)},
+        doc="LSTM: False gives the 1997 original, with f_t fixed at 1.",
+        tip="Off gives the 1997 LSTM: f_t = 1, C_t = C_{t-1} + i_t*C~_t.")
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """How one model is optimised."""
+    """How one model is optimised; every setting applies live, between two training steps."""
 
-    optimizer: str = "adam"
-    """sgd (with momentum), adam or rmsprop."""
-    lr: float = 0.01
-    """Learning rate; can change between steps."""
-    momentum: float = 0.9
-    """SGD momentum."""
-    clip: float = 1.0
-    """Gradient-norm clipping threshold (Pascanu et al. 2013); 0 turns clipping off."""
-    tbptt: int = 0
-    """Truncated BPTT window k (gradient flows back at most k steps); 0 = full BPTT."""
+    optimizer: str = setting("adam", label="Optimiser", choices=OPTIMIZERS, live=True,
+                             doc="sgd (with momentum), adam or rmsprop.",
+                             tip="SGD with momentum, Adam or RMSprop (applies live).")
+    lr: float = setting(0.01, label="Learning rate", bounds=(1e-6, 10.0), live=True,
+                        doc="Learning rate; can change between steps.",
+                        tip="Learning rate (applies live, from the next step).")
+    momentum: float = setting(0.9, label="Momentum", bounds=(0.0, 0.999), live=True, when={"optimizer": ("sgd",)},
+                              doc="SGD momentum.", tip="SGD momentum (applies live).")
+    clip: float = setting(
+        1.0, label="Clip norm", bounds=(0.0, 1e6), live=True,
+        doc="Gradient-norm clipping threshold (Pascanu et al. 2013); 0 turns clipping off.",
+        tip="Gradient-norm clipping threshold, 0 = off: rescale the gradient when its norm exceeds it "
+            "(Pascanu et al. 2013). Applies live.")
+    tbptt: int = setting(
+        0, label="Truncate BPTT k", bounds=(0, 10000), live=True,
+        doc="Truncated BPTT window k (gradient flows back at most k steps); 0 = full BPTT.",
+        tip="Truncated BPTT window k, 0 = full BPTT: the chain rule stops k steps back. Applies live.")
 
 
 @dataclass(frozen=True)
 class TaskConfig:
     """The long-range task and its batches."""
 
-    name: str = "adding"
-    """adding, adding1997, copy, order, names, reviews (synthetic) or text (a file)."""
-    seq_len: int = 50
-    """Sequence length T."""
-    batch: int = 64
-    """Sequences per training step."""
-    distance: int = 10
-    """names task: how many words after the title word the name comes; reviews task: how many
-    words after the decisive word the review ends."""
-    data: str = ""
-    """text task: the CSV or TSV file of labelled reviews ("" = none; never downloaded).
-    For the text task T is ``max_len`` and ``seq_len`` is not used."""
-    text_column: str = "review"
-    """text task: the column holding the text (by its header name)."""
-    label_column: str = "sentiment"
-    """text task: the column holding the class label (2 or more distinct values)."""
-    vocab_size: int = 10000
-    """text task: ids in the vocabulary, <pad> and <unk> included (rarer words become <unk>)."""
-    max_len: int = 200
-    """text task: words per review fed to the model (the last ones; shorter reviews are padded)."""
-    test_fraction: float = 0.2
-    """text task: share of the reviews held out for evaluation."""
+    name: str = setting(
+        "adding", label="Task", choices=TASK_NAMES,
+        doc="adding, adding1997, copy, order, names, reviews (synthetic) or text (a file).",
+        tip="The long-range task the models learn; each has a baseline: what a model with no memory scores.")
+    seq_len: int = setting(
+        50, label="Sequence length T", bounds=(2, 10000), when={"name": NOT_TEXT}, hidden_otherwise=True,
+        doc="Sequence length T.",  # a file's T is its max_len
+        tip="Sequence length T: how many steps back the gradient must reach to connect cause and effect.")
+    batch: int = setting(64, label="Batch", bounds=(1, 4096), doc="Sequences per training step.",
+                         tip="Sequences per training step; every model sees the same batch.")
+    distance: int = setting(
+        10, label="Distance", bounds=(1, 9999), when={"name": ("names", "reviews")},
+        doc="names task: how many words after the title word the name comes; reviews task: how many "
+            "words after the decisive word the review ends.",
+        tip="The memory gap. Names: the name comes this many words after its title word. Reviews: "
+            "the one word that decides the sentiment sits this many words before the end.")
+    data: str = setting(
+        "", label="File", when=TEXT_ONLY, hidden_otherwise=True,
+        doc='text task: the CSV or TSV file of labelled reviews ("" = none; never downloaded). '
+            "For the text task T is ``max_len`` and ``seq_len`` is not used.",
+        tip="Text task: a CSV or TSV file you bring (IMDB's has 'review' and 'sentiment' columns); "
+            "gradviz never downloads anything.")
+    text_column: str = setting("review", label="Text column", when=TEXT_ONLY, hidden_otherwise=True,
+                               doc="text task: the column holding the text (by its header name).",
+                               tip="Text task: the header name of the column holding the text.")
+    label_column: str = setting(
+        "sentiment", label="Label column", when=TEXT_ONLY, hidden_otherwise=True,
+        doc="text task: the column holding the class label (2 or more distinct values).",
+        tip="Text task: the header name of the column holding the class (2 or more values).")
+    vocab_size: int = setting(
+        10000, label="Vocabulary", bounds=(3, 1_000_000), when=TEXT_ONLY, hidden_otherwise=True,
+        doc="text task: ids in the vocabulary, <pad> and <unk> included (rarer words become <unk>).",
+        tip="Text task: words in the vocabulary, <pad> and <unk> included; rarer words become <unk>.")
+    max_len: int = setting(
+        200, label="Words per review T", bounds=(2, 10000), when=TEXT_ONLY, hidden_otherwise=True,
+        doc="text task: words per review fed to the model (the last ones; shorter reviews are padded).",
+        tip="Text task: the last this many words of each review are fed to the model (T); shorter "
+            "reviews are padded, and the padding is left out of the loss and of the plots.")
+    test_fraction: float = setting(
+        0.2, label="Test share", bounds=(0.01, 0.9), when=TEXT_ONLY, hidden_otherwise=True,
+        doc="text task: share of the reviews held out for evaluation.",
+        tip="Text task: share of the reviews held out for the evaluation table.")
 
 
 @dataclass(frozen=True)
 class ModelSetup:
     """One model of a run with its own optimiser settings and a label for legends."""
 
-    label: str = "LSTM"
+    label: str = setting("LSTM", label="Label", doc="The model's name in legends and headers (1 to 40 characters).",
+                         tip="The model's name in legends and headers.")
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
@@ -116,15 +187,21 @@ class RunConfig:
     """A whole run: the task, 1 to 3 models trained on the same batches, and run settings."""
 
     task: TaskConfig = field(default_factory=TaskConfig)
-    models: tuple[ModelSetup, ...] = (ModelSetup(),)
-    seed: int = 0
-    """Seeds both the initial weights and the batches."""
-    device: str = "auto"
-    """auto (CUDA, else MPS, else CPU), cpu, cuda or mps."""
-    record_every: int = 10
-    """Record the full probes (gradients per timestep, gates) every this many steps."""
-    probe_sample: int = 0
-    """Which sample of the batch the gate heatmaps show."""
+    models: tuple[ModelSetup, ...] = setting((ModelSetup(),), label="Models", doc="1 to 3 models.",
+                                             tip="Train 1 to 3 models side by side on identical batches.")
+    seed: int = setting(0, label="Seed", bounds=(0, 2**31 - 1),
+                        doc="Seeds both the initial weights and the batches.",
+                        tip="Seeds the initial weights and the batches: the same seed gives the same run.")
+    device: str = setting("auto", label="Device", choices=DEVICES,
+                          doc="auto (CUDA, else MPS, else CPU), cpu, cuda or mps.",
+                          tip="auto trains on a CUDA GPU, else Apple MPS, else the CPU.")
+    record_every: int = setting(
+        10, label="Record every", bounds=(1, 100000),
+        doc="Record the full probes (gradients per timestep, gates) every this many steps.",
+        tip="Measure gradients through time and gates every this many steps (others run torch's fused kernel).")
+    probe_sample: int = setting(0, label="Gate sample", bounds=(0, 4095),
+                                doc="Which sample of the batch the gate heatmaps show.",
+                                tip="Which sequence of the batch the gate heatmaps show.")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -187,35 +264,19 @@ def show(value: Any, limit: int = 60) -> str:
 
 # ---- validation ---------------------------------------------------------------------------
 
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "kind": MODEL_KINDS,
-    "nonlinearity": NONLINEARITIES,
-    "init": INITS,
-    "optimizer": OPTIMIZERS,
-    "device": DEVICES,
-    "name": TASK_NAMES,
-}
+def _metadata_table(key: str) -> dict[str, Any]:
+    """``key`` of every field's metadata that has one, by field name (names are unique)."""
+    table = {}
+    for cls in (TaskConfig, ModelConfig, TrainConfig, RunConfig):
+        for item in dataclasses.fields(cls):
+            if item.metadata.get(key) is not None:
+                table[item.name] = item.metadata[key]
+    return table
 
-# (minimum, maximum) inclusive; the GUI's widgets use the same ranges.
-RANGES: dict[str, tuple[float, float]] = {
-    "hidden": (1, 1024),
-    "layers": (1, 4),
-    "spectral_radius": (0.0, 10.0),
-    "forget_bias": (-10.0, 10.0),
-    "lr": (1e-6, 10.0),
-    "momentum": (0.0, 0.999),
-    "clip": (0.0, 1e6),
-    "tbptt": (0, 10000),
-    "seq_len": (2, 10000),
-    "batch": (1, 4096),
-    "distance": (1, 9999),
-    "vocab_size": (3, 1_000_000),
-    "max_len": (2, 10000),
-    "test_fraction": (0.01, 0.9),
-    "seed": (0, 2**31 - 1),
-    "record_every": (1, 100000),
-    "probe_sample": (0, 4095),
-}
+
+_CHOICES: dict[str, tuple[str, ...]] = _metadata_table("choices")
+# (minimum, maximum) inclusive, from the fields' metadata; the GUI's widgets use the same ranges.
+RANGES: dict[str, tuple[float, float]] = _metadata_table("bounds")
 
 _NESTED = {"task": TaskConfig, "model": ModelConfig, "train": TrainConfig}
 

@@ -1,17 +1,17 @@
 """The settings as data: every field of ``gradviz.config`` with its type, default, choices,
-range and docstring, in the order the dataclasses declare them.
+range, label, help, tooltip, when it applies and whether it applies live, in the order the
+dataclasses declare them.
 
-The command-line flags, the flat config-file keys and the settings panel's rows and tooltips
-are all generated from this list, so a new setting is one field (with its docstring, and a
-``RANGES`` entry for a number) in ``config.py``.
+All of it is the field's own metadata in ``config.py`` (``config.setting``), read here as data:
+no source is parsed, so a frozen or zipped install reads the same. The command-line flags, the
+flat config-file keys, the validation and the settings panel's rows and tooltips are all
+generated from this list, so a new setting is one field in ``config.py``.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import functools
-import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,61 +30,37 @@ class Setting:
     flat: str  # the command-line flag (dashes for underscores) and flat config key
     type: type  # int, float, str or bool
     default: Any
-    doc: str  # the field's docstring in config.py
+    doc: str  # one line of help (the command line's)
     choices: tuple[str, ...] | None = None
     range: tuple[float, float] | None = None
+    label: str = ""  # the settings form's label
+    tip: str = ""  # the settings form's tooltip
+    when: tuple[tuple[str, tuple], ...] = ()  # (other field, allowed values): where it applies
+    hidden_otherwise: bool = False  # where it does not apply its row hides (else it is greyed out)
+    live: bool = False  # applied between training steps (else on Reset)
 
-    @property
-    def live(self) -> bool:
-        """Training settings apply between steps; everything else waits for Reset."""
-        return self.section == "train"
-
-    @property
-    def label(self) -> str:
-        """A form label: the first words of the docstring up to a colon, else the name."""
-        return LABELS.get(self.flat, self.flat.replace("_", " ").capitalize())
-
-
-# Short form labels; a setting without one is labelled by its name.
-LABELS = {
-    "task": "Task", "seq_len": "Sequence length T", "batch": "Batch", "distance": "Distance", "data": "File",
-    "text_column": "Text column", "label_column": "Label column", "vocab_size": "Vocabulary",
-    "max_len": "Words per review T", "test_fraction": "Test share", "model": "Cell", "hidden": "Hidden units H",
-    "layers": "Layers", "nonlinearity": "Nonlinearity", "init": "Initialisation",
-    "spectral_radius": "Spectral radius", "forget_bias": "Forget bias b_f", "forget_gate": "forget gate",
-    "optimizer": "Optimiser", "lr": "Learning rate", "momentum": "Momentum", "clip": "Clip norm",
-    "tbptt": "Truncate BPTT k", "seed": "Seed", "device": "Device", "record_every": "Record every",
-    "probe_sample": "Gate sample",
-}
+    def applies(self, values: dict[str, Any]) -> bool:
+        """Whether the setting applies when the other settings of its form are ``values``."""
+        return all(values.get(name) in allowed for name, allowed in self.when)
 
 
-def field_docs() -> dict[str, dict[str, str]]:
-    """The docstrings written under each dataclass's fields, by class name (``config.py`` is
-    parsed once: ``inspect.getsource`` of each class would parse the whole file each time)."""
-    docs: dict[str, dict[str, str]] = {}
-    for node in ast.parse(inspect.getsource(cfg)).body:
-        if not isinstance(node, ast.ClassDef):
-            continue
-        fields = docs[node.name] = {}
-        for item, after in zip(node.body, node.body[1:], strict=False):
-            if (isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
-                    and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant)
-                    and isinstance(after.value.value, str)):
-                fields[item.target.id] = " ".join(after.value.value.split())
-    return docs
+def metadata(cls: type, name: str) -> dict[str, Any]:
+    """The metadata of field ``name`` of ``cls`` (for fields that are no Setting: a model's label, models)."""
+    return dict(next(item for item in dataclasses.fields(cls) if item.name == name).metadata)
 
 
 @functools.cache
 def settings() -> tuple[Setting, ...]:
     """Every setting, section by section, in declaration order (``config.FLAT_KEYS``'s)."""
-    docs = field_docs()
     found = []
     for flat, (section, name) in cfg.FLAT_KEYS.items():
         cls = SECTIONS[section]
         field = next(item for item in dataclasses.fields(cls) if item.name == name)
         default = field.default if field.default is not dataclasses.MISSING else field.default_factory()
-        found.append(Setting(section, name, flat, type(default), default, docs[cls.__name__].get(name, ""),
-                             cfg._CHOICES.get(name), cfg.RANGES.get(name)))
+        meta = field.metadata
+        found.append(Setting(section, name, flat, type(default), default, meta["doc"], meta["choices"],
+                             meta["bounds"], meta["label"] or flat.replace("_", " ").capitalize(), meta["tip"],
+                             tuple(meta["when"].items()), meta["hidden_otherwise"], meta["live"]))
     return tuple(found)
 
 

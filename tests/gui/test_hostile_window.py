@@ -161,11 +161,9 @@ def _train_a_while(qtbot, window, steps: int = 6) -> int:
 
 
 def test_ctrl_e_with_a_stopped_trainer_says_so_at_once_and_exports_what_the_window_holds(qtbot, make_window,
-                                                                                        tmp_path, monkeypatch):
-    from gradviz.gui import main_window
-
-    monkeypatch.setattr(main_window, "SILENT_S", 1.0)
+                                                                                        tmp_path):
     window = make_window(record_every=1)
+    window.session.silent_s = 1.0
     held = _train_a_while(qtbot, window)
     pid = window.session.trainer.pid
     os.kill(pid, signal.SIGSTOP)  # hung: alive, answering nothing

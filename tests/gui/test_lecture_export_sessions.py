@@ -96,8 +96,10 @@ def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_w
     dialog.theme.setCurrentIndex(dialog.theme.findData("dark"))
     out = tmp_path / "history.pdf"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(out), ""))
-    dialog._save()
+    dialog._save()  # written when the trainer's arrays arrive (an event), not waited for in the dialog
+    qtbot.waitUntil(lambda: out.exists(), timeout=20000)
     assert out.read_bytes().startswith(b"%PDF")
+    assert window.statusBar().currentMessage() == f"Exported {out}"  # the trainer answered: nothing to add
 
     again = ExportDialog(window, window.board, str(tmp_path), window.settings)
     qtbot.addWidget(again)
@@ -153,10 +155,10 @@ def test_the_title_names_the_preset_and_an_opened_run_of_it_keeps_its_name_and_s
     from gradviz.presets import load_preset
 
     window = make_window()
-    assert window.windowTitle() == "gradviz: custom run"
+    assert window.windowTitle() == "gradviz - custom run"
     window.load_preset("copy")
     copy = load_preset("copy")
-    assert window.windowTitle() == f"gradviz: {copy.title}"
+    assert window.windowTitle() == f"gradviz - {copy.title}"
     qtbot.waitUntil(lambda: window.session.active == copy.config, timeout=60000)
     window.session.pause()
     path = tmp_path / "copy.npz"
@@ -166,13 +168,13 @@ def test_the_title_names_the_preset_and_an_opened_run_of_it_keeps_its_name_and_s
     other = make_window()
     assert other.open_run(path)
     qtbot.waitUntil(lambda: other.session.active == copy.config, timeout=60000)
-    assert other.preset.name == "copy" and other.windowTitle() == f"gradviz: {copy.title}"
+    assert other.preset.name == "copy" and other.windowTitle() == f"gradviz - {copy.title}"
     assert other.description.text().startswith(f"<b>{copy.title}</b>") and copy.description in other.description.text()
     assert other.preset_box.currentData() == "copy"
     other.controls.forms[0].hidden.setValue(20)
     other.reset()
     qtbot.waitUntil(lambda: other.session.active.models[0].model.hidden == 20, timeout=60000)
-    assert other.windowTitle() == f"gradviz: {copy.title}, changed"
+    assert other.windowTitle() == f"gradviz - {copy.title}, changed"
 
 
 def test_history_slider_moves_every_plot_to_a_recorded_step(qtbot, make_window):

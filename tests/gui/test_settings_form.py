@@ -18,18 +18,18 @@ from gradviz.schema import settings
 from gradviz.session.protocol import PAUSED, RUNNING
 from tests.gui.conftest import small_config, steps_done
 
-NEW_FIELD = '''    warmup: int = 5
-    """Steps to train before the first probes are recorded."""
+NEW_FIELD = '''    warmup: int = setting(5, label="Warmup", bounds=(0, 1000),
+                          doc="Steps to train before the first probes are recorded.")
 '''
 
 
-def test_every_setting_of_the_schema_has_a_row_with_its_docstring(qtbot):
+def test_every_setting_of_the_schema_has_a_row_with_its_label_and_tooltip(qtbot):
     panel = ControlPanel(small_config())
     qtbot.addWidget(panel)
     for setting in settings():
         owner = panel if setting.section in ("task", "run") else panel.forms[0]
         widget = owner.fields[setting]
-        assert widget.toolTip(), setting.flat
+        assert widget.toolTip() == setting.tip and setting.tip, setting.flat
         if setting.range and hasattr(widget, "minimum") and setting.flat != "probe_sample":  # that one: < batch
             assert (widget.minimum(), widget.maximum()) == (
                 setting.type(setting.range[0]), setting.type(min(setting.range[1], 2**31 - 1)))
@@ -40,12 +40,10 @@ def test_a_new_config_field_appears_in_the_form_and_the_cli_with_no_other_edit(t
     copy = tmp_path / "gradviz"
     shutil.copytree(Path(gradviz.__file__).parent, copy, ignore=shutil.ignore_patterns("__pycache__"))
     source = (copy / "config.py").read_text()
-    anchor = '    test_fraction: float = 0.2\n    """text task: share of the reviews held out for evaluation."""\n'
+    anchor = '        tip="Text task: share of the reviews held out for the evaluation table.")\n'
     assert anchor in source
-    source = source.replace(anchor, anchor + NEW_FIELD)  # the one edit: a field with its docstring ...
-    ranges = '    "probe_sample": (0, 4095),\n'
-    source = source.replace(ranges, ranges + '    "warmup": (0, 1000),\n')
-    (copy / "config.py").write_text(source)  # ... and its range
+    source = source.replace(anchor, anchor + NEW_FIELD)  # the one edit: a field with its metadata
+    (copy / "config.py").write_text(source)
     script = textwrap.dedent("""
         import gradviz, sys
         assert gradviz.__file__.startswith(sys.argv[1]), gradviz.__file__
@@ -61,6 +59,7 @@ def test_a_new_config_field_appears_in_the_form_and_the_cli_with_no_other_edit(t
         panel = ControlPanel(RunConfig())
         assert isinstance(panel.warmup, QSpinBox) and (panel.warmup.minimum(), panel.warmup.maximum()) == (0, 1000)
         assert panel.warmup.toolTip() == "Steps to train before the first probes are recorded."
+        assert panel.run_form.labelForField(panel.warmup).text() == "Warmup"
         assert panel.warmup.value() == 5
         panel.warmup.setValue(9)
         assert panel.config().task.warmup == 9 and panel.has_pending()

@@ -1,9 +1,10 @@
 """The settings panel: a form over RunConfig, one tab per model, generated from the schema.
 
-Every row comes from ``gradviz.schema``: a combo box for a setting with choices, a spin box
-with ``RANGES`` for a number, a check box for a switch, a line edit for text, and the field's
-docstring as its tooltip (``TOOLTIPS`` gives a few settings a longer teaching text). A new
-setting in ``config.py`` appears here with no edit in this file.
+Every row comes from ``gradviz.schema``, which reads each field's metadata in ``config.py``:
+a combo box for a setting with choices, a spin box with its range for a number, a check box
+for a switch, a line edit for text, its label and tooltip, and when it applies (greyed out or
+hidden where it does not: "LSTM only", "text task only"). A new setting in ``config.py``
+appears here with no edit in this file.
 
 The form never changes the model itself. Training settings (optimiser, learning rate,
 momentum, clipping, truncation) are sent live through ``trainChanged``; everything else is
@@ -48,49 +49,8 @@ from gradviz.config import (
     label_for,
 )
 from gradviz.gui.panels.fields import FieldKeys
-from gradviz.schema import Setting, by_flat, section
+from gradviz.schema import Setting, by_flat, metadata, section
 from gradviz.tasks import TASKS
-
-TOOLTIPS = {
-    "task": "The long-range task the models learn; each has a baseline: what a model with no memory scores.",
-    "seq_len": "Sequence length T: how many steps back the gradient must reach to connect cause and effect.",
-    "batch": "Sequences per training step; every model sees the same batch.",
-    "distance": "The memory gap. Names: the name comes this many words after its title word. Reviews: "
-    "the one word that decides the sentiment sits this many words before the end.",
-    "data": "Text task: a CSV or TSV file you bring (IMDB's has 'review' and 'sentiment' columns); "
-    "gradviz never downloads anything.",
-    "text_column": "Text task: the header name of the column holding the text.",
-    "label_column": "Text task: the header name of the column holding the class (2 or more values).",
-    "vocab_size": "Text task: words in the vocabulary, <pad> and <unk> included; rarer words become <unk>.",
-    "max_len": "Text task: the last this many words of each review are fed to the model (T); shorter "
-    "reviews are padded, and the padding is left out of the loss and of the plots.",
-    "test_fraction": "Text task: share of the reviews held out for the evaluation table.",
-    "seed": "Seeds the initial weights and the batches: the same seed gives the same run.",
-    "device": "auto trains on a CUDA GPU, else Apple MPS, else the CPU.",
-    "record_every": "Measure gradients through time and gates every this many steps (others run torch's fused kernel).",
-    "probe_sample": "Which sequence of the batch the gate heatmaps show.",
-    "models": "Train 1 to 3 models side by side on identical batches.",
-    "label": "The model's name in legends and headers.",
-    "kind": "RNN: h_t = tanh(W_hh h_{t-1} + W_xh x_t + b). LSTM: gated cell C_t = f_t*C_{t-1} + i_t*C~_t. "
-    "GRU: h_t = (1 - z_t)*n_t + z_t*h_{t-1}.",
-    "hidden": "Units per layer H: the size of h_t (and C_t).",
-    "layers": "Stacked recurrent layers; each reads the h_t of the layer below.",
-    "nonlinearity": "Vanilla RNN activation: tanh squashes (its derivative 1 - h^2 < 1 shrinks gradients); "
-    "relu with identity init is the IRNN.",
-    "init": "Initial weights: PyTorch's uniform default, orthogonal W_hh (singular values 1), "
-    "or identity W_hh with zero biases (IRNN, Le et al. 2015).",
-    "spectral_radius": "Rescale W_hh to this largest |eigenvalue| (0 = leave it): below 1 the product "
-    "of Jacobians shrinks (vanishing), above 1 it can grow (exploding).",
-    "forget_bias": "Initial b_f of the LSTM forget gate f_t = sigmoid(W_f [h_{t-1}, x_t] + b_f); "
-    "+1 keeps the cell open from the start (Jozefowicz et al. 2015).",
-    "forget_gate": "Off gives the 1997 LSTM: f_t = 1, C_t = C_{t-1} + i_t*C~_t.",
-    "optimizer": "SGD with momentum, Adam or RMSprop (applies live).",
-    "lr": "Learning rate (applies live, from the next step).",
-    "momentum": "SGD momentum (applies live).",
-    "clip": "Gradient-norm clipping threshold, 0 = off: rescale the gradient when its norm exceeds it "
-    "(Pascanu et al. 2013). Applies live.",
-    "tbptt": "Truncated BPTT window k, 0 = full BPTT: the chain rule stops k steps back. Applies live.",
-}
 
 
 def attribute(setting: Setting) -> str:
@@ -168,7 +128,7 @@ def make_field(setting: Setting) -> QWidget:
     else:
         widget = QLineEdit()
         widget.setMinimumWidth(60)
-    widget.setToolTip(TOOLTIPS.get(attribute(setting), setting.doc))
+    widget.setToolTip(setting.tip)
     return _mannered(widget)
 
 
@@ -219,7 +179,7 @@ class ModelForm(QWidget):
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.label = _mannered(QLineEdit())
-        self.label.setToolTip(TOOLTIPS["label"])
+        self.label.setToolTip(metadata(ModelSetup, "label")["tip"])
         self.label.setMaxLength(40)
         form.addRow("Label", self.label)
         self._typed: str | None = None  # the label the user typed (kept through cell changes)
@@ -275,11 +235,10 @@ class ModelForm(QWidget):
         self.trainChanged.emit()
 
     def _update_enabled(self) -> None:
-        kind = self.kind.currentText()
-        self.nonlinearity.setEnabled(kind == "rnn")
-        self.forget_bias.setEnabled(kind == "lstm" and self.forget_gate.isChecked())
-        self.forget_gate.setEnabled(kind == "lstm")
-        self.momentum.setEnabled(self.optimizer.currentText() == "sgd")
+        """Grey out what does not apply to this model (its field's ``when``: LSTM only, SGD only...)."""
+        values = {setting.name: field_value(widget) for setting, widget in self.fields.items()}
+        for setting, widget in self.fields.items():
+            widget.setEnabled(setting.applies(values))
 
 
 class ControlPanel(QWidget):
@@ -308,7 +267,7 @@ class ControlPanel(QWidget):
             self.task.addItem(TASKS[name].title, name)
             self.task.setItemData(self.task.count() - 1, TASKS[name].description, Qt.ItemDataRole.ToolTipRole)
         self.model_count = _mannered(QSpinBox())
-        self.model_count.setToolTip(TOOLTIPS["models"])
+        self.model_count.setToolTip(metadata(RunConfig, "models")["tip"])
         self.model_count.setRange(1, MAX_MODELS)
         self.data.setPlaceholderText("reviews.csv")
         browse = QPushButton("Browse…")
@@ -319,10 +278,6 @@ class ControlPanel(QWidget):
         data_layout.setContentsMargins(0, 0, 0, 0)
         data_layout.addWidget(self.data, 1)
         data_layout.addWidget(browse)
-        # The settings only the text task uses say so first in their docstrings ("text task: ...").
-        self.text_fields = tuple(w for s, w in self.fields.items()
-                                 if s.section == "task" and s.doc.startswith("text task"))
-        self.text_rows = tuple(self.data_row if w is self.data else w for w in self.text_fields)
         for setting, widget in self.fields.items():
             form.addRow("" if setting.type is bool else setting.label, self.data_row if widget is self.data else widget)
         form.addRow("Models", self.model_count)
@@ -418,11 +373,15 @@ class ControlPanel(QWidget):
         self._refresh_pending()
 
     def _update_enabled(self) -> None:
-        task = self.task.currentData()
-        self.distance.setEnabled(task in ("names", "reviews"))
-        for widget in self.text_rows:
-            self.run_form.setRowVisible(widget, task == "text")
-        self.run_form.setRowVisible(self.seq_len, task != "text")  # a file's T is its max length
+        """Hide or grey out what does not apply to the task (its field's ``when``: a file's T is its
+        max length, the text task's settings only for it)."""
+        values = {setting.name: field_value(widget) for setting, widget in self.fields.items()}
+        for setting, widget in self.fields.items():
+            applies = setting.applies(values)
+            if setting.hidden_otherwise:
+                self.run_form.setRowVisible(self.data_row if widget is self.data else widget, applies)
+            else:
+                widget.setEnabled(applies)
         self.probe_sample.setMaximum(self.batch.value() - 1)
 
     def _browse(self) -> None:
