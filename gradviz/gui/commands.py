@@ -78,7 +78,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="train exactly one step"),
     Command("reset", "Reset", "reset", "Rebuild the models from the settings", "R", "&Run", toolbar=True,
             help="reset: apply the settings"),
-    Command("wave", "Backward pass", "measures.animate_backward_pass",
+    Command("wave", "Backward pass", "step_views.animate_backward_pass",
             "Train one step, pause, and animate its backward pass: the gradient travelling back from the "
             "loss to t = 1 in every model at once, with what multiplies it at each step", "B", "&Run",
             toolbar=True, icon_text="Backward",  # the toolbar's label: room for the rest at 1024 px
@@ -93,7 +93,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     Command("description", "Description", "toggle_description", "Open or close the description above the plots",
             "D", "&View", help="open or close the description"),
-    Command("connectivity", "Which step teaches which", "measures.show_connectivity",
+    Command("connectivity", "Which step teaches which", "step_views.show_connectivity",
             "Train one step, pause, and show for each model how much gradient the loss at each output "
             "step sends back to each earlier timestep (itemized gradients)", "C", "&View",
             help="which step teaches which: each output step's gradient reaching each timestep"),
@@ -104,7 +104,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
     Command("words", "Words of a review", "show_words_tab",
             "Text tasks: switch between the training plots and a review's words", "W", "&View",
             help="text tasks: the words of a review"),
-    Submenu("Backward pass length", "&View", 0, "measures.fill_speed_menu"),
+    Submenu("Backward pass length", "&View", 0, "step_views.fill_speed_menu"),
     Submenu("Theme", "&View", 0, "fill_theme_menu"),
     Command("shortcuts", "Keyboard shortcuts", "show_shortcuts", "List the shortcuts", "F1", "&Help",
             help="this list"),

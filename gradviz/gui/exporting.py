@@ -132,7 +132,7 @@ class Exporter:
                 return
         labels = [setup.label for setup in window.board.config.models]
         waves = [(label, w) for label, w in zip(labels, wave.per_model, strict=False) if w is not None]
-        self.wave_export = WaveExport(waves, Path(path), window.measures.seconds, window)
+        self.wave_export = WaveExport(waves, Path(path), window.step_views.seconds, window)
         self.wave_export.done.connect(lambda message: window.statusBar().showMessage(message, 6000))
         self.wave_export.failed.connect(lambda message: QMessageBox.warning(window, "Export backward pass", message))
         self.wave_export.start()

@@ -35,7 +35,6 @@ from gradviz.gui.central import Central, build_settings_dock, describe_run
 from gradviz.gui.commands import CommandSet
 from gradviz.gui.environment import sweep_folder, user_settings
 from gradviz.gui.exporting import Exporter
-from gradviz.gui.measures import Measures
 from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import ExplanationPanel
 from gradviz.gui.panels.memory import MemoryEstimate
@@ -46,6 +45,7 @@ from gradviz.gui.presentation import Presentation
 from gradviz.gui.runfiles import RunFiles
 from gradviz.gui.settings import AppSettings
 from gradviz.gui.status import StatusRoom
+from gradviz.gui.step_views import StepViews
 from gradviz.gui.tabs import Tabs
 from gradviz.gui.transport_bar import TransportBar
 from gradviz.presets import Preset, load_preset
@@ -81,11 +81,12 @@ class MainWindow(QMainWindow):
         self.presentation_room = Presentation(self)
         self.files = RunFiles(self)
         self.exporter = Exporter(self)
-        self.measures = Measures(self)
+        self.step_views = StepViews(self)
         self.tabs = Tabs(self)
         self._build_rooms(config)
         self.session = session = Session(config, autostart=autostart)
         session.stock = preset.config if preset is not None else None
+        session.stock_name = preset.name if preset is not None else ""
         self._connect(session)
         self.commands.refresh_enabled()
         self.tabs.set_text_mode(config)
@@ -138,8 +139,8 @@ class MainWindow(QMainWindow):
         """Widgets to the session, the session's callbacks to the window."""
         for callbacks, slot in (
             (session.stateChanged, self._on_state), (session.runReset, self._on_reset),
-            (session.waveReady, self.measures.wave_ready),
-            (session.connectivityReady, self.measures.connectivity_ready),
+            (session.waveReady, self.step_views.wave_ready),
+            (session.connectivityReady, self.step_views.connectivity_ready),
             (session.shownChanged, self._show_config), (session.buildStarted, self._show_plots_for),
             (session.bannerChanged, self._on_banner), (session.modeChanged, self._on_mode),
             (session.replayChanged, self._on_replay_frame), (session.loadProgressed, self.status.show_load),
@@ -221,11 +222,11 @@ class MainWindow(QMainWindow):
 
     @property
     def wave_animation(self):
-        return self.measures.animation
+        return self.step_views.animation
 
     @property
     def connectivity(self):
-        return self.measures.connectivity
+        return self.step_views.connectivity
 
     # ---- transport ------------------------------------------------------------------------
 
@@ -259,6 +260,7 @@ class MainWindow(QMainWindow):
         """The run is ``preset``'s (None: a custom run), now with ``config``."""
         self.preset = preset
         self.session.stock = preset.config if preset is not None else None
+        self.session.stock_name = preset.name if preset is not None else ""
         self._show_description(preset, config)
 
     def _gate_changed(self, gate: str) -> None:
@@ -461,10 +463,10 @@ class MainWindow(QMainWindow):
         self.exporter.copy_plot()
 
     def animate_backward_pass(self) -> None:
-        self.measures.animate_backward_pass()
+        self.step_views.animate_backward_pass()
 
     def show_connectivity(self) -> None:
-        self.measures.show_connectivity()
+        self.step_views.show_connectivity()
 
     # ---- help, settings and closing ---------------------------------------------------------
 

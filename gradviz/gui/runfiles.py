@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
 from gradviz.config import ConfigError, RunConfig
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, has_state, load_run
-from gradviz.presets import preset_of
+from gradviz.presets import Preset, load_preset, preset_names, preset_of
 
 MAX_RECENT = 8
 
@@ -46,8 +46,9 @@ class RunFiles:
             QMessageBox.warning(window, "Cannot open run", f"This run trained on {data}, which does not exist here: "
                                 "put the file back at that path to continue the run.")
             return False
-        # A run of a preset's own settings keeps the preset's name and story; others are custom.
-        window.set_preset(preset_of(saved.config), saved.config)
+        # A run of a preset's own settings keeps the preset's name and story, one the file says
+        # started from a preset keeps its name ("changed"); others are custom.
+        window.set_preset(preset_of(saved.config) or named_preset(saved.arrays.get("preset")), saved.config)
         steps = saved.arrays.get("step", ())
         if not len(steps) and has_state(saved.arrays):
             window.statusBar().showMessage(f"Opened {Path(path).name}, saved at step "
@@ -165,3 +166,14 @@ class RunFiles:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda checked=False, p=path: self.confirm_discard() and self.open_run(p))
         self.recent_menu.setEnabled(bool(self.recent()))
+
+
+def named_preset(name) -> Preset | None:
+    """The preset a run file names (a text array), if it is one of this gradviz's."""
+    name = str(name) if name is not None else ""
+    if name not in preset_names():
+        return None
+    try:
+        return load_preset(name)
+    except ValueError:  # a broken preset file: the run is a custom one
+        return None

@@ -32,8 +32,8 @@ class LayoutError(ValueError):
 
 
 def check_preamble(headers: dict[str, Header]) -> None:
-    """``format`` and ``config_json`` are short text, checked before they are read."""
-    for name, limit in (("format", 64), ("config_json", MAX_CONFIG_CHARS)):
+    """``format``, ``config_json`` and ``preset`` are short text, checked before they are read."""
+    for name, limit in (("format", 64), ("config_json", MAX_CONFIG_CHARS), ("preset", 64)):
         header = headers.get(name)
         if header is None:
             continue
@@ -57,7 +57,7 @@ def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
     recorded = _length(headers, "step", MAX_RECORDED)
     thinned = _length(headers, "train_step", SCALAR_CAPACITY + 1)
     rules: dict[str, tuple[str, tuple[int | None, ...]]] = {
-        "format": (TEXT, ()), "config_json": (TEXT, ()), "labels": (TEXT, (models,)),
+        "format": (TEXT, ()), "config_json": (TEXT, ()), "labels": (TEXT, (models,)), "preset": (TEXT, ()),
         "baseline": (NUMBER, ()), "baseline_metric": (NUMBER, ()),
         "step": (NUMBER, (recorded,)), "train_step": (NUMBER, (thinned,)),
         "state/step": (NUMBER, ()), "state/generator": ("u", (None,)),

@@ -4,6 +4,7 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
 
     format            "gradviz-run/1"
     config_json       the full RunConfig as JSON text
+    preset            (optional) the name of the preset the run started from, changed or not
     labels            (M,) model labels
     baseline, baseline_metric   the task's memoryless scores
     step              (N,) recorded steps;  loss, metric, grad_norm  (M, N) at those steps

@@ -72,6 +72,7 @@ class Save:
 
     path: Path
     force: bool = False
+    preset: str = ""  # the preset the run started from ("": none), written into the file
 
 
 @dataclass(frozen=True)

@@ -78,6 +78,7 @@ class Session:
         self.steps_done = 0
         self.saved_at_step: int | None = None
         self.stock: RunConfig | None = None  # a preset's settings, as shipped (set by the window)
+        self.stock_name = ""  # that preset's name, written into a saved run file
         self._edited_live = False  # a live setting (lr, clip...) changed during this run
         self._trained_s = 0.0  # seconds this run has trained, besides the stretch now running
         self._running_since: float | None = None
@@ -368,7 +369,7 @@ class Session:
                              "to save. Press Reset (R) to start a new trainer.")
             return
         self.saving = Path(path)
-        self.trainer.send(p.Save(Path(path), force))
+        self.trainer.send(p.Save(Path(path), force, self.stock_name))
 
     def wait_for_save(self, timeout_s: float, tick: Callable[[float], None] | None = None) -> bool:
         """Before the trainer is ended: wait until the save in progress is written (or failed, or
@@ -391,7 +392,8 @@ class Session:
         from gradviz.io.runfile import save_arrays_kept
 
         try:
-            written, note = save_arrays_kept(path, self.held, force=force)
+            held = {**self.held, "preset": self.stock_name} if self.stock_name else self.held
+            written, note = save_arrays_kept(path, held, force=force)
         except (OSError, ValueError) as exc:
             self.show_banner(f"Could not save {path}: {exc}")
             return

@@ -16,6 +16,8 @@ import queue
 import time
 import traceback
 
+import numpy as np
+
 from gradviz.boundary import release_cached_memory
 from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
@@ -147,8 +149,8 @@ class TrainerLoop:
             case p.Restore(config=config, arrays=arrays):
                 self._pending_config = None
                 self._restored(config, arrays)
-            case p.Save(path=path, force=force):
-                self._save(path, force)
+            case p.Save(path=path, force=force, preset=preset):
+                self._save(path, force, preset)
             case p.Measure(what=what) if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
                 # As a single step: the run pauses on the step that is measured, so the plots
                 # beside the measurement are that step's and hold still.
@@ -283,13 +285,15 @@ class TrainerLoop:
         count = example_count(run.task) if is_text_task(run.task) else 1
         return p.RunReset(run.config, describe_device(run.device), self.baseline, count, run.step, restored)
 
-    def _save(self, path, force: bool) -> None:
+    def _save(self, path, force: bool, preset: str = "") -> None:
         if self.run_ is None or self.history is None or self.baseline is None:
             self.emit(p.SaveFailed("There is no run to save yet."))
             return
         try:
             arrays = self.arrays()
             arrays.update(state_arrays(self.run_))
+            if preset:  # an opened file says which preset it came from, changed or not
+                arrays["preset"] = np.array(preset)
             save_arrays(path, arrays, force=force)
         except (OSError, ValueError) as exc:
             self.emit(p.SaveFailed(f"Could not save {path}: {exc}"))

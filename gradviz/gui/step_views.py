@@ -23,7 +23,7 @@ def wave_seconds(value) -> float:
     return seconds if seconds in SPEEDS_S else 3.0
 
 
-class Measures:
+class StepViews:
     """B and C for ``window`` (a MainWindow)."""
 
     def __init__(self, window):
