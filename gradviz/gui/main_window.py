@@ -378,8 +378,7 @@ class MainWindow(QMainWindow):
         (not while looking back), else what an earlier frame left to draw; True if it painted."""
         self._count_fps()
         self.session.poll()
-        if self.status.show_progress():
-            self.presentation_room.show_pause_badge()
+        self._show_progress()
         self.status.say_if_silent(self.session.silent_s)
         frame = self.session.frame
         if self.session.mode != LIVE:
@@ -394,6 +393,11 @@ class MainWindow(QMainWindow):
         self.frames_painted += 1
         self.session.ask_words()
         return True
+
+    def _show_progress(self) -> None:
+        """A slow reset or first step: said in the status bar, and on the badge in presentation."""
+        if self.status.show_progress():
+            self.presentation_room.show_pause_badge()
 
     def _paint(self, frame: Frame, spread: bool = False) -> None:
         self.last_frame = frame

@@ -60,8 +60,6 @@ def gui_numbers(config: RunConfig, seconds: float, demo: RunConfig | None = None
 
 def _rates(app, window_class, config: RunConfig, seconds: float, cycles: int) -> tuple[list[float], float, float]:
     """(frame seconds, headless steps/s, window steps/s), headless and windowed phases in turn."""
-    import pyqtgraph as pg
-
     headless_run = Run(config)
     history = RunHistory(len(config.models))
 
@@ -78,30 +76,7 @@ def _rates(app, window_class, config: RunConfig, seconds: float, cycles: int) ->
     window.ask_before_discard = False
     window.show()
     session = window.session
-    frames: list[float] = []
-    original = window.refresh
-    # A frame: the refresh slot, plus the paint events of the plots that it caused (Qt runs
-    # them right after the slot; timed by wrapping each plot view's paintEvent).
-    painting = [0.0]
-
-    def timed_paint(event, paint) -> None:
-        started = time.perf_counter()
-        paint(event)
-        painting[0] += time.perf_counter() - started
-
-    for view in window.findChildren(pg.GraphicsView):
-        view.paintEvent = functools.partial(timed_paint, paint=view.paintEvent)
-
-    def timed_refresh() -> None:
-        if frames:
-            frames[-1] += painting[0]
-        painting[0] = 0.0
-        started = time.perf_counter()
-        if original():
-            frames.append(time.perf_counter() - started)
-
-    window.timer.timeout.disconnect()
-    window.timer.timeout.connect(timed_refresh)
+    frames = _time_frames(window)
     _spin(app, 120.0, lambda: session.active is not None)  # the trainer process starts and builds
     # Warm-up: the first frames lay the plots out once; a user sees that as the window opening.
     session.start()
@@ -122,6 +97,37 @@ def _rates(app, window_class, config: RunConfig, seconds: float, cycles: int) ->
         _spin(app, 2.0, lambda: session.trainer_state != RUNNING)
     window.close()
     return frames, statistics.mean(headless_rates), statistics.mean(window_rates)
+
+
+def _time_frames(window) -> list[float]:
+    """The window's frames, timed from now on: each the refresh slot plus the paint events of
+    the plots it caused (Qt runs them right after the slot; timed by wrapping each plot view's
+    paintEvent). The list fills as the window paints."""
+    import pyqtgraph as pg
+
+    frames: list[float] = []
+    original = window.refresh
+    painting = [0.0]
+
+    def timed_paint(event, paint) -> None:
+        started = time.perf_counter()
+        paint(event)
+        painting[0] += time.perf_counter() - started
+
+    for view in window.findChildren(pg.GraphicsView):
+        view.paintEvent = functools.partial(timed_paint, paint=view.paintEvent)
+
+    def timed_refresh() -> None:
+        if frames:
+            frames[-1] += painting[0]
+        painting[0] = 0.0
+        started = time.perf_counter()
+        if original():
+            frames.append(time.perf_counter() - started)
+
+    window.timer.timeout.disconnect()
+    window.timer.timeout.connect(timed_refresh)
+    return frames
 
 
 def _spin(app, seconds: float, done: Callable[[], bool] | None = None) -> None:

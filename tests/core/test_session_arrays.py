@@ -6,13 +6,22 @@ known silent or dead; a scripted stand-in plays the trainer."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from gradviz.session import protocol as p
+from gradviz.session import state as state_module
 from gradviz.session.state import ANSWER_S, Session
-from tests.core.test_session_decisions import PRESET, ScriptedTrainer, clock, train  # noqa: F401 - fixture
+from tests.core.test_session_decisions import PRESET, Clock, ScriptedTrainer, train
 
 HELD = {"step": np.array([0, 10, 20]), "loss": np.ones((2, 3))}
 FRESH = {"step": np.array([0, 10, 20, 30]), "loss": np.ones((2, 4))}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(state_module, "time", clock)
+    return clock
 
 
 def running_session() -> Session:
