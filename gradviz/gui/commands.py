@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox
 from gradviz.presets import load_preset, preset_names
 
 MENUS = ("&File", "&Run", "&View", "&Presets", "&Help")
+HELP_ORDER = ("&Run", "&View", "&File", "&Help")  # the F1 list: training's keys first, the presets last
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="open a run"),
     Command("save", "Save run", "files.save_run", "Save the run: settings, history and model", "Ctrl+S", "&File",
             help="save the run"),
-    Command("save_as", "Save run as...", "files.save_run_as", "Save the run under a new name", "Ctrl+Shift+S", "&File"),
+    Command("save_as", "Save run as...", "files.save_run_as", "Save the run under a new name", "Ctrl+Shift+S", "&File",
+            help="save the run under a new name"),
     Submenu("Recent runs", "&File", 0, "files.fill_recent_menu"),
     Command("open_config", "Open configuration...", "files.open_config_dialog",
             "Load settings from a JSON or TOML file", menu="&File", group=1),
@@ -196,8 +198,8 @@ class CommandSet:
 
     def shortcut_lines(self) -> list[str]:
         """The F1 list: every command with keys, then the presets by number."""
-        lines = [f"{c.keys}: {c.help or c.text}" for c in self.commands
-                 if isinstance(c, Command) and c.keys and c.menu != "&Presets"]
+        lines = [f"{c.keys}: {c.help or c.text}" for menu in (*HELP_ORDER, None) for c in self.commands
+                 if isinstance(c, Command) and c.keys and c.menu == menu]
         presets = [f"{c.keys}: {c.text}" for c in self.commands if isinstance(c, Command) and c.menu == "&Presets"
                    and c.keys]
         return [*lines, "Esc: leave presentation mode", "", "Presets:", *presets]
