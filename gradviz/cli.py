@@ -308,7 +308,7 @@ def _load_text(config: RunConfig, quiet: bool) -> None:
     """Text task: read the file now, with a progress line, so that the Run reuses it."""
     if config.task.name != "text":
         return
-    from gradviz.io.textdata import load_text_dataset_cached
+    from gradviz.tasks.textdata import load_text_dataset_cached
 
     task = config.task
 
@@ -570,7 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gradviz: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except ValueError as exc:
-        from gradviz.io.textdata import TextDataError
+        from gradviz.tasks.textdata import TextDataError
 
         if not isinstance(exc, TextDataError):
             raise

@@ -23,9 +23,9 @@ from gradviz.engine.device import (
     prepare_thread,
 )
 from gradviz.engine.trainer import ModelTrainer
-from gradviz.io.textdata import Progress
 from gradviz.probes.records import StepRecord
 from gradviz.tasks import Task, task_from_config
+from gradviz.tasks.textdata import Progress
 
 
 class RunControl:

@@ -22,8 +22,8 @@ from gradviz.boundary import host_array
 from gradviz.config import RunConfig
 from gradviz.engine.run import Run
 from gradviz.io.runfile import has_state
-from gradviz.io.textdata import Progress
 from gradviz.probes.history import DecimatingBuffer, RunHistory
+from gradviz.tasks.textdata import Progress
 
 
 class CheckpointError(ValueError):

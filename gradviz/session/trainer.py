@@ -26,12 +26,12 @@ from gradviz.engine.device import DeviceFault
 from gradviz.engine.reports import evaluation_report, example_count, is_text_task, word_report
 from gradviz.io.checkpoint import CheckpointError, history_from_arrays, restore_run, state_arrays
 from gradviz.io.runfile import SavedRun, run_arrays, save_arrays
-from gradviz.io.textdata import TextDataError
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import StepRecord
 from gradviz.session import protocol as p
 from gradviz.session.framebuf import FrameWriter
 from gradviz.session.frames import frame_from_history, frame_from_saved
+from gradviz.tasks.textdata import TextDataError
 from gradviz.threads import apply_threads, torch_threads
 
 IDLE_POLL_S = 0.02  # how often an idle trainer looks for a frame request or a dead window

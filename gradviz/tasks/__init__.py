@@ -12,13 +12,13 @@ so the task modules import torch inside the methods that make them.
 from __future__ import annotations
 
 from gradviz.config import TaskConfig
-from gradviz.io.textdata import Progress
 from gradviz.tasks.adding import Adding1997Task, AddingTask
 from gradviz.tasks.base import MANY_TO_MANY, MANY_TO_ONE, Baseline, Task
 from gradviz.tasks.copy import CopyTask
 from gradviz.tasks.names import NamesTask
 from gradviz.tasks.temporal_order import TemporalOrderTask
 from gradviz.tasks.text import SyntheticReviewsTask, TextFileTask
+from gradviz.tasks.textdata import Progress
 
 TASKS: dict[str, type[Task]] = {
     cls.name: cls
@@ -54,7 +54,7 @@ def task_from_config(config: TaskConfig, seed: int = 0, progress: Progress | Non
     file raises ``TextDataError`` naming the problem.
     """
     if config.name == TextFileTask.name:
-        from gradviz.io.textdata import load_text_dataset_cached
+        from gradviz.tasks.textdata import load_text_dataset_cached
 
         dataset = load_text_dataset_cached(
             config.data,

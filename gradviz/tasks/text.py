@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradviz.io.textdata import PAD, PAD_TOKEN, UNK_TOKEN, TextDataset, Vocabulary
 from gradviz.tasks.base import MANY_TO_ONE, Baseline, ClassificationTask
+from gradviz.tasks.textdata import PAD, PAD_TOKEN, UNK_TOKEN, TextDataset, Vocabulary
 
 if TYPE_CHECKING:  # torch is imported where batches are made, not where a task is described
     import torch

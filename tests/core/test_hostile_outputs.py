@@ -13,11 +13,11 @@ import torch
 
 from gradviz.budget import MemoryRefused
 from gradviz.config import ModelConfig
-from gradviz.io import backward_animation, textdata
+from gradviz.io import backward_animation
 from gradviz.io.atomic import OutputError
 from gradviz.models import build_model
 from gradviz.probes.backward_wave import backward_wave
-from gradviz.tasks import make_task
+from gradviz.tasks import make_task, textdata
 
 
 @pytest.fixture

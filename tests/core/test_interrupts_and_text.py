@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from gradviz.io.runfile import load_run
-from gradviz.io.textdata import TextDataError, load_text_dataset, tokenize
+from gradviz.tasks.textdata import TextDataError, load_text_dataset, tokenize
 
 
 @pytest.mark.parametrize("sent", [signal.SIGINT, signal.SIGTERM])

@@ -21,7 +21,10 @@ from gradviz.config import ConfigError, ModelConfig, ModelSetup, RunConfig, Task
 from gradviz.engine import Run
 from gradviz.engine.evaluate import classification_report, evaluate_model
 from gradviz.engine.words import word_gradients
-from gradviz.io.textdata import (
+from gradviz.models import build_model
+from gradviz.tasks import SyntheticReviewsTask, TextFileTask, make_task, task_from_config
+from gradviz.tasks.text import NEGATIVE_WORDS, POSITIVE_WORDS
+from gradviz.tasks.textdata import (
     MAX_FIELD_BYTES,
     PAD,
     UNK,
@@ -31,9 +34,6 @@ from gradviz.io.textdata import (
     pad_left,
     tokenize,
 )
-from gradviz.models import build_model
-from gradviz.tasks import SyntheticReviewsTask, TextFileTask, make_task, task_from_config
-from gradviz.tasks.text import NEGATIVE_WORDS, POSITIVE_WORDS
 from tests.devices import assert_close
 
 IMDB_ROWS = [
