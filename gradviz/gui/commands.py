@@ -107,7 +107,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             "Text tasks: switch between the training plots and a review's words", "W", "&View",
             help="text tasks: the words of a review"),
     Submenu("Backward pass length", "&View", 0, "step_views.fill_speed_menu"),
-    Submenu("Theme", "&View", 0, "fill_theme_menu"),
+    Submenu("Theme", "&View", 0, "presentation_room.fill_theme_menu"),
     Command("shortcuts", "Keyboard shortcuts", "show_shortcuts", "List the shortcuts", "F1", "&Help",
             help="this list"),
     Command("about", "About gradviz", "show_about", "What gradviz is", menu="&Help"),

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtGui import QActionGroup, QCloseEvent
-from PySide6.QtWidgets import QApplication, QMainWindow, QMenu, QMessageBox
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox
 
 from gradviz.budget import check_run
 from gradviz.config import ConfigError, RunConfig
@@ -163,18 +163,6 @@ class MainWindow(QMainWindow):
         self.toolbar.gateChosen.connect(self._gate_changed)
         self.toolbar.delayChosen.connect(session.set_delay)
 
-    def fill_theme_menu(self, menu: QMenu) -> None:
-        """View > Theme: dark or light."""
-        group = QActionGroup(self)
-        self.theme_actions = {}
-        for name in ("dark", "light"):
-            action = menu.addAction(name.capitalize())
-            action.setCheckable(True)
-            action.setChecked(name == self.theme_name)
-            action.triggered.connect(lambda checked=False, n=name: self.set_theme(n))
-            group.addAction(action)
-            self.theme_actions[name] = action
-
     # The rooms own these; the window's names for them stay for its callers.
     @property
     def columns(self):
@@ -287,10 +275,7 @@ class MainWindow(QMainWindow):
         self.presentation_room.toggle()
 
     def set_theme(self, name: str) -> None:
-        self.theme_name = name
-        self.theme_actions[name].setChecked(True)
-        self.settings.setValue("theme", name)
-        self.apply_style()
+        self.presentation_room.set_theme(name)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)

@@ -8,7 +8,8 @@ is ``theme.style_for``'s.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtGui import QActionGroup
+from PySide6.QtWidgets import QApplication, QMenu, QWidget
 
 from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.session.protocol import IDLE, PAUSED
@@ -23,6 +24,25 @@ class Presentation:
         self.full_screen = True  # presentation fills the screen (a --screenshot stays at its --size)
         self.desk_description_open = False  # the description as the desk left it
         self.styled_height = 0
+        self.theme_actions: dict = {}
+
+    def fill_theme_menu(self, menu: QMenu) -> None:
+        """View > Theme: dark or light."""
+        group = QActionGroup(menu)
+        for name in ("dark", "light"):
+            action = menu.addAction(name.capitalize())
+            action.setCheckable(True)
+            action.setChecked(name == self.window.theme_name)
+            action.triggered.connect(lambda checked=False, n=name: self.set_theme(n))
+            group.addAction(action)
+            self.theme_actions[name] = action
+
+    def set_theme(self, name: str) -> None:
+        window = self.window
+        window.theme_name = name
+        self.theme_actions[name].setChecked(True)
+        window.settings.setValue("theme", name)
+        self.apply_style()
 
     def toggle(self) -> None:
         window = self.window
