@@ -58,7 +58,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="save the run"),
     Command("save_as", "Save run as...", "files.save_run_as", "Save the run under a new name", "Ctrl+Shift+S", "&File",
             help="save the run under a new name"),
-    Submenu("Recent runs", "&File", 0, "files.fill_recent_menu"),
+    Submenu("Recent runs", "&File", 0, "files.recent.fill_menu"),
     Command("open_config", "Open configuration...", "files.open_config_dialog",
             "Load settings from a JSON or TOML file", menu="&File", group=1),
     Command("save_config", "Save configuration...", "files.save_config_dialog",

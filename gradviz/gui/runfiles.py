@@ -1,6 +1,6 @@
 """Files the user opens and saves from the window: runs (open, save, save as), configurations
-(open, save, the last Reset's), the recent runs' menu, and the question before a run is
-thrown away.
+(open, save, the last Reset's), and the question before a run is thrown away (the recent
+runs' list is recent.py's).
 
 What is worth a question is the session's decision (``Session.work_to_keep``); this room only
 asks it, shows the file dialogs and says what went wrong in one line.
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradviz.config import ConfigError, RunConfig
+from gradviz.gui.recent import RecentRuns
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
-
-MAX_RECENT = 8
 
 
 class RunFiles:
@@ -26,10 +25,14 @@ class RunFiles:
     def __init__(self, window):
         self.window = window
         self.settings = window.settings
-        self.recent_menu: QMenu | None = None
+        # A recent run is opened as File > Open is, after the same question.
+        self.recent = RecentRuns(self.settings, lambda path: self.confirm_discard() and self.open_run(path))
 
     def folder(self) -> Path:
-        return Path(str(self.settings.value("folder", str(Path.home()))))
+        return self.recent.folder()
+
+    def add_recent(self, path: str) -> None:
+        self.recent.add(path)
 
     # ---- runs -------------------------------------------------------------------------------
 
@@ -142,30 +145,6 @@ class RunFiles:
                 atomic_write(path, lambda stream: stream.write(config.to_json().encode()), force=True)
             except OSError as exc:
                 QMessageBox.warning(window, "Cannot save configuration", str(exc))
-
-    # ---- recent runs ------------------------------------------------------------------------
-
-    def recent(self) -> list[str]:
-        return self.settings.value("recent", [])
-
-    def add_recent(self, path: str) -> None:
-        recent = [p for p in self.recent() if p != path]
-        self.settings.setValue("recent", [path, *recent][:MAX_RECENT])
-        self.settings.setValue("folder", str(Path(path).parent))
-        self.refresh_recent()
-
-    def fill_recent_menu(self, menu: QMenu) -> None:
-        self.recent_menu = menu
-        self.refresh_recent()
-
-    def refresh_recent(self) -> None:
-        if self.recent_menu is None:
-            return
-        self.recent_menu.clear()
-        for path in self.recent():
-            action = self.recent_menu.addAction(path)
-            action.triggered.connect(lambda checked=False, p=path: self.confirm_discard() and self.open_run(p))
-        self.recent_menu.setEnabled(bool(self.recent()))
 
 
 def named_preset(name) -> Preset | None:

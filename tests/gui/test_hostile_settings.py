@@ -59,7 +59,7 @@ def test_every_key_of_the_wrong_type_is_dropped_and_said_once(kind, qtbot, tmp_p
         # (a segmentation fault in restoreGeometry/restoreState), a recent list that is not text.
         assert ("geometry" in named and "window_state" in named) == (kind != "bytes")
         assert ("recent" in named) == (kind != "text")
-        assert window.isVisible() and window._recent() in ([], ["garbage"])
+        assert window.isVisible() and window.files.recent.paths() in ([], ["garbage"])
         window.ask_before_discard = False
         window.close()
     finally:

@@ -176,3 +176,26 @@ def test_an_automatic_label_follows_the_cell_and_a_typed_one_stays(qtbot, make_w
     qtbot.waitUntil(lambda: window.session.active.models[0].model.kind == "lstm", timeout=60000)
     form.kind.setCurrentText("rnn")  # still typed after the Reset set the form again
     assert window.controls.config().models[0].label == "mine"
+
+
+def test_a_setting_is_greyed_out_or_hidden_where_its_fields_metadata_says_it_does_not_apply(qtbot):
+    import dataclasses
+
+    from gradviz.config import ModelConfig, ModelSetup, TaskConfig, TrainConfig
+
+    config = dataclasses.replace(small_config(), models=(ModelSetup("LSTM", ModelConfig(kind="lstm"),
+                                                                    TrainConfig(optimizer="adam")),))
+    panel = ControlPanel(config)
+    qtbot.addWidget(panel)
+    form = panel.forms[0]
+    assert form.forget_bias.isEnabled() and form.forget_gate.isEnabled() and not form.nonlinearity.isEnabled()
+    assert not form.momentum.isEnabled()  # SGD only
+    form.forget_gate.setChecked(False)  # no forget gate: no forget bias
+    assert not form.forget_bias.isEnabled()
+    form.kind.setCurrentText("rnn")  # LSTM only / RNN only
+    assert not form.forget_gate.isEnabled() and form.nonlinearity.isEnabled()
+    form.optimizer.setCurrentText("sgd")
+    assert form.momentum.isEnabled()
+    panel.set_config(dataclasses.replace(config, task=TaskConfig(name="text", data="reviews.csv")))
+    assert panel.data_row.isVisibleTo(panel) and panel.vocab_size.isVisibleTo(panel)
+    assert not panel.seq_len.isVisibleTo(panel)  # a file's T is its max length
