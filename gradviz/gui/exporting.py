@@ -79,8 +79,17 @@ class Exporter:
             loop = QEventLoop()
             self.window.session.request_arrays(lambda got: (answers.append(got), loop.quit()))
             if not answers:
-                QTimer.singleShot(int(ANSWER_S * 1000) + 2000, loop.quit)  # the paint timer answers first
+                # The session answers from poll(): on a timer of its own here, as the paint timer
+                # does (a caller may have stopped that one); the window keeps painting meanwhile.
+                poll, limit = QTimer(), QTimer()
+                poll.timeout.connect(self.window.session.poll)
+                limit.setSingleShot(True)
+                limit.timeout.connect(loop.quit)  # a last resort: the session answers first
+                poll.start(10)
+                limit.start(int(ANSWER_S * 1000) + 2000)
                 loop.exec()
+                poll.stop()
+                limit.stop()
             answer = answers[0] if answers else ArraysAnswer(None, error="the trainer's answer did not come")
         return self._write(target, path, scale, figure_format, theme, answer)
 
