@@ -40,11 +40,11 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from gradviz.bench_stats import CHILD_MARK, INSIGHT_WINDOW, lstm_index
 from gradviz.boundary import host_scalar, synchronize
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
 from gradviz.engine.trainer import make_optimizer
-from gradviz.measures import CHILD_MARK, INSIGHT_WINDOW, lstm_index
 from gradviz.models import SequenceModel
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import Task

@@ -19,9 +19,9 @@ from collections.abc import Callable
 
 import torch
 
+from gradviz.bench_stats import CHILD_MARK, insight_reached, lstm_index, percentile
 from gradviz.config import RunConfig
 from gradviz.engine import Run
-from gradviz.measures import CHILD_MARK, insight_reached, lstm_index, percentile
 from gradviz.probes.history import RunHistory
 from gradviz.session.protocol import RUNNING
 from gradviz.threads import apply_threads, torch_threads

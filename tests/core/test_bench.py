@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from gradviz import bench
+from gradviz.bench_stats import insight_reached
 from gradviz.cli import main
 from gradviz.engine import Run
-from gradviz.measures import insight_reached
 
 
 @pytest.fixture(autouse=True)
