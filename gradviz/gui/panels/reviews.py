@@ -43,6 +43,7 @@ NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of ev
                  "precision, recall and F1 per class,\nand the confusion matrix.")
 
 
+GATE_SHARE = 0.8  # a gate plot's height, as a share of a gradient plot's
 NARROW_PER_REFRESH = 0.5  # decades a colour scale may narrow per refresh of the words
 
 
@@ -129,6 +130,7 @@ class ReviewsPanel(QWidget):
         beside = QSplitter(Qt.Orientation.Horizontal)
         layout.addWidget(beside, 1)
         self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.splitterMoved.connect(self._dragged)
         beside.addWidget(self.splitter)
         self.views: list[WordGradientView] = []
         self.table = QPlainTextEdit()
@@ -142,6 +144,7 @@ class ReviewsPanel(QWidget):
         self.report: WordReport | None = None
         self.evaluation: EvaluationReport | None = None
         self.scales: list[SteadyLevels] = []  # per model
+        self._user_sized = False  # the user dragged a divider between the views: their sizes stay
         self.shared_scale = SteadyLevels()
         self.style = PlotStyle()
 
@@ -191,6 +194,30 @@ class ReviewsPanel(QWidget):
         self.levels = [scale.update(model_logs(report, index)) for index, scale in enumerate(self.scales)]
         self.common = self.shared_scale.update(shared_logs(report))
         self._redraw()
+        self._share_height()
+
+    def _share_height(self) -> None:
+        """Each view its text and caption, and the rest shared so that every gradient plot is
+        as high as every other (a gate plot counts as ``GATE_SHARE`` of one): the LSTM's view,
+        which has a gate plot, is higher. Until the user drags a divider."""
+        if self._user_sized or not self.views or self.report is None:
+            return
+        fixed = [view.fixed_height() for view in self.views]
+        weights = [1.0 + (GATE_SHARE if view.gate_plot.isVisibleTo(view) else 0.0) for view in self.views]
+        handles = self.splitter.handleWidth() * (len(self.views) - 1)
+        room = max(self.splitter.height() - handles - sum(fixed), 0)
+        sizes = [height + round(room * weight / sum(weights)) for height, weight in zip(fixed, weights, strict=True)]
+        if sizes != self.splitter.sizes():
+            self.splitter.blockSignals(True)
+            self.splitter.setSizes(sizes)
+            self.splitter.blockSignals(False)
+
+    def _dragged(self) -> None:
+        self._user_sized = True
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._share_height()
 
     def _redraw(self) -> None:
         """Draw the last report on the scale chosen (the check box), saying which."""

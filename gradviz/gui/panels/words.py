@@ -63,6 +63,7 @@ class WordGradientView(QWidget):
         self.data: dict[str, np.ndarray] = {}
         self.html = ""
         self.marked: int | None = None
+        self.gate_bottom = 0.0  # the gate axis's lowest tick: 0, or -1 with a tanh candidate
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -81,7 +82,7 @@ class WordGradientView(QWidget):
         self.curve = self.plot.plot(pen=pg.mkPen("#888888", width=1), symbol="o", symbolSize=7)
         # The deciding word, marked where it is whatever the labels around it (a line, labelled).
         self.marker = pg.InfiniteLine(angle=90, movable=False, label=DECIDING,
-                                      labelOpts={"position": 0.92, "anchors": [(0, 0.5), (0, 0.5)]})
+                                      labelOpts={"position": 0.98, "anchors": [(0, 0), (0, 0)]})
         self.marker.setVisible(False)
         self.plot.addItem(self.marker, ignoreBounds=True)
         layout.addWidget(self.plot, 3)
@@ -131,7 +132,6 @@ class WordGradientView(QWidget):
                 axis.setTickFont(font)
             # pyqtgraph sizes the axes for its default font: room for the ticks and the title.
             line = QFontMetricsF(font).height()
-            plot.getAxis("bottom").setHeight(math.ceil(2 * line + 3))
             plot.getAxis("left").setWidth(math.ceil(QFontMetricsF(font).horizontalAdvance("-10.0") + 1.4 * line + 10))
         for marker in (self.marker, self.gate_marker):
             marker.setPen(pg.mkPen(theme.foreground, width=style.thin_width, style=Qt.PenStyle.DashLine))
@@ -159,18 +159,29 @@ class WordGradientView(QWidget):
             text = fitting_label(font, room, title, short)
             plot.getAxis("left").setLabel(text, **label_style)
             plot.getAxis("left").showLabel(bool(text))
-        self.plot.getAxis("bottom").setLabel(self._x_title(), **label_style)
 
     def _x_title(self) -> str:
         return "word" if self.tick_stride == 1 else f"word (one label every {self.tick_stride} words)"
 
+    def fixed_height(self) -> int:
+        """The height of what is not a plot (caption, gate key, review text, margins): what
+        this view needs before its plots get any."""
+        layout = self.layout()
+        parts = [self.caption, self.gate_key, self.text]
+        shown = [part for part in parts if part.isVisibleTo(self)]
+        margins = layout.contentsMargins()
+        spacing = layout.spacing() * (len(shown) + 1)
+        heights = [part.height() if part is self.text else part.heightForWidth(max(self.width(), 100))
+                   for part in shown]
+        return sum(max(height, 0) for height in heights) + margins.top() + margins.bottom() + spacing
+
     def _fit_text(self) -> None:
         """The review box as high as its text at the current width (a scroll bar only past
-        half the view's height)."""
+        two thirds of the view's height: the plots keep a third)."""
         document = self.text.document()
         document.setTextWidth(self.text.viewport().width())
         needed = math.ceil(document.size().height() + 2 * self.text.frameWidth() + 4)
-        self.text.setFixedHeight(max(40, min(needed, max(80, self.height() // 2))))
+        self.text.setFixedHeight(max(40, min(needed, max(80, 2 * self.height() // 3))))
 
     # ---- drawing ------------------------------------------------------------------------
 
@@ -219,8 +230,8 @@ class WordGradientView(QWidget):
             marker.setVisible(self.marked is not None)
             if self.marked is not None:
                 marker.setValue(self.marked + 1.0)
-        self._update_ticks()
         self._show_gates(steps, gates or {})
+        self._update_ticks()
         self.caption.setText(caption)
         self.caption.setVisible(bool(caption))
         self.html = self._review_html(colours) + self._legend_html()
@@ -254,10 +265,11 @@ class WordGradientView(QWidget):
                 lowest = min(lowest, float(np.nanmin(values)))
         # Gates live in [0, 1] (a tanh candidate in [-1, 1]): three ticks say all of it, and do
         # not overprint on a short plot with projector-sized text.
-        bottom = -1.0 if lowest < 0 else 0.0
-        self.gate_plot.setYRange(bottom, 1.05, padding=0)
-        ticks = [(-1.0, "-1"), (0.0, "0"), (1.0, "1")] if bottom < 0 else [(0.0, "0"), (0.5, "0.5"), (1.0, "1")]
+        self.gate_bottom = -1.0 if lowest < 0 else 0.0
+        ticks = ([(-1.0, "-1"), (0.0, "0"), (1.0, "1")] if self.gate_bottom < 0
+                 else [(0.0, "0"), (0.5, "0.5"), (1.0, "1")])
         self.gate_plot.getAxis("left").setTicks([ticks, []])
+        self._fit_gate_range()
         self.gate_plot.setVisible(bool(gates))
         swatches = [f"<span style='color:{GATE_COLOURS.get(name, '#aaaaaa')}'>&#9644;&nbsp;{html.escape(name)}</span>"
                     for name in gates]
@@ -265,14 +277,22 @@ class WordGradientView(QWidget):
         self.gate_key.setText(f"mean gate per word: {key}")
         self.gate_key.setVisible(bool(gates))
 
+    def _fit_gate_range(self) -> None:
+        """The gate axis from its lowest tick to 1, with half a text line to spare at each end:
+        pyqtgraph leaves out a tick label that would stick out of the plot."""
+        height = max(self.gate_plot.getViewBox().height(), 1.0)
+        share = min(0.3, 0.6 * QFontMetricsF(pixel_font(self.style.font_px)).height() / height)
+        span = 1.0 - self.gate_bottom
+        pad = span * share / (1.0 - 2.0 * share)
+        self.gate_plot.setYRange(self.gate_bottom - pad, 1.0 + pad, padding=0)
+
     def _update_ticks(self) -> None:
         """Word labels on the x axis, every k-th one so that they do not overlap, and the
         deciding word's always (its neighbours' labels make room)."""
         count = len(self.tokens)
         if not count:
             self.ticks = []
-            for plot in (self.plot, self.gate_plot):
-                plot.getAxis("bottom").setTicks([[], []])
+            self._arrange_x_axes()
             return
         metrics = QFontMetricsF(pixel_font(self.style.font_px))
         width = max(100, self.plot.getViewBox().width() or self.plot.width())
@@ -285,16 +305,32 @@ class WordGradientView(QWidget):
             chosen = sorted([i for i in chosen if abs(i - self.marked) >= stride] + [self.marked])
         self.ticks = [(i + 1.0, shown[i]) for i in chosen]
         self.tick_stride = stride
+        self._arrange_x_axes()
+
+    def _arrange_x_axes(self) -> None:
+        """The words under the lowest plot only (the gate plot, where there is one: it shares
+        the gradient plot's x), with the x title at the desk; the plot above keeps its tick
+        marks and gives the labels' height to its data. In presentation mode the words say
+        what the axis is, and the title's line goes to the plots."""
+        line = QFontMetricsF(pixel_font(self.style.font_px)).height()
+        lowest = self.gate_plot if self.gate_plot.isVisibleTo(self) else self.plot
         for plot in (self.plot, self.gate_plot):
-            plot.getAxis("bottom").setTicks([self.ticks, []])
-        self.plot.setLabel("bottom", self._x_title(), color=self.style.theme.foreground,
-                           **{"font-size": f"{self.style.font_px}px"})
+            axis = plot.getAxis("bottom")
+            axis.setTicks([self.ticks, []])
+            words = plot is lowest
+            axis.setStyle(showValues=words)
+            titled = words and not self.style.lecture
+            axis.setHeight(math.ceil((2 * line + 3) if titled else (line + 6) if words else 4))
+            plot.setLabel("bottom", self._x_title() if titled else None, color=self.style.theme.foreground,
+                          **{"font-size": f"{self.style.font_px}px"})
+            axis.showLabel(titled)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
         self._fit_text()
         self._update_ticks()
         self._set_axis_titles()
+        self._fit_gate_range()
 
     # ---- the shaded text ----------------------------------------------------------------
 
