@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.engine.text_reports import EvaluationReport, WordReport
-from gradviz.gui.panels.words import WordGradientView
+from gradviz.gui.panels.words import GATE_STRETCH, PLOT_STRETCH, WordGradientView
 from gradviz.gui.plots.ranges import finite_logs, value_span
 from gradviz.gui.theme import PlotStyle
 
@@ -43,7 +43,7 @@ NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of ev
                  "precision, recall and F1 per class,\nand the confusion matrix.")
 
 
-GATE_SHARE = 0.8  # a gate plot's height, as a share of a gradient plot's
+GATE_SHARE = GATE_STRETCH / PLOT_STRETCH  # a gate plot's height, as a share of a gradient plot's
 NARROW_PER_REFRESH = 0.5  # decades a colour scale may narrow per refresh of the words
 
 

@@ -34,6 +34,7 @@ GRADIENT_LABEL = "log10 |dL/dh_t|"
 GRADIENT_SHORT = "log10 |grad|"  # the y title where the full one is longer than the plot is high
 GATE_LABEL, GATE_SHORT = "mean gate", "gate"
 DECIDING = "deciding word"
+PLOT_STRETCH, GATE_STRETCH = 5, 4  # the gate plot is 4/5 as high as the gradient plot above it
 
 
 def _text_colour(rgb: np.ndarray) -> str:
@@ -85,7 +86,7 @@ class WordGradientView(QWidget):
                                       labelOpts={"position": 0.98, "anchors": [(0, 0), (0, 0)]})
         self.marker.setVisible(False)
         self.plot.addItem(self.marker, ignoreBounds=True)
-        layout.addWidget(self.plot, 3)
+        layout.addWidget(self.plot, PLOT_STRETCH)
 
         self.gate_plot = pg.PlotWidget()
         self.gate_plot.setMenuEnabled(False)
@@ -105,7 +106,7 @@ class WordGradientView(QWidget):
         self.gate_key.setWordWrap(True)  # one line of it held the Words tab wider than a 1024-pixel screen
         self.gate_key.setVisible(False)
         layout.addWidget(self.gate_key)
-        layout.addWidget(self.gate_plot, 2)
+        layout.addWidget(self.gate_plot, GATE_STRETCH)
 
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
@@ -164,8 +165,8 @@ class WordGradientView(QWidget):
         return "word" if self.tick_stride == 1 else f"word (one label every {self.tick_stride} words)"
 
     def fixed_height(self) -> int:
-        """The height of what is not a plot (caption, gate key, review text, margins): what
-        this view needs before its plots get any."""
+        """The height of what is not a plot's data (caption, gate key, review text, the x axes,
+        margins): what this view needs before its plots' data areas get any."""
         layout = self.layout()
         parts = [self.caption, self.gate_key, self.text]
         shown = [part for part in parts if part.isVisibleTo(self)]
@@ -173,7 +174,8 @@ class WordGradientView(QWidget):
         spacing = layout.spacing() * (len(shown) + 1)
         heights = [part.height() if part is self.text else part.heightForWidth(max(self.width(), 100))
                    for part in shown]
-        return sum(max(height, 0) for height in heights) + margins.top() + margins.bottom() + spacing
+        axes = sum(plot.getAxis("bottom").height() for plot in (self.plot, self.gate_plot) if plot.isVisibleTo(self))
+        return sum(max(height, 0) for height in heights) + margins.top() + margins.bottom() + spacing + round(axes)
 
     def _fit_text(self) -> None:
         """The review box as high as its text at the current width (a scroll bar only past
