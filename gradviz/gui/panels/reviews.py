@@ -39,9 +39,6 @@ from gradviz.gui.plots.ranges import finite_logs, value_span
 from gradviz.gui.theme import PlotStyle
 
 TABLE_CHARS = 56  # the widest row of Evaluation.table()
-NOT_EVALUATED = ("Press 'Evaluate on the held-out set' (E)\nfor the scores of every model: accuracy,\n"
-                 "precision, recall and F1 per class,\nand the confusion matrix.")
-
 
 GATE_SHARE = GATE_STRETCH / PLOT_STRETCH  # a gate plot's height, as a share of a gradient plot's
 NARROW_PER_REFRESH = 0.5  # decades a colour scale may narrow per refresh of the words
@@ -89,7 +86,8 @@ def describe(report: WordReport, index: int) -> str:
         back = len(words.tokens) - 1 - report.decisive
         text += (f" · the deciding word <u>{html.escape(words.tokens[report.decisive])}</u> is {back} words "
                  "before the end; "
-                 f"|dL/dh_t| there {words.grad_norms[report.decisive]:.2g}, at the last word "
+                 f"<span style='white-space:nowrap'>|dL/dh_t|</span> there {words.grad_norms[report.decisive]:.2g}, "
+                 "at the last word "
                  f"{words.grad_norms[-1]:.2g}")
     return text
 
@@ -117,8 +115,10 @@ class ReviewsPanel(QWidget):
         self.evaluate_button.clicked.connect(self.request_evaluation)
         row.addWidget(self.evaluate_button)
         self.shared = QCheckBox("One colour scale for all models")
-        self.shared.setToolTip("Off: each model's words on its own colour scale (the shape of each profile). "
-                               "On: one scale, the same shade meaning the same gradient in every model.")
+        self.shared.setToolTip(
+            "Off: each model's words on its own colour scale (the shape of each profile). On: one scale, the same "
+            "shade meaning the same gradient in every model. Either holds steady between refreshes: it widens at "
+            f"once for a new value and narrows by at most {NARROW_PER_REFRESH:g} decade a refresh.")
         self.shared.toggled.connect(self._redraw)
         row.addWidget(self.shared)
         self.status = QLabel("Words appear at the next recorded step.")
@@ -136,7 +136,10 @@ class ReviewsPanel(QWidget):
         self.table = QPlainTextEdit()
         self.table.setReadOnly(True)
         self.table.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.table.setPlainText(NOT_EVALUATED)  # text, not a placeholder: readable on the dark theme
+        # Shown once scores are asked for (E): until then the reviews have the whole width (at a
+        # projector's font the table's columns took half of a 1024-pixel screen, and the views,
+        # squeezed, ran off its bottom).
+        self.table.setVisible(False)
         beside.addWidget(self.table)
         self.set_font_size(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont).pixelSize())
         beside.setStretchFactor(0, 3)
@@ -180,7 +183,8 @@ class ReviewsPanel(QWidget):
         self.report, self.evaluation = None, None
         self.scales = [SteadyLevels() for _ in range(count)]  # a new run: scales from its own words
         self.shared_scale = SteadyLevels()
-        self.table.setPlainText(NOT_EVALUATED)
+        self.table.setPlainText("")
+        self.table.setVisible(False)
         self.evaluate_button.setEnabled(True)
         self.status.setText("Words appear at the next recorded step.")
         for view in self.views:
@@ -231,13 +235,13 @@ class ReviewsPanel(QWidget):
                              caption=describe(report, index), marked=report.decisive)
         steps = f"{report.step} training step{'s' if report.step != 1 else ''}"
         scale = "one colour scale for all models" if shared else "each model on its own colour scale"
-        self.status.setText(f"Review {report.example} after {steps}; {scale} "
-                            f"(held steady: it narrows by at most {NARROW_PER_REFRESH:g} decade a refresh).")
+        self.status.setText(f"Review {report.example} after {steps}; {scale}, held steady.")
 
     def show_evaluation(self, report: EvaluationReport) -> None:
         self.evaluation = report
         self.evaluate_button.setEnabled(True)
         self.table.setPlainText(report.table())
+        self.table.setVisible(True)
 
     def show_failure(self, message: str) -> None:
         """A words or evaluate question the worker could not answer (training goes on)."""
@@ -247,4 +251,5 @@ class ReviewsPanel(QWidget):
     def request_evaluation(self) -> None:
         self.evaluate_button.setEnabled(False)  # until the answer arrives
         self.table.setPlainText("Evaluating every model on the held-out set ...")
+        self.table.setVisible(True)
         self.evaluateRequested.emit()
