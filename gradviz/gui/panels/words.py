@@ -101,6 +101,8 @@ class WordGradientView(QWidget):
         self.gate_plot.setVisible(False)
         for plot in (self.plot, self.gate_plot):
             space_tick_labels(plot.getAxis("left"))  # projector-sized ticks on a short plot never overprint
+            # The data area settles after the widget's resize: fit the titles and gate range to it then.
+            plot.getViewBox().sigResized.connect(self._data_area_resized)
         # The key above the plot, not a legend in it: a short plot has no room for one.
         self.gate_key = QLabel("")
         self.gate_key.setWordWrap(True)  # one line of it held the Words tab wider than a 1024-pixel screen
@@ -278,6 +280,10 @@ class WordGradientView(QWidget):
         key = " &nbsp; ".join(swatches)
         self.gate_key.setText(f"mean gate per word: {key}")
         self.gate_key.setVisible(bool(gates))
+
+    def _data_area_resized(self, *_) -> None:
+        self._set_axis_titles()
+        self._fit_gate_range()
 
     def _fit_gate_range(self) -> None:
         """The gate axis from its lowest tick to 1, with half a text line to spare at each end:
