@@ -16,6 +16,7 @@ from gradviz.config import RunConfig
 from gradviz.gui.equations import model_html
 from gradviz.gui.plots.ranges import diverged
 from gradviz.gui.theme import MODEL_COLOURS
+from gradviz.session.description import describe_config  # noqa: F401 - its old home: callers import it from here
 from gradviz.session.frames import Frame
 from gradviz.session.headline import divergence_fact
 
