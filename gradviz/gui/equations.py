@@ -39,7 +39,7 @@ _TOKEN = re.compile(
     r"|(?P<other>.)", re.DOTALL)
 CHAIN = "the chain rule, per step back"
 SHORT_NAME = 32  # characters: a name this short is never broken across lines
-MUTED = "#8c8c8c"  # the words beside an equation: readable on the dark and the light theme
+MUTED = "#787878"  # the words beside an equation: readable on the dark and the light theme
 _SYMBOLS = {"-": "\u2212", "'": "\u2032", "*": "\u2299"}  # minus, prime, elementwise product
 
 
