@@ -243,7 +243,8 @@ def _run_file_arrays(run, history) -> dict:
     from gradviz.io.runfile import run_arrays
 
     baseline = run.task.baseline()
-    return {**run_arrays(run.config, history, (baseline.loss, baseline.metric)), **state_arrays(run)}
+    solved = run.solved.reported()  # issue 23: solved_at_sequences
+    return {**run_arrays(run.config, history, (baseline.loss, baseline.metric), solved), **state_arrays(run)}
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -294,13 +295,17 @@ def _print_summary(run, history, last, elapsed: float) -> None:
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     latest = [history.latest_probed(index) for index in range(len(run.labels))]
-    frame = frame_from_history(history, run.config, latest, 0, last.step + 1, "done", 0.0)
+    frame = frame_from_history(history, run.config, latest, 0, last.step + 1, "done", 0.0, run.solved.solved_at)
     losses = frame.scalars["loss"]
     for index, (view, model) in enumerate(zip(frame.models, last.models, strict=True)):
         metric = "" if model.diverged else f"{run.task.metric_name} {model.metric:.3g} · "
         facts = headline(view, losses[:, index], baseline.loss, frame.scalars["grad_norm"][:, index],
                          frame.scalars["step"])
         print(f"  {view.label}: {metric}{facts.text()}")
+    from gradviz.engine.solved import solved_lines  # issue 23: solved_at_sequences
+
+    for line in solved_lines(run.solved, run.labels, last.step + 1):
+        print(line)
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
 
 
