@@ -4,6 +4,7 @@
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
+    gradviz reproduce NAME  a published result re-measured, beside the paper's (gradviz/reproduce/)
     gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
@@ -24,6 +25,7 @@ from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
 from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
+from gradviz.reproduce.command import add_reproduce_parser, command_reproduce
 from gradviz.schema import settings
 from gradviz.sweep.command import add_sweep_parser, command_sweep
 from gradviz.threads import gate_work
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
     add_doctor_parser(sub)
+    add_reproduce_parser(sub)  # issue 23: gradviz/reproduce/
     return parser
 
 
@@ -564,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
+                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor,
+                "reproduce": command_reproduce}
     try:
         _check_environment()
         return commands.get(args.command, command_app)(args)
