@@ -40,6 +40,8 @@ def add_reproduce_parser(sub) -> None:
     add("--seeds", type=int, default=3, help="seeds 0..N-1 per arm (default 3)")
     add("--quick", action="store_true", help="small, short runs (seconds): the machinery, not the paper's numbers")
     add("--out", type=Path, help="the results file (.json; default reproduce-NAME[-quick].json); resumed if it exists")
+    add("--plot", type=Path, help="also write the figure (.png, .svg or .pdf; replaced if it exists): every seed, "
+                                  "the median and the paper's number")
     add("--force", action="store_true", help="start over even if --out exists")
     add("--quiet", action="store_true", help="no progress line")
 
@@ -59,6 +61,11 @@ def command_reproduce(args: argparse.Namespace) -> int:
         raise ConfigError(f"--out must end in .json, got {out.name!r}")
     if out.is_dir() or not out.resolve().parent.is_dir():
         raise ConfigError(f"--out {out}: give a file in a folder that exists")
+    if args.plot is not None:
+        from gradviz.sweep.plot import FORMATS
+
+        if args.plot.suffix.lower() not in FORMATS or not args.plot.resolve().parent.is_dir():
+            raise ConfigError(f"--plot must be a .png, .svg or .pdf file in a folder that exists, got {args.plot}")
     lock = FileLock(out, what="gradviz reproduce")
     try:
         lock.acquire()
@@ -106,6 +113,10 @@ def _reproduce(chosen, args: argparse.Namespace, out: Path) -> int:
     progress.close()
     print("\n".join(results.summary_lines()))
     print(f"wrote {out}")
+    if args.plot is not None:
+        from gradviz.reproduce.plot import plot_reproduction
+
+        print(f"wrote {plot_reproduction(results, args.plot)}")
     return 0
 
 

@@ -8,6 +8,7 @@ short (a test runs it in seconds): its numbers show the machinery, not the paper
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -43,7 +44,13 @@ class Reproduction:
     quick: bool = False
 
 
-def _run(model: ModelConfig, train: TrainConfig, task: TaskConfig, seed: int, label: str) -> RunConfig:
+QUICK_HIDDEN = 16  # --quick: small models too
+
+
+def _run(model: ModelConfig, train: TrainConfig, task: TaskConfig, seed: int, label: str,
+         quick: bool = False) -> RunConfig:
+    if quick:
+        model = dataclasses.replace(model, hidden=min(model.hidden, QUICK_HIDDEN))
     return RunConfig(task=task, models=(ModelSetup(label, model, train),), seed=seed, record_every=100_000)
 
 
@@ -97,14 +104,14 @@ def _le2015(quick: bool) -> Reproduction:
 
     preset = load_preset("irnn").config
     task = TaskConfig(name="adding", seq_len=10, batch=preset.task.batch) if quick else preset.task
-    steps = 150 if quick else 3000
+    steps = 60 if quick else 3000
     papers = {"tanh RNN": ("stays on the baseline (MSE about 0.17): 1.0x", 1.0),
               "IRNN": ("falls far below the baseline", math.nan)}
     arms = []
     for setup in preset.models:
         said, value = papers.get(setup.label, ("", math.nan))
         arms.append(Arm(f"{setup.label}, T={task.seq_len}",
-                        lambda seed, s=setup: _run(s.model, s.train, task, seed, s.label),
+                        lambda seed, s=setup: _run(s.model, s.train, task, seed, s.label, quick),
                         steps, FINAL_LOSS, said, value, float(task.seq_len)))
     return Reproduction(
         "le2015", "Le, Jaitly & Hinton 2015: the IRNN learns the adding problem",
@@ -121,13 +128,13 @@ def _pascanu2013(quick: bool) -> Reproduction:
     preset = load_preset("exploding").config
     setup = preset.models[0]  # the unclipped RNN: spectral radius 3, SGD with momentum
     task = TaskConfig(name="adding", seq_len=10, batch=preset.task.batch) if quick else preset.task
-    steps = 50 if quick else 500
+    steps = 30 if quick else 500
     arms = []
     for clip in (0.0, 10.0, 1.0, 0.1):
         train = TrainConfig(**{**setup.train.__dict__, "clip": clip})
         label = "no clipping" if clip == 0 else f"clip {clip:g}"
         said = "diverges" if clip == 0 else "trains on"
-        arms.append(Arm(f"RNN, {label}", lambda seed, t=train, n=label: _run(setup.model, t, task, seed, n),
+        arms.append(Arm(f"RNN, {label}", lambda seed, t=train, n=label: _run(setup.model, t, task, seed, n, quick),
                         steps, FINAL_LOSS, said, math.nan, clip))
     return Reproduction(
         "pascanu2013", "Pascanu, Mikolov & Bengio 2013: clipping the gradient's norm",

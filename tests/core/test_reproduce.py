@@ -41,7 +41,7 @@ def test_quick_le2015_prints_the_paper_beside_gradviz_and_resumes(tmp_path: Path
     saved = json.loads(out.read_text())
     assert [run["arm"] for run in saved["runs"]] == ["tanh RNN, T=10", "IRNN, T=10"]
     for run in saved["runs"]:
-        assert run["steps"] == 150 and run["sequences"] == 150 * 64
+        assert run["steps"] == 60 and run["sequences"] == 60 * 64
         assert run["value"] == pytest.approx(run["final_loss"] / run["baseline"])
         line = next(line for line in stdout.splitlines() if line.startswith(f"  {run['arm']}:"))
         assert "paper " in line and f"gradviz final loss median {run['value']:.3g}x baseline over 1 seed" in line
@@ -68,8 +68,11 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path: Path,
                                         "command again to resume)"]
     assert len(json.loads(out.read_text())["runs"]) == 1
     monkeypatch.setattr(measure, "train_and_score", real)
-    code, stdout, err = cli(capsys, "reproduce", "pascanu2013", "--quick", "--seeds", "1", "--quiet", "--out", out)
+    plot = tmp_path / "p.png"
+    code, stdout, err = cli(capsys, "reproduce", "pascanu2013", "--quick", "--seeds", "1", "--quiet", "--out", out,
+                            "--plot", plot)
     assert code == 0 and "1 of 4 runs done" in err
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"wrote {plot}" in stdout
     runs = json.loads(out.read_text())["runs"]
     assert len(runs) == 4 and "RNN, no clipping: paper diverges" in stdout
 
@@ -78,6 +81,8 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path: Path,
     (("reproduce", "table8"), "unknown reproduction 'table8'; choose one of table7, bengio1994, le2015, pascanu2013"),
     (("reproduce", "le2015", "--seeds", "0"), "--seeds must be between 1 and 100, got 0"),
     (("reproduce", "le2015", "--out", "x.npz"), "--out must end in .json, got 'x.npz'"),
+    (("reproduce", "le2015", "--plot", "x.gif"),
+     "--plot must be a .png, .svg or .pdf file in a folder that exists, got x.gif"),
 ])
 def test_mistakes_are_one_line_and_exit_2(argv, message: str, capsys, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
