@@ -141,3 +141,21 @@ def test_the_headline_carries_solved_at(tmp_path: Path, capsys) -> None:
     assert "solved at 8 sequences" in headline(view, losses, 0.1).facts
     saved.arrays["solved_at_sequences"] = np.array([np.nan])
     assert not any("solved" in fact for fact in headline(frame_from_saved(saved).models[0], losses, 0.1).facts)
+
+
+def test_live_frames_carry_solved_at_and_a_continued_run_keeps_it() -> None:
+    from gradviz.probes.history import RunHistory
+    from gradviz.session.frames import frame_from_history
+
+    config = with_overrides(RunConfig(), {**EASY, "record_every": 1})
+    run = Run(config)
+    history = RunHistory(1)
+    history.add(run.train_step())
+    latest = [history.latest_probed(0)]
+    assert math.isnan(frame_from_history(history, config, latest, 0, 1, "done", 0.0).models[0].solved_at)
+    frame = frame_from_history(history, config, latest, 0, 1, "done", 0.0, [4096.0])
+    assert frame.models[0].solved_at == 4096.0
+    run.solved.restore(np.array([4096.0]))  # what the window's trainer does with a reopened run
+    assert run.solved.solved_at == [4096.0] and run.solved.reported() == [4096.0]
+    run.solved.restore(np.array([1.0, 2.0]))  # another run's length: ignored
+    assert run.solved.solved_at == [4096.0]
