@@ -16,6 +16,7 @@ run (its own generator, seeded with ``HELD_OUT_SEED``), apart from the training 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import torch
 
@@ -27,7 +28,8 @@ HELD_OUT_SEQUENCES = 2560
 HELD_OUT_SEED = 25_601_997
 CHECK_SEQUENCES = 1024  # check about this often, in training sequences
 GATE_METRIC = 0.9  # check only once some training batch since the last check was this good
-CHUNK = 512  # held-out sequences per forward pass
+MADE = 512  # held-out sequences made at a time (which sequences they are depends on it: keep it)
+CHUNK_VALUES = 2**22  # at most T x sequences x H activations per forward pass (16 MB in float32)
 
 
 def check_every(batch: int) -> int:
@@ -35,15 +37,16 @@ def check_every(batch: int) -> int:
     return max(1, round(CHECK_SEQUENCES / batch))
 
 
-def held_out_batches(task: Task, device: torch.device) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """The 2560 held-out sequences, in chunks, on ``device`` (made on the CPU: the same
-    sequences on every device)."""
+def held_out_batches(task: Task, device: torch.device, hidden: int = 64) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The 2560 held-out sequences, made afresh from their own seed at each check (the same
+    sequences every time, and on every device: made on the CPU), in chunks small enough that a
+    long T or a wide model holds no more than ``CHUNK_VALUES`` activations at once."""
     generator = torch.Generator().manual_seed(HELD_OUT_SEED)
-    batches = []
-    for start in range(0, HELD_OUT_SEQUENCES, CHUNK):
-        x, y = task.generate(min(CHUNK, HELD_OUT_SEQUENCES - start), generator)
-        batches.append((x.to(device), y.to(device)))
-    return batches
+    chunk = max(1, min(MADE, CHUNK_VALUES // (task.total_steps * hidden)))
+    for start in range(0, HELD_OUT_SEQUENCES, MADE):
+        x, y = task.generate(min(MADE, HELD_OUT_SEQUENCES - start), generator)  # x: (T, B, I)
+        for part in range(0, y.shape[0], chunk):
+            yield x[:, part : part + chunk].to(device), y[part : part + chunk].to(device)
 
 
 class SolvedTracker:
@@ -58,7 +61,6 @@ class SolvedTracker:
         self.every = check_every(batch)
         self.solved_at: list[float] = [math.nan] * models
         self._best = [0.0] * models  # best training-batch metric since the last check
-        self._held_out: list | None = None  # made at the first check that needs it
 
     def reported(self) -> list[float] | None:
         """What a run file stores: the numbers, or None for a task without a tolerance."""
@@ -85,9 +87,8 @@ class SolvedTracker:
             self._best[index] = 0.0
             if not candidate or trainer.diverged or not math.isnan(self.solved_at[index]):
                 continue
-            if self._held_out is None:
-                self._held_out = held_out_batches(self.task, self.device)
-            if count_outside_tolerance(trainer.model, self.task, self._held_out) == 0:
+            batches = held_out_batches(self.task, self.device, trainer.model.config.hidden)
+            if count_outside_tolerance(trainer.model, self.task, batches) == 0:
                 self.solved_at[index] = float(seen)
 
 
@@ -97,10 +98,8 @@ def solved_lines(tracker: SolvedTracker, labels: list[str], steps: int) -> list[
     if not tracker.enabled:
         return []
     sequences = steps * tracker.batch
-    lines = [f"solved_at_sequences (every one of {HELD_OUT_SEQUENCES} held-out sequences within "
-             f"{tracker.task.tolerance:g}; checked every {tracker.every} steps, so at most "  # type: ignore[attr-defined]
-             f"{tracker.every * tracker.batch:,} sequences late):"]
-    for label, solved in zip(labels, tracker.solved_at, strict=True):
-        said = f"{int(solved):,}" if math.isfinite(solved) else f"NaN (not within {sequences:,} sequences)"
-        lines.append(f"  {label}: {said}")
-    return lines
+    said = [f"{label} {int(solved):,}" if math.isfinite(solved) else f"{label} NaN (not within {sequences:,})"
+            for label, solved in zip(labels, tracker.solved_at, strict=True)]
+    return [f"solved_at_sequences: {'; '.join(said)} (every one of {HELD_OUT_SEQUENCES} held-out sequences "
+            f"within {tracker.task.tolerance:g}; checked every {tracker.every} steps, so at most "  # type: ignore[attr-defined]
+            f"{tracker.every * tracker.batch:,} sequences late)"]

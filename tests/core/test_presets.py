@@ -395,7 +395,9 @@ def test_hochreiter1997_the_training_is_not() -> None:
 def test_hochreiter1997_solved_in_fewer_sequences_than_table7() -> None:
     # As `gradviz train --preset hochreiter1997` trains it (probes every 10 steps, one torch
     # thread), until solved: measured 13,312 sequences (832 steps of 16), as `gradviz reproduce
-    # table7` measured seed 1 (seeds 0 and 2: 33,792 and 18,432; docs/REPRODUCTIONS.md).
+    # table7` measured seed 1 (seeds 0 and 2: 33,792 and 18,432; docs/REPRODUCTIONS.md). The
+    # window's run of it said "solved at 12k sequences" (one check, 1024 sequences, earlier): a
+    # sixth of 74,000 either way.
     from gradviz.session.headline import describe_solved
     from gradviz.threads import apply_threads
 
@@ -405,8 +407,9 @@ def test_hochreiter1997_solved_in_fewer_sequences_than_table7() -> None:
     for _ in run.steps(832):
         if math.isfinite(run.solved.solved_at[0]):
             break
-    assert config.seed == 1 and run.solved.solved_at[0] == 13_312 < 74_000
-    assert describe_solved(run.solved.solved_at[0]) == "solved at 13k sequences"
+    assert config.seed == 1 and run.solved.solved_at[0] == 13_312
+    assert round(74_000 / run.solved.solved_at[0]) == 6  # "about a sixth"
+    assert describe_solved(run.solved.solved_at[0]) == "solved at 13k sequences"  # "solved at ...k sequences"
 
 
 CLAIMS = {

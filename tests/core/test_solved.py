@@ -41,7 +41,7 @@ def test_only_the_adding_problems_have_a_tolerance() -> None:
 
 def test_the_held_out_set_is_2560_fixed_sequences_apart_from_training() -> None:
     task = make_task("adding1997", 8)
-    first, again = held_out_batches(task, torch.device("cpu")), held_out_batches(task, torch.device("cpu"))
+    first, again = (list(held_out_batches(task, torch.device("cpu"))) for _ in range(2))
     assert sum(len(y) for _, y in first) == HELD_OUT_SEQUENCES
     assert all(torch.equal(a[0], b[0]) for a, b in zip(first, again, strict=True))
     training = task.generate(64, torch.Generator().manual_seed(0))[0]
@@ -50,7 +50,7 @@ def test_the_held_out_set_is_2560_fixed_sequences_apart_from_training() -> None:
 
 def test_a_model_that_outputs_the_target_is_solved_and_a_constant_one_is_not() -> None:
     task = make_task("adding", 8)
-    batches = held_out_batches(task, torch.device("cpu"))
+    batches = list(held_out_batches(task, torch.device("cpu")))
 
     class Oracle(torch.nn.Module):  # reads the two marked values off the input: exact
         def forward(self, x):
@@ -67,6 +67,14 @@ def test_a_model_that_outputs_the_target_is_solved_and_a_constant_one_is_not() -
     assert abs(1 - wrong / HELD_OUT_SEQUENCES - task.baseline().metric) < 0.02
 
 
+def test_long_sequences_are_checked_in_small_chunks_of_the_same_sequences() -> None:
+    task = make_task("adding", 1000)
+    small = list(held_out_batches(task, torch.device("cpu"), hidden=64))  # 2^22 / (1000 x 64): 65
+    assert max(len(y) for _, y in small) == 65 and sum(len(y) for _, y in small) == HELD_OUT_SEQUENCES
+    whole = torch.cat([y for _, y in held_out_batches(task, torch.device("cpu"), hidden=1)])
+    torch.testing.assert_close(torch.cat([y for _, y in small]), whole)
+
+
 def test_check_cadence_is_about_1024_sequences() -> None:
     assert [check_every(b) for b in (1, 16, 64, 100, 4096)] == [1024, 64, 16, 10, 1]
 
@@ -80,7 +88,7 @@ def test_train_writes_prints_and_heads_solved_at(tmp_path: Path, capsys) -> None
     assert solved.shape == (1,) and math.isfinite(solved[0])
     # A check every 16 steps of 64: the number is a multiple of 1024 sequences, within the run.
     assert solved[0] % 1024 == 0 and 0 < solved[0] <= 300 * 64
-    assert f"  LSTM: {int(solved[0]):,}" in stdout
+    assert f"solved_at_sequences: LSTM {int(solved[0]):,} (every one of 2560 held-out" in stdout
     assert "checked every 16 steps, so at most 1,024 sequences late" in stdout
     assert describe_solved(solved[0]) in stdout  # the headline the window shows, printed by train
     # Replayed: the header says it only from the recorded step that had seen that many sequences.
