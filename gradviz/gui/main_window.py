@@ -77,7 +77,7 @@ SHORTCUTS = [
     ("Space", "start / pause"),
     ("Right", "train exactly one step"),
     ("R", "reset: apply the settings"),
-    ("1-7", "presets"),
+    ("1-8", "presets"),
     ("F5", "presentation mode (F5 or Esc leaves)"),
     ("H", "third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     ("D", "open or close the description"),
