@@ -25,7 +25,7 @@ GATE_NAMES = {  # each cell's gates, in torch.nn's order (models/cells.py comput
     "gru": ("reset", "update", "new"),
 }
 NONLINEARITIES = ("tanh", "relu")
-INITS = ("default", "orthogonal", "identity")
+INITS = ("default", "orthogonal", "identity", "1997")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TASK_NAMES = ("adding", "adding1997", "copy", "order", "names", "reviews", "text")
@@ -82,9 +82,11 @@ class ModelConfig:
             "relu with identity init is the IRNN.")
     init: str = setting(
         "default", label="Initialisation", choices=INITS,
-        doc="default (PyTorch's uniform), orthogonal, or identity (W_hh = I, Le et al. 2015).",
+        doc="default (PyTorch's uniform), orthogonal, identity (W_hh = I, Le et al. 2015), or 1997 (every "
+            "weight U(-0.1, 0.1), LSTM input-gate biases -3 and -6: Hochreiter and Schmidhuber's adding problem).",
         tip="Initial weights: PyTorch's uniform default, orthogonal W_hh (singular values 1), "
-            "or identity W_hh with zero biases (IRNN, Le et al. 2015).")
+            "identity W_hh with zero biases (IRNN, Le et al. 2015), or 1997: every weight in [-0.1, 0.1] and "
+            "the LSTM's input gates biased shut, -3 and -6 (Hochreiter and Schmidhuber 1997).")
     spectral_radius: float = setting(
         0.0, label="Spectral radius", bounds=(0.0, 10.0),
         doc="If > 0, W_hh (each gate block) is rescaled to this spectral radius after init.",

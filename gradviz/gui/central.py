@@ -7,8 +7,6 @@ run's facts (a text task or not) from the session and never trains or asks the t
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -26,8 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import RunConfig
-from gradviz.gui.panels.explanation import DescriptionBar, describe_config
+from gradviz.gui.panels.explanation import DescriptionBar
 from gradviz.presets import Preset
+from gradviz.session.description import description_html
 
 TRAINING_TAB, WORDS_TAB, SWEEP_TAB = 0, 1, 2
 PRESENTATION_SIDE_MARGIN = 10  # px left and right of the plots in presentation mode
@@ -149,8 +148,9 @@ def build_settings_dock(window: QMainWindow, controls: QWidget, explanation: QWi
     splitter = QSplitter(Qt.Orientation.Vertical)
     splitter.addWidget(scroll)
     splitter.addWidget(explanation)
-    splitter.setStretchFactor(0, 3)
-    splitter.setStretchFactor(1, 2)
+    splitter.setStretchFactor(0, 1)  # panels: the equations get as much room as the form
+    splitter.setStretchFactor(1, 1)
+    splitter.setSizes([1, 1])
     dock = QDockWidget("Settings", window)
     dock.setObjectName("settings")
     dock.setWidget(splitter)
@@ -171,11 +171,6 @@ def describe_run(preset: Preset | None, config: RunConfig | None) -> tuple[str, 
         name += ", changed"
     if config is None:
         return f"gradviz - {name}", ""
-    summary = html.escape(describe_config(config))
-    if preset is not None and config == preset.config:
-        text = f"<b>{html.escape(preset.title)}</b> ({summary}). {preset.description}"
-    elif preset is not None:
-        text = f"<b>{html.escape(preset.title)}, changed</b>: {summary}."
-    else:
-        text = f"<b>Custom run</b>: {summary}."
-    return f"gradviz - {name}", text
+    # panels: every setting changed from the preset is named (session/description.py)
+    story = (preset.title, preset.description, preset.config) if preset is not None else ()
+    return f"gradviz - {name}", description_html(config, *story)

@@ -388,11 +388,7 @@ class MainWindow(QMainWindow):
         self.last_frame = frame
         config = self.board.config
         self.board.show_frame(frame, self.session.baseline, spread)
-        self.explanation.show_frame(
-            frame,
-            [setup.model.nonlinearity for setup in config.models],
-            [setup.model.kind == "lstm" and not setup.model.forget_gate for setup in config.models],
-        )
+        self.explanation.show_frame(frame, config)  # panels: the equations of the run on show
 
     def paint_now(self) -> None:
         """Paint everything at once: the newest frame (all columns), or the step looked back at."""

@@ -101,7 +101,7 @@ class Presentation:
         window.board.apply_style(style)
         window.sweep.apply_style(style)
         window.explanation.set_font_size(style.font_px)
-        window.reviews.set_font_size(style.font_px)
+        window.reviews.apply_style(style)  # panels: the word views follow the style too
         window.paint_now()
         window.board.arrange()
 
