@@ -5,10 +5,15 @@ that tests (and anyone checking a projector) can prove that each plot is tall en
 two texts overlap and that nothing leaves the window, at any screen size:
 
     {"size": [w, h], "presentation": bool,
-     "plots": [{"kind": K, "model": LABEL, "rect": [x, y, w, h], "visible": bool}],
-     "texts": [{"text": S, "rect": [x, y, w, h], "px": N}]}
+     "plots": [{"kind": K, "model": LABEL, "rect": [x, y, w, h], "visible": bool, "short_labels": [S]}],
+     "texts": [{"text": S, "rect": [x, y, w, h], "px": N}],
+     "hidden": [S]}
 
-A plot's rect is its data area (the view box) in window pixels. Texts are the headers, the
+A plot's rect is its data area (the view box) in window pixels; its ``short_labels`` are the
+axis titles it shows shortened or not at all for want of height ("step" for "training step").
+``hidden`` names what should be seen and is not: a toolbar item pushed into the toolbar's
+overflow menu, a settings row (down to the model's Initialisation) cut by the settings panel's
+edge. Texts are the headers, the
 description, the banner, and in the plots the captions, axis labels, tick labels (from
 pyqtgraph's ``AxisItem.generateDrawSpecs``, the labels it really draws), keys, colour-bar ticks,
 titles and hover read-outs that are shown.
@@ -24,6 +29,7 @@ from PySide6.QtCore import QPoint, QRect, QRectF
 from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter, QTextCursor
 from PySide6.QtWidgets import QGraphicsTextItem, QLabel
 
+from gradviz.gui.panels.settings_layout import rows_out_of_view
 from gradviz.gui.plots.column import PANEL_NAMES, ModelColumn
 
 
@@ -43,7 +49,7 @@ def layout_report(window) -> dict:
             visible = board_shown and column.isVisible() and panel.isVisible() and rect.height() > 0
             # A hidden plot keeps the geometry it last had: report no area rather than a stale one.
             plots.append({"kind": kind, "model": label, "rect": _list(rect) if visible else [0, 0, 0, 0],
-                          "visible": bool(visible)})
+                          "visible": bool(visible), "short_labels": _short_labels(column, panel) if visible else []})
             if visible:
                 _panel_texts(window, column, panel, texts)
         if board_shown:
@@ -54,7 +60,37 @@ def layout_report(window) -> dict:
                 if readout.text.isVisible() and readout.plot.isVisible():
                     _item_text(window, column, readout.text.textItem, readout.text.textItem.toPlainText(), texts)
     return {"size": [window.width(), window.height()], "presentation": bool(window.presentation),
-            "plots": plots, "texts": texts}
+            "plots": plots, "texts": texts, "hidden": _hidden(window)}
+
+
+def _short_labels(column: ModelColumn, panel) -> list[str]:
+    """The full titles of ``panel``'s y axis and colour bar that are shown shortened or not at all."""
+    short = []
+    left = panel.plot.getAxis("left")
+    if panel.y_label and (not left.label.isVisible() or left.labelText != panel.y_label):
+        short.append(panel.y_label)
+    for heatmap in (column.history_map, column.gate_map):
+        axis = heatmap.bar.axis
+        if heatmap.panel is panel and (not axis.label.isVisible() or axis.labelText != heatmap.bar_label):
+            short.append(heatmap.bar_label)
+    return short
+
+
+def _hidden(window) -> list[str]:
+    """What should be seen and is not: toolbar items in the overflow menu, settings rows cut."""
+    hidden = []
+    toolbar = getattr(window, "toolbar", None)
+    if toolbar is not None and toolbar.isVisible():
+        for action in toolbar.actions():
+            widget = toolbar.widgetForAction(action)
+            if action.isVisible() and not action.isSeparator() and widget is not None and not widget.isVisible():
+                name = widget.text() if hasattr(widget, "text") else widget.toolTip() or type(widget).__name__
+                hidden.append(f"toolbar: {name.strip()}")
+    dock = getattr(window, "settings_dock", None)
+    if dock is not None and dock.isVisible():
+        scroll = window.controls.parentWidget().parentWidget()  # the viewport's scroll area
+        hidden += [f"settings: {row}" for row in rows_out_of_view(scroll, window.controls)]
+    return hidden
 
 
 def _panel_texts(window, column: ModelColumn, panel, texts: list[dict]) -> None:

@@ -169,6 +169,13 @@ class PlotBoard(QWidget):
             if lecture and width >= rows.SIDE_BY_SIDE_MIN_WIDTH:
                 beside = order.pop()  # the third plot beside the loss: both get a lecture's height
             floor = rows.floors(lecture, self.screen_height)
+            if lecture and beside is None:
+                # Stacked under the two, the third plot is worth its place only with its axis
+                # titles whole: shortened to "step" and "log10" it was a squeezed sliver at 1024x768.
+                third = order[2] if len(order) > 2 else None
+                if third is not None:
+                    need = max(column.label_height(third) for column in self.columns)
+                    floor = rows.Floors(main=floor.main, other=max(floor.other, need))
             for _ in range(3):  # overheads are measured from the last layout: settle them
                 overheads = {row: max(column.row_overheads()[row] for column in self.columns) for row in rows.ROWS}
                 heights = rows.plan(available, overheads, order, lecture, floor, grid.verticalSpacing())

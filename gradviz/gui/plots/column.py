@@ -21,6 +21,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
@@ -326,6 +327,14 @@ class ModelColumn(QWidget):
                 heatmap.set_bar_label(room=room - 4)
         self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
         grid.setGeometry(self.graphics.range)  # the view sizes its central item only when it is resized
+
+    def label_height(self, row: str) -> float:
+        """The data height a row needs to show its axis titles whole, as the room reads them
+        ("training step", "log10 |dL/dh_t|"), not shortened to "step" and "log10"."""
+        metrics = QFontMetricsF(pixel_font(self.style.font_px))
+        titles = [panel.y_label for panel in self.row_panels.get(row, [])]
+        titles += [heatmap.bar_label for heatmap in (self.history_map, self.gate_map) if heatmap.panel.name == row]
+        return max((metrics.horizontalAdvance(title) for title in titles if title), default=0.0) + 4
 
     def data_heights(self) -> dict[str, float]:
         """The data-area height of each row shown, as laid out now."""
