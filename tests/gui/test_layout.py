@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
@@ -72,6 +73,7 @@ def _problems(report: dict) -> list[str]:
         if plot["visible"] and not window.contains(QRect(*plot["rect"])):
             problems.append(f"plot leaves the window: {plot}")
     problems += [f"not in view: {thing}" for thing in report["hidden"]]
+    problems += [f"text: {fault}" for fault in report["text_faults"]]
     models = {plot["model"] for plot in report["plots"]}
     for model in models:
         for kind in ("gradient", "loss"):
@@ -259,7 +261,7 @@ def test_screenshot_writes_the_layout_report(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
-    assert set(data) == {"size", "presentation", "plots", "texts", "hidden"}
+    assert set(data) == {"size", "presentation", "plots", "texts", "hidden", "text_faults"}
     assert data["size"] == [1024, 768] and data["presentation"] is True
     assert {p["kind"] for p in data["plots"]} == {"loss", "metric", "gradient", "history", "gates", "gate_means",
                                                  "grad_norms", "spectral_radius", "half_life"}
@@ -320,3 +322,70 @@ def test_a_third_plot_in_presentation_has_its_titles_whole_or_is_left_out(qtbot,
         report = _report(qtbot, window, size, presentation=True)
         assert [(p["kind"], p["short_labels"]) for p in report["plots"] if p["visible"] and p["short_labels"]] == []
         assert _problems(report) == [], size
+
+
+def test_header_lines_never_start_with_a_dot_nor_break_a_symbol(qtbot):
+    from gradviz.gui.layout_report import _line_faults, label_lines
+    from gradviz.gui.plots.column import FACT_SEPARATOR, HeaderLabel, unbroken_symbols
+
+    facts = ["loss 0.183 (above baseline 0.167)", "through C_t, |dL/dC_t| falls 10x every 6.8 timesteps back",
+             "the bound |dh_t/dh_{t-1}| 0.88 per step back", "30 steps cut by truncation", "mean f_t 0.60"]
+    name = "<span style='font-size:20px'><b>LSTM, k = 20</b></span>"
+    from gradviz.gui.plots.base import pixel_font
+
+    label = HeaderLabel()
+    label.setFont(pixel_font(16))  # the widths below hold every symbol whole at this size
+    label.setWordWrap(True)
+    qtbot.addWidget(label)
+    label.show()
+
+    def faults(text: str, shown: str) -> list[str]:
+        found = []
+        for width in range(200, 520, 7):
+            label.resize(width, 400)
+            label.set_header(text, shown)
+            found += _line_faults(label_lines(label)[0], "header")
+        return found
+
+    # The way headers were joined before: lines began with "·" and broke inside symbols.
+    old = " &nbsp;·&nbsp; ".join([name, *facts])
+    found = faults(old, old)
+    assert any("starts with '·'" in fault for fault in found) and any("inside a word" in fault for fault in found)
+    text = FACT_SEPARATOR.join([name, *facts])
+    assert faults(text, FACT_SEPARATOR.join([name, *map(unbroken_symbols, facts)])) == []
+    assert label.text() == text  # what the window's callers read: the text, not the layout's markup
+
+
+def test_the_report_flags_a_count_with_the_wrong_number():
+    from gradviz.gui.layout_report import WRONG_NUMBER
+
+    assert WRONG_NUMBER.search("1 steps cut by truncation") and WRONG_NUMBER.search("over the last 1 timesteps")
+    assert not WRONG_NUMBER.search("1 step cut by truncation") and not WRONG_NUMBER.search("21 steps")
+    assert not WRONG_NUMBER.search("0.1 steps")
+
+
+def test_truncated_steps_are_shaded_and_named_in_the_gradient_plot(qtbot, make_window):
+    import dataclasses
+
+    config = small_config()
+    k = 5
+    truncated = dataclasses.replace(config.models[1], train=dataclasses.replace(config.models[1].train, tbptt=k))
+    window = make_window(dataclasses.replace(config, models=(config.models[0], truncated)))
+    window = _trained_window(qtbot, lambda: window, steps=4)
+    full, cut = window.columns
+    steps = config.task.seq_len
+    for size, presentation in (((1280, 800), False), ((1024, 768), True), ((1920, 1080), True)):
+        report = _report(qtbot, window, size, presentation=presentation)
+        assert not full.cut_region.isVisible() and not full.cut_label.isVisible()
+        assert cut.cut_region.isVisible() and cut.cut_region.getRegion() == (0.5, steps - k + 0.5)
+        # The shaded steps are the ones the plot has no value for, as the trainer said why.
+        causes = cut.gradient.data["cause"]
+        from gradviz.probes.causes import TRUNCATED
+
+        assert list(np.flatnonzero(causes == TRUNCATED) + 1) == list(range(1, steps - k + 1))
+        assert np.isnan(cut.gradient.data["log10_grad_h"][: steps - k]).all()
+        said = [t for t in report["texts"] if t["text"].startswith("cut by truncation")]
+        assert [t["text"] for t in said] == [f"cut by truncation at {k} steps"], size
+        assert _problems(report) == [], size  # inside the plot, over no other text
+    window.reset()
+    qtbot.waitUntil(lambda: not cut.cut_region.isVisible(), timeout=20000)

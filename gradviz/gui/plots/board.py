@@ -28,14 +28,21 @@ METRIC_MIN_COLUMN = 700  # below this column width the metric plot would be a sl
 def _text_height(label: QLabel, width: int) -> int:
     """The height ``label``'s text needs at ``width``, measured afresh: a QLabel that has shown
     larger text keeps answering with the larger text's layout."""
-    if not label.text():
+    shown = label.shown_text() if hasattr(label, "shown_text") else label.text()  # as Qt lays it out
+    if not shown:
         return 0
     document = QTextDocument()
     document.setDefaultFont(label.font())
     document.setDocumentMargin(0)
-    document.setHtml(label.text())
+    document.setHtml(shown)
     document.setTextWidth(max(width, 1))
     return math.ceil(document.size().height())
+
+
+def header_width(column: ModelColumn) -> int:
+    """The width a column's header lays its text out in (the column's, less its margins)."""
+    margins = column.header.contentsMargins()
+    return column.width() - margins.left() - margins.right()
 
 
 class PlotBoard(QWidget):
@@ -195,7 +202,7 @@ class PlotBoard(QWidget):
         every axis (tens of ms on each change) and makes the room's eyes jump."""
         if not self.columns:
             return
-        needed = max(_text_height(column.header, column.width()) for column in self.columns)
+        needed = max(_text_height(column.header, header_width(column)) for column in self.columns)
         if not shrink:
             needed = max(needed, max(column.header.minimumHeight() for column in self.columns))
         if any(column.header.minimumHeight() != needed or column.header.maximumHeight() != needed
