@@ -68,7 +68,7 @@ def layout_report(window) -> dict:
 
 EDGE_PX = 3  # the least room between text and the window's side at the desk
 LECTURE_EDGE_PX = 8  # in presentation (some projectors cut the screen's outermost pixels)
-HEADER_GAP_PX = 8  # between the text of two column headers side by side
+HEADER_GAP_PX = 12  # between the text of two column headers side by side (the columns alone leave 6)
 WRONG_NUMBER = re.compile(r"(?<![\d.])1 (steps|timesteps|runs|seeds|records|models|words)\b")
 
 

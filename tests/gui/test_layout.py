@@ -389,3 +389,23 @@ def test_truncated_steps_are_shaded_and_named_in_the_gradient_plot(qtbot, make_w
         assert _problems(report) == [], size  # inside the plot, over no other text
     window.reset()
     qtbot.waitUntil(lambda: not cut.cut_region.isVisible(), timeout=20000)
+
+
+def test_two_full_headers_keep_apart(qtbot, make_window):
+    from gradviz.gui.layout_report import HEADER_GAP_PX
+    from gradviz.gui.plots.column import FACT_SEPARATOR
+
+    window = _trained_window(qtbot, make_window, steps=2)
+    window.timer.stop()  # the next frame would write the headers again
+    long = FACT_SEPARATOR.join(["loss 0.172 (at baseline 0.167)", "the gradient halves every 9.6 timesteps back"] * 3)
+    for size in ((1024, 768), (1280, 800)):
+        _report(qtbot, window, size, presentation=True)
+        for column in window.columns:
+            column.header.setText(long)
+        window.board.arrange()
+        QApplication.processEvents()
+        report = layout_report(window)
+        assert not [fault for fault in report["text_faults"] if "headers" in fault], size
+        left, right = window.columns
+        assert right.header.mapTo(window, right.header.rect().topLeft()).x() - \
+            left.header.mapTo(window, left.header.rect().topRight()).x() >= HEADER_GAP_PX

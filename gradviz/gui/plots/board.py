@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from gradviz.config import RunConfig
 from gradviz.gui.plots import rows
 from gradviz.gui.plots.base import Panel
-from gradviz.gui.plots.column import ModelColumn
+from gradviz.gui.plots.column import HEADER_GAP_PX, ModelColumn
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
 from gradviz.session.frames import Frame
@@ -40,9 +40,8 @@ def _text_height(label: QLabel, width: int) -> int:
 
 
 def header_width(column: ModelColumn) -> int:
-    """The width a column's header lays its text out in (the column's, less its margins)."""
-    margins = column.header.contentsMargins()
-    return column.width() - margins.left() - margins.right()
+    """The width a column's header lays its text out in (the column's, less the gap to the next)."""
+    return column.width() - HEADER_GAP_PX
 
 
 class PlotBoard(QWidget):

@@ -23,7 +23,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
@@ -178,8 +178,11 @@ class ModelColumn(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)  # a long header must wrap, not widen the window
         # Clear of the next column's header: two headers ran into each other ("halves every LSTM").
-        self.header.setContentsMargins(0, 0, HEADER_GAP_PX, 0)
-        layout.addWidget(self.header)
+        # A layout's margin, not the label's: the label's own contents margins were reset to 0.
+        header_row = QHBoxLayout()
+        header_row.setContentsMargins(0, 0, HEADER_GAP_PX, 0)
+        header_row.addWidget(self.header)
+        layout.addLayout(header_row)
         self.graphics = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphics, 1)
         self.panels: dict[str, Panel] = {}
