@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QApplication, QComboBox, QFormLayout, QLabel, QScr
 
 SHOWN_THROUGH = "Initialisation"  # the model's rows down to this one stay in view at the desk
 EQUATIONS_MIN_PX = 150  # the equations under the form keep this much at least
-FORM_SHARE = 0.6  # the form's share of the splitter when it needs less
+FORM_SHARE = 0.5  # the form's share of the splitter when it needs less (the equations get the other half)
 
 
 class SettingsLayout(QObject):
