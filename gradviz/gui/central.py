@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.config import RunConfig
 from gradviz.gui.panels.explanation import DescriptionBar
+from gradviz.gui.panels.settings_layout import SettingsLayout  # polish
 from gradviz.presets import Preset
 from gradviz.session.description import description_html
 
@@ -151,6 +152,9 @@ def build_settings_dock(window: QMainWindow, controls: QWidget, explanation: QWi
     splitter.setStretchFactor(0, 1)  # panels: the equations get as much room as the form
     splitter.setStretchFactor(1, 1)
     splitter.setSizes([1, 1])
+    # -- polish: the form keeps its layout after presentation, its model rows in view --
+    window._settings_layout = SettingsLayout(splitter, scroll, controls)
+    # -- end polish --
     dock = QDockWidget("Settings", window)
     dock.setObjectName("settings")
     dock.setWidget(splitter)

@@ -49,9 +49,10 @@ class TransportBar(QToolBar):
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.presetChosen.emit(self.preset_box.itemData(index)))
         self.addWidget(self.preset_box)
-        # Long preset titles would push the rest of the bar off a 1024-pixel screen.
+        # Long preset titles would push the rest of the bar off a 1024-pixel screen (whose window
+        # is 1008 px wide: at 18 characters "Gate shown" went into the bar's overflow menu).
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(18)
+        self.preset_box.setMinimumContentsLength(14)
         self.addWidget(QLabel(" Third plot "))
         self.extra_box = QComboBox()
         for name in EXTRA_VIEWS:
