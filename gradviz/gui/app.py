@@ -69,6 +69,7 @@ def run_app(
     presentation: bool = False,
     theme: str | None = None,
     layout: Path | None = None,
+    lesson=None,
 ) -> int:
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
     at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
@@ -79,7 +80,12 @@ def run_app(
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
-    window = MainWindow(chosen.config if chosen else config, preset=chosen)
+    # -- lesson (gradviz/gui/lesson/): the window opens on the scene's run, which the lesson starts --
+    if lesson is not None:
+        scene = lesson[0].scenes[lesson[1] - 1]
+        chosen, config, steps = None, scene.config(), scene.steps
+    window = MainWindow(chosen.config if chosen else config, preset=chosen, autostart=lesson is None)
+    # -- end lesson --
     window.ask_before_discard = screenshot is None
     if size:
         window.resize(*size)
@@ -90,6 +96,12 @@ def run_app(
     if screenshot is not None and presentation:
         window.full_screen = False  # the picture stands for a screen of --size: fill that
         window.toggle_presentation()
+    # -- lesson --
+    if lesson is not None:
+        from gradviz.gui.lesson import attach
+
+        attach(window, *lesson)
+    # -- end lesson --
     with _CloseOnSignals(app, window) as signals:
         code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force, layout)
     if signals.received is not None:
@@ -205,9 +217,10 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
         print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
         if layout is not None:
             from gradviz.gui.layout_report import layout_report
+            from gradviz.gui.lesson.report import with_lesson  # lesson: its panel's texts too
             from gradviz.io.atomic import atomic_write
 
-            report = json.dumps(layout_report(window), indent=1).encode()
+            report = json.dumps(with_lesson(window, layout_report(window)), indent=1).encode()
             try:
                 atomic_write(layout, lambda stream: stream.write(report), force=True)
             except OSError as exc:
