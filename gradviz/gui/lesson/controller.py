@@ -50,6 +50,7 @@ class LessonController(QObject):
         self.typed = ""  # digits typed for a jump
         self.pending: str | None = None  # "build", then "train" until the scene's step
         self.shown_config = None  # the run the scene set up (L re-runs it only if it changed)
+        self._styled_for: tuple | None = None  # (presentation, height, font) the panel was sized for
         self.panel = LessonPanel()
         self.panel.answer_button.clicked.connect(self.reveal)
         window.centralWidget().layout().insertWidget(1, self.panel)  # under the description row
@@ -119,7 +120,8 @@ class LessonController(QObject):
 
     def refresh_panel(self) -> None:
         window = self.window
-        self.panel.set_font_px(window.board.style.font_px)
+        self.panel.set_font_px(window.board.style.font_px, window.height())
+        self._styled_for = (window.presentation, window.height(), window.board.style.font_px)
         self.panel.show_scene(self.scene, self.number, len(self.lesson.scenes), window.presentation, self.revealed)
         self.panel.setVisible(self.active)
         window.board.arrange()
@@ -151,8 +153,15 @@ class LessonController(QObject):
                 panel.plot.vb.setBorder(pg.mkPen(colour, width=3) if kind == name else None)
 
     def _tick(self) -> None:
-        """Drive the scene's run: one step (or the backward pass) once built, or train to its step."""
-        session = self.window.session
+        """Drive the scene's run: one step (or the backward pass) once built, or train to its step;
+        keep the panel sized for the mode and screen."""
+        window = self.window
+        if self.active:
+            # The badge says "Space starts": in the lesson Space goes on to the next scene.
+            window.pause_badge.setVisible(False)
+            if self._styled_for != (window.presentation, window.height(), window.board.style.font_px):
+                self.refresh_panel()
+        session = window.session
         if self.pending is None or session.building_since is not None or not session.has_run:
             return
         scene = self.scene

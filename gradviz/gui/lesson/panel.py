@@ -66,10 +66,10 @@ class LessonPanel(QFrame):
         self.answer.setVisible(bool(scene.question) and revealed)
         self.try_it.setVisible(desk and bool(scene.try_it))
 
-    def set_font_px(self, px: int) -> None:
-        """The caption, question and answer at ``px`` (the room's size in presentation); the
-        counter smaller, the desk's texts at the window's size."""
-        small = max(10, round(px * 0.75))
+    def set_font_px(self, px: int, screen_height: int) -> None:
+        """Every text at ``px`` (the room's size in presentation); the counter smaller and grey,
+        but never under the readable floor of a 50th of the screen's height."""
+        small = max(10, round(px * 0.8), -(-screen_height // 50))
         self.setStyleSheet(f"#lessonPanel QLabel {{ font-size: {px}px; }} "
                            f"#lessonPanel QLabel#lessonCounter {{ font-size: {small}px; color: palette(mid); }}")
 
