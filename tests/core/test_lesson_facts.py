@@ -177,21 +177,19 @@ def _sweep() -> SweepResults:
 
 
 def check_sweep_says() -> None:
-    """The trainability map's caption: read from the sweep file the scene shows."""
+    """The trainability map's caption, read from the sweep file the scene shows: the tanh RNN
+    learns at T = 5 and 10 and fails from T = 20; the LSTM and GRU learn at every T up to 40;
+    2 seeds, 1000 steps, learned = final loss below a tenth of the baseline."""
     results = _sweep()
     config = results.config
-    success = results.success()  # (models, lengths)
-    assert results.complete
-    lengths = list(config.seq_lens)
-    rnn, lstm, gru = (config.models.index(kind) for kind in ("rnn", "lstm", "gru"))
-    assert SWEEP_FACTS["rnn learns up to"] == max(t for t, s in zip(lengths, success[rnn], strict=True) if s > 0.5)
-    assert SWEEP_FACTS["rnn fails from"] == min(t for t, s in zip(lengths, success[rnn], strict=True) if s == 0)
-    for kind in (lstm, gru):
-        assert np.all(success[kind] == 1.0)
-    assert (config.seeds, config.steps) == (SWEEP_FACTS["seeds"], SWEEP_FACTS["steps"])
+    assert results.complete and config.task == "adding" and config.seq_lens == (5, 10, 20, 40)
+    assert (config.seeds, config.steps) == (2, 1000)
+    assert config.threshold.relative and config.threshold.value == 0.1
+    success = dict(zip(config.models, results.success(), strict=True))  # cell -> rate per T
+    np.testing.assert_array_equal(success["rnn"], [1, 1, 0, 0])
+    np.testing.assert_array_equal(success["lstm"], [1, 1, 1, 1])
+    np.testing.assert_array_equal(success["gru"], [1, 1, 1, 1])
 
-
-SWEEP_FACTS = {"rnn learns up to": 10, "rnn fails from": 20, "seeds": 2, "steps": 600}
 
 LESSON_CHECKS = {name.removeprefix("check_"): check for name, check in globals().items() if name.startswith("check_")}
 
