@@ -111,3 +111,16 @@ def test_the_window_refuses_a_bad_lesson_before_opening(tmp_path, capsys):
     assert "scenes 1 to" in capsys.readouterr().err
     assert main(["--lesson", "nope"]) == 2 and "unknown lesson 'nope'" in capsys.readouterr().err
     assert main(["--scene", "2"]) == 2 and "--scene goes with --lesson" in capsys.readouterr().err
+
+
+def test_export_slides_writes_each_scene_as_png_and_text(tmp_path, capsys):
+    lesson = _write(tmp_path, {"title": "Tiny", "scene": [
+        {"title": "Only", "preset": "vanishing", "settings": {"seq_len": 5, "hidden": 4},
+         "caption": "A caption.", "question": "Why?", "answer": "Because."}]})
+    folder = tmp_path / "slides"
+    assert main(["lesson", str(lesson), "--export-slides", str(folder), "--size", "1024x768"]) == 0
+    png = (folder / "scene-01.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and int.from_bytes(png[16:20], "big") == 1024
+    assert (folder / "scene-01.txt").read_text() == "1. Only\n\nA caption.\n\nQuestion: Why?\n\nAnswer: Because.\n"
+    assert main(["lesson", str(lesson), "--export-slides", str(folder)]) == 2  # no overwriting unasked
+    assert "--force" in capsys.readouterr().err
