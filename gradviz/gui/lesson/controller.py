@@ -11,7 +11,8 @@ shortcuts, so that a clicker never trains, resets or plays anything by accident)
     Esc                                   leave the lesson: the normal window in this scene's state
     F5                                    presentation mode, as always
 
-Every other key without Ctrl or Alt is swallowed. Out of the lesson, L (an action of the
+Every other key without Ctrl or Alt is swallowed (at the desk, except what is typed into a
+settings field). Out of the lesson, L (an action of the
 window, so it never fires while a settings field is typed in) returns to the same scene: as
 it was left if its settings were not changed, else set up again.
 """
@@ -23,7 +24,7 @@ from pathlib import Path
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QAbstractSpinBox, QApplication, QLineEdit, QPlainTextEdit, QTextEdit
 
 from gradviz.gui.lesson.panel import BlankScreen, LessonPanel
 from gradviz.lesson.scene import Lesson, Scene
@@ -207,8 +208,12 @@ class LessonController(QObject):
         return True
 
     def _ours(self, event) -> bool:
-        """Every key of the lesson's, or any plain key: not F5 and the like, nor Ctrl/Alt combinations."""
+        """Every key of the lesson's, or any plain key: not F5 and the like, nor Ctrl/Alt
+        combinations, nor (at the desk) what is typed into a settings field."""
         if event.key() in PASS:
+            return False
+        typing = isinstance(QApplication.focusWidget(), (QAbstractSpinBox, QLineEdit, QTextEdit, QPlainTextEdit))
+        if typing and not self.window.presentation:
             return False
         modifiers = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
         return modifiers == Qt.KeyboardModifier.NoModifier
