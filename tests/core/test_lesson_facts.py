@@ -185,7 +185,7 @@ def check_sweep_says() -> None:
     assert results.complete and config.task == "adding" and config.seq_lens == (5, 10, 20, 40)
     assert (config.seeds, config.steps) == (2, 1000)
     assert config.threshold.relative and config.threshold.value == 0.1
-    success = dict(zip(config.models, results.success(), strict=True))  # cell -> rate per T
+    success = dict(zip(config.models, results.success, strict=True))  # cell -> rate per T
     np.testing.assert_array_equal(success["rnn"], [1, 1, 0, 0])
     np.testing.assert_array_equal(success["lstm"], [1, 1, 1, 1])
     np.testing.assert_array_equal(success["gru"], [1, 1, 1, 1])
