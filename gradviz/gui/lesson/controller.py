@@ -189,7 +189,7 @@ class LessonController(QObject):
     @property
     def ready(self) -> bool:
         """The scene's run is where the scene wants it (for screenshots and tests)."""
-        frame = self.window.last_frame
+        frame = self.window.session.frame  # None from a reset until the new run's first frame
         return self.pending is None and frame is not None and frame.steps_done >= self.scene.steps
 
     # ---- keys ---------------------------------------------------------------------------------
