@@ -51,7 +51,7 @@ class LessonController(QObject):
         self.typed = ""  # digits typed for a jump
         self.pending: str | None = None  # "build", then "train" until the scene's step
         self.shown_config = None  # the run the scene set up (L re-runs it only if it changed)
-        self._styled_for: tuple | None = None  # (presentation, height, font) the panel was sized for
+        self._styled_for: tuple | None = None  # (presentation, height, font, theme) the panel was styled for
         self.panel = LessonPanel()
         self.panel.answer_button.clicked.connect(self.reveal)
         window.centralWidget().layout().insertWidget(1, self.panel)  # under the description row
@@ -122,10 +122,14 @@ class LessonController(QObject):
     def refresh_panel(self) -> None:
         window = self.window
         self.panel.set_font_px(window.board.style.font_px, window.height())
-        self._styled_for = (window.presentation, window.height(), window.board.style.font_px)
+        self._styled_for = self._style_key()
         self.panel.show_scene(self.scene, self.number, len(self.lesson.scenes), window.presentation, self.revealed)
         self.panel.setVisible(self.active)
         window.board.arrange()
+
+    def _style_key(self) -> tuple:
+        window = self.window
+        return window.presentation, window.height(), window.board.style.font_px, window.theme_name
 
     # ---- setting a scene up ----------------------------------------------------------------
 
@@ -160,7 +164,7 @@ class LessonController(QObject):
         if self.active:
             # The badge says "Space starts": in the lesson Space goes on to the next scene.
             window.pause_badge.setVisible(False)
-            if self._styled_for != (window.presentation, window.height(), window.board.style.font_px):
+            if self._styled_for != self._style_key():
                 self.refresh_panel()
         session = window.session
         if self.pending is None or session.building_since is not None or not session.has_run:

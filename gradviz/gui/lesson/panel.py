@@ -10,7 +10,8 @@ from __future__ import annotations
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QApplication, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from gradviz.lesson.scene import Scene
 
@@ -70,8 +71,13 @@ class LessonPanel(QFrame):
         """Every text at ``px`` (the room's size in presentation); the counter smaller and grey,
         but never under the readable floor of a 50th of the screen's height."""
         small = max(10, round(px * 0.8), -(-screen_height // 50))
+        # Discreet but legible in both themes: the text colour two thirds of the way from the background.
+        palette = QApplication.palette()
+        text, ground = palette.color(QPalette.ColorRole.WindowText), palette.color(QPalette.ColorRole.Window)
+        grey = QColor(*(round(ground_part + (text_part - ground_part) * 0.65) for text_part, ground_part in
+                        zip(text.getRgb()[:3], ground.getRgb()[:3], strict=True)))
         self.setStyleSheet(f"#lessonPanel QLabel {{ font-size: {px}px; }} "
-                           f"#lessonPanel QLabel#lessonCounter {{ font-size: {small}px; color: palette(mid); }}")
+                           f"#lessonPanel QLabel#lessonCounter {{ font-size: {small}px; color: {grey.name()}; }}")
 
     def texts(self) -> list[QLabel]:
         """The labels on show (for the layout report)."""
