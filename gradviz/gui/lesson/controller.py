@@ -121,7 +121,8 @@ class LessonController(QObject):
 
     def refresh_panel(self) -> None:
         window = self.window
-        self.panel.set_font_px(window.board.style.font_px, window.height())
+        # The readable floor (a 50th of the screen) is for the room; at the desk the counter is smaller.
+        self.panel.set_font_px(window.board.style.font_px, window.height() if window.presentation else 0)
         self._styled_for = self._style_key()
         self.panel.show_scene(self.scene, self.number, len(self.lesson.scenes), window.presentation, self.revealed)
         self.panel.setVisible(self.active)
