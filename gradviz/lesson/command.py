@@ -10,6 +10,7 @@ per scene, so each scene's run is as fresh as in the room).
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -46,8 +47,11 @@ def caption_text(lesson: Lesson, number: int) -> str:
 def command_lesson(args: argparse.Namespace) -> int:
     if args.list:
         names = [args.name] if args.name else lesson_names()
-        for index, name in enumerate(names):
-            print(("\n" if index else "") + "\n".join(listing(find_lesson(name))))
+        text = "\n\n".join("\n".join(listing(find_lesson(name))) for name in names)
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:  # `gradviz lesson --list | head`: the reader had enough
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.name is None or args.export_slides is None:
         raise ConfigError("give --list, or a lesson and --export-slides FOLDER")
