@@ -193,7 +193,12 @@ def main() -> int:
           f"{os.cpu_count()} cores (load average now {os.getloadavg()[0]:.1f}: it should be near 0)"
           + (f"; GRADVIZ_TRAINER_THREADS={forced} for every policy but old" if forced else ""),
           file=sys.stderr, flush=True)
-    print(table(measure(steps, repeat, busy_repeat, levels, args.old_busy), levels))
+    try:
+        found = measure(steps, repeat, busy_repeat, levels, args.old_busy)
+    except KeyboardInterrupt:
+        print("busy_bench: interrupted (the busy processes were stopped)", file=sys.stderr)
+        return 130
+    print(table(found, levels))
     print(f"busy_bench took {time.monotonic() - started:.0f} s")
     return 0
 
