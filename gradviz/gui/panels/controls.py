@@ -78,7 +78,8 @@ TOOLTIPS = {
     "nonlinearity": "Vanilla RNN activation: tanh squashes (its derivative 1 - h^2 < 1 shrinks gradients); "
     "relu with identity init is the IRNN.",
     "init": "Initial weights: PyTorch's uniform default, orthogonal W_hh (singular values 1), "
-    "or identity W_hh with zero biases (IRNN, Le et al. 2015).",
+    "identity W_hh with zero biases (IRNN, Le et al. 2015), or 1997: every weight in [-0.1, 0.1] and "
+    "the LSTM's input gates biased shut, -3 and -6 (Hochreiter and Schmidhuber 1997).",
     "spectral_radius": "Rescale W_hh to this largest |eigenvalue| (0 = leave it): below 1 the product "
     "of Jacobians shrinks (vanishing), above 1 it can grow (exploding).",
     "forget_bias": "Initial b_f of the LSTM forget gate f_t = sigmoid(W_f [h_{t-1}, x_t] + b_f); "
