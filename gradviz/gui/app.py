@@ -200,6 +200,22 @@ def png_bytes(pixmap) -> bytes:
     return bytes(array.data())
 
 
+def _write_layout(window, layout: Path) -> int:
+    """--layout: where every plot and text of ``window`` is, as JSON; the exit code."""
+    from gradviz.gui.layout_report import layout_report
+    from gradviz.gui.lesson.report import with_lesson  # lesson: its panel's texts too
+    from gradviz.io.atomic import atomic_write
+
+    report = json.dumps(with_lesson(window, layout_report(window)), indent=1).encode()
+    try:
+        atomic_write(layout, lambda stream: stream.write(report), force=True)
+    except OSError as exc:
+        print(f"gradviz: error: could not write {layout}: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {layout}")
+    return 0
+
+
 def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool = False,
                 layout: Path | None = None) -> int:
     started = time.monotonic()
@@ -242,18 +258,7 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
             print(f"gradviz: {note}", file=sys.stderr)
         print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
         if layout is not None:
-            from gradviz.gui.layout_report import layout_report
-            from gradviz.gui.lesson.report import with_lesson  # lesson: its panel's texts too
-            from gradviz.io.atomic import atomic_write
-
-            report = json.dumps(with_lesson(window, layout_report(window)), indent=1).encode()
-            try:
-                atomic_write(layout, lambda stream: stream.write(report), force=True)
-            except OSError as exc:
-                print(f"gradviz: error: could not write {layout}: {exc}", file=sys.stderr)
-                result["code"] = 2
-                return
-            print(f"wrote {layout}")
+            result["code"] = _write_layout(window, layout)
 
     timer = QTimer()
     timer.setInterval(100)
