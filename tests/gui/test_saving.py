@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 
 from gradviz.io.runfile import load_run
 from gradviz.session.protocol import DEAD
-from tests.gui.conftest import steps_done
+from tests.gui.conftest import steps_done, trainer_arrays
 
 WRITE_S = 1.0  # the write is made to take this long: a large run's compression (about 1 s measured)
 
@@ -37,9 +37,9 @@ def _dead_with_a_held_run(qtbot, window) -> dict:
     """Train, let the window hold the run's arrays, kill the trainer; returns what it holds."""
     window.session.start()
     qtbot.waitUntil(lambda: steps_done(window) >= 4, timeout=60000)
-    window.session.ask_arrays()
-    qtbot.waitUntil(lambda: window.session.held_steps > 0, timeout=20000)
+    trainer_arrays(qtbot, window)  # the window holds the run up to now (as its periodic copy does)
     held = window.session.held
+    assert window.session.held_steps >= 4
     os.kill(window.session.trainer.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: window.session.trainer_state == DEAD, timeout=10000)
     return held
@@ -77,6 +77,7 @@ def test_saving_after_the_trainer_died_keeps_the_window_painting(qtbot, make_win
     assert ended - began >= WRITE_S and len(during) >= 10, (ended - began, len(during))
     assert any(text.startswith("Saving run.npz (the run as the window holds it) · ") for text in said), said
     assert window.statusBar().currentMessage() == f"Saved {path}"
+    assert f"(recorded up to step {int(held['step'][-1]) + 1}; " in window.banner.text()
     assert "replays but cannot train on" in window.banner.text()
     assert window.session.saving is None and window.session.save_progress() is None
     _assert_whole(path, held)
