@@ -4,6 +4,7 @@
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
+    gradviz reproduce NAME  a published result re-measured, beside the paper's (gradviz/reproduce/)
     gradviz doctor       what this machine has, and a self-check on each device (gradviz/doctor.py)
 
 A user mistake prints one line naming the bad value and exits 2; a run that diverges exits 3;
@@ -24,6 +25,7 @@ from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
 from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
+from gradviz.reproduce.command import add_reproduce_parser, command_reproduce
 from gradviz.schema import settings
 from gradviz.sweep.command import add_sweep_parser, command_sweep
 from gradviz.threads import gate_work
@@ -109,6 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
     add_doctor_parser(sub)
+    add_reproduce_parser(sub)  # issue 23: gradviz/reproduce/
     return parser
 
 
@@ -243,7 +246,8 @@ def _run_file_arrays(run, history) -> dict:
     from gradviz.io.runfile import run_arrays
 
     baseline = run.task.baseline()
-    return {**run_arrays(run.config, history, (baseline.loss, baseline.metric)), **state_arrays(run)}
+    solved = run.solved.reported()  # issue 23: solved_at_sequences
+    return {**run_arrays(run.config, history, (baseline.loss, baseline.metric), solved), **state_arrays(run)}
 
 
 def command_train(args: argparse.Namespace) -> int:
@@ -294,13 +298,17 @@ def _print_summary(run, history, last, elapsed: float) -> None:
     baseline = run.task.baseline()
     print(f"{run.task.title}, T={run.task.seq_len}: baseline {run.task.loss_name} {baseline.loss:.4g}")
     latest = [history.latest_probed(index) for index in range(len(run.labels))]
-    frame = frame_from_history(history, run.config, latest, 0, last.step + 1, "done", 0.0)
+    frame = frame_from_history(history, run.config, latest, 0, last.step + 1, "done", 0.0, run.solved.solved_at)
     losses = frame.scalars["loss"]
     for index, (view, model) in enumerate(zip(frame.models, last.models, strict=True)):
         metric = "" if model.diverged else f"{run.task.metric_name} {model.metric:.3g} · "
         facts = headline(view, losses[:, index], baseline.loss, frame.scalars["grad_norm"][:, index],
                          frame.scalars["step"])
         print(f"  {view.label}: {metric}{facts.text()}")
+    from gradviz.engine.solved import solved_lines  # issue 23: solved_at_sequences
+
+    for line in solved_lines(run.solved, run.labels, last.step + 1):
+        print(line)
     print(f"{last.step + 1} steps in {elapsed:.1f} s ({(last.step + 1) / elapsed:.1f} steps/s) on {run.device}")
 
 
@@ -559,7 +567,8 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
-                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor}
+                "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor,
+                "reproduce": command_reproduce}
     try:
         _check_environment()
         return commands.get(args.command, command_app)(args)

@@ -25,7 +25,7 @@ GATE_NAMES = {  # each cell's gates, in torch.nn's order (models/cells.py comput
     "gru": ("reset", "update", "new"),
 }
 NONLINEARITIES = ("tanh", "relu")
-INITS = ("default", "orthogonal", "identity")
+INITS = ("default", "orthogonal", "identity", "1997")
 OPTIMIZERS = ("sgd", "adam", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda", "mps")
 TASK_NAMES = ("adding", "adding1997", "copy", "order", "names", "reviews", "text")
@@ -49,7 +49,8 @@ class ModelConfig:
     nonlinearity: str = "tanh"
     """Vanilla RNN only: tanh or relu (relu with identity init is the IRNN)."""
     init: str = "default"
-    """default (PyTorch's uniform), orthogonal, or identity (W_hh = I, Le et al. 2015)."""
+    """default (PyTorch's uniform), orthogonal, identity (W_hh = I, Le et al. 2015), or 1997 (every weight
+    U(-0.1, 0.1), LSTM input-gate biases -3 and -6: Hochreiter and Schmidhuber's adding problem)."""
     spectral_radius: float = 0.0
     """If > 0, W_hh (each gate block) is rescaled to this spectral radius after init."""
     forget_bias: float = 1.0

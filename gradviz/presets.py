@@ -15,8 +15,8 @@ from importlib.resources.abc import Traversable
 from gradviz.assets import resources
 from gradviz.config import ConfigError, RunConfig
 
-# Menu order (and the 1-6 keys in the app): the default demo first.
-PRESET_ORDER = ("vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews")
+# Menu order (and the 1-8 keys in the app): the default demo first.
+PRESET_ORDER = ("vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews", "hochreiter1997")
 DEFAULT_PRESET = "vanishing"
 
 

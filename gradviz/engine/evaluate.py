@@ -47,3 +47,24 @@ def evaluate_model(model: SequenceModel, task: Task, batch: int = 256) -> Evalua
         targets.append(y)
     predicted = host_array(torch.cat(predictions))
     return classification_report(host_array(torch.cat(targets)), predicted, task.classes)  # type: ignore[attr-defined]
+
+
+# ---- tasks solved to a tolerance (the adding problems): how many held-out sequences miss it ----
+
+
+def has_tolerance(task: Task) -> bool:
+    """Whether ``task`` calls one sequence right or wrong by a tolerance on its one output (the
+    adding problems: |error| < 0.04), so that "solved" means every held-out sequence right."""
+    return getattr(task, "tolerance", None) is not None and task.kind == "many-to-one"
+
+
+@torch.no_grad()
+def count_outside_tolerance(model: SequenceModel, task: Task, batches) -> int:
+    """How many sequences of ``batches`` ((x, y) pairs on the model's device) the model gets
+    wrong: |prediction - target| at or above ``task.tolerance``."""
+    wrong = 0
+    for x, y in batches:
+        outputs, _, _ = model(x)
+        prediction = model.head(task.readout(outputs))
+        wrong += int(((prediction - y).abs() >= task.tolerance).sum())  # type: ignore[attr-defined]
+    return wrong

@@ -22,6 +22,7 @@ from gradviz.engine.device import (
     prepare_device,
     prepare_thread,
 )
+from gradviz.engine.solved import SolvedTracker
 from gradviz.engine.trainer import ModelTrainer
 from gradviz.io.textdata import Progress
 from gradviz.probes.records import StepRecord
@@ -79,6 +80,8 @@ class Run:
         # Batches come from their own seeded CPU generator: the same on every device.
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
+        # solved_at_sequences (issue 23): a held-out check every ~1024 sequences (engine/solved.py)
+        self.solved = SolvedTracker(self.task, config.task.batch, len(config.models), self.device)
 
     @property
     def labels(self) -> list[str]:
@@ -107,6 +110,7 @@ class Run:
                     raise
                 raise fault from exc
         result = StepRecord(self.step, tuple(models))
+        self.solved.after_step(result, self.trainers)  # issue 23: solved_at_sequences
         self.step += 1
         return result
 

@@ -11,7 +11,6 @@ training and training never waits for painting.
 from __future__ import annotations
 
 import gc
-import html
 import time
 from pathlib import Path
 
@@ -46,9 +45,10 @@ from gradviz.gui.export import ExportError, export_widget, panel_image
 from gradviz.gui.export_dialog import ExportDialog
 from gradviz.gui.panels.connectivity import ConnectivityDialog, copy_landmarks
 from gradviz.gui.panels.controls import ControlPanel
-from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel, describe_config
+from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel
 from gradviz.gui.panels.memory import MemoryEstimate
 from gradviz.gui.panels.reviews import ReviewsPanel
+from gradviz.gui.panels.settings_layout import SettingsLayout  # polish
 from gradviz.gui.panels.sweep import SweepPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
@@ -60,6 +60,7 @@ from gradviz.gui.theme import apply_theme, apply_widget_palette, style_for
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, SavedRun, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
+from gradviz.session.description import description_html
 from gradviz.session.frames import Frame
 from gradviz.session.protocol import DEAD, IDLE, PAUSED, RUNNING
 from gradviz.session.state import LIVE, REPLAY, Session
@@ -77,7 +78,7 @@ SHORTCUTS = [
     ("Space", "start / pause"),
     ("Right", "train exactly one step"),
     ("R", "reset: apply the settings"),
-    ("1-7", "presets"),
+    ("1-8", "presets"),
     ("F5", "presentation mode (F5 or Esc leaves)"),
     ("H", "third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     ("D", "open or close the description"),
@@ -388,9 +389,10 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.load_preset(self.preset_box.itemData(index)))
         toolbar.addWidget(self.preset_box)
-        # Long preset titles would push the rest of the bar off a 1024-pixel screen.
+        # Long preset titles would push the rest of the bar off a 1024-pixel screen (whose window
+        # is 1008 px wide: at 18 characters "Gate shown" went into the bar's overflow menu).
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(18)
+        self.preset_box.setMinimumContentsLength(14)
         toolbar.addWidget(QLabel(" Third plot "))
         self.extra_box = QComboBox()
         for name in EXTRA_VIEWS:
@@ -425,8 +427,12 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(scroll)
         splitter.addWidget(self.explanation)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)  # panels: the equations get as much room as the form
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([1, 1])
+        # -- polish: the form keeps its layout after presentation, its model rows in view --
+        self._settings_layout = SettingsLayout(splitter, scroll, self.controls)
+        # -- end polish --
         dock = QDockWidget("Settings", self)
         dock.setObjectName("settings")
         dock.setWidget(splitter)
@@ -513,7 +519,7 @@ class MainWindow(QMainWindow):
         self.board.apply_style(style)
         self.sweep.apply_style(style)
         self.explanation.set_font_size(style.font_px)
-        self.reviews.set_font_size(style.font_px)
+        self.reviews.apply_style(style)  # panels: the word views follow the style too
         self.paint_now()
         self.board.arrange()
 
@@ -757,14 +763,9 @@ class MainWindow(QMainWindow):
         if config is None:
             self.description.set_html("")
         else:
-            summary = html.escape(describe_config(config))
-            if preset is not None and config == preset.config:
-                text = f"<b>{html.escape(preset.title)}</b> ({summary}). {preset.description}"
-            elif preset is not None:
-                text = f"<b>{html.escape(preset.title)}, changed</b>: {summary}."
-            else:
-                text = f"<b>Custom run</b>: {summary}."
-            self.description.set_html(text)
+            # panels: every setting changed from the preset is named (session/description.py)
+            self.description.set_html(description_html(config, *((preset.title, preset.description, preset.config)
+                                                                 if preset is not None else ())))
         self.preset_box.setCurrentIndex(self.preset_box.findData(preset.name) if preset else -1)
 
     # ---- painting ---------------------------------------------------------------------------
@@ -799,11 +800,7 @@ class MainWindow(QMainWindow):
         self.last_frame = frame
         config = self.board.config
         self.board.show_frame(frame, self.session.baseline, spread)
-        self.explanation.show_frame(
-            frame,
-            [setup.model.nonlinearity for setup in config.models],
-            [setup.model.kind == "lstm" and not setup.model.forget_gate for setup in config.models],
-        )
+        self.explanation.show_frame(frame, config)  # panels: the equations of the run on show
 
     def paint_now(self) -> None:
         """Paint everything at once: the newest frame (all columns), or the step looked back at."""

@@ -61,6 +61,7 @@ def check_layout(config: RunConfig, headers: dict[str, Header]) -> None:
         "baseline": (NUMBER, ()), "baseline_metric": (NUMBER, ()),
         "step": (NUMBER, (recorded,)), "train_step": (NUMBER, (thinned,)),
         "state/step": (NUMBER, ()), "state/generator": ("u", (None,)),
+        "solved_at_sequences": (NUMBER, (models,)),  # optional: newer files, tasks with a tolerance
     }
     for name in ("loss", "metric", "grad_norm"):
         rules[name] = (NUMBER, (models, recorded))

@@ -24,6 +24,9 @@ Layout (M models, N recorded steps, S thinned training steps, L layers, T timest
     model<m>/near_half_life (N,), near_steps (N,)  two regimes: the near one (0 steps: one)
     model<m>/underflow_steps (N,) real underflow only (not saturation);  truncated_steps (N,)  cut by truncation
     model<m>/param_grad_norms (N, P) with model<m>/param_names (P,)
+    solved_at_sequences (M,)     tasks with a tolerance (adding): training sequences seen when
+                                 every one of 2560 held-out sequences was first within it, NaN
+                                 if never (engine/solved.py); absent from older files
 
 Every model has a row at every recorded step; once a model has diverged its rows are NaN
 (-1 in integer columns such as underflow_steps).
@@ -71,8 +74,10 @@ class SavedRun:
         return [str(label) for label in self.arrays["labels"]]
 
 
-def run_arrays(config: RunConfig, history: RunHistory, baseline: tuple[float, float]) -> dict[str, np.ndarray]:
-    """The arrays a run file holds, from a live history."""
+def run_arrays(config: RunConfig, history: RunHistory, baseline: tuple[float, float],
+               solved_at: list[float] | None = None) -> dict[str, np.ndarray]:
+    """The arrays a run file holds, from a live history (and each model's solved_at_sequences,
+    for a task with a tolerance)."""
     arrays: dict[str, np.ndarray] = {
         "format": np.array(FORMAT),
         "config_json": np.array(config.to_json()),
@@ -80,6 +85,8 @@ def run_arrays(config: RunConfig, history: RunHistory, baseline: tuple[float, fl
         "baseline": np.float64(baseline[0]),
         "baseline_metric": np.float64(baseline[1]),
     }
+    if solved_at is not None:
+        arrays["solved_at_sequences"] = np.asarray(solved_at, dtype=np.float64)
     scalars = history.scalars
     if len(scalars):
         arrays["train_step"] = scalars.column("step")
@@ -153,6 +160,9 @@ def load_run(path: str | os.PathLike) -> SavedRun:
     for name in ("loss", "metric", "grad_norm"):
         if "step" in arrays and name not in arrays:
             raise RunFileError(f"{path}: {name} is missing (the file has recorded steps)")
+    solved = arrays.get("solved_at_sequences")
+    if solved is not None and not np.all(np.isnan(solved) | (np.isfinite(solved) & (solved >= 0))):
+        raise RunFileError(f"{path}: solved_at_sequences must be sequence counts or NaN")
     if "train_step" in arrays and any(f"train_{n}" not in arrays for n in ("loss", "metric", "grad_norm")):
         raise RunFileError(f"{path}: train_loss, train_metric and train_grad_norm go with train_step")
     return SavedRun(config, arrays)

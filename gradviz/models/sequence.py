@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from gradviz.config import ModelConfig
 from gradviz.models.cells import GATE_NAMES, LayerTrace
-from gradviz.models.init import initialise
+from gradviz.models.init import initialise, initialise_head
 from gradviz.models.recurrent import ObservableGRU, ObservableLSTM, ObservableRNN, State
 
 
@@ -38,6 +38,7 @@ class SequenceModel(nn.Module):
             raise ValueError(f"unknown model kind {config.kind!r}")
         self.head = nn.Linear(config.hidden, output_size)
         initialise(self.rnn, config)
+        initialise_head(self.head, config)
 
     @property
     def gate_names(self) -> tuple[str, ...]:

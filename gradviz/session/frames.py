@@ -8,6 +8,8 @@ same shapes, so every plot has one code path.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +34,7 @@ class ModelView:
     latest: ModelRecord | None  # the last record that carries Probes
     history: dict[str, np.ndarray]  # PROBE_COLUMNS -> (N, ...)
     param_names: list[str]
+    solved_at: float = math.nan  # training sequences when every held-out sequence was first right (engine/solved.py)
 
 
 @dataclass(frozen=True)
@@ -54,8 +57,10 @@ def frame_from_history(
     steps_done: int,
     state: str,
     rate: float,
+    solved_at: Sequence[float] | None = None,
 ) -> Frame:
-    """A frame of a live run (call it holding the lock that guards ``history``)."""
+    """A frame of a live run (call it holding the lock that guards ``history``); ``solved_at``:
+    each model's solved_at_sequences so far."""
     scalars = {name: history.scalars.column(name) for name in history.scalars.names()}
     models = []
     for index, setup in enumerate(config.models):
@@ -63,7 +68,8 @@ def frame_from_history(
         for name in history.gate_names[index]:
             columns[f"mean/{name}"] = history.probe_column(index, f"mean/{name}")
         names = list(history.param_names[index])
-        models.append(ModelView(setup.label, setup.model.kind, latest[index], columns, names))
+        solved = math.nan if solved_at is None else float(solved_at[index])
+        models.append(ModelView(setup.label, setup.model.kind, latest[index], columns, names, solved))
     return Frame(version, steps_done, state, rate, scalars, tuple(models))
 
 
@@ -120,8 +126,18 @@ def frame_from_saved(saved: SavedRun, index: int = -1) -> Frame:
             diverged=not np.isfinite(arrays["loss"][m, index]),
             probes=probes,
         )
-        models.append(ModelView(setup.label, setup.model.kind, record, history, param_names))
+        models.append(ModelView(setup.label, setup.model.kind, record, history, param_names,
+                                _solved_by(arrays, m, (step + 1) * saved.config.task.batch)))
     return Frame(index, step + 1, "replay", 0.0, scalars, tuple(models))
+
+
+def _solved_by(arrays: dict[str, np.ndarray], model: int, sequences: int) -> float:
+    """Model ``model``'s solved_at_sequences if it was solved by ``sequences`` (a replay before
+    that step shows it unsolved); NaN otherwise and in files older than the field."""
+    solved = arrays.get("solved_at_sequences")
+    if solved is None or model >= len(solved) or not solved[model] <= sequences:
+        return math.nan
+    return float(solved[model])
 
 
 def _row(arrays: dict[str, np.ndarray], name: str, index: int, default=None):

@@ -14,7 +14,9 @@ numbers a room reads on the projector are the numbers a headless run prints:
 - the measured gain: the factor the plotted gradient really takes per step back (the median
   of the recent records' geometric means). Jacobian norms and rho(W_hh) only bound it; the
   factor plot and the equations panel show them, named as bounds;
-- or that the model diverged, when and what overflowed.
+- or that the model diverged, when and what overflowed;
+- for a task with a tolerance, once every held-out sequence is within it: "solved at 121k
+  sequences" (engine/solved.py).
 
 Plain text, no Qt: the window adds colour.
 """
@@ -100,7 +102,7 @@ def gradient_facts(view: ModelView) -> list[str]:
     for cause, words in COUNTED.items():
         steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
         if steps:
-            facts.append(f"{steps} steps {words}")
+            facts.append(f"{steps} step{'s' if steps != 1 else ''} {words}")
     if "forget" in probes.gate_means:
         facts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
     gain = quoted_gain(view)
@@ -126,6 +128,14 @@ def divergence_fact(losses: np.ndarray, grad_norms: np.ndarray | None, steps: np
     return f"{what} overflowed (inf/NaN){at}"
 
 
+def describe_solved(solved_at: float) -> str | None:
+    """"solved at 121k sequences" (thousands, rounded down, from 10,000 on), or None: not solved."""
+    if not np.isfinite(solved_at):
+        return None
+    count = int(solved_at)
+    return f"solved at {count // 1000}k sequences" if count >= 10_000 else f"solved at {count:,} sequences"
+
+
 def headline(view: ModelView, losses: np.ndarray, baseline_loss: float,
              grad_norms: np.ndarray | None = None, steps: np.ndarray | None = None) -> Headline:
     """Model ``view``'s headline; ``losses`` is its training loss per step so far (and
@@ -134,6 +144,9 @@ def headline(view: ModelView, losses: np.ndarray, baseline_loss: float,
     verdict = loss_verdict(losses, baseline_loss)
     if verdict is not None:
         facts.append(verdict)
+    solved = describe_solved(view.solved_at)
+    if solved is not None:
+        facts.append(solved)
     diverged = has_diverged(view, losses)
     if diverged:
         facts.append(divergence_fact(np.asarray(losses), grad_norms, steps))

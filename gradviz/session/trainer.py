@@ -179,7 +179,7 @@ class TrainerLoop:
         self.frame_wanted.clear()
         latest = [self.history.latest_probed(index) for index in range(self.history.models)]
         frame = frame_from_history(self.history, self.run_.config, latest, self._version, self.run_.step,
-                                   self.state, self._rate)
+                                   self.state, self._rate, self.run_.solved.solved_at)
         name, size = self.frames.write(frame)
         self._sent_version = self._version
         self.emit(p.FrameReady(name, size, self._version))
@@ -188,7 +188,8 @@ class TrainerLoop:
         """The run file's arrays of the history so far (no model state)."""
         if self.run_ is None or self.history is None or self.baseline is None:
             return None
-        return run_arrays(self.run_.config, self.history, (self.baseline.loss, self.baseline.metric))
+        return run_arrays(self.run_.config, self.history, (self.baseline.loss, self.baseline.metric),
+                          self.run_.solved.reported())
 
     # ---- building, saving, reports -------------------------------------------------------
 
@@ -245,6 +246,8 @@ class TrainerLoop:
         try:
             run = restore_run(config, arrays, self._load_progress)
             history = history_from_arrays(config, arrays)
+            if "solved_at_sequences" in arrays:  # issue 23: a solved model stays solved
+                run.solved.restore(arrays["solved_at_sequences"])
             # The plots of "now" show the last recorded step until training makes a newer one.
             latest = [None] * len(config.models)
             if "step" in arrays:

@@ -148,14 +148,33 @@ class Adding1997Task(Task):
         """How many still-unmarked pairs X2 is drawn from: the first T//2 - 1."""
         return self.seq_len // 2 - 1
 
+    @property
+    def longest(self) -> int:
+        """The longest sequence the paper draws: T + T/10 (integer division)."""
+        return self.seq_len + self.seq_len // 10
+
+    def draw_length(self, generator: torch.Generator) -> int:
+        """A length uniform in [T, T + T/10], as the paper draws each sequence's."""
+        import torch
+
+        return int(torch.randint(self.seq_len, self.longest + 1, (1,), generator=generator))
+
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.generate_length(batch, generator, self.seq_len, device)
+
+    def generate_length(
+        self, batch: int, generator: torch.Generator, steps: int, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """A batch of ``steps`` pairs per sequence (``steps`` >= T; the marks still come from
+        the first T//2 - 1 pairs, as the paper's T is the minimal length)."""
         import torch
 
         from gradviz.boundary import to_device
 
-        steps = self.seq_len
+        if steps < self.seq_len:
+            raise ValueError(f"adding1997 sequences are at least T = {self.seq_len} long, got {steps}")
         width = self.value_high - self.value_low
         values = self.value_low + width * torch.rand(steps, batch, generator=generator)
         first = torch.randint(0, self.first_choices, (batch,), generator=generator)

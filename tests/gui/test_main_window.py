@@ -119,7 +119,7 @@ def test_a_bad_setting_changes_nothing_and_says_why(qtbot, make_window):
     assert window.session.active is run_before
 
 
-@pytest.mark.parametrize("name", ["vanishing", "exploding", "lstm1997"])
+@pytest.mark.parametrize("name", ["vanishing", "exploding", "lstm1997", "hochreiter1997"])
 def test_a_preset_sets_the_controls_and_runs(qtbot, make_window, name):
     from gradviz.presets import load_preset
 

@@ -53,13 +53,16 @@ def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window, tmp
                     timeout=20000)
     report, run = window.reviews.report, trainer_run(qtbot, window, tmp_path / "run.npz")
     ids, label = run.task.example(3)
-    levels = window.reviews.views[0].levels
     for view, trainer in zip(window.reviews.views, run.trainers, strict=True):
         alone = word_gradients(trainer.model, run.task, ids, label)
         assert view.tokens == alone.tokens == run.task.tokens(ids.tolist())
         np.testing.assert_allclose(view.data["log10_grad"], np.log10(alone.grad_norms), rtol=1e-6)
-        assert view.levels == levels  # one colour scale for both models
+        # Its own colour scale, holding at least its own words (steady: it may be wider).
+        low, high = view.levels
+        assert low <= np.nanmin(view.data["log10_grad"]) and high >= np.nanmax(view.data["log10_grad"])
         assert "<u>" in view.html and report.classes[label] in view.caption.text()
+    window.reviews.shared.setChecked(True)  # one colour scale for both models, at once
+    assert window.reviews.views[0].levels == window.reviews.views[1].levels == window.reviews.common
     # The decisive word is underlined, 4 words before the end.
     assert view.tokens[report.decisive] in view.html and report.decisive == 12 - 1 - 4
     qtbot.keyClick(window, Qt.Key.Key_W)
@@ -231,3 +234,42 @@ def test_leaving_a_text_task_from_the_words_tab_goes_back_to_the_training_plots(
     qtbot.waitUntil(lambda: window.session.active.task.name == "adding", timeout=30000)
     assert window.views.currentIndex() == 0 and not window.views.tabBar().isVisible()
     assert window.history_slider.isVisible() and not window.sweep_seen
+
+
+def test_words_tab_reads_in_presentation_mode(qtbot, make_window):
+    """At 1280x800 in presentation mode: each model on its own colour scale, the deciding word
+    labelled under the plots, y titles whole or left out (never cut), gate tick labels apart,
+    every review box showing its whole text (no scroll bar)."""
+    from PySide6.QtGui import QFontMetricsF
+
+    from gradviz.gui.plots.base import pixel_font
+    from gradviz.gui.plots.ranges import value_span
+
+    window = make_window(reviews_config())
+    window.full_screen = False
+    window.toggle_presentation()
+    window.resize(1280, 800)
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=20000)
+    qtbot.keyClick(window, Qt.Key.Key_W)
+    qtbot.waitUntil(lambda: window.reviews.report is not None, timeout=20000)
+    qtbot.wait(100)
+    report = window.reviews.report
+    font = pixel_font(window.board.style.font_px)
+    metrics = QFontMetricsF(font)
+    for view, words in zip(window.reviews.views, report.words, strict=True):
+        assert view.levels == value_span(np.log10(words.grad_norms))  # its own scale, from its own words
+        assert (report.decisive + 1.0, words.tokens[report.decisive]) in view.ticks
+        assert not view.text.verticalScrollBar().isVisible()
+        assert view.text.height() >= view.text.document().size().height()
+        for plot in (view.plot, view.gate_plot):
+            axis = plot.getAxis("left")
+            title = axis.labelText if axis.label.isVisible() else ""
+            assert metrics.horizontalAdvance(title) <= plot.getViewBox().height()
+        assert axis.style["tickFont"].pixelSize() == window.board.style.font_px
+    lstm = window.reviews.views[1]
+    assert lstm.gate_plot.isVisibleTo(lstm)
+    # The gradient plots are as high as each other, the LSTM's gate plot besides.
+    heights = [view.plot.getViewBox().height() for view in window.reviews.views]
+    assert abs(heights[0] - heights[1]) <= 0.1 * max(heights)
+    assert min(heights) >= 3 * metrics.height()

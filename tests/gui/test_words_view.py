@@ -78,3 +78,30 @@ def test_shared_levels_and_a_png_that_is_not_blank(view, qtbot, tmp_path):
     step = 7
     colours = {image.pixel(x, y) for x in range(0, image.width(), step) for y in range(0, image.height(), step)}
     assert len(colours) > 20, "the picture should hold plots and shaded words, not one flat colour"
+
+
+def test_a_steady_scale_widens_at_once_and_narrows_slowly():
+    from gradviz.gui.panels.reviews import NARROW_PER_REFRESH, SteadyLevels
+
+    scale = SteadyLevels()
+    assert scale.update(np.array([-8.0, -2.0])) == (-8.0, -2.0)
+    assert scale.update(np.array([-8.0, -2.0])) == (-8.0, -2.0)  # the same words, the same shades
+    assert scale.update(np.array([-9.0, -2.0])) == (-9.0, -2.0)  # a new low: at once, no word off the scale
+    low, high = scale.update(np.array([-5.0, -4.0]))  # a much narrower review: one step at a time
+    assert (low, high) == (-9.0 + NARROW_PER_REFRESH, -2.0 - NARROW_PER_REFRESH)
+    assert scale.update(np.array([np.nan, -np.inf])) == (low, high)  # nothing measurable: unchanged
+    for _ in range(20):
+        levels = scale.update(np.array([-5.0, -4.0]))
+    assert levels == (-5.0, -4.0)  # it settles on the review's own span
+
+
+def test_the_deciding_word_is_always_labelled(view):
+    tokens = [f"w{i}" for i in range(200)]
+    for marked in (0, 57, 101, 199):
+        view.show_review(tokens, np.logspace(-9, 0, 200), marked=marked)
+        assert view.tick_stride > 1
+        assert (marked + 1.0, tokens[marked]) in view.ticks
+        positions = [x for x, _ in view.ticks]
+        gaps = np.diff(positions)
+        assert gaps.min() >= view.tick_stride  # its neighbours made room: no labels overprint
+        assert view.marker.isVisible() and view.marker.value() == marked + 1.0

@@ -20,15 +20,21 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QTextBrowser, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFontMetricsF
+from PySide6.QtWidgets import QLabel, QSizePolicy, QTextBrowser, QVBoxLayout, QWidget
 
+from gradviz.gui.plots.base import fitting_label, pixel_font, space_tick_labels
 from gradviz.gui.plots.ranges import value_span
-from gradviz.gui.theme import GATE_COLOURS, GRADIENT_MAP
+from gradviz.gui.theme import GATE_COLOURS, GRADIENT_MAP, PlotStyle
 from gradviz.plotmath import log10_or_nan  # zeros (underflow) become NaN: no colour
 
-LABEL_CHAR_PX = 7  # rough width of one tick-label character, for thinning the word labels
 LEGEND_SWATCHES = 9
 GRADIENT_LABEL = "log10 |dL/dh_t|"
+GRADIENT_SHORT = "log10 |grad|"  # the y title where the full one is longer than the plot is high
+GATE_LABEL, GATE_SHORT = "mean gate", "gate"
+DECIDING = "deciding word"
+PLOT_STRETCH, GATE_STRETCH = 5, 4  # the gate plot is 4/5 as high as the gradient plot above it
 
 
 def _text_colour(rgb: np.ndarray) -> str:
@@ -44,21 +50,25 @@ class WordGradientView(QWidget):
     ``show_review(tokens, grad_norms, gates)`` draws; ``data`` holds the plotted arrays by name
     (``t``, ``log10_grad``, ``gate/<name>``) and ``html`` the shaded text, for export and tests.
     ``show(tokens, grad_norms, gates)`` is the same call; ``show()`` with no arguments is still
-    QWidget.show.
+    QWidget.show. ``apply_style`` sets the fonts and colours (presentation mode's too).
     """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.colour_map = pg.colormap.get(GRADIENT_MAP)
+        self.style = PlotStyle()
         self.tokens: list[str] = []
         self.tick_stride = 1  # one word label every this many words
+        self.ticks: list[tuple[float, str]] = []  # the word labels on the x axis
         self.levels: tuple[float, float] = (0.0, 1.0)
         self.data: dict[str, np.ndarray] = {}
         self.html = ""
         self.marked: int | None = None
+        self.gate_bottom = 0.0  # the gate axis's lowest tick: 0, or -1 with a tanh candidate
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
@@ -67,32 +77,115 @@ class WordGradientView(QWidget):
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
-        self.plot.setLabel("left", GRADIENT_LABEL)
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot.setMouseEnabled(x=True, y=False)
         self.curve = self.plot.plot(pen=pg.mkPen("#888888", width=1), symbol="o", symbolSize=7)
-        layout.addWidget(self.plot, 3)
+        # The deciding word, marked where it is whatever the labels around it (a line, labelled).
+        self.marker = pg.InfiniteLine(angle=90, movable=False, label=DECIDING,
+                                      labelOpts={"position": 0.98, "anchors": [(0, 0), (0, 0)]})
+        self.marker.setVisible(False)
+        self.plot.addItem(self.marker, ignoreBounds=True)
+        layout.addWidget(self.plot, PLOT_STRETCH)
 
         self.gate_plot = pg.PlotWidget()
         self.gate_plot.setMenuEnabled(False)
         self.gate_plot.hideButtons()
         self.gate_plot.showGrid(x=False, y=True, alpha=0.25)
-        self.gate_plot.setLabel("left", "mean gate")
         self.gate_plot.setMouseEnabled(x=True, y=False)
         self.gate_plot.setXLink(self.plot)
         self.gate_curves: dict[str, pg.PlotDataItem] = {}
+        self.gate_marker = pg.InfiniteLine(angle=90, movable=False)
+        self.gate_marker.setVisible(False)
+        self.gate_plot.addItem(self.gate_marker, ignoreBounds=True)
         self.gate_plot.setVisible(False)
+        for plot in (self.plot, self.gate_plot):
+            space_tick_labels(plot.getAxis("left"))  # projector-sized ticks on a short plot never overprint
+            # The data area settles after the widget's resize: fit the titles and gate range to it then.
+            plot.getViewBox().sigResized.connect(self._data_area_resized)
         # The key above the plot, not a legend in it: a short plot has no room for one.
         self.gate_key = QLabel("")
         self.gate_key.setWordWrap(True)  # one line of it held the Words tab wider than a 1024-pixel screen
         self.gate_key.setVisible(False)
         layout.addWidget(self.gate_key)
-        layout.addWidget(self.gate_plot, 2)
+        layout.addWidget(self.gate_plot, GATE_STRETCH)
 
         self.text = QTextBrowser()
         self.text.setOpenExternalLinks(False)
-        layout.addWidget(self.text, 2)
+        # The review is read, not scrolled: the box is as high as its text (``_fit_text``), the
+        # plots take what is left.
+        self.text.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self.text, 0)
+        self.apply_style(self.style)
+
+    # ---- style --------------------------------------------------------------------------
+
+    def apply_style(self, style: PlotStyle) -> None:
+        """Fonts, colours and line widths of ``style`` (the desk's or the projector's)."""
+        self.style = style
+        font = pixel_font(style.font_px)
+        theme = style.theme
+        for plot in (self.plot, self.gate_plot):
+            plot.setBackground(theme.background)
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(pg.mkPen(theme.foreground))
+                axis.setTextPen(pg.mkPen(theme.foreground))
+                axis.setTickFont(font)
+            # pyqtgraph sizes the axes for its default font: room for the ticks and the title.
+            line = QFontMetricsF(font).height()
+            plot.getAxis("left").setWidth(math.ceil(QFontMetricsF(font).horizontalAdvance("-10.0") + 1.4 * line + 10))
+        for marker in (self.marker, self.gate_marker):
+            marker.setPen(pg.mkPen(theme.foreground, width=style.thin_width, style=Qt.PenStyle.DashLine))
+        self.marker.label.setColor(theme.foreground)
+        self.marker.label.setFont(font)
+        for name, curve in self.gate_curves.items():
+            curve.setPen(pg.mkPen(GATE_COLOURS.get(name, "#aaaaaa"), width=style.line_width))
+        for widget in (self.caption, self.gate_key, self.text):
+            widget.setFont(font)
+        self.text.document().setDefaultFont(font)
+        self._set_axis_titles()
+        self._update_ticks()
+        if self.tokens:
+            self.text.setHtml(self.html)
+        self._fit_text()
+
+    def _set_axis_titles(self) -> None:
+        """The y titles at the style's size, shortened where the plot is not high enough for
+        the whole title (a clipped title reads as another word)."""
+        label_style = {"color": self.style.theme.foreground, "font-size": f"{self.style.font_px}px"}
+        font = pixel_font(self.style.font_px)
+        titles = ((self.plot, GRADIENT_LABEL, GRADIENT_SHORT), (self.gate_plot, GATE_LABEL, GATE_SHORT))
+        for plot, title, short in titles:
+            room = plot.getViewBox().height() or plot.height()
+            text = fitting_label(font, room, title, short)
+            plot.getAxis("left").setLabel(text, **label_style)
+            plot.getAxis("left").showLabel(bool(text))
+
+    def _x_title(self) -> str:
+        return "word" if self.tick_stride == 1 else f"word (one label every {self.tick_stride} words)"
+
+    def fixed_height(self) -> int:
+        """The height of what is not a plot's data (caption, gate key, review text, the x axes,
+        margins): what this view needs before its plots' data areas get any."""
+        layout = self.layout()
+        parts = [self.caption, self.gate_key, self.text]
+        shown = [part for part in parts if part.isVisibleTo(self)]
+        margins = layout.contentsMargins()
+        spacing = layout.spacing() * (len(shown) + 1)
+        heights = [part.height() if part is self.text else part.heightForWidth(max(self.width(), 100))
+                   for part in shown]
+        axes = sum(plot.getAxis("bottom").height() for plot in (self.plot, self.gate_plot) if plot.isVisibleTo(self))
+        return sum(max(height, 0) for height in heights) + margins.top() + margins.bottom() + spacing + round(axes)
+
+    def _fit_text(self) -> None:
+        """The review box as high as its text at the current width (a scroll bar only past
+        two thirds of the view's height: the plots keep a third)."""
+        document = self.text.document()
+        document.setTextWidth(self.text.viewport().width())
+        needed = math.ceil(document.size().height() + 2 * self.text.frameWidth() + 4)
+        self.text.setFixedHeight(max(40, min(needed, max(80, 2 * self.height() // 3))))
 
     # ---- drawing ------------------------------------------------------------------------
 
@@ -116,11 +209,13 @@ class WordGradientView(QWidget):
         """Draw one review: ``tokens`` (n words), ``grad_norms`` (n,) |dL/dh_t| per word,
         ``gates`` name -> (n,) mean activation. ``levels`` fixes the colour range in log10
         (to compare two models on one scale); by default it spans this review's values.
-        ``marked`` underlines one word (the synthetic review's decisive word)."""
+        ``marked`` is the synthetic review's deciding word: underlined in the text, and
+        labelled on the x axis and by a line in the plots whatever the labels around it."""
         grad_norms = np.asarray(grad_norms, dtype=np.float64).ravel()
         if len(tokens) != len(grad_norms):
             raise ValueError(f"{len(tokens)} tokens but {len(grad_norms)} gradient norms")
         self.tokens = list(tokens)
+        self.marked = marked if marked is not None and 0 <= marked < len(tokens) else None
         logs = log10_or_nan(grad_norms)
         steps = np.arange(1, len(tokens) + 1, dtype=np.float64)
         self.levels = levels if levels is not None else value_span(logs)
@@ -135,13 +230,17 @@ class WordGradientView(QWidget):
             low, high = float(finite.min()), float(finite.max())
             margin = max(0.2, 0.05 * (high - low))
             self.plot.setYRange(low - margin, high + margin, padding=0)
-        self._update_ticks()
+        for marker in (self.marker, self.gate_marker):
+            marker.setVisible(self.marked is not None)
+            if self.marked is not None:
+                marker.setValue(self.marked + 1.0)
         self._show_gates(steps, gates or {})
+        self._update_ticks()
         self.caption.setText(caption)
         self.caption.setVisible(bool(caption))
-        self.marked = marked
         self.html = self._review_html(colours) + self._legend_html()
         self.text.setHtml(self.html)
+        self._fit_text()
 
     def _colours(self, logs: np.ndarray) -> list[np.ndarray | None]:
         """RGBA (0-255) per word from the colour map at fixed levels; None where NaN."""
@@ -162,39 +261,84 @@ class WordGradientView(QWidget):
             curve = self.gate_curves.get(name)
             if curve is None:
                 colour = GATE_COLOURS.get(name, "#aaaaaa")
-                curve = self.gate_plot.plot(pen=pg.mkPen(colour, width=2), name=name)
+                curve = self.gate_plot.plot(pen=pg.mkPen(colour, width=self.style.line_width), name=name)
                 self.gate_curves[name] = curve
             curve.setData(steps, values)
             self.data[f"gate/{name}"] = values
             if len(values):
                 lowest = min(lowest, float(np.nanmin(values)))
-        self.gate_plot.setYRange(-1.0 if lowest < 0 else 0.0, 1.05, padding=0)
+        # Gates live in [0, 1] (a tanh candidate in [-1, 1]): three ticks say all of it, and do
+        # not overprint on a short plot with projector-sized text.
+        self.gate_bottom = -1.0 if lowest < 0 else 0.0
+        ticks = ([(-1.0, "-1"), (0.0, "0"), (1.0, "1")] if self.gate_bottom < 0
+                 else [(0.0, "0"), (0.5, "0.5"), (1.0, "1")])
+        self.gate_plot.getAxis("left").setTicks([ticks, []])
+        self._fit_gate_range()
         self.gate_plot.setVisible(bool(gates))
-        swatches = [f"<span style='color:{GATE_COLOURS.get(name, '#aaaaaa')}'>&#9644; {html.escape(name)}</span>"
+        swatches = [f"<span style='color:{GATE_COLOURS.get(name, '#aaaaaa')}'>&#9644;&nbsp;{html.escape(name)}</span>"
                     for name in gates]
         key = " &nbsp; ".join(swatches)
         self.gate_key.setText(f"mean gate per word: {key}")
         self.gate_key.setVisible(bool(gates))
 
+    def _data_area_resized(self, *_) -> None:
+        self._set_axis_titles()
+        self._fit_gate_range()
+
+    def _fit_gate_range(self) -> None:
+        """The gate axis from its lowest tick to 1, with half a text line to spare at each end:
+        pyqtgraph leaves out a tick label that would stick out of the plot."""
+        height = max(self.gate_plot.getViewBox().height(), 1.0)
+        share = min(0.3, 0.6 * QFontMetricsF(pixel_font(self.style.font_px)).height() / height)
+        span = 1.0 - self.gate_bottom
+        pad = span * share / (1.0 - 2.0 * share)
+        self.gate_plot.setYRange(self.gate_bottom - pad, 1.0 + pad, padding=0)
+
     def _update_ticks(self) -> None:
-        """Word labels on the x axis, every k-th one so that they do not overlap."""
+        """Word labels on the x axis, every k-th one so that they do not overlap, and the
+        deciding word's always (its neighbours' labels make room)."""
         count = len(self.tokens)
         if not count:
-            self.plot.getAxis("bottom").setTicks([[], []])
+            self.ticks = []
+            self._arrange_x_axes()
             return
+        metrics = QFontMetricsF(pixel_font(self.style.font_px))
         width = max(100, self.plot.getViewBox().width() or self.plot.width())
-        typical = float(np.percentile([min(12, len(t)) for t in self.tokens], 90))
-        label_px = LABEL_CHAR_PX * typical + 10
+        shown = [token[:12] for token in self.tokens]
+        typical = float(np.percentile([metrics.horizontalAdvance(t) for t in shown], 90))
+        label_px = typical + metrics.horizontalAdvance("  ")
         stride = max(1, math.ceil(count * label_px / width))
-        major = [(i + 1.0, self.tokens[i][:12]) for i in range(0, count, stride)]
+        chosen = list(range(0, count, stride))
+        if self.marked is not None:
+            chosen = sorted([i for i in chosen if abs(i - self.marked) >= stride] + [self.marked])
+        self.ticks = [(i + 1.0, shown[i]) for i in chosen]
         self.tick_stride = stride
-        self.plot.getAxis("bottom").setTicks([major, []])
-        self.gate_plot.getAxis("bottom").setTicks([major, []])
-        self.plot.setLabel("bottom", "word" if stride == 1 else f"word (one label every {stride} words)")
+        self._arrange_x_axes()
+
+    def _arrange_x_axes(self) -> None:
+        """The words under the lowest plot only (the gate plot, where there is one: it shares
+        the gradient plot's x), with the x title at the desk; the plot above keeps its tick
+        marks and gives the labels' height to its data. In presentation mode the words say
+        what the axis is, and the title's line goes to the plots."""
+        line = QFontMetricsF(pixel_font(self.style.font_px)).height()
+        lowest = self.gate_plot if self.gate_plot.isVisibleTo(self) else self.plot
+        for plot in (self.plot, self.gate_plot):
+            axis = plot.getAxis("bottom")
+            axis.setTicks([self.ticks, []])
+            words = plot is lowest
+            axis.setStyle(showValues=words)
+            titled = words and not self.style.lecture
+            axis.setHeight(math.ceil((2 * line + 3) if titled else (line + 6) if words else 4))
+            plot.setLabel("bottom", self._x_title() if titled else None, color=self.style.theme.foreground,
+                          **{"font-size": f"{self.style.font_px}px"})
+            axis.showLabel(titled)
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().resizeEvent(event)
+        self._fit_text()
         self._update_ticks()
+        self._set_axis_titles()
+        self._fit_gate_range()
 
     # ---- the shaded text ----------------------------------------------------------------
 
