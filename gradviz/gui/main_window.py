@@ -88,6 +88,11 @@ class MainWindow(QMainWindow):
         session.stock = preset.config if preset is not None else None
         session.stock_name = preset.name if preset is not None else ""
         self._connect(session)
+        # reliab: a dead trainer's run is written in a thread; the status bar says so meanwhile.
+        from gradviz.gui.saving import SaveProgress
+
+        self.save_progress = SaveProgress(self)
+        # (end reliab)
         self.commands.refresh_enabled()
         self.tabs.set_text_mode(config)
         self.memory_estimate = MemoryEstimate(self.controls)
