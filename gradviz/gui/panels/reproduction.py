@@ -151,6 +151,8 @@ class ReproductionView(QWidget):
             self._draw_success(results)
         else:
             self._draw_scores(results)
+        for side in ("bottom", "left"):  # pyqtgraph places a label on resize only: the new one, now
+            self.figure.plot.getAxis(side).resizeEvent()
 
     def _key(self, entries: list[tuple[str, str, str]]) -> None:
         """The key above the plot: (symbol, colour, what it marks)."""
@@ -167,6 +169,7 @@ class ReproductionView(QWidget):
             "success rate", "success"
         figure.set_axis_labels()
         plot.setLogMode(x=True, y=False)
+        plot.getAxis("left").setTicks(None)  # pyqtgraph's own, not a log axis's of another reproduction
         size = max(6, self.style.font_px)
         entries, papers, lengths = [], False, []
         for index, series in enumerate(points.success_series(results)):
@@ -241,6 +244,7 @@ class ReproductionView(QWidget):
         low = min(finite) if finite else 0.1
         high = top if lost_all or not finite else max(finite)
         plot.setYRange(math.log10(low) - 0.2, math.log10(high) + 0.2, padding=0)
+        plot.getAxis("left").setTicks([log_ticks(low / 1.6, high * 1.6)])
         entries = [("\u2605", PAPER_COLOUR, points.cite(results))] if "paper" in self.items else []
         if "median" in self.items:
             entries.append(("\u25c6", colour, "gradviz, median (bar: range over seeds)"))
@@ -259,6 +263,19 @@ class ReproductionView(QWidget):
                                  + (" A diverged seed is drawn at the top." if lost_all else "")))
         figure.set_caption(f"{points.cite(results)}: {papers}. gradviz: {seeds} seed{'s' if counts != [1] else ''} "
                            f"per arm.{limit}")
+
+
+def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
+    """Ticks at 1, 2 and 5 times a power of ten from ``low`` to ``high``, placed in log10 units
+    (the axis is logarithmic) and written as numbers are said: 0.5, 1, 20, 50k, 200k."""
+    ticks = []
+    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+        for factor in (1, 2, 5):
+            value = factor * 10.0**power
+            if low <= value <= high:
+                text = f"{value / 1000:g}k" if value >= 10_000 else f"{value:g}"
+                ticks.append((math.log10(value), text))
+    return ticks
 
 
 def _short(text: str, limit: int = 200) -> str:
