@@ -13,6 +13,7 @@ import pytest
 from PySide6.QtCore import QSettings
 
 from gradviz.cli import main
+from gradviz.gui.panels.reproduction import log_ticks
 from gradviz.gui.panels.sweep import SweepPanel
 from gradviz.gui.settings import AppSettings
 from gradviz.reproduce.measure import Measured
@@ -69,6 +70,10 @@ def test_table7_shows_the_papers_74000_beside_the_seeds_median_and_range(qtbot, 
     assert view.figure.y_label == "training sequences until solved"
     assert "Opened t7.json" in sweep.message.text() and "3 of 3 runs" in sweep.message.text()
     assert window.settings.value("reproduction/last") == str(path)
+
+    window.resize(1024, 768)  # the button it adds, and the figure, fit a 1024-pixel screen
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= 1024
 
     view.back_button.click()
     assert not view.isVisible() and sweep.graphics.isVisible() and sweep.table.isVisible()
@@ -130,3 +135,10 @@ def test_a_bad_file_is_one_line_and_changes_nothing(panel, tmp_path, text, said)
     assert view.path == good and view.isVisible()
     assert {role: plotted(view, role)[1].tolist() for role in view.items} == before
     assert panel.settings.value("reproduction/last") == str(good)  # never the refused file
+
+
+def test_log_ticks_are_round_numbers_written_as_said():
+    assert [text for _, text in log_ticks(30_000, 600_000)] == ["50k", "100k", "200k", "500k"]
+    assert [text for _, text in log_ticks(0.5, 1.6)] == ["0.5", "0.6", "0.7", "0.8", "0.9", "1"]  # under a decade
+    assert all(abs(10**place - float(text.rstrip("k")) * (1000 if "k" in text else 1)) < 1e-6 * 10**place
+               for place, text in log_ticks(0.01, 300_000))

@@ -267,14 +267,18 @@ class ReproductionView(QWidget):
 
 def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
     """Ticks at 1, 2 and 5 times a power of ten from ``low`` to ``high``, placed in log10 units
-    (the axis is logarithmic) and written as numbers are said: 0.5, 1, 20, 50k, 200k."""
-    ticks = []
-    for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
-        for factor in (1, 2, 5):
-            value = factor * 10.0**power
-            if low <= value <= high:
-                text = f"{value / 1000:g}k" if value >= 10_000 else f"{value:g}"
-                ticks.append((math.log10(value), text))
+    (the axis is logarithmic) and written as numbers are said: 0.5, 1, 20, 50k, 200k; every
+    digit's where those would be fewer than three."""
+    for factors in ((1, 2, 5), range(1, 10)):  # every digit where 1, 2, 5 leave fewer than three
+        ticks = []
+        for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
+            for factor in factors:
+                value = factor * 10.0**power
+                if low <= value <= high:
+                    text = f"{value / 1000:g}k" if value >= 10_000 else f"{value:g}"
+                    ticks.append((math.log10(value), text))
+        if len(ticks) >= 3:
+            break
     return ticks
 
 
