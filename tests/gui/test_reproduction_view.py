@@ -139,6 +139,6 @@ def test_a_bad_file_is_one_line_and_changes_nothing(panel, tmp_path, text, said)
 
 def test_log_ticks_are_round_numbers_written_as_said():
     assert [text for _, text in log_ticks(30_000, 600_000)] == ["50k", "100k", "200k", "500k"]
-    assert [text for _, text in log_ticks(0.5, 1.6)] == ["0.5", "0.6", "0.7", "0.8", "0.9", "1"]  # under a decade
+    assert [text for _, text in log_ticks(0.5, 1.6)] == ["0.5", "0.6", "0.7", "0.8", "0.9", "1", "1.2", "1.5"]
     assert all(abs(10**place - float(text.rstrip("k")) * (1000 if "k" in text else 1)) < 1e-6 * 10**place
                for place, text in log_ticks(0.01, 300_000))

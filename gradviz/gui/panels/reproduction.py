@@ -268,8 +268,8 @@ class ReproductionView(QWidget):
 def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
     """Ticks at 1, 2 and 5 times a power of ten from ``low`` to ``high``, placed in log10 units
     (the axis is logarithmic) and written as numbers are said: 0.5, 1, 20, 50k, 200k; every
-    digit's where those would be fewer than three."""
-    for factors in ((1, 2, 5), range(1, 10)):  # every digit where 1, 2, 5 leave fewer than three
+    digit (and 1.2, 1.5) where those would be fewer than three."""
+    for factors in ((1, 2, 5), (1, 1.2, 1.5, 2, 3, 4, 5, 6, 7, 8, 9)):  # finer where 1, 2, 5 leave under three
         ticks = []
         for power in range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1):
             for factor in factors:
