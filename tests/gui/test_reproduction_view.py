@@ -120,6 +120,7 @@ def test_bengio1994_is_success_against_t(panel, tmp_path):
     ('{"format": "gradviz-reproduction/1", "name": "nope", "quick": true, "runs": []}', "unknown reproduction"),
     ('{"format": "gradviz-reproduction/1", "name": "le2015", "quick": true, "runs": [{"arm": "IRNN, T=10"}]}',
      "damaged run"),
+    ("other settings", "made with other settings (IRNN, T=10, seed 0)"),
 ])
 def test_a_bad_file_is_one_line_and_changes_nothing(panel, tmp_path, text, said):
     good = written(tmp_path / "t7.json", "table7", {(0, 0): 90_000.0})
@@ -127,11 +128,15 @@ def test_a_bad_file_is_one_line_and_changes_nothing(panel, tmp_path, text, said)
     assert view.open_file(good)
     before = {role: plotted(view, role)[1].tolist() for role in view.items}
     bad = tmp_path / "bad.json"
+    if text == "other settings":  # a real file of the same reproduction, one run's settings changed
+        data = json.loads(written(bad, "le2015", {(1, 0): 0.5}).read_text())
+        data["runs"][0]["config"]["models"][0]["train"]["lr"] = 0.5
+        text = json.dumps(data)
     bad.write_text(text)
     assert not view.open_file(bad)
     message = panel.message.text()
     assert message.startswith("Not opened: bad.json") and said in message and "\n" not in message
-    assert str(tmp_path) not in message  # its name, not its whole path
+    assert str(tmp_path) not in message and "--force" not in message  # its name; no command line advice
     assert view.path == good and view.isVisible()
     assert {role: plotted(view, role)[1].tolist() for role in view.items} == before
     assert panel.settings.value("reproduction/last") == str(good)  # never the refused file

@@ -77,8 +77,10 @@ class ReproductionView(QWidget):
         """Show the reproduction in ``path``; a file the reader refuses is said, and nothing changes."""
         try:
             results = ReproductionResults.open(path)
-        except ReproductionFileError as exc:
-            self.said.emit(f"Not opened: {_short(str(exc).replace(str(path), Path(path).name))}", True)
+        except Exception as exc:  # noqa: BLE001 - whatever a file holds, one line and nothing changed
+            said = str(exc) if isinstance(exc, ReproductionFileError) else f"{type(exc).__name__}: {exc}"
+            said = said.split("; use --force")[0]  # the command line's advice, not the window's
+            self.said.emit(f"Not opened: {_short(said.replace(str(path), Path(path).name))}", True)
             return False
         self.results, self.path = results, Path(path)
         if self.settings is not None:
