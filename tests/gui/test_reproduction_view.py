@@ -147,3 +147,12 @@ def test_log_ticks_are_round_numbers_written_as_said():
     assert [text for _, text in log_ticks(0.5, 1.6)] == ["0.5", "0.6", "0.7", "0.8", "0.9", "1", "1.2", "1.5"]
     assert all(abs(10**place - float(text.rstrip("k")) * (1000 if "k" in text else 1)) < 1e-6 * 10**place
                for place, text in log_ticks(0.01, 300_000))
+
+
+def test_a_file_with_no_finished_run_shows_the_paper_and_says_so(panel, tmp_path):
+    path = tmp_path / "t7.json"
+    path.write_text(json.dumps({"format": "gradviz-reproduction/1", "name": "table7", "quick": True, "runs": []}))
+    view = panel.reproduction
+    assert view.open_file(path)
+    assert "no run finished yet" in panel.message.text() and "no run finished yet" in view.figure.caption_text
+    assert set(view.items) == {"paper"} and plotted(view, "paper")[1].tolist() == [74_000]

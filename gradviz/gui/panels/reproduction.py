@@ -88,7 +88,9 @@ class ReproductionView(QWidget):
         self.draw()
         self.show_view()
         finished, total = len(results.runs), len(results.reproduction.arms) * results.seeds
-        self.said.emit(f"Opened {self.path.name}: {points.cite(results)}, {finished} of {total} runs.", False)
+        runs = (f"{finished} of {total} runs" if finished else
+                "no run finished yet (the same `gradviz reproduce` command resumes it)")
+        self.said.emit(f"Opened {self.path.name}: {points.cite(results)}, {runs}.", False)
         return True
 
     def open_dialog(self) -> None:
@@ -201,7 +203,8 @@ class ReproductionView(QWidget):
         figure.set_caption(
             f"{points.cite(results)}: {said}" + ("" if papers else " (the paper gives no number to plot here)")
             + f". gradviz: a run learned when its final loss is below {SUCCESS:g}x the memoryless "
-            f"baseline; at least {finished} seed{'s' if finished != 1 else ''} per point.")
+            + (f"baseline; at least {finished} seed{'s' if finished != 1 else ''} per point." if finished else
+               "baseline; no run finished yet."))
 
     def _draw_scores(self, results: ReproductionResults) -> None:
         """One score per arm: every seed, the median and range, and the paper's star."""
@@ -263,8 +266,8 @@ class ReproductionView(QWidget):
         limit = (f" A seed not solved within {cap:,} sequences is drawn at the top."
                  if solved else (" The dotted line is the memoryless baseline (1x)."
                                  + (" A diverged seed is drawn at the top." if lost_all else "")))
-        figure.set_caption(f"{points.cite(results)}: {papers}. gradviz: {seeds} seed{'s' if counts != [1] else ''} "
-                           f"per arm.{limit}")
+        seeds = f"{seeds} seed{'s' if counts != [1] else ''} per arm" if counts[-1] else "no run finished yet"
+        figure.set_caption(f"{points.cite(results)}: {papers}. gradviz: {seeds}.{limit}")
 
 
 def log_ticks(low: float, high: float) -> list[tuple[float, str]]:
