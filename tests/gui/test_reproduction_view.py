@@ -71,6 +71,8 @@ def test_table7_shows_the_papers_74000_beside_the_seeds_median_and_range(qtbot, 
     assert "Opened t7.json" in sweep.message.text() and "3 of 3 runs" in sweep.message.text()
     assert window.settings.value("reproduction/last") == str(path)
 
+    figure = view.export(tmp_path / "t7.png")  # the figure `gradviz reproduce --plot` draws
+    assert figure.read_bytes().startswith(b"\x89PNG")
     window.resize(1024, 768)  # the button it adds, and the figure, fit a 1024-pixel screen
     qtbot.wait(50)
     assert window.minimumSizeHint().width() <= 1024
@@ -98,6 +100,10 @@ def test_a_real_quick_le2015_file_is_plotted_as_written(panel, tmp_path, capsys)
     assert "Le, Jaitly &amp; Hinton 2015, Figure 2" in view.figure.key.html_text
     assert view.figure.y_label == "final loss / memoryless baseline"
     assert "--quick" in view.title.text()
+    panel.set_lecture(True)  # presentation: the figure and Back; opening and exporting stay at the desk
+    assert view.back_button.isVisible() and not view.export_button.isVisible() and not view.open_button.isVisible()
+    panel.set_lecture(False)
+    assert view.export_button.isVisible() and view.open_button.isVisible()
 
 
 def test_bengio1994_is_success_against_t(panel, tmp_path):

@@ -2,7 +2,8 @@
 
 "Open reproduction..." reads the file with the reproduce package's own reader (a file it
 refuses is said in one line and changes nothing, and is never remembered); the figure then
-takes the sweep figure's place until "Back to the sweep". What it draws is
+takes the sweep figure's place until "Back to the sweep" ("Export figure..." writes the figure
+``gradviz reproduce --plot`` draws). What it draws is
 ``gradviz.reproduce.points``: the paper's number as a star labelled with the paper, and
 gradviz's measured ones (every seed, their median and range), on the axes of what the paper
 measured: success against T for Bengio et al. 1994, one score per arm for the others.
@@ -26,6 +27,7 @@ from gradviz.reproduce import points
 from gradviz.reproduce.measure import SOLVED
 from gradviz.reproduce.papers import SUCCESS
 from gradviz.reproduce.results import ReproductionFileError, ReproductionResults
+from gradviz.sweep.plot import FORMATS
 
 PAPER_COLOUR = OKABE_ITO[5]  # orange: no model's colour
 LOST_COLOUR = "#e05050"
@@ -60,7 +62,12 @@ class ReproductionView(QWidget):
         self.back_button = QPushButton("Back to the sweep")
         self.back_button.setToolTip("Show the sweep's figure and table again")
         self.back_button.clicked.connect(self.leave)
+        # The sweep's Export... writes the sweep: this one, the figure `gradviz reproduce --plot` draws.
+        self.export_button = QPushButton("Export figure...")
+        self.export_button.setToolTip("This reproduction's figure as PNG, SVG or PDF (as `gradviz reproduce --plot`)")
+        self.export_button.clicked.connect(self.export_dialog)
         header.addWidget(self.title, 1)
+        header.addWidget(self.export_button)
         header.addWidget(self.back_button)
         layout.addLayout(header)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -100,6 +107,31 @@ class ReproductionView(QWidget):
                                               "gradviz reproductions (*.json)")
         if path:
             self.open_file(path)
+
+    def export(self, path: str | Path) -> Path:
+        """Write the reproduction's figure (``gradviz.reproduce.plot``: .png, .svg or .pdf)."""
+        from gradviz.reproduce.plot import plot_reproduction
+
+        if self.results is None:
+            raise ValueError("open a reproduction first")
+        return plot_reproduction(self.results, path)
+
+    def export_dialog(self) -> None:
+        if self.results is None or self.path is None:
+            return
+        target = str(self.path.with_suffix(".png"))
+        path, chosen = QFileDialog.getSaveFileName(self, "Export reproduction", target,
+                                                   "PNG figure (*.png);;SVG figure (*.svg);;PDF figure (*.pdf)")
+        if not path:
+            return
+        if Path(path).suffix.lower() not in FORMATS:
+            path += chosen[chosen.index("*") + 1:chosen.index(")")]
+        try:
+            written = self.export(path)
+        except (OSError, ValueError) as exc:
+            self.said.emit(f"Not written: {_short(str(exc))}", True)
+            return
+        self.said.emit(f"Wrote {written}", False)
 
     # ---- showing ------------------------------------------------------------------------------
 

@@ -182,7 +182,7 @@ class SweepPanel(QWidget):
         # ---- a paper's reproduction (reproduction.py): shown in the figure's place until Back
         self.reproduction = ReproductionView((self.graphics, self.table), settings)
         buttons.insertWidget(buttons.indexOf(self.export_button), self.reproduction.open_button)
-        self.desk_only.append(self.reproduction.open_button)
+        self.desk_only += [self.reproduction.open_button, self.reproduction.export_button]
         self.reproduction.said.connect(self._say)
         self.started.connect(self.reproduction.leave)
         layout.addWidget(self.reproduction, 1)
