@@ -146,10 +146,6 @@ class ReproductionView(QWidget):
         for widget in self.replaces:
             widget.setVisible(True)
 
-    @property
-    def shown(self) -> bool:
-        return not self.isHidden()
-
     def apply_style(self, style: PlotStyle) -> None:
         self.style = style
         self.graphics.setBackground(style.theme.background)
@@ -208,7 +204,8 @@ class ReproductionView(QWidget):
         plot.getAxis("left").setTicks(None)  # pyqtgraph's own, not a log axis's of another reproduction
         size = max(6, self.style.font_px)
         entries, papers, lengths = [], False, []
-        for index, series in enumerate(points.success_series(results)):
+        every = points.success_series(results)
+        for index, series in enumerate(every):
             colour = model_colour(index)
             shown = ~np.isnan(series.success)
             # Later lines thinner, with smaller markers (as the sweep's): where two score the same, both show.
@@ -230,7 +227,7 @@ class ReproductionView(QWidget):
         plot.getAxis("bottom").setTicks([[(math.log10(t), f"{t:g}") for t in lengths]])
         plot.setXRange(math.log10(lengths[0]) - 0.15, math.log10(lengths[-1]) + 0.15, padding=0)
         plot.setYRange(-0.04, 1.04, padding=0)
-        finished = min((int(s.finished.min()) for s in points.success_series(results)), default=0)
+        finished = min((int(series.finished.min()) for series in every), default=0)
         said = results.reproduction.arms[0].paper
         figure.set_caption(
             f"{points.cite(results)}: {said}" + ("" if papers else " (the paper gives no number to plot here)")
