@@ -24,9 +24,9 @@ from PySide6.QtWidgets import QApplication
 from gradviz.assets import icon_path
 from gradviz.config import RunConfig
 from gradviz.forkserver import warm_up
-from gradviz.gui.theme import DARK, apply_theme
+from gradviz.gui.startup import StartSplash, TrainerStartNote
 from gradviz.io.atomic import write_with_fallback
-from gradviz.presets import DEFAULT_PRESET, load_preset
+from gradviz.presets import DEFAULT_PRESET, Preset, load_preset
 
 SCREENSHOT_TIMEOUT_S = 600
 
@@ -73,20 +73,14 @@ def run_app(
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
     at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
     with ``layout`` write the layout report of that moment."""
+    started = time.monotonic()
     warm_up()  # the trainers' fork server imports torch while the window is built
     app = application(offscreen=screenshot is not None)
-    apply_theme(DARK)
-    from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
-
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
-    window = MainWindow(chosen.config if chosen else config, preset=chosen)
+    # A picture needs no splash: nobody waits in front of it.
+    window = open_window(chosen.config if chosen else config, chosen, started, splash=screenshot is None,
+                         size=size, theme=theme)
     window.ask_before_discard = screenshot is None
-    if size:
-        window.resize(*size)
-    if theme:
-        window.theme_name = theme  # for this picture only: the user's saved choice stays
-        window.apply_style()
-    window.show()
     if screenshot is not None and presentation:
         window.full_screen = False  # the picture stands for a screen of --size: fill that
         window.toggle_presentation()
@@ -97,6 +91,38 @@ def run_app(
         code = 128 + signals.received
     _stop_trainer(window)
     return code
+
+
+def open_window(config: RunConfig, preset: Preset | None, started: float, splash: bool = True,
+                size: tuple[int, int] | None = None, theme: str | None = None):
+    """The main window on ``config`` (``preset``'s, if given), shown at ``size`` in ``theme``
+    (for a picture only: the user's saved theme stays) if given. With ``splash``, a splash
+    is on screen first, before pyqtgraph and the window's modules are imported (seconds on a
+    busy machine); the window's plots then say that the trainer is starting until its first
+    frame, in seconds since ``started`` (``time.monotonic()`` at launch)."""
+    app = QApplication.instance()
+    shown = StartSplash(app.windowIcon()) if splash else None
+    if shown is not None:
+        shown.show()
+        shown.say("opening the window…")
+    from gradviz.gui.theme import DARK, apply_theme
+
+    apply_theme(DARK)
+    if shown is not None:
+        shown.say("building the window…")  # no seconds: nothing can count them on until it is built
+    from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
+
+    window = MainWindow(config, preset=preset)
+    window.start_note = TrainerStartNote(window, started)
+    if size:
+        window.resize(*size)
+    if theme:
+        window.theme_name = theme
+        window.apply_style()
+    window.show()
+    if shown is not None:
+        shown.finish(window)
+    return window
 
 
 def _stop_trainer(window) -> None:

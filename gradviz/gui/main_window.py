@@ -48,6 +48,7 @@ from gradviz.gui.panels.controls import ControlPanel
 from gradviz.gui.panels.explanation import DescriptionBar, ExplanationPanel
 from gradviz.gui.panels.memory import MemoryEstimate
 from gradviz.gui.panels.reviews import ReviewsPanel
+from gradviz.gui.panels.settings_layout import SettingsLayout  # polish
 from gradviz.gui.panels.sweep import SweepPanel
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.plots.board import PlotBoard
@@ -383,9 +384,10 @@ class MainWindow(QMainWindow):
         self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.load_preset(self.preset_box.itemData(index)))
         toolbar.addWidget(self.preset_box)
-        # Long preset titles would push the rest of the bar off a 1024-pixel screen.
+        # Long preset titles would push the rest of the bar off a 1024-pixel screen (whose window
+        # is 1008 px wide: at 18 characters "Gate shown" went into the bar's overflow menu).
         self.preset_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.preset_box.setMinimumContentsLength(18)
+        self.preset_box.setMinimumContentsLength(14)
         toolbar.addWidget(QLabel(" Third plot "))
         self.extra_box = QComboBox()
         for name in EXTRA_VIEWS:
@@ -423,6 +425,9 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)  # panels: the equations get as much room as the form
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([1, 1])
+        # -- polish: the form keeps its layout after presentation, its model rows in view --
+        self._settings_layout = SettingsLayout(splitter, scroll, self.controls)
+        # -- end polish --
         dock = QDockWidget("Settings", self)
         dock.setObjectName("settings")
         dock.setWidget(splitter)

@@ -180,7 +180,8 @@ def describe_decay(decay: Decay) -> str:
         return describe_half_life(decay.half_life)
     near = "is flat" if math.isinf(decay.near_half_life) else _rate(decay.near_half_life)
     far = "flat" if math.isinf(decay.half_life) else _rate(decay.half_life)
-    return f"the gradient {near} over the last {decay.near_steps} timesteps, then {far}"
+    last = f"{decay.near_steps} timesteps" if decay.near_steps != 1 else "timestep"
+    return f"the gradient {near} over the last {last}, then {far}"
 
 
 def unsteady_spread(half_lives: np.ndarray, span: int, recent: int = RECENT_RECORDS) -> tuple[float, float] | None:

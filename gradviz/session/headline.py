@@ -102,7 +102,7 @@ def gradient_facts(view: ModelView) -> list[str]:
     for cause, words in COUNTED.items():
         steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
         if steps:
-            facts.append(f"{steps} steps {words}")
+            facts.append(f"{steps} step{'s' if steps != 1 else ''} {words}")
     if "forget" in probes.gate_means:
         facts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
     gain = quoted_gain(view)

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
@@ -71,6 +72,8 @@ def _problems(report: dict) -> list[str]:
     for plot in report["plots"]:
         if plot["visible"] and not window.contains(QRect(*plot["rect"])):
             problems.append(f"plot leaves the window: {plot}")
+    problems += [f"not in view: {thing}" for thing in report["hidden"]]
+    problems += [f"text: {fault}" for fault in report["text_faults"]]
     models = {plot["model"] for plot in report["plots"]}
     for model in models:
         for kind in ("gradient", "loss"):
@@ -106,6 +109,9 @@ def test_every_screen_in_presentation(qtbot, make_window, theme):
         assert shown <= {"gradient", "loss", "history", "gates"}, size
         small = [t for t in report["texts"] if t["px"] * 50 < size[1]]
         assert small == [], size
+        # A plot the room is shown has its axis titles whole ("training step", not "step").
+        squeezed = [(p["kind"], p["short_labels"]) for p in report["plots"] if p["visible"] and p["short_labels"]]
+        assert squeezed == [], size
         gradient = [p["rect"][3] for p in report["plots"] if p["visible"] and p["kind"] == "gradient"]
         others = [p["rect"][3] for p in report["plots"] if p["visible"] and p["kind"] != "gradient"]
         assert min(gradient) >= max(others), size  # the profile is the largest plot
@@ -255,9 +261,151 @@ def test_screenshot_writes_the_layout_report(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     data = json.loads(report.read_text())
-    assert set(data) == {"size", "presentation", "plots", "texts"}
+    assert set(data) == {"size", "presentation", "plots", "texts", "hidden", "text_faults"}
     assert data["size"] == [1024, 768] and data["presentation"] is True
     assert {p["kind"] for p in data["plots"]} == {"loss", "metric", "gradient", "history", "gates", "gate_means",
                                                  "grad_norms", "spectral_radius", "half_life"}
     assert all(set(t) == {"text", "rect", "px"} for t in data["texts"])
     assert _problems(data) == []
+
+
+# A real window on these screens: _fit_to_screen leaves room for the window manager's frame.
+REAL_WINDOWS = {(1024, 768): (1008, 728), (1280, 800): (1264, 760)}
+
+
+@pytest.mark.parametrize("screen", list(REAL_WINDOWS))
+def test_the_desk_window_of_a_small_screen_shows_its_toolbar_and_model_rows(qtbot, make_window, screen):
+    window = make_window()
+    report = _report(qtbot, window, REAL_WINDOWS[screen])
+    QApplication.processEvents()
+    report = layout_report(window)
+    # "Gate shown" stays on the toolbar (it went into the overflow menu at 1008 px), and from
+    # 1280x800 up the model's rows down to Initialisation (Nonlinearity hid under the splitter
+    # there; 1024x768 has not the height for them beside the equations: the form scrolls).
+    hidden = [thing for thing in report["hidden"] if screen[1] >= 800 or thing.startswith("toolbar")]
+    assert hidden == [], screen
+    assert window.gate_box.isVisible()
+
+
+def _form_rows(window) -> list[tuple[str, bool, int]]:
+    """Each settings row: its label, whether it is wrapped under its label, its field's width."""
+    from PySide6.QtWidgets import QFormLayout
+
+    rows = []
+    for form in window.controls.findChildren(QFormLayout):
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            if label is None or field is None or not label.widget().isVisible():
+                continue
+            wrapped = label.geometry().bottom() <= field.geometry().top()
+            rows.append((label.widget().text(), wrapped, field.geometry().width()))
+    return rows
+
+
+def test_the_settings_form_comes_back_as_it_was_after_presentation(qtbot, make_window):
+    window = make_window()
+    _report(qtbot, window, (1024, 768))
+    before = _form_rows(window)
+    assert before and not any(wrapped for _, wrapped, _ in before)
+    _report(qtbot, window, (1920, 1080), presentation=True)  # the largest font hides the form
+    _report(qtbot, window, (1024, 768))
+    qtbot.waitUntil(lambda: _form_rows(window) == before, timeout=3000)  # "Task" and "Device" wrapped
+
+
+@pytest.mark.parametrize("trained", [False, True])
+def test_a_third_plot_in_presentation_has_its_titles_whole_or_is_left_out(qtbot, make_window, trained):
+    # Before the first frame the headers are empty: the rows had room for a third plot at
+    # 1024x768, squeezed to short titles ("step", "log10").
+    window = _trained_window(qtbot, make_window) if trained else make_window()
+    for size in SCREENS:
+        report = _report(qtbot, window, size, presentation=True)
+        assert [(p["kind"], p["short_labels"]) for p in report["plots"] if p["visible"] and p["short_labels"]] == []
+        assert _problems(report) == [], size
+
+
+def test_header_lines_never_start_with_a_dot_nor_break_a_symbol(qtbot):
+    from gradviz.gui.layout_report import _line_faults, label_lines
+    from gradviz.gui.plots.column import FACT_SEPARATOR, HeaderLabel, unbroken_symbols
+
+    facts = ["loss 0.183 (above baseline 0.167)", "through C_t, |dL/dC_t| falls 10x every 6.8 timesteps back",
+             "the bound |dh_t/dh_{t-1}| 0.88 per step back", "30 steps cut by truncation", "mean f_t 0.60"]
+    name = "<span style='font-size:20px'><b>LSTM, k = 20</b></span>"
+    from gradviz.gui.plots.base import pixel_font
+
+    label = HeaderLabel()
+    label.setFont(pixel_font(16))  # the widths below hold every symbol whole at this size
+    label.setWordWrap(True)
+    qtbot.addWidget(label)
+    label.show()
+
+    def faults(text: str, shown: str) -> list[str]:
+        found = []
+        for width in range(200, 520, 7):
+            label.resize(width, 400)
+            label.set_header(text, shown)
+            found += _line_faults(label_lines(label)[0], "header")
+        return found
+
+    # The way headers were joined before: lines began with "·" and broke inside symbols.
+    old = " &nbsp;·&nbsp; ".join([name, *facts])
+    found = faults(old, old)
+    assert any("starts with '·'" in fault for fault in found) and any("inside a word" in fault for fault in found)
+    text = FACT_SEPARATOR.join([name, *facts])
+    assert faults(text, FACT_SEPARATOR.join([name, *map(unbroken_symbols, facts)])) == []
+    assert label.text() == text  # what the window's callers read: the text, not the layout's markup
+
+
+def test_the_report_flags_a_count_with_the_wrong_number():
+    from gradviz.gui.layout_report import WRONG_NUMBER
+
+    assert WRONG_NUMBER.search("1 steps cut by truncation") and WRONG_NUMBER.search("over the last 1 timesteps")
+    assert not WRONG_NUMBER.search("1 step cut by truncation") and not WRONG_NUMBER.search("21 steps")
+    assert not WRONG_NUMBER.search("0.1 steps")
+
+
+def test_truncated_steps_are_shaded_and_named_in_the_gradient_plot(qtbot, make_window):
+    import dataclasses
+
+    config = small_config()
+    k = 5
+    truncated = dataclasses.replace(config.models[1], train=dataclasses.replace(config.models[1].train, tbptt=k))
+    window = make_window(dataclasses.replace(config, models=(config.models[0], truncated)))
+    window = _trained_window(qtbot, lambda: window, steps=4)
+    full, cut = window.columns
+    steps = config.task.seq_len
+    for size, presentation in (((1280, 800), False), ((1024, 768), True), ((1920, 1080), True)):
+        report = _report(qtbot, window, size, presentation=presentation)
+        assert not full.cut_region.isVisible() and not full.cut_label.isVisible()
+        assert cut.cut_region.isVisible() and cut.cut_region.getRegion() == (0.5, steps - k + 0.5)
+        # The shaded steps are the ones the plot has no value for, as the trainer said why.
+        causes = cut.gradient.data["cause"]
+        from gradviz.probes.causes import TRUNCATED
+
+        assert list(np.flatnonzero(causes == TRUNCATED) + 1) == list(range(1, steps - k + 1))
+        assert np.isnan(cut.gradient.data["log10_grad_h"][: steps - k]).all()
+        said = [t for t in report["texts"] if t["text"].startswith("cut by truncation")]
+        assert [t["text"] for t in said] == [f"cut by truncation at {k} steps"], size
+        assert _problems(report) == [], size  # inside the plot, over no other text
+    window.reset()
+    qtbot.waitUntil(lambda: not cut.cut_region.isVisible(), timeout=20000)
+
+
+def test_two_full_headers_keep_apart(qtbot, make_window):
+    from gradviz.gui.layout_report import HEADER_GAP_PX
+    from gradviz.gui.plots.column import FACT_SEPARATOR
+
+    window = _trained_window(qtbot, make_window, steps=2)
+    window.timer.stop()  # the next frame would write the headers again
+    long = FACT_SEPARATOR.join(["loss 0.172 (at baseline 0.167)", "the gradient halves every 9.6 timesteps back"] * 3)
+    for size in ((1024, 768), (1280, 800)):
+        _report(qtbot, window, size, presentation=True)
+        for column in window.columns:
+            column.header.setText(long)
+        window.board.arrange()
+        QApplication.processEvents()
+        report = layout_report(window)
+        assert not [fault for fault in report["text_faults"] if "headers" in fault], size
+        left, right = window.columns
+        assert right.header.mapTo(window, right.header.rect().topLeft()).x() - \
+            left.header.mapTo(window, left.header.rect().topRight()).x() >= HEADER_GAP_PX

@@ -5,11 +5,15 @@ leave no process behind; mistakes start nothing."""
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
+from gradviz.gui.panels.sweep import dodge_factor
+from gradviz.gui.panels.sweep_estimate import Timing, estimate_seconds, say_duration
 from gradviz.session.protocol import PAUSED, RUNNING
+from gradviz.sweep.grid import SweepConfig
 from gradviz.sweep.job import train_one
 from gradviz.sweep.results import SweepResults
 from tests.gui.conftest import process_exists, steps_done
@@ -52,8 +56,8 @@ def test_key_t_runs_a_sweep_and_draws_what_its_file_holds(qtbot, make_window, tm
     np.testing.assert_array_equal(saved.final_loss, panel.results.final_loss)
     # The figure: one line per model, the success rate of the file at each T.
     assert [label for label in panel.figure.key_names()] == ["tanh RNN", "LSTM"]
-    for index, curve in enumerate(panel.curves):
-        np.testing.assert_array_equal(curve.xData, [4, 6])
+    for index, curve in enumerate(panel.curves):  # drawn beside each other about the true T
+        np.testing.assert_allclose(curve.xData / dodge_factor((4, 6), index, 2), [4, 6])
         np.testing.assert_array_equal(curve.yData, saved.success[index])
     # The table: learned/finished seeds of every cell, and the threshold row.
     for model in range(2):
@@ -131,8 +135,6 @@ def test_a_mistake_in_the_form_is_said_and_starts_nothing(qtbot, make_window, tm
 def test_a_sweep_file_opens_resumes_in_place_and_exports(qtbot, make_window, tmp_path, answers):
     from xml.etree import ElementTree
 
-    from gradviz.sweep.grid import SweepConfig
-
     config = SweepConfig(models=("rnn", "gru"), seq_lens=(4, 6), seeds=1, steps=10, hidden=4, batch=8)
     partial = SweepResults(config)
     partial.record((1, 0, 0), 0.001, 1.0)  # as `gradviz sweep` left it, interrupted after one run
@@ -185,3 +187,61 @@ def test_the_tab_fits_a_1024_screen_after_presentation_mode(qtbot, make_window):
     window.resize(1024, 768)
     qtbot.wait(100)
     assert window.width() == 1024 and window.minimumSizeHint().width() <= 1024
+
+
+def tick_labels(panel) -> list[str]:
+    return [label for _, label in panel.figure.plot.getAxis("bottom")._tickLevels[0]]
+
+
+def test_the_room_sees_what_is_swept_before_it_starts(qtbot, make_window):
+    window = make_window()
+    window.full_screen = False
+    window.show_sweep_tab()
+    panel = window.sweep
+    assert tick_labels(panel) == ["10", "20", "50"]  # the default form's lengths, not an empty plot's 2..9
+    panel.lengths.setText("5,100,20")
+    assert tick_labels(panel) == ["5", "20", "100"]
+    window.toggle_presentation()  # the form is hidden there: the summary says it
+    assert not panel.form.isVisible() and panel.summary.isVisible()
+    text = panel.summary.text()
+    assert "tanh RNN, LSTM</b>" in text and "T = 5, 20, 100" in text and "2 seeds × 1000 steps" in text
+    window.toggle_presentation()
+
+
+def test_the_estimate_is_arithmetic_on_times_measured_here():
+    config = SweepConfig(models=("rnn", "lstm"), seq_lens=(10, 20, 50), seeds=2, steps=1000)
+    # 1 ms per step at T=10, 3 ms at T=50 (so 1.5 ms at T=20) for the RNN; the LSTM twice that.
+    timing = Timing({("rnn", 10): 1e-3, ("rnn", 50): 3e-3, ("lstm", 10): 2e-3, ("lstm", 50): 6e-3}, start_s=0.5,
+                    jobs=2)
+    per_seed = 1000 * (1e-3 + 1.5e-3 + 3e-3 + 2e-3 + 3e-3 + 6e-3) + 6 * 0.5
+    assert estimate_seconds(config, timing, jobs=2) == pytest.approx(2 * per_seed / 2)
+    assert estimate_seconds(config, timing, jobs=1, cells=[(1, 2, 0)]) == pytest.approx(6.5)
+    assert [say_duration(s) for s in (7, 42, 230, 9000)] == ["about 7 s", "about 40 s", "about 4 min", "about 2.5 h"]
+
+
+def test_the_estimate_is_measured_here_and_holds(qtbot, make_window):
+    window = make_window()
+    window.show_sweep_tab()
+    panel = window.sweep
+    fill(panel, lengths="4,8", steps=40, jobs=2)
+    config = panel.sweep_config()
+    qtbot.waitUntil(lambda: panel.timing.timing(config, 2) is not None, timeout=60000)
+    timing = panel.timing.timing(config, 2)
+    assert set(timing.per_step) == {("rnn", 4), ("rnn", 8), ("lstm", 4), ("lstm", 8)}
+    estimate = estimate_seconds(config, timing, 2)
+    assert f"8 runs, {say_duration(estimate)} on this machine" in panel.summary.text()
+    assert panel.start()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120000)
+    took = panel._elapsed()
+    # Busy machines stretch both alike; a constant, or a wrong formula, misses by more.
+    assert took / 3 < estimate < took * 3, (estimate, took)
+    # Where both cells score the same, both markers show: their centres are apart by more than
+    # half their sizes (the RNN's T = 4 marker was hidden behind the LSTM's).
+    window.resize(1024, 768)
+    qtbot.wait(200)
+    vb = panel.figure.plot.vb
+    for length in range(2):
+        points = [vb.mapViewToScene(pg.Point(np.log10(curve.xData[length]), curve.yData[length]))
+                  for curve in panel.curves]
+        sizes = [curve.opts["symbolSize"] for curve in panel.curves]
+        assert abs(points[0].x() - points[1].x()) >= sum(sizes) / 2

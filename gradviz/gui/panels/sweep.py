@@ -11,6 +11,7 @@ Open resumes it. The form's mistakes are said in one line and start nothing.
 
 from __future__ import annotations
 
+import html
 import math
 import time
 from datetime import datetime
@@ -42,6 +43,7 @@ from PySide6.QtWidgets import (
 from gradviz.budget import available_bytes
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
 from gradviz.gui.panels.reproduction import ReproductionView
+from gradviz.gui.panels.sweep_estimate import SweepTimer, estimate_seconds, say_duration
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
 from gradviz.io.atomic import atomic_write, check_output
@@ -62,6 +64,12 @@ from gradviz.sweep.runner import SweepPool, SweepRunError
 from gradviz.threads import core_count
 
 POLL_MS = 200
+MEASURE_AFTER_MS = 1000  # the form has been still this long: time its cells on this machine
+# Models side by side at each T, this fraction of the axis's width apart (about 30 px on a
+# 1024-pixel screen): where two cells score the same, neither marker hides the other (the RNN's
+# T=10 marker was behind the LSTM's). The ticks, the table and the data stay at the true T.
+DODGE = 0.035
+MARGIN = 0.15  # log10 units of T beside the shortest and the longest length
 SYMBOLS = ("o", "s", "t")  # pyqtgraph's names for the file figure's markers (o, s, ^): told apart without colour
 DEFAULTS = SweepConfig(models=("rnn", "lstm"), seq_lens=(10, 20, 50), seeds=2, steps=1000)
 KEPT = ("hidden", "batch", "lr", "clip", "distance")  # settings the form does not show: a sweep's own, or the defaults
@@ -90,6 +98,13 @@ class SweepPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
+        # How long the form's sweep takes here, measured (sweep_estimate.py), once the form is still.
+        self.timing = SweepTimer(self)
+        self.timing.measured.connect(lambda _key: self._show_progress())
+        self._measure_later = QTimer(self)
+        self._measure_later.setSingleShot(True)
+        self._measure_later.setInterval(MEASURE_AFTER_MS)
+        self._measure_later.timeout.connect(self._measure)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -162,6 +177,12 @@ class SweepPanel(QWidget):
         layout.addLayout(buttons)
         self.desk_only = [self.form, self.open_button, self.export_button]
 
+        # What is swept, in every mode (presentation hides the form): cells, lengths, seeds, steps.
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.summary)
+
         self.graphics = pg.GraphicsLayoutWidget()
         self.figure = Panel("sweep", "Start a sweep, or open one.", "sequence length T (steps the dependency spans)",
                             "success rate", "success")
@@ -180,7 +201,7 @@ class SweepPanel(QWidget):
         self.table.setToolTip("Seeds that learned / seeds finished, for each model and T (hover for the losses)")
         layout.addWidget(self.table)
         # ---- a paper's reproduction (reproduction.py): shown in the figure's place until Back
-        self.reproduction = ReproductionView((self.graphics, self.table), settings)
+        self.reproduction = ReproductionView((self.summary, self.graphics, self.table), settings)
         buttons.insertWidget(buttons.indexOf(self.export_button), self.reproduction.open_button)
         self.desk_only += [self.reproduction.open_button, self.reproduction.export_button]
         self.reproduction.said.connect(self._say)
@@ -198,6 +219,13 @@ class SweepPanel(QWidget):
         for spin in (self.seeds, self.steps):
             spin.valueChanged.connect(self._show_buttons)
         self.task_box.currentIndexChanged.connect(self._show_buttons)
+        for check in self.model_checks.values():
+            check.toggled.connect(self._form_changed)
+        for edit in (self.lengths, self.threshold):
+            edit.textChanged.connect(self._form_changed)
+        for spin in (self.seeds, self.steps, self.jobs):
+            spin.valueChanged.connect(self._form_changed)
+        self.task_box.currentIndexChanged.connect(self._form_changed)
         if not self._open_last():
             self._show()
 
@@ -243,6 +271,8 @@ class SweepPanel(QWidget):
         except ConfigError as exc:
             self._say(f"Not started: {exc}", error=True)
             return False
+        self._measure_later.stop()
+        self.timing.stop()  # the cores go to the sweep
         results, path = self.results, self.path
         if not self._resumable(config):
             results, path = SweepResults(config), self._new_path()
@@ -343,7 +373,9 @@ class SweepPanel(QWidget):
         return cells
 
     def stop(self) -> None:
-        """Stop the runs in flight; the finished ones are already in the file."""
+        """Stop the runs in flight (and a timing of the form); the finished ones are already in the file."""
+        self._measure_later.stop()
+        self.timing.stop()
         if not self.running:
             return
         self.pool.stop()
@@ -480,7 +512,7 @@ class SweepPanel(QWidget):
         if running:
             new = done - self._done_at_start
             elapsed = self._elapsed()
-            left = f", about {elapsed / new * (total - done):.0f} s left" if new else ""
+            left = f", about {elapsed / new * (total - done):.0f} s left" if new else self._left_before_first(elapsed)
             # Short: beside the buttons of a 1024-pixel screen; the tooltip names the file.
             training = len(self.pool.processes())
             self._say(f"{training} run{'s' if training != 1 else ''} training, each in its own process: "
@@ -488,6 +520,73 @@ class SweepPanel(QWidget):
         elif results is None:
             self._say("How far back can each cell learn? Start a sweep: every (model, T, seed) trains for "
                       "the given steps, and the figure shows the fraction of seeds that learned.")
+        self._show_summary()
+
+    # ---- what is swept, and how long it takes here --------------------------------------------
+
+    def _form_changed(self) -> None:
+        self._draw_axis()
+        self._show_summary()
+        if self.isVisible() and not self.running:
+            self._measure_later.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if not self.running:
+            self._measure_later.start()
+
+    def _measure(self) -> None:
+        """Time the form's cells here (a few steps each), unless known: the estimate's source."""
+        if self.running or not self.isVisible():
+            return
+        try:
+            config = self.sweep_config()
+        except ConfigError:
+            return
+        self.timing.measure(config, self.jobs.value())
+        self._show_summary()
+
+    def _estimate(self) -> str:
+        """How long the form's sweep (what is left of it) takes on this machine, or that it is
+        being measured; empty when the form is wrong."""
+        try:
+            config = self.sweep_config()
+        except ConfigError:
+            return ""
+        timing = self.timing.timing(config, self.jobs.value())
+        if timing is None:
+            return "Timing a few steps of each cell on this machine…" if self.timing.measuring else ""
+        cells = self.results.pending() if self._resumable(config) else None
+        seconds = estimate_seconds(config, timing, self.jobs.value(), cells)
+        runs = len(cells) if cells is not None else len(config.cells())
+        return (f"{runs} run{'s' if runs != 1 else ''}, {say_duration(seconds)} on this machine "
+                f"(timed here, {self.jobs.value()} at a time).")
+
+    def _left_before_first(self, elapsed: float) -> str:
+        """Before the first run finishes: the time left from the timing measured before Start."""
+        config = self.results.config
+        timing = self.timing.timing(config, self.jobs.value())
+        if timing is None:
+            return ""
+        left = estimate_seconds(config, timing, self.jobs.value(), self.results.pending()) - elapsed
+        return f", {say_duration(left)} left" if left > 0 else ""
+
+    def _show_summary(self) -> None:
+        """What is swept, in words the room reads: the running sweep's cells, lengths, seeds and
+        steps, or the form's (what Start trains) with how long that takes on this machine."""
+        try:
+            form = self.sweep_config()
+        except ConfigError:
+            form = None
+        config = self.results.config if self.running or (form is None and self.results is not None) else form
+        if config is None:
+            self.summary.setText("")
+            return
+        text = (f"<b>{html.escape(', '.join(config.labels))}</b> at "
+                f"<b>T = {', '.join(str(t) for t in config.seq_lens)}</b> · {config.seeds} "
+                f"seed{'s' if config.seeds != 1 else ''} × {config.steps} steps · {config.task} task")
+        estimate = self._estimate() if config is form and not self.running else ""
+        self.summary.setText(f"{text} · {estimate}" if estimate else text)
 
     def _draw(self) -> None:
         results = self.results
@@ -500,6 +599,7 @@ class SweepPanel(QWidget):
             self.table.clear()
             self.table.setRowCount(0)
             self.table.setColumnCount(0)
+            self._draw_axis()
             return
         config = results.config
         lengths = results.seq_lens.astype(float)
@@ -517,17 +617,31 @@ class SweepPanel(QWidget):
             curve.setSymbolPen(pg.mkPen(colour))
             curve.setPen(pg.mkPen(colour, width=max(1, self.style.line_width + 1 - index)))
             if shown.any():
-                curve.setData(lengths[shown], success[index][shown])
+                curve.setData(lengths[shown] * dodge_factor(config.seq_lens, index, len(config.models)),
+                              success[index][shown])
             self.curves.append(curve)
         self.figure.refresh_key()
-        axis = self.figure.plot.getAxis("bottom")
-        axis.setTicks([[(math.log10(t), str(int(t))) for t in lengths]])
-        self.figure.plot.setXRange(math.log10(lengths[0]) - 0.15, math.log10(lengths[-1]) + 0.15, padding=0)
+        self._draw_axis(config.seq_lens)
         self.figure.set_caption(
             f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per point. A run learned when "
             f"its final loss (mean of its last 5% of steps) is below {config.threshold.describe()}. Every run: "
             f"{shared_settings(config)}, in a process of its own.")
         self._fill_table(results)
+
+    def _draw_axis(self, lengths: tuple[int, ...] | None = None) -> None:
+        """T's axis labelled with the lengths swept: the sweep's, or before one the form's (what
+        Start would run), never pyqtgraph's 2..9 of an empty plot."""
+        if lengths is None:
+            if self.results is not None:
+                lengths = self.results.config.seq_lens
+            else:
+                try:
+                    lengths = parse_lengths("T", self.lengths.text())
+                except ConfigError:
+                    return
+        ordered = sorted(lengths)
+        self.figure.plot.getAxis("bottom").setTicks([[(math.log10(t), str(int(t))) for t in ordered]])
+        self.figure.plot.setXRange(math.log10(ordered[0]) - MARGIN, math.log10(ordered[-1]) + MARGIN, padding=0)
 
     def _fill_table(self, results: SweepResults) -> None:
         config = results.config
@@ -580,6 +694,13 @@ class SweepPanel(QWidget):
         """Presentation mode: the figure, the table and Start/Stop; the form stays at the desk."""
         for widget in self.desk_only:
             widget.setVisible(not lecture)
+
+
+def dodge_factor(lengths: tuple[int, ...], index: int, count: int) -> float:
+    """The factor model ``index`` of ``count`` is drawn at (its T times this, on the log axis):
+    the models spread about T, ``DODGE`` of the axis's width apart."""
+    span = math.log10(max(lengths) / min(lengths)) + 2 * MARGIN
+    return 10 ** (DODGE * span * (index - (count - 1) / 2))
 
 
 def shared_settings(config: SweepConfig) -> str:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from gradviz.config import RunConfig
 from gradviz.gui.plots import rows
 from gradviz.gui.plots.base import Panel
-from gradviz.gui.plots.column import ModelColumn
+from gradviz.gui.plots.column import HEADER_GAP_PX, ModelColumn
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
 from gradviz.session.frames import Frame
@@ -28,14 +28,20 @@ METRIC_MIN_COLUMN = 700  # below this column width the metric plot would be a sl
 def _text_height(label: QLabel, width: int) -> int:
     """The height ``label``'s text needs at ``width``, measured afresh: a QLabel that has shown
     larger text keeps answering with the larger text's layout."""
-    if not label.text():
+    shown = label.shown_text() if hasattr(label, "shown_text") else label.text()  # as Qt lays it out
+    if not shown:
         return 0
     document = QTextDocument()
     document.setDefaultFont(label.font())
     document.setDocumentMargin(0)
-    document.setHtml(label.text())
+    document.setHtml(shown)
     document.setTextWidth(max(width, 1))
     return math.ceil(document.size().height())
+
+
+def header_width(column: ModelColumn) -> int:
+    """The width a column's header lays its text out in (the column's, less the gap to the next)."""
+    return column.width() - HEADER_GAP_PX
 
 
 class PlotBoard(QWidget):
@@ -169,6 +175,13 @@ class PlotBoard(QWidget):
             if lecture and width >= rows.SIDE_BY_SIDE_MIN_WIDTH:
                 beside = order.pop()  # the third plot beside the loss: both get a lecture's height
             floor = rows.floors(lecture, self.screen_height)
+            if lecture and beside is None:
+                # Stacked under the two, the third plot is worth its place only with its axis
+                # titles whole: shortened to "step" and "log10" it was a squeezed sliver at 1024x768.
+                third = order[2] if len(order) > 2 else None
+                if third is not None:
+                    need = max(column.label_height(third) for column in self.columns)
+                    floor = rows.Floors(main=floor.main, other=max(floor.other, need))
             for _ in range(3):  # overheads are measured from the last layout: settle them
                 overheads = {row: max(column.row_overheads()[row] for column in self.columns) for row in rows.ROWS}
                 heights = rows.plan(available, overheads, order, lecture, floor, grid.verticalSpacing())
@@ -188,7 +201,7 @@ class PlotBoard(QWidget):
         every axis (tens of ms on each change) and makes the room's eyes jump."""
         if not self.columns:
             return
-        needed = max(_text_height(column.header, column.width()) for column in self.columns)
+        needed = max(_text_height(column.header, header_width(column)) for column in self.columns)
         if not shrink:
             needed = max(needed, max(column.header.minimumHeight() for column in self.columns))
         if any(column.header.minimumHeight() != needed or column.header.maximumHeight() != needed

@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import html
 import math
+import re
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
 from gradviz.gui.plots.ranges import stepped_range
@@ -62,6 +64,41 @@ FACTOR_CAPTIONS = {
     "lstm": "Thick: measured gain per step back on C_t. Thin: max f_t, the carousel path's factor alone.",
     "gru": "Thick: measured gain per step back. Thin: the bound |dh_t/dh_{t-1}| per step.",
 }
+# Between a header's facts: bound to the fact before it (a no-break space), a break allowed after
+# it: a wrapped header's line ends with the dot and never starts with one.
+FACT_SEPARATOR = "&nbsp;· "
+HEADER_GAP_PX = 10  # right of a header's text: the next column's header begins 6 px further on
+# A symbol (|dL/dh_t|, C_t, W_hh, dh_t/dh_{t-1}) is never broken across lines.
+SYMBOL = re.compile(r"[^\s]*[|_/][^\s]*")
+
+
+WORD_JOINER = "\u2060"  # no line break on either side; drawn as nothing
+
+
+def unbroken_symbols(text: str) -> str:
+    """``text`` (html, no tags) with every symbol kept on one line: Qt breaks a line after "/"
+    and "-" and before "|" (and <nobr> only keeps spaces), so word joiners bind its characters."""
+    return SYMBOL.sub(lambda match: WORD_JOINER.join(match.group(0)), text)
+
+
+class HeaderLabel(QLabel):
+    """A column's header: rich text whose symbols never break across lines. ``text()`` is the
+    text as set; ``shown_text()`` the html Qt lays out (``set_header``: symbols bound together)."""
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        self.set_header(text, text)
+
+    def set_header(self, text: str, shown: str) -> None:
+        self._source = text
+        super().setText(shown)
+
+    def text(self) -> str:
+        return getattr(self, "_source", "")
+
+    def shown_text(self) -> str:
+        return super().text()
+
+
 PANEL_NAMES = ("loss", "metric", "gradient", "history", "gates", "gate_means", "grad_norms", "spectral_radius",
                "half_life")
 
@@ -137,10 +174,15 @@ class ModelColumn(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
-        self.header = QLabel()
+        self.header = HeaderLabel()
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.header.setWordWrap(True)  # a long header must wrap, not widen the window
-        layout.addWidget(self.header)
+        # Clear of the next column's header: two headers ran into each other ("halves every LSTM").
+        # A layout's margin, not the label's: the label's own contents margins were reset to 0.
+        header_row = QHBoxLayout()
+        header_row.setContentsMargins(0, 0, HEADER_GAP_PX, 0)
+        header_row.addWidget(self.header)
+        layout.addLayout(header_row)
         self.graphics = pg.GraphicsLayoutWidget()
         layout.addWidget(self.graphics, 1)
         self.panels: dict[str, Panel] = {}
@@ -181,6 +223,17 @@ class ModelColumn(QWidget):
         # The whole loss's line must not pass for the answers' one: grey, dotted, as thick.
         self.profile_all = self.gradient.curve(None, pen_style=Qt.PenStyle.DotLine, name="|dL/dh_t|, whole loss")
         self.profile_readout = HoverReadout(self.gradient.plot, self._describe_profile)
+        # Timesteps truncation cut off: shaded and named in the plot (they were blank, and looked
+        # like a gradient that vanished), below the curves.
+        self.cut_region = pg.LinearRegionItem(values=(0, 0), movable=False)
+        self.cut_region.setZValue(-20)
+        self.cut_region.setVisible(False)
+        self.gradient.plot.addItem(self.cut_region, ignoreBounds=True)
+        self.cut_label = pg.TextItem(anchor=(0.5, 0))
+        self.cut_label.setVisible(False)
+        self.gradient.plot.addItem(self.cut_label, ignoreBounds=True)
+        self.gradient.plot.vb.sigResized.connect(self._place_cut_label)
+        self.gradient.plot.vb.sigYRangeChanged.connect(self._place_cut_label)
 
         self.history = self._panel("history", "The same over training: where the model can learn.",
                                    "timestep t", "training step", "step")
@@ -247,6 +300,14 @@ class ModelColumn(QWidget):
         self.header.setMaximumHeight(16777215)
         for panel in self.panels.values():
             panel.caption.set_shown(not style.lecture)  # the key and the lecturer say it
+        shade = QColor(style.theme.muted)
+        shade.setAlpha(60)
+        self.cut_region.setBrush(pg.mkBrush(shade))
+        for line in self.cut_region.lines:
+            line.setPen(pg.mkPen(style.theme.muted, width=style.thin_width, style=DOT))
+        self.cut_label.setColor(style.theme.foreground)
+        self.cut_label.setFont(pixel_font(style.font_px))
+        self._place_cut_label()
         self.redraw_probes()
 
     # ---- rows -------------------------------------------------------------------------------
@@ -326,6 +387,14 @@ class ModelColumn(QWidget):
                 heatmap.set_bar_label(room=room - 4)
         self._ranges = {key: span for key, span in self._ranges.items() if key[1] != "y"}  # re-tick the y axes
         grid.setGeometry(self.graphics.range)  # the view sizes its central item only when it is resized
+
+    def label_height(self, row: str) -> float:
+        """The data height a row needs to show its axis titles whole, as the room reads them
+        ("training step", "log10 |dL/dh_t|"), not shortened to "step" and "log10"."""
+        metrics = QFontMetricsF(pixel_font(self.style.font_px))
+        titles = [panel.y_label for panel in self.row_panels.get(row, [])]
+        titles += [heatmap.bar_label for heatmap in (self.history_map, self.gate_map) if heatmap.panel.name == row]
+        return max((metrics.horizontalAdvance(title) for title in titles if title), default=0.0) + 4
 
     def data_heights(self) -> dict[str, float]:
         """The data-area height of each row shown, as laid out now."""
@@ -473,6 +542,7 @@ class ModelColumn(QWidget):
             self.profile_all.setData([], [])
         if shown is not None and shown.causes is not None:
             self.gradient.data["cause"] = shown.causes
+        self._show_cut(shown.causes if shown is not None else None, len(timesteps))
 
         gate = self.gate if self.gate in probes.gates else next(iter(probes.gates))
         values = probes.gates[gate][-1].T  # (H, T): units along y
@@ -505,6 +575,46 @@ class ModelColumn(QWidget):
         shown = [means[-1] for name, means in probes.gate_means.items() if name in self.gate_means.data]
         if shown:
             self._set_range(self.gate_means, "y", stepped_range(np.concatenate(shown), 0.5, 0.0, 1.0))
+
+    def _show_cut(self, causes: np.ndarray | None, steps: int) -> None:
+        """Shade the timesteps truncation cut off and say so: "cut by truncation at k steps",
+        k being the steps back the gradient still reaches (T minus the last one cut)."""
+        cut = np.flatnonzero(causes == TRUNCATED) + 1 if causes is not None and len(causes) == steps else []
+        if len(cut) == 0:
+            self.cut_region.setVisible(False)
+            self.cut_label.setVisible(False)
+            self.gradient.data.pop("cut", None)
+            return
+        first, last = int(cut[0]), int(cut[-1])
+        self.gradient.data["cut"] = (first, last)
+        self.cut_region.setRegion((first - 0.5, last + 0.5))
+        self.cut_region.setVisible(True)
+        k = steps - last
+        # The number and its unit on one line.
+        self.cut_label.setText(f"cut by truncation at {k}\u00a0step{'s' if k != 1 else ''}")
+        self._place_cut_label()
+
+    def _place_cut_label(self, *_args) -> None:
+        """The label at the top of the shaded steps, wrapped to their width; left out where they
+        are too narrow for a word of it (the hover text still says why they are empty)."""
+        if "cut" not in self.gradient.data or not self.cut_region.isVisible():
+            self.cut_label.setVisible(False)
+            return
+        first, last = self.gradient.data["cut"]
+        vb = self.gradient.plot.vb
+        (_, _), (low, high) = vb.viewRange()
+        left = vb.mapViewToScene(pg.Point(first - 0.5, high)).x()
+        right = vb.mapViewToScene(pg.Point(last + 0.5, high)).x()
+        room = right - left - 8
+        words = QFontMetricsF(pixel_font(self.style.font_px))
+        widest = max(words.horizontalAdvance(word) for word in self.cut_label.textItem.toPlainText().split())
+        fits = room >= widest + 4
+        self.cut_label.setVisible(fits)
+        if fits:
+            self.cut_label.textItem.setTextWidth(-1)
+            natural = self.cut_label.textItem.boundingRect().width()
+            self.cut_label.textItem.setTextWidth(min(natural, room))
+            self.cut_label.setPos((first + last) / 2, high)
 
     def _profile_to_show(self, view: ModelView) -> ShownProfile | None:
         """The latest record's profile; a diverged model's last finite one."""
@@ -583,12 +693,12 @@ class ModelColumn(QWidget):
         norms = scalars["grad_norm"][:, self.index] if len(steps) and "grad_norm" in scalars else None
         facts = headline(view, losses, baseline.loss, norms, steps)
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
-        parts.extend(html.escape(fact) for fact in facts.facts)
-        if facts.diverged:
-            parts.append("<span style='color:#ff5555'><b>DIVERGED</b></span>")
-        text = " &nbsp;·&nbsp; ".join(parts)
+        facts_html = [html.escape(fact) for fact in facts.facts]
+        diverged = ["<span style='color:#ff5555'><b>DIVERGED</b></span>"] if facts.diverged else []
+        text = FACT_SEPARATOR.join(parts + facts_html + diverged)
         if text != self.header.text():
-            self.header.setText(text)
+            shown = FACT_SEPARATOR.join(parts + [unbroken_symbols(fact) for fact in facts_html] + diverged)
+            self.header.set_header(text, shown)
             # Grow, never shrink: a header wrapping onto one line fewer would resize the plots
             # below it, and a resized plot regenerates every axis (tens of ms on each change).
             needed = self.header.heightForWidth(max(self.header.width(), 1))
@@ -617,6 +727,8 @@ class ModelColumn(QWidget):
         self.hide_readouts()
         self.history_map.clear()
         self.gate_map.clear()
+        self.cut_region.setVisible(False)
+        self.cut_label.setVisible(False)
         self.header.setText("")
         self._ranges.clear()
         self._baseline = None
