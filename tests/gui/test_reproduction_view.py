@@ -57,6 +57,7 @@ def test_table7_shows_the_papers_74000_beside_the_seeds_median_and_range(qtbot, 
     assert sweep.reproduction.open_button.isVisible() and not view.isVisible()
     assert view.open_file(path)
     assert view.isVisible() and not sweep.graphics.isVisible() and not sweep.table.isVisible()
+    assert not sweep.summary.isVisible()  # what the sweep sweeps: not what is shown now
     # Every number plotted is the file's, read back independently of the reader.
     runs = json.loads(path.read_text())["runs"]
     assert sorted(plotted(view, "seeds")[1]) == sorted(r["value"] for r in runs if math.isfinite(r["value"]))
@@ -78,7 +79,7 @@ def test_table7_shows_the_papers_74000_beside_the_seeds_median_and_range(qtbot, 
     assert window.minimumSizeHint().width() <= 1024
 
     view.back_button.click()
-    assert not view.isVisible() and sweep.graphics.isVisible() and sweep.table.isVisible()
+    assert not view.isVisible() and sweep.graphics.isVisible() and sweep.table.isVisible() and sweep.summary.isVisible()
 
 
 def test_a_real_quick_le2015_file_is_plotted_as_written(panel, tmp_path, capsys):
