@@ -10,5 +10,5 @@ DATA = ["gradviz.resources", *(f"gradviz.resources.{name}" for name in find_name
 setup(
     packages=[*find_namespace_packages(include=["gradviz", "gradviz.*"]), *DATA],
     package_dir={"gradviz.resources": "resources"},
-    package_data={name: ["*.json", "*.svg", "*.png", "*.desktop"] for name in DATA},
+    package_data={name: ["*.json", "*.svg", "*.png", "*.desktop", "*.toml", "*.npz"] for name in DATA},
 )

@@ -40,6 +40,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
+from gradviz import hostmem
 from gradviz.boundary import host_scalar, synchronize
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
@@ -175,15 +176,9 @@ def seconds_to_insight(config: RunConfig, limit_s: float = 120.0) -> dict[str, f
 
 
 def rss_mb() -> float:
-    """Resident memory of this process now (Linux), else its peak so far."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as statm:
-            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        import resource
-
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+    """Resident memory of this process now (Linux, Windows), else its peak so far; NaN where
+    the system says neither (``hostmem.resident_bytes``)."""
+    return hostmem.resident_bytes() / 2**20
 
 
 def rss_growth(config: RunConfig, steps: int, warmup: int = 200) -> dict[str, float]:

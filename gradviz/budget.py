@@ -21,10 +21,9 @@ message. No torch, no Qt here: a refusal costs milliseconds.
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
+from gradviz import hostmem
 from gradviz.config import ConfigError, RunConfig
 
 FLOAT = 4
@@ -56,25 +55,8 @@ def gib(n: float) -> str:
 
 
 def available_bytes() -> int | None:
-    """Memory this process could still take: MemAvailable, capped by a cgroup limit; None if unknown."""
-    found: list[int] = []
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                found.append(int(line.split()[1]) * 1024)
-    except (OSError, ValueError, IndexError):
-        try:
-            found.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-        except (ValueError, OSError, AttributeError):
-            pass
-    try:
-        limit = Path("/sys/fs/cgroup/memory.max").read_text().strip()
-        used = Path("/sys/fs/cgroup/memory.current").read_text().strip()
-        if limit != "max":
-            found.append(int(limit) - int(used))
-    except (OSError, ValueError):
-        pass
-    return min(found) if found else None
+    """Memory this process could still take (Linux, macOS, Windows: ``hostmem``); None if unknown."""
+    return hostmem.available_bytes()
 
 
 @dataclass(frozen=True)

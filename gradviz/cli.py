@@ -25,6 +25,7 @@ from gradviz.config import DEVICES, ConfigError, RunConfig, clip, with_overrides
 from gradviz.doctor import add_doctor_parser, command_doctor
 from gradviz.io import configfile
 from gradviz.io.atomic import atomic_write
+from gradviz.lesson.command import add_lesson_parser, command_lesson
 from gradviz.reproduce.command import add_reproduce_parser, command_reproduce
 from gradviz.schema import settings
 from gradviz.sweep.command import add_sweep_parser, command_sweep
@@ -79,6 +80,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--presentation", action="store_true", help="--screenshot in presentation mode (F5)")
     parser.add_argument("--theme", choices=("dark", "light"), help="--screenshot in this theme")
     parser.add_argument("--layout", type=Path, help="with --screenshot: write where every plot and text is (JSON)")
+    # -- lesson (gradviz/lesson/) --
+    parser.add_argument("--lesson", help="open a lesson: the built-in rnn, or a lesson file (.toml, .json)")
+    parser.add_argument("--scene", type=int, help="with --lesson: open on this scene (default 1)")
+    # -- end lesson --
     sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     train = sub.add_parser("train", help="train headless and write a run file")
@@ -111,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_sweep_parser(sub)
     add_doctor_parser(sub)
+    add_lesson_parser(sub)  # lesson
     add_reproduce_parser(sub)  # issue 23: gradviz/reproduce/
     return parser
 
@@ -550,9 +556,17 @@ def command_app(args: argparse.Namespace) -> int:
     if args.preset:
         _check_preset_name(args.preset)
     config = config_from_args(args) if args.config else None
+    # -- lesson (gradviz/lesson/) --
+    lesson = None
+    if args.lesson is not None or args.scene is not None:
+        from gradviz.lesson.command import lesson_for_app
+
+        lesson = lesson_for_app(args)
+    # -- end lesson --
     try:
         return run_app(config, preset=args.preset, screenshot=args.screenshot, steps=args.steps, size=size,
-                       force=args.force, presentation=args.presentation, theme=args.theme, layout=args.layout)
+                       force=args.force, presentation=args.presentation, theme=args.theme, layout=args.layout,
+                       lesson=lesson)
     except NoDisplayError as exc:
         raise UsageError(str(exc)) from None
 
@@ -568,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     commands = {"train": command_train, "probe": command_probe, "export": command_export,
                 "bench": command_bench, "sweep": command_sweep, "doctor": command_doctor,
-                "reproduce": command_reproduce}
+                "reproduce": command_reproduce, "lesson": command_lesson}
     try:
         _check_environment()
         return commands.get(args.command, command_app)(args)

@@ -8,8 +8,17 @@ an LSTM with H=64 took 7.9 s alone and 24.5 s beside two busy processes with 2 t
 10.3 s with 1. Small models gain nothing from a second thread even alone, because their matrices
 are too small to split. So:
 
-- one thread while the largest gate product of the run is small (``SMALL_WORK``: the default
-  demo, H=64 and H=128 at batch 64), more only for larger models, up to the cores;
+- a policy (``POLICIES``; ``GRADVIZ_THREAD_POLICY`` picks one, ``DEFAULT_POLICY`` otherwise)
+  chooses the count from the size of the largest model:
+
+  - ``one``: one thread while the gate product is at most ``SMALL_WORK`` (the default demo,
+    H=64 and H=128 at batch 64), more only for larger models (a thread per ``SMALL_WORK``);
+  - ``cores``: one thread for models the size of the default demo (gate product at most
+    ``MULTI_WORK``), every core (less ``reserve``) above it: a second thread does pay for an
+    LSTM with H=64 or H=128 on an idle machine (measured 1.1-1.6x), not for the demo;
+  - ``adaptive``: as ``cores``, and while training, about once a second, as many threads as
+    the cores other processes leave free, at least one (``Governor``: Linux's /proc/stat;
+    elsewhere it stays at ``cores``'s count);
 - ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep instead of spinning) for every process that
   trains; it must be in the environment before torch loads OpenMP, that is before
   ``import torch`` in the process itself and in the fork server (which its children inherit);
@@ -23,15 +32,23 @@ torch is loaded.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+import time
+from collections.abc import Callable, Mapping, MutableMapping
+from pathlib import Path
 
 from gradviz.config import ConfigError, RunConfig
 
 THREADS_ENV = "GRADVIZ_TRAINER_THREADS"
+POLICY_ENV = "GRADVIZ_THREAD_POLICY"
+POLICIES = ("one", "cores", "adaptive")
+DEFAULT_POLICY = "adaptive"  # docs/PERFORMANCE.md: scripts/busy_bench.py measures each one
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 # The gate product batch x hidden x (gates x hidden) below which a second thread buys nothing:
 # an LSTM with H=128 at batch 64 is 64 * 128 * 512 = 4.2 M multiply-adds per time step.
 SMALL_WORK = 8 * 2**20
+# Above this product (the default demo's LSTM, H=32 at batch 64, is 64 * 32 * 128 = 0.26 M; H=64
+# is 1 M) the ``cores`` and ``adaptive`` policies give torch every core.
+MULTI_WORK = 2**19
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
@@ -55,14 +72,28 @@ def threads_override(environ: Mapping[str, str] | None = None, cores: int | None
 
 
 def override_note(environ: Mapping[str, str] | None = None, cores: int | None = None) -> str | None:
-    """The line that says an override was bounded by the cores (None when it was not)."""
+    """The line that says an override was bounded by the cores (None when it was not). A bad
+    ``GRADVIZ_TRAINER_THREADS`` or ``GRADVIZ_THREAD_POLICY`` raises ConfigError (one line): the
+    command line calls this before any work."""
     environ = os.environ if environ is None else environ
+    thread_policy(environ)
     cores = core_count() if cores is None else cores
     bounded = threads_override(environ, cores)
     text = environ.get(THREADS_ENV, "").strip()
     if bounded is not None and int(text) > bounded:
         return f"{THREADS_ENV}={text} is more than this machine's {cores} cores: torch uses {bounded} threads"
     return None
+
+
+def thread_policy(environ: Mapping[str, str] | None = None) -> str:
+    """``GRADVIZ_THREAD_POLICY`` if it names a policy, else ``DEFAULT_POLICY``; a value that
+    names none raises ConfigError (one line)."""
+    text = (os.environ if environ is None else environ).get(POLICY_ENV, "").strip()
+    if not text:
+        return DEFAULT_POLICY
+    if text not in POLICIES:
+        raise ConfigError(f"{POLICY_ENV} must be one of {', '.join(POLICIES)}, got {text!r}")
+    return text
 
 
 def gate_work(config: RunConfig) -> int:
@@ -86,10 +117,17 @@ def torch_threads(config: RunConfig | None = None, cores: int | None = None, res
         forced = None
     if forced is not None:
         return forced
-    if config is None or gate_work(config) <= SMALL_WORK:
+    try:
+        policy = thread_policy(environ)
+    except ConfigError:
+        policy = DEFAULT_POLICY
+    work = 0 if config is None else gate_work(config)
+    if policy != "one":
+        return 1 if work <= MULTI_WORK else max(1, cores - reserve)
+    if work <= SMALL_WORK:
         return 1
     # Larger models: a thread per SMALL_WORK of the product, up to the cores left.
-    wanted = -(-gate_work(config) // SMALL_WORK)
+    wanted = -(-work // SMALL_WORK)
     return max(1, min(wanted, cores - reserve))
 
 
@@ -99,10 +137,88 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     (os.environ if environ is None else environ).setdefault(WAIT_POLICY_ENV, "PASSIVE")
 
 
-def apply_threads(threads: int) -> None:
-    """Give torch ``threads`` intra-op threads (torch is imported here if it was not)."""
+def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> None:
+    """Give torch ``threads`` intra-op threads (torch is imported here if it was not). Under the
+    ``adaptive`` policy, with more than one thread and no ``GRADVIZ_TRAINER_THREADS``, training
+    steps (``tick``) then lower the count while other processes hold cores, and raise it back."""
+    global _governor
     set_wait_policy()
     import torch
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
+    _governor = None
+    try:
+        adaptive = thread_policy(environ) == "adaptive" and threads_override(environ) is None
+    except ConfigError:
+        adaptive = False
+    if adaptive and threads > 1 and Path(PROC_STAT).exists():
+        _governor = Governor(threads, torch.set_num_threads)
+
+
+def tick() -> None:
+    """Called by every training step: lets the adaptive policy look at the machine (about
+    once a second; otherwise nothing)."""
+    if _governor is not None:
+        _governor.tick()
+
+
+PROC_STAT = "/proc/stat"
+CHECK_SECONDS = 1.0
+FIRST_CHECK_SECONDS = 0.25
+
+
+def busy_seconds(stat_text: str, ticks_per_second: float) -> float:
+    """CPU seconds every core has spent busy (not idle, not waiting for I/O) since boot, from
+    the first line of /proc/stat."""
+    fields = [int(value) for value in stat_text.split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    return (sum(fields[:8]) - idle) / ticks_per_second
+
+
+class Governor:
+    """Threads for torch as the cores others leave free: every ``CHECK_SECONDS`` it compares the
+    machine's busy CPU time with this process's own over the interval; what others used, in
+    cores, rounded, is taken off ``wanted`` (at least one thread is kept). The clock, the
+    readings and the setter are parameters so that a test can fake them."""
+
+    def __init__(self, wanted: int, set_threads: Callable[[int], None], cores: int | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 machine: Callable[[], float] | None = None,
+                 own: Callable[[], float] | None = None):
+        self.wanted = wanted
+        self.threads = wanted
+        self.cores = cores if cores is not None else (os.cpu_count() or 1)
+        self._set = set_threads
+        self._clock = clock
+        self._machine = machine or _machine_busy_seconds
+        self._own = own or _own_cpu_seconds
+        self._last = (clock(), self._machine(), self._own())
+        self._interval = FIRST_CHECK_SECONDS  # a short first look: a run of a few seconds counts too
+
+    def tick(self) -> None:
+        now = self._clock()
+        if now - self._last[0] < self._interval:
+            return
+        self._interval = CHECK_SECONDS
+        machine, own = self._machine(), self._own()
+        wall = now - self._last[0]
+        others = max(0.0, (machine - self._last[1]) - (own - self._last[2])) / wall  # in cores
+        self._last = (now, machine, own)
+        threads = max(1, min(self.wanted, self.cores - round(others)))
+        if threads != self.threads:
+            self.threads = threads
+            self._set(threads)
+
+
+def _machine_busy_seconds() -> float:
+    with open(PROC_STAT, encoding="ascii") as stat:
+        return busy_seconds(stat.readline(), os.sysconf("SC_CLK_TCK"))
+
+
+def _own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+_governor: Governor | None = None

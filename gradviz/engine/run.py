@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import torch
 
+from gradviz import threads
 from gradviz.budget import check_run
 from gradviz.config import RunConfig, TrainConfig
 from gradviz.engine.device import (
@@ -97,6 +98,7 @@ class Run:
         # Flushing subnormals is a per-thread CPU flag: set it in the thread that trains, which
         # need not be the one that built the Run (the GUI's worker thread, say).
         prepare_thread(self.device)
+        threads.tick()  # the adaptive thread policy looks at the machine (about once a second)
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
         models = []

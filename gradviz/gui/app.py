@@ -69,6 +69,7 @@ def run_app(
     presentation: bool = False,
     theme: str | None = None,
     layout: Path | None = None,
+    lesson=None,
 ) -> int:
     """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
     at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
@@ -77,13 +78,24 @@ def run_app(
     warm_up()  # the trainers' fork server imports torch while the window is built
     app = application(offscreen=screenshot is not None)
     chosen = load_preset(preset or DEFAULT_PRESET) if config is None or preset else None
+    # -- lesson (gradviz/gui/lesson/): the window opens on the scene's run, which the lesson starts --
+    if lesson is not None:
+        scene = lesson[0].scenes[lesson[1] - 1]
+        chosen, config, steps = None, scene.config(), scene.steps
+    # -- end lesson --
     # A picture needs no splash: nobody waits in front of it.
     window = open_window(chosen.config if chosen else config, chosen, started, splash=screenshot is None,
-                         size=size, theme=theme)
+                         size=size, theme=theme, autostart=lesson is None)
     window.ask_before_discard = screenshot is None
     if screenshot is not None and presentation:
         window.full_screen = False  # the picture stands for a screen of --size: fill that
         window.toggle_presentation()
+    # -- lesson --
+    if lesson is not None:
+        from gradviz.gui.lesson import attach
+
+        attach(window, *lesson)
+    # -- end lesson --
     with _CloseOnSignals(app, window) as signals:
         code = app.exec() if screenshot is None else _screenshot(app, window, screenshot, steps, force, layout)
     if signals.received is not None:
@@ -94,7 +106,7 @@ def run_app(
 
 
 def open_window(config: RunConfig, preset: Preset | None, started: float, splash: bool = True,
-                size: tuple[int, int] | None = None, theme: str | None = None):
+                size: tuple[int, int] | None = None, theme: str | None = None, autostart: bool = True):
     """The main window on ``config`` (``preset``'s, if given), shown at ``size`` in ``theme``
     (for a picture only: the user's saved theme stays) if given. With ``splash``, a splash
     is on screen first, before pyqtgraph and the window's modules are imported (seconds on a
@@ -112,7 +124,7 @@ def open_window(config: RunConfig, preset: Preset | None, started: float, splash
         shown.say("building the window…")  # no seconds: nothing can count them on until it is built
     from gradviz.gui.main_window import MainWindow  # after the theme: plots read it when built
 
-    window = MainWindow(config, preset=preset)
+    window = MainWindow(config, preset=preset, autostart=autostart)  # a lesson starts its scene itself
     window.start_note = TrainerStartNote(window, started)
     if size:
         window.resize(*size)
@@ -231,9 +243,10 @@ def _screenshot(app: QApplication, window, path: Path, steps: int, force: bool =
         print(f"wrote {written} at step {window.last_frame.steps_done if window.last_frame else 0}")
         if layout is not None:
             from gradviz.gui.layout_report import layout_report
+            from gradviz.gui.lesson.report import with_lesson  # lesson: its panel's texts too
             from gradviz.io.atomic import atomic_write
 
-            report = json.dumps(layout_report(window), indent=1).encode()
+            report = json.dumps(with_lesson(window, layout_report(window)), indent=1).encode()
             try:
                 atomic_write(layout, lambda stream: stream.write(report), force=True)
             except OSError as exc:

@@ -154,6 +154,11 @@ class MainWindow(QMainWindow):
         session.reportFailed.connect(self._on_report_failed)
         session.runSaved.connect(self._on_saved)
         session.pendingChanged.connect(self._on_pending)
+        # reliab: a dead trainer's run is written in a thread; the status bar says so meanwhile.
+        from gradviz.gui.saving import SaveProgress
+
+        self.save_progress = SaveProgress(self)
+        # (end reliab)
         self.sweep.started.connect(self._sweep_started)
         self.reviews.exampleChanged.connect(self._on_example)
         self.reviews.evaluateRequested.connect(session.evaluate)

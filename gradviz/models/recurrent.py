@@ -19,7 +19,7 @@ import itertools
 import torch
 from torch import Tensor, nn
 
-from gradviz.models.cells import LayerTrace, gru_layer, lstm_layer, rnn_layer
+from gradviz.models.cells import LayerTrace, gru_layer, lstm_layer, project, rnn_layer
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -60,17 +60,14 @@ class _Observable:
             b_hh = getattr(self, f"bias_hh_l{layer}")
             if self.kind == "lstm":
                 h0, c0 = state[0][layer], state[1][layer]
-                premul = torch.addmm(b_ih + b_hh, layer_input.flatten(0, 1), w_ih.t())
-                premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, 4H)
+                premul = project(layer_input, w_ih, b_ih + b_hh)  # (T, B, 4H)
                 layer_input, h, c = lstm_layer(premul, h0, c0, w_hh, self.forget_gate, tbptt, trace)
                 finals_c.append(c)
             elif self.kind == "gru":
-                premul = torch.addmm(b_ih, layer_input.flatten(0, 1), w_ih.t())
-                premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, 3H)
+                premul = project(layer_input, w_ih, b_ih)  # (T, B, 3H)
                 layer_input, h = gru_layer(premul, state[layer], w_hh, b_hh, tbptt, trace)
             else:
-                premul = torch.addmm(b_ih + b_hh, layer_input.flatten(0, 1), w_ih.t())
-                premul = premul.view(x.shape[0], x.shape[1], -1)  # (T, B, H)
+                premul = project(layer_input, w_ih, b_ih + b_hh)  # (T, B, H)
                 relu = self.nonlinearity == "relu"
                 layer_input, h = rnn_layer(premul, state[layer], w_hh, relu, tbptt, trace)
             finals_h.append(h)  # layer_input is now this layer's outputs (T, B, H)

@@ -62,7 +62,12 @@ class SequenceModel(nn.Module):
         if not observe and self.rnn.can_fuse:
             outputs, state = self.rnn.forward_fused(x, tbptt=tbptt)
             return outputs, state, None
-        traces = [LayerTrace() for _ in range(self.config.layers)] if observe else None
+        # Every timestep at once (no per-step leaves); the top layer's backward pass marks where
+        # its Jacobian is exactly zero, from the factors it multiplies by anyway.
+        layers = self.config.layers
+        traces = None
+        if observe:
+            traces = [LayerTrace(per_step=False, wants_zero=layer == layers - 1) for layer in range(layers)]
         outputs, state = self.rnn.forward_observed(x, tbptt=tbptt, traces=traces)
         return outputs, state, traces
 

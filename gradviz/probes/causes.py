@@ -97,6 +97,9 @@ def cut_by_zero_jacobian(
     steps, batch = zero_jacobian.shape
     decision = np.asarray(decision_steps, dtype=bool)
     passes = ~zero_jacobian & ~backward_cuts(steps, tbptt)[:, None]  # (T, B): t hands back to t - 1
+    if passes.all():  # no chain is cut (the usual case): reached from the last decision step back
+        reached_at = np.logical_or.accumulate(decision[::-1])[::-1]
+        return ~reached_at if counted is None else ~(reached_at & np.asarray(counted, dtype=bool).any(axis=1))
     reached = np.zeros(batch, dtype=bool)
     cut = np.zeros(steps, dtype=bool)
     for t in range(steps - 1, -1, -1):

@@ -27,6 +27,7 @@ of |dl/dh_t| / |dl/dh_{t+1}| over the profile's usable neighbours. The Jacobian'
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -52,11 +53,26 @@ class Decay:
     spread: tuple[float, float] | None = None  # unsteady: the (fastest, slowest) recent half-lives
 
 
+@functools.lru_cache(maxsize=16)
+def _pairs(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The index pairs i < j of n points (the same few n come back at every recorded step)."""
+    return np.triu_indices(n, k=1)
+
+
 def _theil_sen(t: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope and intercept of the Theil-Sen line through (t, y)."""
-    i, j = np.triu_indices(len(t), k=1)
-    slope = float(np.median((y[j] - y[i]) / (t[j] - t[i])))
+    i, j = _pairs(len(t))
+    slopes = np.subtract(y[j], y[i])
+    slopes /= np.subtract(t[j], t[i])
+    slope = float(np.median(slopes, overwrite_input=True))  # the slopes are ours to reorder
     return slope, float(np.median(y - slope * t))
+
+
+def _slope(t: np.ndarray, y: np.ndarray) -> float:
+    """The least-squares slope of y against t (what np.polyfit(t, y, 1)[0] gives, to rounding,
+    without its SVD)."""
+    centred = t - t.mean()
+    return float(np.dot(centred, y - y.mean()) / np.dot(centred, centred))
 
 
 def _segment_half_life(t: np.ndarray, y: np.ndarray) -> float:
@@ -100,8 +116,7 @@ def _best_break(t: np.ndarray, y: np.ndarray) -> int | None:
     one = before[-1]
     if one <= 0 or total.min() > REGIME_GAIN * one:
         return None
-    far = np.polyfit(t[:k], y[:k], 1)[0]
-    near = np.polyfit(t[k:], y[k:], 1)[0]
+    far, near = _slope(t[:k], y[:k]), _slope(t[k:], y[k:])
     shorter = min(t[k - 1] - t[0], t[-1] - t[k])
     if abs(far - near) * shorter < REGIME_CONTRAST:
         return None

@@ -82,7 +82,10 @@ def reduce_on_device(
         on_device[f"param_norm/{name}"] = torch.linalg.vector_norm(grad)
     on_device.update(jacobian_inputs(model, traces))
     on_device.update(radius_blocks(model))
-    on_device["zero_jacobian"] = zero_jacobian(model, traces[-1], layers - 1)  # (T, B) top layer
+    top = traces[-1]  # (T, B): where the top layer's Jacobian is exactly zero; its backward pass
+    # marks it from the factors it multiplied by, else it is computed again from the values
+    on_device["zero_jacobian"] = top.zero_jacobian if top.zero_jacobian is not None else zero_jacobian(
+        model, top, layers - 1)
     if mask is not None:
         on_device["padding"] = ~mask.any(dim=1)  # (T,) every sequence is padding there
         on_device["mask"] = mask  # (T, B) the sequences each step's mean counts

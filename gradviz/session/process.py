@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import queue
 import threading
+from multiprocessing import util as mp_util
 
 from gradviz.config import ConfigError, RunConfig
 from gradviz.forkserver import child_setup, context, death_signal_safe, describe_exit, start_method, unpicklable
@@ -23,6 +24,23 @@ STOP_TIMEOUT_S = 2.0
 # After its window has gone, the trainer finishes the step under way (and unlinks its frame
 # block) for at most this long before its parent watch ends it.
 PARENT_GONE_GRACE_S = 2.0
+
+
+# Trainers whose start is under way in a starter thread. The child opens its queues'
+# semaphores by name once the fork server has forked it, and the window's process unlinks them
+# as it exits: a window closed 0.1-1 s after opening, its process exiting while the trainer
+# still started, left a child that died with a SemLock FileNotFoundError traceback on stderr.
+# At exit every start still under way is settled (the child ended) before the semaphores are
+# unlinked: their finalizers run at priority 0, higher priorities first.
+_STARTING: set[TrainerProcess] = set()
+
+
+def _settle_starting() -> None:
+    for trainer in list(_STARTING):
+        trainer.settle()
+
+
+mp_util.Finalize(None, _settle_starting, exitpriority=10)
 
 
 def _child_main(failure, config: RunConfig, commands, events, frame_wanted, threads: int | None,
@@ -88,6 +106,7 @@ class TrainerProcess:
             self._start()
             return
         self._starter = threading.Thread(target=self._start, name="gradviz-trainer-start", daemon=True)
+        _STARTING.add(self)
         self._starter.start()
 
     def _start(self) -> None:
@@ -96,12 +115,14 @@ class TrainerProcess:
         except Exception as exc:  # noqa: BLE001 - reported as the cause of death
             why = unpicklable(self.config, "its run settings") or f"{type(exc).__name__}: {exc}"
             self._start_error = why
+            _STARTING.discard(self)
             return
         finally:
             self._failure_end.close()  # the child's copy is now the only one: its death ends the pipe
         if self._stopped:  # closed while starting: end it at once
             self._process.kill()
             self._process.join(1.0)
+        _STARTING.discard(self)
 
     @property
     def pid(self) -> int | None:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from gradviz.config import RunConfig, TrainConfig
+from gradviz.io.background import BackgroundWrite
 from gradviz.io.runfile import SavedRun, has_state
 from gradviz.session import protocol as p
 from gradviz.session.frames import Frame, frame_from_saved
@@ -85,6 +86,9 @@ class Session:
         # exported or saved when the trainer hangs or dies (recorded history, no model state).
         self.held: dict | None = None
         self.saving: Path | None = None  # a Save sent and not yet answered (written or failed)
+        # A dead trainer's run, as the window held it, being written by a thread of this process.
+        self._held_write: BackgroundWrite | None = None
+        self._held_write_of: tuple[object, int] = (None, 0)  # its trainer (a Reset starts another) and steps
         self.last_heard = time.perf_counter()  # when the trainer last sent anything
         self._held_asked = time.perf_counter()
         # Text tasks: one words question open at a time, at most one a second.
@@ -106,6 +110,7 @@ class Session:
         self.evaluated = Callbacks()  # (EvaluationReport)
         self.reportFailed = Callbacks()  # (name, message)
         self.runSaved = Callbacks()  # (path)
+        self.saveStarted = Callbacks()  # (path): this process writes it (``save_progress`` says how far)
         self.pendingChanged = Callbacks()  # (pending)
         self.waveReady = Callbacks()  # (step, waves): every model's backward pass of one step
         self.connectivityReady = Callbacks()  # (step, matrices): which output step teaches which
@@ -143,6 +148,7 @@ class Session:
         if not self._closing and self.trainer_state != p.DEAD and not self.trainer.alive:
             self._died()
         self._refresh_held()
+        self._finish_held_save()
         return new_frame
 
     def _refresh_held(self) -> None:
@@ -359,7 +365,7 @@ class Session:
         the trainer died), at most ``timeout_s``, calling ``tick(seconds waited)`` as it waits (a
         window says so and repaints). True when no save is left in progress."""
         started = time.perf_counter()
-        while self.saving is not None and self.trainer_alive:
+        while self.saving is not None and (self.trainer_alive or self._held_write is not None):
             waited = time.perf_counter() - started
             if waited > timeout_s:
                 return False
@@ -371,19 +377,44 @@ class Session:
 
     def _save_held(self, path: Path, force: bool) -> None:
         """The trainer died: write the recorded history the window holds (it replays; the
-        model's weights died with the trainer, so it cannot train on)."""
+        model's weights died with the trainer, so it cannot train on), in a thread: a large run
+        takes seconds, which froze the window on its own thread. ``poll`` reports the end."""
         from gradviz.io.runfile import save_arrays_kept
 
-        try:
-            written, note = save_arrays_kept(path, self.held, force=force)
-        except (OSError, ValueError) as exc:
-            self.show_banner(f"Could not save {path}: {exc}")
+        if self._held_write is not None:
+            return  # one at a time; the status bar says it is being written
+        held = self.held
+        self.saving = Path(path)
+        self._held_write_of = (self.trainer, int(held["step"][-1]) + 1)
+        self._held_write = BackgroundWrite(path, lambda: save_arrays_kept(path, held, force=force))
+        self.saveStarted.emit(str(path))
+
+    def save_progress(self) -> str | None:
+        """The save this process is writing, with its seconds so far; None when none is."""
+        job = self._held_write
+        if job is None:
+            return None
+        return f"Saving {job.path.name} (the run as the window holds it) · {job.seconds:.0f} s"
+
+    def _finish_held_save(self) -> None:
+        job = self._held_write
+        if job is None or not job.done:
             return
-        step = int(self.held["step"][-1]) + 1
-        self.run_path = written
-        self.show_banner(f"Saved the run as the window held it (recorded up to step {step}; its weights ended "
-                         f"with the trainer, so the file replays but cannot train on){'. ' + note if note else ''}.")
-        self.runSaved.emit(str(written))
+        self._held_write = None
+        if self.saving == job.path:
+            self.saving = None
+        trainer, steps = self._held_write_of
+        same_run = trainer is self.trainer  # not reset since: the banner is this run's
+        if job.error is not None:  # said even after a Reset: the user must learn the file is not there
+            self.show_banner(f"Could not save {job.path}: {job.error}")
+            return
+        if same_run:
+            self.run_path = job.written
+            note = job.note
+            self.show_banner(f"Saved the run as the window held it (recorded up to step {steps}; its weights "
+                             f"ended with the trainer, so the file replays but cannot train on)"
+                             f"{'. ' + note if note else ''}.")
+        self.runSaved.emit(str(job.written))
 
     def ask_wave(self) -> bool:
         """Ask for every model's backward pass on the next step (the trainer trains that step

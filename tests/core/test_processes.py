@@ -228,6 +228,40 @@ def test_killing_the_app_leaves_no_trainer_and_no_sweep_run(tmp_path: Path) -> N
         app.kill()
 
 
+# A window closed 0.1-1 s after it opened, as its close button does (Session.close), by a
+# process that then exits at once: nothing settles the trainer's start but gradviz itself.
+CLOSED_WHILE_STARTING = textwrap.dedent("""
+    import sys, time
+    from gradviz.session.state import Session
+    from tests.configs import small_config
+
+    if __name__ == "__main__":
+        session = Session(small_config(), autostart=True)
+        time.sleep(float(sys.argv[1]))
+        print(session.trainer.starting, flush=True)
+        session.close()
+""")
+
+
+@processes
+@needs_proc
+@pytest.mark.parametrize("after_s", [0.1, 0.8])
+def test_closing_while_the_trainer_starts_leaves_no_traceback_and_no_process(after_s: float) -> None:
+    """The child opened its queues' semaphores after the exiting window had unlinked them: a
+    SemLock FileNotFoundError traceback on stderr (issue 25)."""
+    tag = uuid.uuid4().hex
+    app = launch(["-c", CLOSED_WHILE_STARTING, str(after_s)], tag)
+    try:
+        out, err = app.communicate(timeout=120)  # the pipe ends once the last child has gone
+    finally:
+        app.kill()
+    assert app.returncode == 0, err
+    if start_method() == "forkserver":
+        assert out.split() == ["True"], "the trainer should still have been starting"  # (spawn starts at once)
+    assert "Traceback" not in err and "Error" not in err, err
+    assert_all_gone(tag, timeout=5)
+
+
 def _sleep_as_a_long_step(death_signal: bool, ready: str) -> None:
     """A child that is deep in one long step (a sleep stands for it) when its parent dies."""
     child_setup(None, death_signal, grace_s=0.5)

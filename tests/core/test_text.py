@@ -456,8 +456,7 @@ def test_padding_is_left_out_of_the_recorded_gradients_and_gate_means(tmp_path: 
     outputs, _, traces = model(x, observe=True)
     # Each sequence's own loss (the probe is per sequence, not per batch): B times the batch mean.
     loss = fresh.task.loss(model.head(fresh.task.readout(outputs)), y) * x.shape[1]
-    states = traces[-1].hidden
-    grads = torch.autograd.grad(loss, states)
+    (grads,) = torch.autograd.grad(loss, [traces[-1].probes[0]])  # (T, B, H): every total dL/dh_t
     for t in np.nonzero(mask.any(axis=1))[0]:
         norms = torch.linalg.vector_norm(grads[t].double(), dim=-1).numpy()
         assert grad_h[t] == pytest.approx(norms[mask[t]].mean(), rel=1e-4)

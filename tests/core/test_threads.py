@@ -16,7 +16,20 @@ from gradviz.cli import main
 from gradviz.config import ConfigError, ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.session import protocol as p
 from gradviz.session.trainer import TrainerLoop
-from gradviz.threads import THREADS_ENV, override_note, threads_override, torch_threads
+from gradviz.threads import (
+    DEFAULT_POLICY,
+    MULTI_WORK,
+    POLICY_ENV,
+    PROC_STAT,
+    THREADS_ENV,
+    Governor,
+    busy_seconds,
+    gate_work,
+    override_note,
+    thread_policy,
+    threads_override,
+    torch_threads,
+)
 from tests.configs import small_config
 
 
@@ -33,19 +46,110 @@ def torch_threads_kept():
     torch.set_num_threads(before)
 
 
-def test_small_models_get_one_thread_on_any_machine(monkeypatch) -> None:
-    monkeypatch.delenv(THREADS_ENV, raising=False)
+def test_the_one_policy_gives_small_models_one_thread_on_any_machine() -> None:
+    one = {POLICY_ENV: "one"}
     for config in (RunConfig(), lstm(64), lstm(128), small_config(3)):
-        assert [torch_threads(config, cores=cores) for cores in (1, 2, 8, 64)] == [1, 1, 1, 1]
+        assert [torch_threads(config, cores=cores, environ=one) for cores in (1, 2, 8, 64)] == [1, 1, 1, 1]
 
 
-def test_large_models_get_more_threads_within_the_cores_left(monkeypatch) -> None:
-    monkeypatch.delenv(THREADS_ENV, raising=False)
+def test_the_one_policy_gives_large_models_more_threads_within_the_cores_left() -> None:
+    one = {POLICY_ENV: "one"}
     big = lstm(512)  # 64 x 512 x 2048 = 64 M multiply-adds per step: 8 threads' worth
-    assert torch_threads(big, cores=64) == 8
-    assert torch_threads(big, cores=4) == 4
-    assert torch_threads(big, cores=4, reserve=1) == 3  # the window keeps a core
-    assert torch_threads(big, cores=1, reserve=1) == 1
+    assert torch_threads(big, cores=64, environ=one) == 8
+    assert torch_threads(big, cores=4, environ=one) == 4
+    assert torch_threads(big, cores=4, reserve=1, environ=one) == 3  # the window keeps a core
+    assert torch_threads(big, cores=1, reserve=1, environ=one) == 1
+
+
+@pytest.mark.parametrize("policy", ["cores", "adaptive", ""])
+def test_the_demo_gets_one_thread_and_larger_lstms_every_core(policy) -> None:
+    """The default demo (H=32) gains nothing from a second thread; H=64 and H=128 do, alone."""
+    env = {POLICY_ENV: policy}
+    from gradviz.presets import DEFAULT_PRESET, load_preset
+
+    demo = load_preset(DEFAULT_PRESET).config
+    assert gate_work(demo) <= MULTI_WORK < gate_work(lstm(64))
+    assert [torch_threads(demo, cores=cores, environ=env) for cores in (1, 2, 8)] == [1, 1, 1]
+    for config in (lstm(64), lstm(128), lstm(512)):
+        assert [torch_threads(config, cores=cores, environ=env) for cores in (1, 2, 8)] == [1, 2, 8]
+        assert torch_threads(config, cores=8, reserve=1, environ=env) == 7
+
+
+def test_an_unknown_policy_is_one_line() -> None:
+    assert thread_policy({}) == DEFAULT_POLICY and thread_policy({POLICY_ENV: "one"}) == "one"
+    with pytest.raises(ConfigError, match=f"^{POLICY_ENV} must be one of one, cores, adaptive, got 'fast'$"):
+        thread_policy({POLICY_ENV: "fast"})
+    fallback = torch_threads(lstm(64), cores=2, environ={})
+    assert torch_threads(lstm(64), cores=2, environ={POLICY_ENV: "fast"}) == fallback  # the default, not a crash
+
+
+class FakeMachine:
+    """A clock, the machine's busy CPU seconds and this process's, moved by the test."""
+
+    def __init__(self) -> None:
+        self.now = self.busy = self.own = 0.0
+        self.set: list[int] = []
+
+    def run(self, seconds: float, ours: float, others: float) -> None:
+        """``seconds`` pass with ``ours`` and ``others`` cores busy."""
+        self.now += seconds
+        self.own += ours * seconds
+        self.busy += (ours + others) * seconds
+
+    def governor(self, wanted: int, cores: int) -> Governor:
+        return Governor(wanted, self.set.append, cores=cores, clock=lambda: self.now,
+                        machine=lambda: self.busy, own=lambda: self.own)
+
+
+def test_the_governor_gives_up_the_cores_others_hold_and_takes_them_back() -> None:
+    machine = FakeMachine()
+    governor = machine.governor(wanted=2, cores=2)
+    machine.run(0.1, ours=2, others=0)
+    governor.tick()
+    assert machine.set == []  # before its first look: nothing changes
+    machine.run(0.2, ours=1.2, others=0.9)  # a busy neighbour appears
+    governor.tick()
+    assert machine.set == [1] and governor.threads == 1
+    machine.run(0.5, ours=1, others=1)
+    governor.tick()  # within the second: not looked at again
+    machine.run(0.6, ours=1, others=1)
+    governor.tick()
+    assert machine.set == [1]
+    machine.run(1.0, ours=1, others=0.2)  # it went away: both cores again
+    governor.tick()
+    assert machine.set == [1, 2]
+    machine.run(1.0, ours=1, others=2.0)  # two busy neighbours on two cores: still one thread
+    governor.tick()
+    assert machine.set == [1, 2, 1]
+    eight = FakeMachine()
+    governor = eight.governor(wanted=7, cores=8)  # the window's trainer on 8 cores
+    eight.run(1.0, ours=7, others=3.2)
+    governor.tick()
+    assert eight.set == [5]
+
+
+def test_busy_seconds_read_proc_stat() -> None:
+    line = "cpu  100 5 50 1000 20 3 2 7 0 0\ncpu0 1 2 3 4\n"
+    assert busy_seconds(line, 100.0) == pytest.approx((100 + 5 + 50 + 3 + 2 + 7) / 100)
+    if Path(PROC_STAT).exists():
+        from gradviz.threads import _machine_busy_seconds
+
+        assert _machine_busy_seconds() > 0
+
+
+def test_apply_threads_installs_the_governor_only_where_it_can_act(monkeypatch, torch_threads_kept) -> None:
+    from gradviz import threads
+
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    threads.apply_threads(2, environ={POLICY_ENV: "adaptive"})
+    assert (threads._governor is not None) == Path(PROC_STAT).exists()
+    threads.tick()  # harmless at once
+    threads.apply_threads(1, environ={POLICY_ENV: "adaptive"})
+    assert threads._governor is None  # one thread: nothing to give up
+    threads.apply_threads(2, environ={POLICY_ENV: "cores"})
+    assert threads._governor is None
+    threads.apply_threads(2, environ={POLICY_ENV: "adaptive", THREADS_ENV: "2"})
+    assert threads._governor is None  # the user's count is kept as given
 
 
 def test_the_override_is_bounded_by_the_cores_and_says_so() -> None:
@@ -58,7 +162,8 @@ def test_the_override_is_bounded_by_the_cores_and_says_so() -> None:
     for bad in ("0", "-1", "two", "1.5"):
         with pytest.raises(ConfigError, match=f"^{THREADS_ENV} must be a whole number of threads, 1 or more"):
             threads_override({THREADS_ENV: bad}, cores=8)
-        assert torch_threads(lstm(64), cores=8, environ={THREADS_ENV: bad}) == 1  # the policy, not a crash
+        policy = torch_threads(lstm(64), cores=8, environ={})
+        assert torch_threads(lstm(64), cores=8, environ={THREADS_ENV: bad}) == policy  # the policy, not a crash
 
 
 def test_train_uses_the_policy_and_the_override(monkeypatch, capsys, torch_threads_kept) -> None:
@@ -78,6 +183,15 @@ def test_a_bad_override_is_one_line_before_any_work(monkeypatch, tmp_path: Path,
     out = tmp_path / "p.npz"
     assert main(["probe", "--hidden", "4", "--seq-len", "5", "--batch", "4", "--out", str(out)]) == 2
     said = f"gradviz: error: {THREADS_ENV} must be a whole number of threads, 1 or more, got 'many'\n"
+    assert capsys.readouterr().err == said
+    assert not out.exists()
+
+
+def test_a_bad_policy_is_one_line_before_any_work(monkeypatch, tmp_path: Path, capsys) -> None:
+    monkeypatch.setenv(POLICY_ENV, "fast")
+    out = tmp_path / "p.npz"
+    assert main(["probe", "--hidden", "4", "--seq-len", "5", "--batch", "4", "--out", str(out)]) == 2
+    said = f"gradviz: error: {POLICY_ENV} must be one of one, cores, adaptive, got 'fast'\n"
     assert capsys.readouterr().err == said
     assert not out.exists()
 

@@ -213,6 +213,7 @@ def test_after_the_trainer_dies_the_run_on_screen_is_still_exported_and_saved(qt
     written = window.export("loss", tmp_path / "loss.png")
     assert written.stat().st_size > 0 and window.export_note.startswith("the trainer has stopped")
     window.session.save(tmp_path / "run.npz")
+    qtbot.waitUntil(lambda: window.session.saving is None, timeout=20000)  # written in a thread (test_saving.py)
     saved = load_run(tmp_path / "run.npz")  # the recorded history the window held, step for step
     np.testing.assert_array_equal(saved.arrays["step"], held["step"])
     np.testing.assert_array_equal(saved.arrays["loss"], held["loss"])

@@ -40,8 +40,16 @@ def built(tmp_path_factory):
     # Build from a copy: setuptools keeps build/ between builds, and stale files there would
     # end up in the wheel (and the checkout would collect build output).
     source = tmp / "source"
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info",
-                                                                 "__pycache__", ".*_cache", "*.npz"))
+    # Run files (*.npz) a developer left in the checkout stay out; the ones resources/ ships (the
+    # lesson's sweep) go in.
+    junk = shutil.ignore_patterns(".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache", "*.npz")
+    shipped = ROOT / "resources"
+
+    def ignore(folder, names):
+        skipped = junk(folder, names)
+        return {name for name in skipped if not (Path(folder).is_relative_to(shipped) and name.endswith(".npz"))}
+
+    shutil.copytree(ROOT, source, ignore=ignore)
     wheels = tmp / "wheels"
     _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
           str(source)], cwd=tmp, env=env)
@@ -61,6 +69,7 @@ def installed(built, tmp_path_factory):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
     assert "gradviz/resources/presets/vanishing.json" in names and "gradviz/resources/icons/gradviz.png" in names
+    assert {"gradviz/resources/lessons/rnn.toml", "gradviz/resources/lessons/rnn-sweep.npz"} <= set(names)
     venv = tmp / "venv"
     _run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=tmp, env=env)
     python = venv / "bin" / "python"
@@ -94,7 +103,8 @@ def test_the_installed_package_trains_every_preset(installed):
             "names = preset_names(); print(*names)\n"
             f"sys.exit(max(main(['train', '--preset', name, *{small!r}]) for name in names))")
     out = _run([str(python), "-c", code], work, env, timeout=600)
-    assert out.splitlines()[0].split() == ["vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews"]
+    assert out.splitlines()[0].split() == ["vanishing", "exploding", "irnn", "lstm1997", "copy", "tbptt", "reviews",
+                                          "hochreiter1997"]
 
 
 def test_the_installed_package_takes_a_screenshot(installed):
@@ -112,6 +122,12 @@ def test_the_installed_package_passes_its_doctor(installed):
     python, script, work, env = installed
     out = _run([str(script), "doctor", "--device", "cpu", "--quick"], work, env)
     assert "5 of 5 checks passed" in out and str(python.parent.parent) in out  # its own interpreter
+
+
+def test_the_installed_package_lists_its_lesson(installed):
+    python, script, work, env = installed
+    out = _run([str(script), "lesson", "--list"], work, env)
+    assert "rnn" in out and "8. How far back each cell learns" in out  # the scene that reads the shipped sweep
 
 
 def test_the_wheel_carries_the_licence_and_declares_pillow_and_every_qt_but_the_broken_one(built):
