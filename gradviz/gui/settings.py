@@ -32,6 +32,7 @@ KEYS: dict[str, str] = {
     "geometry": BYTES,
     "window_state": BYTES,
     "sweep/last": TEXT,
+    "reproduction/last": TEXT,  # its folder: where Open reproduction... starts
     "export/target": SCALAR,
     "export/type": SCALAR,
     "export/format": SCALAR,

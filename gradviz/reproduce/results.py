@@ -99,6 +99,31 @@ class ReproductionResults:
             results._take(path, item, labels)
         return results
 
+    @classmethod
+    def open(cls, path: str | os.PathLike) -> ReproductionResults:
+        """Whatever reproduction ``path`` holds, with the seeds it has (0..the highest finished),
+        checked as ``load`` checks a file to resume: ReproductionFileError if it is not one."""
+        path = Path(path)
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ReproductionFileError(f"{path} is {path.stat().st_size} bytes, too large for a reproduction")
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+            if isinstance(exc, ReproductionFileError):
+                raise
+            raise ReproductionFileError(f"{path} is not a readable reproduction file ({exc!s:.120})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("runs"), list):
+            raise ReproductionFileError(f"{path} is not a gradviz reproduction file")
+        from gradviz.reproduce.papers import reproduction
+
+        try:
+            chosen = reproduction(data.get("name"), data.get("quick") is True)
+        except (ValueError, TypeError):
+            raise ReproductionFileError(f"{path} holds an unknown reproduction ({data.get('name')!s:.40})") from None
+        seeds = [item.get("seed") for item in data["runs"] if isinstance(item, dict)]
+        top = max((seed for seed in seeds if isinstance(seed, int) and not isinstance(seed, bool)), default=-1)
+        return cls.load(path, chosen, min(top + 1, 10_000))
+
     def _take(self, path: Path, item, labels: dict[str, int]) -> None:
         try:
             arm, seed = labels[item["arm"]], item["seed"]

@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
 
 from gradviz.budget import available_bytes
 from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
+from gradviz.gui.panels.reproduction import ReproductionView
 from gradviz.gui.panels.sweep_estimate import SweepTimer, estimate_seconds, say_duration
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
@@ -199,6 +200,14 @@ class SweepPanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("Seeds that learned / seeds finished, for each model and T (hover for the losses)")
         layout.addWidget(self.table)
+        # ---- a paper's reproduction (reproduction.py): shown in the figure's place until Back
+        self.reproduction = ReproductionView((self.summary, self.graphics, self.table), settings)
+        buttons.insertWidget(buttons.indexOf(self.export_button), self.reproduction.open_button)
+        self.desk_only += [self.reproduction.open_button, self.reproduction.export_button]
+        self.reproduction.said.connect(self._say)
+        self.started.connect(self.reproduction.leave)
+        layout.addWidget(self.reproduction, 1)
+        # ----
         self.style = PlotStyle()
         self._fit_table()
         self.set_form(DEFAULTS, jobs=core_count())
@@ -417,6 +426,7 @@ class SweepPanel(QWidget):
             return False
         self.results, self.path = results, Path(path)
         self._remember(self.path)
+        self.reproduction.leave()  # the sweep opened is what to see
         self.set_form(results.config)
         self._show()
         left = len(results.pending())
@@ -470,6 +480,7 @@ class SweepPanel(QWidget):
         running, results = self.running, self.results
         self.form.setEnabled(not running)
         self.open_button.setEnabled(not running)
+        self.reproduction.open_button.setEnabled(not running)  # its message would be overwritten
         self.stop_button.setEnabled(running)
         self.export_button.setEnabled(results is not None)
         self.start_button.setEnabled(not running)
@@ -677,6 +688,7 @@ class SweepPanel(QWidget):
         self.graphics.setBackground(style.theme.background)
         self.figure.apply_style(style)
         self._draw()
+        self.reproduction.apply_style(style)
 
     def set_lecture(self, lecture: bool) -> None:
         """Presentation mode: the figure, the table and Start/Stop; the form stays at the desk."""
