@@ -1,6 +1,7 @@
 """Start the app: a QApplication, the main window on a preset, and the --screenshot mode.
 
-Ctrl-C (SIGINT) or SIGTERM closes the window as its close button would, without asking about
+Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal it was started from closed) closes the window as
+its close button would (a save in progress is finished first), without asking about
 unsaved work, and the app exits with 128 + the signal's number (before the window is up, the
 command line's handler ends the process at once: nothing is open yet). Python's handlers only run
 between bytecodes, so the signal is also written to a socket the Qt event loop watches
@@ -149,7 +150,10 @@ def _stop_trainer(window) -> None:
 
 
 class _CloseOnSignals:
-    """While active, SIGINT and SIGTERM close ``window`` and quit ``app`` from the event loop."""
+    """While active, SIGINT, SIGTERM and (where it exists) SIGHUP close ``window`` and quit ``app``
+    from the event loop."""
+
+    SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
     def __init__(self, app: QApplication, window):
         self.app, self.window = app, window
@@ -160,7 +164,7 @@ class _CloseOnSignals:
         self._reader.setblocking(False)
         self._writer.setblocking(False)
         self._old_fd = signal.set_wakeup_fd(self._writer.fileno())
-        self._old = {number: signal.signal(number, self._note) for number in (signal.SIGINT, signal.SIGTERM)}
+        self._old = {number: signal.signal(number, self._note) for number in self.SIGNALS}
         self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read)
         self._notifier.activated.connect(self._woken)
         return self

@@ -93,3 +93,31 @@ def test_a_signal_to_the_app_mid_sweep_leaves_no_run_training(sent: int, tmp_pat
     finally:
         app.kill()
         app.communicate(timeout=30)
+
+
+class _Closable:
+    """What _CloseOnSignals needs of a window and an app: it records the calls."""
+
+    def __init__(self):
+        self.ask_before_discard, self.closed, self.quit_called = True, False, False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def quit(self) -> None:
+        self.quit_called = True
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="no SIGHUP on this platform")
+def test_a_closed_terminal_sighup_closes_the_window_like_sigterm(qapp, qtbot) -> None:
+    """SIGHUP used to kill the app at once (a save in progress was lost); now it closes the window as
+    SIGTERM does, from the event loop, without a question, and the handlers are put back after."""
+    from gradviz.gui.app import _CloseOnSignals
+
+    window, app = _Closable(), _Closable()
+    before = signal.getsignal(signal.SIGHUP)
+    with _CloseOnSignals(app, window) as signals:
+        signal.raise_signal(signal.SIGHUP)
+        qtbot.waitUntil(lambda: window.closed, timeout=2000)
+    assert signals.received == signal.SIGHUP and app.quit_called and window.ask_before_discard is False
+    assert signal.getsignal(signal.SIGHUP) == before
