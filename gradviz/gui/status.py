@@ -41,6 +41,8 @@ class StatusRoom:
             self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
     def show_frame(self, steps_done: int, steps_per_second: float) -> None:
+        if self._session_of().trainer_state == DEAD:  # the frame repainted is the last one, with its old rate
+            steps_per_second = 0.0
         self.step_label.setText(f"  step {steps_done}  ")
         self.rate_label.setText(f"  {steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")
 

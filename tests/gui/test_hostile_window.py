@@ -208,6 +208,8 @@ def test_after_the_trainer_dies_the_run_on_screen_is_still_exported_and_saved(qt
     held = window.session.held
     os.kill(window.session.trainer.pid, signal.SIGKILL)
     qtbot.waitUntil(lambda: window.session.trainer_state == DEAD, timeout=10000)
+    window.paint_now()  # the last frame painted again: it still carries the rate it was sent with
+    assert window.rate_label.text().strip().startswith("0 steps/s"), window.rate_label.text()
     written = window.export("loss", tmp_path / "loss.png")
     assert written.stat().st_size > 0 and window.export_note.startswith("the trainer has stopped")
     window.session.save(tmp_path / "run.npz")
