@@ -26,7 +26,9 @@ from gradviz.probes.gradients import norms_over_time
 from gradviz.probes.measured import BackwardWave
 from gradviz.tasks import Task
 
-FACTOR_NAMES = {"rnn": "||dh_t/dh_{t-1}||", "lstm": "f_t (cell path)", "gru": "z_t (carry path)"}
+# The LSTM's and GRU's factors are one path's (the gradient also arrives through h_t, so the gain
+# can exceed them); the RNN's norm bounds its gain.
+FACTOR_NAMES = {"rnn": "||dh_t/dh_{t-1}||", "lstm": "mean f_t (cell path alone)", "gru": "mean z_t (carry path alone)"}
 
 
 def backward_wave(model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt: int = 0) -> BackwardWave:
