@@ -53,9 +53,9 @@ def typeset(source: str) -> str:
             parts.append(_SYMBOLS.get(char, html.escape(char)))
             continue
         word = match["word"]
+        if match["tilde"]:  # combining tilde, inside the italic: after </i> Qt draws no tilde in a serif font
+            word += "\u0303"  # C~ is the candidate C̃
         text = word if word in FUNCTIONS else f"<i>{word}</i>"
-        if match["tilde"]:
-            text += "\u0303"  # combining tilde: C~ is the candidate C̃
         for key, tag in (("sub", "sub"), ("sup", "sup")):
             if match[key]:
                 inner = match[key][1:]

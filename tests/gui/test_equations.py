@@ -17,7 +17,7 @@ def test_typeset_makes_real_subscripts_italic_variables_and_unicode_symbols():
     assert typeset("h_{t-1}") == "<i>h</i><sub><i>t</i>\u22121</sub>"
     assert typeset("W_hh") == "<i>W</i><sub><i>hh</i></sub>"
     assert typeset("tanh'(x)") == "tanh\u2032(<i>x</i>)"  # a function upright, the prime a prime
-    assert typeset("C~_t") == "<i>C</i>\u0303<sub><i>t</i></sub>"  # the candidate C with a tilde
+    assert typeset("C~_t") == "<i>C\u0303</i><sub><i>t</i></sub>"  # the candidate C with a tilde
     assert typeset("f_t * C") == "<i>f</i><sub><i>t</i></sub> \u2299 <i>C</i>"
     assert typeset("a < b") == "<i>a</i> &lt; <i>b</i>"
 
