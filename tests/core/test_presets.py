@@ -312,13 +312,17 @@ def test_reviews_identical_training() -> None:
 
 
 def test_reviews_the_rnn_stays_at_chance_and_the_lstm_reaches_100_percent() -> None:
-    run = trained("reviews", (0, 1), 350)
+    run = trained("reviews", (0, 1), 2000)
     rnn, lstm = run.start
     decisive = run.run.task.decisive_position
     assert rnn.top_grad_h[decisive] < 1e-3 * rnn.top_grad_h[-1]  # orders of magnitude over 20 words
     assert lstm.top_grad_h[decisive] > 100 * rnn.top_grad_h[decisive]
-    rnn_accuracy, lstm_accuracy = run.metric(20)
+    rnn_accuracy, lstm_accuracy = np.nanmean(run.metrics[330:350], axis=0)  # at step 350 (the lesson's caption)
     assert rnn_accuracy < 0.65 and lstm_accuracy > 0.99  # measured: 0.58 and 1.0
+    # "for its first 2,000 steps ... stays at chance": no block of 20 steps is clearly above it.
+    # (Trained on, seed 0's RNN does find the word: near step 7,000, measured 2026-12-07.)
+    blocks = run.metrics[:2000, 0].reshape(100, 20).mean(axis=1)
+    assert blocks.max() < 0.65, blocks.max()
 
 
 # ---- irnn ------------------------------------------------------------------------------------
