@@ -38,6 +38,7 @@ NOT_MODEL_TENSORS = {
     ("session/frames.py", "tolist"): 1,  # numpy arrays of a saved run / shared memory
     ("gui/panels/words.py", "tolist"): 3,  # numpy colours
     ("gui/export_dialog.py", "item"): 3,  # Qt model items
+    ("gui/panels/reproduction.py", "tolist"): 1,  # numpy lengths read from a reproduction file
 }
 
 
