@@ -47,7 +47,8 @@ def test_the_label_names_each_models_factor_as_the_wave_travels(qtbot, make_wind
     t = waves[0].steps - 3  # the third step back from the loss
     # The gain the gradient took from t + 1 to t, and the measured factor of step t.
     assert rnn.label.toPlainText() == f"x{waves[0].gain[t + 1]:.2g} · ||dh_t/dh_{{t-1}}|| {waves[0].factor[t]:.2f}"
-    assert lstm.label.toPlainText() == f"x{waves[1].gain[t + 1]:.2g} · mean f_t (cell path alone) {waves[1].factor[t]:.2f}"
+    lstm_factor = f"mean f_t (cell path alone) {waves[1].factor[t]:.2f}"
+    assert lstm.label.toPlainText() == f"x{waves[1].gain[t + 1]:.2g} · {lstm_factor}"
     assert np.isnan(rnn.drawn()[: t]).all() and np.isfinite(rnn.drawn()[t:]).all()
 
 

@@ -194,7 +194,9 @@ def test_live_resumes_the_training_that_looking_back_paused(qtbot, make_window):
     from gradviz.session.protocol import RUNNING
 
     window = make_window(autostart=True)
-    qtbot.waitUntil(lambda: steps_done(window) >= 4 and window.session.trainer_state == RUNNING, timeout=30000)
+    # The slider must have somewhere to go back to: setValue(0) on a slider already at 0 emits nothing.
+    qtbot.waitUntil(lambda: steps_done(window) >= 4 and window.session.trainer_state == RUNNING
+                    and window.history_slider.maximum() > 0, timeout=30000)
     window.history_slider.setValue(0)  # what dragging it does
     qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED and window.history_label.text() == "Step 0",
                     timeout=10000)
