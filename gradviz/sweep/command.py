@@ -42,6 +42,10 @@ class SweepStopped(KeyboardInterrupt):
         self.number = number
 
 
+def _ignore(number: int, frame) -> None:
+    """A later stop signal while the sweep stops its runs: nothing more to do."""
+
+
 class _StopOnSignals:
     """While active, the first of ``STOP_SIGNALS`` raises SweepStopped wherever the sweep is
     (starting the fork server, waiting on its runs); later ones are ignored, so that stopping
@@ -59,7 +63,9 @@ class _StopOnSignals:
         from gradviz.forkserver import interrupt
 
         for each in STOP_SIGNALS:
-            signal.signal(each, signal.SIG_IGN)
+            # A do-nothing handler, not SIG_IGN: a run spawned from now on would inherit SIG_IGN
+            # through exec and ignore the SIGTERM that stops it (CI saw a sweep hang that way).
+            signal.signal(each, _ignore)
         interrupt(SweepStopped(number))  # raised now, or as soon as a run's process has started
 
 

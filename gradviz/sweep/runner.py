@@ -33,6 +33,7 @@ from gradviz.sweep.results import SweepResults
 from gradviz.threads import core_count, torch_threads
 
 Cell = tuple[int, int, int]
+STOP_GRACE_S = 5.0  # how long stop() waits for a terminated run before it kills it
 
 
 class SweepRunError(RuntimeError):
@@ -87,7 +88,11 @@ class SweepPool:
         # seconds, on the window's thread for a tab sweep).
         self._waiting = deque(pending)
         self._running: dict[Cell, tuple[BaseProcess, Connection]] = {}
-        self._start_next()
+        try:
+            self._start_next()
+        except BaseException:  # a stop signal held over a start is raised here: end what started
+            self.stop()
+            raise
 
     @property
     def running(self) -> bool:
@@ -157,7 +162,10 @@ class SweepPool:
                 process.terminate()
         for process, pipe in running:
             if process.pid is not None:
-                process.join()
+                process.join(STOP_GRACE_S)
+                if process.exitcode is None:  # SIGTERM ignored (still starting, say): no run outlives stop()
+                    process.kill()
+                    process.join()
             pipe.close()
 
 
