@@ -33,7 +33,8 @@ from PySide6.QtGui import QFont, QFontInfo, QImage, QPainter, QTextCursor, QText
 from PySide6.QtWidgets import QGraphicsTextItem, QLabel
 
 from gradviz.gui.panels.settings_layout import rows_out_of_view
-from gradviz.gui.plots.column import PANEL_NAMES, ModelColumn
+from gradviz.gui.plots.column import ModelColumn
+from gradviz.gui.plots.column_plots import PANEL_NAMES
 
 
 def layout_report(window) -> dict:

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar
 
-from gradviz.gui.plots.column import GATE_TITLES
+from gradviz.gui.plots.column_plots import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
 from gradviz.presets import load_preset, preset_names
 

@@ -248,26 +248,7 @@ class ReproductionView(QWidget):
         top = max(finite) * 2 if finite else 10.0  # where a lost seed is drawn: above every number
         size = max(6, self.style.font_px)
         colour = model_colour(1)
-        lost_all = 0
-        for index, arm in enumerate(arms):
-            x = index - SPREAD if math.isfinite(arm.paper) else index
-            # Seeds side by side (a little apart), so that equal scores do not hide each other.
-            spread = x + SPREAD * 0.5 * (np.arange(arm.seeds.size) - (arm.seeds.size - 1) / 2) / max(arm.seeds.size, 1)
-            finite_seeds = np.isfinite(arm.seeds)
-            if finite_seeds.any():
-                self._scatter("seeds", spread[finite_seeds], arm.seeds[finite_seeds], "o", colour, 0.6 * size,
-                              filled=False)
-            lost = int((~finite_seeds).sum())
-            lost_all += lost
-            if lost:
-                self._scatter("lost", spread[~finite_seeds], np.full(lost, top), "x", LOST_COLOUR, size)
-            if math.isfinite(arm.low):
-                self._add("range", pg.PlotDataItem([x, x], [arm.low, arm.high],
-                                                   pen=pg.mkPen(colour, width=self.style.line_width)))
-            if math.isfinite(arm.median):
-                self._scatter("median", [x], [arm.median], "d", colour, 1.4 * size)
-            if math.isfinite(arm.paper):
-                self._scatter("paper", [index + SPREAD], [arm.paper], "star", PAPER_COLOUR, 2 * size)
+        lost_all = sum(self._draw_arm(index, arm, top, size, colour) for index, arm in enumerate(arms))
         if not solved:
             # At log10(1) = 0: the y axis is in log10 units, and an InfiniteLine is not transformed.
             pen = pg.mkPen(self.style.theme.muted, width=self.style.thin_width, style=Qt.PenStyle.DotLine)
@@ -279,6 +260,34 @@ class ReproductionView(QWidget):
         high = top if lost_all or not finite else max(finite)
         plot.setYRange(math.log10(low) - 0.2, math.log10(high) + 0.2, padding=0)
         plot.getAxis("left").setTicks([log_ticks(low / 1.6, high * 1.6)])
+        self._key_and_caption(results, arms, solved, lost_all, colour)
+
+    def _draw_arm(self, index: int, arm: points.ArmPoints, top: float, size: float, colour: str) -> int:
+        """One arm at ``index``: its seeds (a lost one at ``top``), median, range and the paper's
+        star. Returns how many of its seeds were lost."""
+        x = index - SPREAD if math.isfinite(arm.paper) else index
+        # Seeds side by side (a little apart), so that equal scores do not hide each other.
+        spread = x + SPREAD * 0.5 * (np.arange(arm.seeds.size) - (arm.seeds.size - 1) / 2) / max(arm.seeds.size, 1)
+        finite_seeds = np.isfinite(arm.seeds)
+        if finite_seeds.any():
+            self._scatter("seeds", spread[finite_seeds], arm.seeds[finite_seeds], "o", colour, 0.6 * size,
+                          filled=False)
+        lost = int((~finite_seeds).sum())
+        if lost:
+            self._scatter("lost", spread[~finite_seeds], np.full(lost, top), "x", LOST_COLOUR, size)
+        if math.isfinite(arm.low):
+            self._add("range", pg.PlotDataItem([x, x], [arm.low, arm.high],
+                                               pen=pg.mkPen(colour, width=self.style.line_width)))
+        if math.isfinite(arm.median):
+            self._scatter("median", [x], [arm.median], "d", colour, 1.4 * size)
+        if math.isfinite(arm.paper):
+            self._scatter("paper", [index + SPREAD], [arm.paper], "star", PAPER_COLOUR, 2 * size)
+        return lost
+
+    def _key_and_caption(self, results: ReproductionResults, arms: list[points.ArmPoints], solved: bool, lost_all: int,
+                         colour: str) -> None:
+        """The key (only what is drawn) and the caption: the paper's numbers and what gradviz ran."""
+        figure = self.figure
         entries = [("\u2605", PAPER_COLOUR, points.cite(results))] if "paper" in self.items else []
         if "median" in self.items:
             entries.append(("\u25c6", colour, "gradviz, median (bar: range over seeds)"))

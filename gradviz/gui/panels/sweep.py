@@ -12,71 +12,38 @@ Open resumes it. The form's mistakes are said in one line and start nothing.
 from __future__ import annotations
 
 import html
-import math
 import time
-from datetime import datetime
 from pathlib import Path
 
-import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QEvent, QSignalBlocker, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QAbstractItemView,
-    QCheckBox,
-    QComboBox,
-    QFileDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QMessageBox,
-    QProgressBar,
-    QPushButton,
-    QSizePolicy,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QEvent, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QLabel, QMessageBox, QSizePolicy, QVBoxLayout, QWidget
 
 from gradviz.budget import available_bytes
-from gradviz.config import MODEL_KINDS, ConfigError, ModelConfig, default_label
+from gradviz.config import ConfigError
 from gradviz.gui.panels.reproduction import ReproductionView
-from gradviz.gui.panels.sweep_estimate import SweepTimer, estimate_seconds, say_duration
-from gradviz.gui.plots.base import Panel
-from gradviz.gui.theme import PlotStyle, model_colour
-from gradviz.io.atomic import atomic_write, check_output
+from gradviz.gui.panels.sweep_buttons import SweepButtons
+from gradviz.gui.panels.sweep_chart import SweepChart, dodge_factor
+from gradviz.gui.panels.sweep_estimate import SweepTimer
+from gradviz.gui.panels.sweep_files import ask_export_path, clip, export_sweep, named, new_sweep_path
+from gradviz.gui.panels.sweep_form import DEFAULTS, SweepForm
+from gradviz.gui.theme import PlotStyle
+from gradviz.io.atomic import check_output
 from gradviz.io.filelock import FileLock
-from gradviz.sweep.grid import (
-    MAX_JOBS,
-    MAX_SEEDS,
-    MAX_STEPS,
-    SWEEP_TASKS,
-    SweepConfig,
-    Threshold,
-    check_jobs,
-    parse_lengths,
-)
-from gradviz.sweep.plot import FORMATS
+from gradviz.sweep.grid import SweepConfig, check_jobs, parse_lengths
 from gradviz.sweep.results import SweepFileError, SweepResults
 from gradviz.sweep.runner import SweepPool, SweepRunError
 from gradviz.threads import core_count
 
+__all__ = ["SweepPanel", "dodge_factor"]  # dodge_factor: its home is sweep_chart.py; tests import it from here
+
 POLL_MS = 200
 MEASURE_AFTER_MS = 1000  # the form has been still this long: time its cells on this machine
-# Models side by side at each T, this fraction of the axis's width apart (about 30 px on a
-# 1024-pixel screen): where two cells score the same, neither marker hides the other (the RNN's
-# T=10 marker was behind the LSTM's). The ticks, the table and the data stay at the true T.
-DODGE = 0.035
-MARGIN = 0.15  # log10 units of T beside the shortest and the longest length
-SYMBOLS = ("o", "s", "t")  # pyqtgraph's names for the file figure's markers (o, s, ^): told apart without colour
-DEFAULTS = SweepConfig(models=("rnn", "lstm"), seq_lens=(10, 20, 50), seeds=2, steps=1000)
-KEPT = ("hidden", "batch", "lr", "clip", "distance")  # settings the form does not show: a sweep's own, or the defaults
 
 
 class SweepPanel(QWidget):
-    """The sweep's form and buttons, its live figure, and a table of learned/finished seeds."""
+    """The sweep's form and buttons, its live figure, and a table of learned/finished seeds:
+    the form (sweep_form.py), the figure and table (sweep_chart.py) and the files
+    (sweep_files.py) put together here with the runs: start, poll, stop, resume, open."""
 
     started = Signal()  # a sweep began: the window pauses its own training, which would share the cores
 
@@ -84,9 +51,6 @@ class SweepPanel(QWidget):
         super().__init__(parent)
         self.folder = Path(folder)
         self.settings = settings  # QSettings: the last sweep, shown again in the next session
-        # What the form does not show (H, batch, Adam's rate, clipping, distance): gradviz's
-        # defaults, or those of the sweep file opened, so that Resume continues that sweep.
-        self.kept = {name: getattr(DEFAULTS, name) for name in KEPT}
         self.results: SweepResults | None = None
         self.path: Path | None = None  # the sweep file: every finished run is in it
         self.pool: SweepPool | None = None
@@ -95,6 +59,54 @@ class SweepPanel(QWidget):
         self.startup_note = ""  # said once in the window's status bar: the last sweep could not be opened
         self._started_at = 0.0
         self._done_at_start = 0
+        self._make_timers()
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.form = SweepForm()
+        # The form's widgets, by the names the window's tests and lessons use.
+        self.task_box, self.model_checks, self.lengths = self.form.task_box, self.form.model_checks, self.form.lengths
+        self.seeds, self.steps, self.jobs, self.threshold = (self.form.seeds, self.form.steps, self.form.jobs,
+                                                             self.form.threshold)
+        layout.addWidget(self.form)
+        self.buttons = buttons = SweepButtons(self.start, self.stop, self.open_dialog, self.export_dialog)
+        self.start_button, self.stop_button = buttons.start_button, buttons.stop_button
+        self.open_button, self.export_button = buttons.open_button, buttons.export_button
+        self.progress, self.message = buttons.progress, buttons.message
+        layout.addLayout(buttons)
+        self.desk_only = [self.form, self.open_button, self.export_button]
+
+        # What is swept, in every mode (presentation hides the form): cells, lengths, seeds, steps.
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        layout.addWidget(self.summary)
+
+        self.chart = SweepChart()
+        self.graphics, self.figure, self.table = self.chart.graphics, self.chart.figure, self.chart.table
+        layout.addWidget(self.graphics, 1)
+        layout.addWidget(self.table)
+        # ---- a paper's reproduction (reproduction.py): shown in the figure's place until Back
+        self.reproduction = ReproductionView((self.summary, self.graphics, self.table), settings)
+        buttons.insert_before_export(self.reproduction.open_button)
+        self.desk_only += [self.reproduction.open_button, self.reproduction.export_button]
+        self.reproduction.said.connect(self._say)
+        self.started.connect(self.reproduction.leave)
+        layout.addWidget(self.reproduction, 1)
+        # ----
+        self.style = PlotStyle()
+        self._fit_table()
+        self.set_form(DEFAULTS, jobs=core_count())
+        # Editing the form decides whether Start resumes the sweep shown or starts another.
+        self.form.edited.connect(self._show_buttons)
+        self.form.edited.connect(self._form_changed)
+        self.jobs.valueChanged.connect(self._form_changed)
+        if not self._open_last():
+            self._show()
+
+
+    def _make_timers(self) -> None:
+        """The poll of the runs in flight, and the timing of the form on this machine."""
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_MS)
         self._timer.timeout.connect(self.poll)
@@ -106,155 +118,30 @@ class SweepPanel(QWidget):
         self._measure_later.setInterval(MEASURE_AFTER_MS)
         self._measure_later.timeout.connect(self._measure)
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
-        # Two rows: one would hold the window wider than a 1024-pixel screen beside the settings.
-        self.form = QWidget()
-        # Its width never holds the window wide: leaving presentation mode, where it was hidden
-        # while the font shrank, it still asked for the large font's width (1082 px on a
-        # 1024-pixel screen) until its widgets caught up.
-        self.form.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        rows = QVBoxLayout(self.form)
-        rows.setContentsMargins(0, 0, 0, 0)
-        first, second = QHBoxLayout(), QHBoxLayout()
-        rows.addLayout(first)
-        rows.addLayout(second)
-        self.task_box = QComboBox()
-        self.task_box.addItems(SWEEP_TASKS)
-        self.task_box.setToolTip("The task every run trains on (names and reviews: T must exceed their distance, 10)")
-        self.model_checks: dict[str, QCheckBox] = {}
-        self.lengths = QLineEdit()
-        self.lengths.setToolTip("The sequence lengths T to try, comma-separated, e.g. 5,10,20,50,100")
-        self.lengths.setMaximumWidth(150)
-        self.seeds = _spin(1, MAX_SEEDS, "Runs per (model, T), seeds 0..N-1: the success rate is the fraction learned")
-        self.steps = _spin(1, MAX_STEPS, "Training steps of every run", step=100)
-        self.jobs = _spin(1, MAX_JOBS, "Runs training at a time, each in a process of its own (default: the cores)")
-        self.threshold = QLineEdit()
-        self.threshold.setMaximumWidth(70)
-        self.threshold.setToolTip("A run learned when its final loss is below this: '0.1x' is a tenth of the "
-                                  "task's memoryless loss at that T, '0.02' a loss")
-        first.addWidget(QLabel("Task"))
-        first.addWidget(self.task_box)
-        for kind in MODEL_KINDS:
-            check = QCheckBox(default_label(ModelConfig(kind=kind)))
-            check.setToolTip(f"Sweep the {check.text()}")
-            self.model_checks[kind] = check
-            first.addWidget(check)
-        first.addWidget(QLabel("Lengths T"))
-        first.addWidget(self.lengths)
-        first.addStretch(1)
-        for label, widget in (("Seeds", self.seeds), ("Steps", self.steps), ("Jobs", self.jobs),
-                              ("Learned if loss <", self.threshold)):
-            second.addWidget(QLabel(label))
-            second.addWidget(widget)
-        second.addStretch(1)
-        layout.addWidget(self.form)
+    @property
+    def curves(self) -> list:
+        """The figure's lines, one per cell (sweep_chart.py)."""
+        return self.chart.curves
 
-        buttons = QHBoxLayout()
-        self.start_button = QPushButton("&Start sweep")
-        self.start_button.setToolTip("Train every (model, T, seed) of the form; the figure fills in as runs finish "
-                                     "(Alt+S)")
-        self.start_button.clicked.connect(self.start)
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop the runs in flight; the finished ones stay in the sweep file")
-        self.stop_button.clicked.connect(self.stop)
-        self.open_button = QPushButton("Open...")
-        self.open_button.setToolTip("Show a sweep file (from here or `gradviz sweep`); Resume trains its missing runs")
-        self.open_button.clicked.connect(self.open_dialog)
-        self.export_button = QPushButton("Export...")
-        self.export_button.setToolTip("The figure as PNG, SVG or PDF (the figure `gradviz sweep --plot` draws), "
-                                      "or the sweep's data as .npz")
-        self.export_button.clicked.connect(self.export_dialog)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v of %m runs")
-        self.progress.setToolTip("Runs finished (saved) of the whole grid")
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        for widget in (self.start_button, self.stop_button, self.open_button, self.export_button, self.progress):
-            buttons.addWidget(widget)
-        buttons.addWidget(self.message, 1)
-        layout.addLayout(buttons)
-        self.desk_only = [self.form, self.open_button, self.export_button]
+    @property
+    def kept(self) -> dict:
+        """What the form does not show (H, batch, Adam's rate, clipping, distance): gradviz's
+        defaults, or those of the sweep file opened, so that Resume continues that sweep."""
+        return self.form.kept
 
-        # What is swept, in every mode (presentation hides the form): cells, lengths, seeds, steps.
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        layout.addWidget(self.summary)
-
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.figure = Panel("sweep", "Start a sweep, or open one.", "sequence length T (steps the dependency spans)",
-                            "success rate", "success")
-        self.figure.add_legend()
-        self.figure.plot.setLogMode(x=True, y=False)
-        self.figure.plot.setYRange(-0.04, 1.04, padding=0)
-        self.figure.plot.getViewBox().setMouseEnabled(x=False, y=False)
-        self.graphics.addItem(self.figure)
-        layout.addWidget(self.graphics, 1)
-        self.curves: list[pg.PlotDataItem] = []
-        self.table = QTableWidget()
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setToolTip("Seeds that learned / seeds finished, for each model and T (hover for the losses)")
-        layout.addWidget(self.table)
-        # ---- a paper's reproduction (reproduction.py): shown in the figure's place until Back
-        self.reproduction = ReproductionView((self.summary, self.graphics, self.table), settings)
-        buttons.insertWidget(buttons.indexOf(self.export_button), self.reproduction.open_button)
-        self.desk_only += [self.reproduction.open_button, self.reproduction.export_button]
-        self.reproduction.said.connect(self._say)
-        self.started.connect(self.reproduction.leave)
-        layout.addWidget(self.reproduction, 1)
-        # ----
-        self.style = PlotStyle()
-        self._fit_table()
-        self.set_form(DEFAULTS, jobs=core_count())
-        # Editing the form decides whether Start resumes the sweep shown or starts another.
-        for check in self.model_checks.values():
-            check.toggled.connect(self._show_buttons)
-        for edit in (self.lengths, self.threshold):
-            edit.textChanged.connect(self._show_buttons)
-        for spin in (self.seeds, self.steps):
-            spin.valueChanged.connect(self._show_buttons)
-        self.task_box.currentIndexChanged.connect(self._show_buttons)
-        for check in self.model_checks.values():
-            check.toggled.connect(self._form_changed)
-        for edit in (self.lengths, self.threshold):
-            edit.textChanged.connect(self._form_changed)
-        for spin in (self.seeds, self.steps, self.jobs):
-            spin.valueChanged.connect(self._form_changed)
-        self.task_box.currentIndexChanged.connect(self._form_changed)
-        if not self._open_last():
-            self._show()
+    @kept.setter
+    def kept(self, value: dict) -> None:
+        self.form.kept = value
 
     # ---- the form ---------------------------------------------------------------------------
 
     def set_form(self, config: SweepConfig, jobs: int | None = None) -> None:
         """Fill the form with ``config`` (quietly: the buttons are updated by the caller)."""
-        widgets = (self.task_box, *self.model_checks.values(), self.lengths, self.seeds, self.steps, self.threshold)
-        blockers = [QSignalBlocker(widget) for widget in widgets]  # noqa: F841 - held until the form is full
-        self.task_box.setCurrentText(config.task)
-        for kind, check in self.model_checks.items():
-            check.setChecked(kind in config.models)
-        self.lengths.setText(",".join(str(t) for t in config.seq_lens))
-        self.seeds.setValue(config.seeds)
-        self.steps.setValue(config.steps)
-        if jobs is not None:
-            self.jobs.setValue(jobs)
-        self.threshold.setText(f"{config.threshold.value:g}" + ("x" if config.threshold.relative else ""))
-        self.kept = {name: getattr(config, name) for name in KEPT}
-        self.form.setToolTip(f"Every run also has {shared_settings(config)}: gradviz's defaults, or those of the "
-                             "sweep file opened (the figure's caption says them)")
+        self.form.set_form(config, jobs)
 
     def sweep_config(self) -> SweepConfig:
         """The form's sweep; raises ConfigError naming the first mistake."""
-        lengths = parse_lengths("T", self.lengths.text())
-        models = tuple(kind for kind, check in self.model_checks.items() if check.isChecked())
-        return SweepConfig(task=self.task_box.currentText(), models=models, seq_lens=lengths,
-                           seeds=self.seeds.value(), steps=self.steps.value(),
-                           threshold=Threshold.parse(self.threshold.text()), **self.kept)
+        return self.form.sweep_config()
 
     # ---- running ----------------------------------------------------------------------------
 
@@ -275,7 +162,7 @@ class SweepPanel(QWidget):
         self.timing.stop()  # the cores go to the sweep
         results, path = self.results, self.path
         if not self._resumable(config):
-            results, path = SweepResults(config), self._new_path()
+            results, path = SweepResults(config), new_sweep_path(self.folder)
         try:
             check_jobs(self.jobs.value(), available_bytes())
         except ConfigError as exc:
@@ -320,9 +207,9 @@ class SweepPanel(QWidget):
                 reason = self._refused
             except Exception as exc:  # noqa: BLE001 - whatever a file does, the app starts
                 reason = f"{type(exc).__name__}: {exc}"
-            reason = _named(reason, last)
+            reason = named(reason, last)
         self.settings.remove("sweep/last")
-        self.startup_note = f"Last sweep forgotten: {_clip(reason, 120)}"
+        self.startup_note = f"Last sweep forgotten: {clip(reason, 120)}"
         return False
 
     def _resumable(self, config: SweepConfig) -> bool:
@@ -331,13 +218,6 @@ class SweepPanel(QWidget):
         return (results is not None and self.path is not None and not results.complete
                 and config.difference(results.config) is None)
 
-    def _new_path(self) -> Path:
-        stem = f"sweep-{datetime.now():%Y%m%d-%H%M%S}"
-        path, number = self.folder / f"{stem}.npz", 1
-        while path.exists():  # two sweeps in one second: never the same file
-            number += 1
-            path = self.folder / f"{stem}-{number}.npz"
-        return path
 
     def _remember(self, path: Path) -> None:
         if self.settings is not None:
@@ -422,7 +302,7 @@ class SweepPanel(QWidget):
         except SweepFileError as exc:
             self._refused = str(exc)
             if not quiet:  # one line, and the sweep shown (if any) stays
-                self._say(f"Not opened: {_clip(_named(str(exc), path), 300)}", error=True)
+                self._say(f"Not opened: {clip(named(str(exc), path), 300)}", error=True)
             return False
         self.results, self.path = results, Path(path)
         self._remember(self.path)
@@ -441,26 +321,17 @@ class SweepPanel(QWidget):
 
     def export(self, path: str | Path) -> Path:
         """Write the figure (.png, .svg, .pdf, drawn by ``gradviz.sweep.plot``) or the data (.npz)."""
-        from gradviz.sweep.plot import plot_sweep
-
         if self.results is None:
             raise ValueError("nothing to export yet: start a sweep or open one")
-        target = Path(path)
-        if target.suffix.lower() == ".npz":  # where asked, or an error: no fallback file for an export
-            arrays = self.results.arrays()
-            return atomic_write(target, lambda stream: np.savez(stream, **arrays), force=True)
-        return plot_sweep(self.results, target)
+        return export_sweep(self.results, path)
 
     def export_dialog(self) -> None:
         if self.results is None:
             QMessageBox.information(self, "Export sweep", "Start a sweep or open one first.")
             return
-        filters = "PNG figure (*.png);;SVG figure (*.svg);;PDF figure (*.pdf);;Sweep data (*.npz)"
-        path, chosen = QFileDialog.getSaveFileName(self, "Export sweep", str(self.folder / "sweep.png"), filters)
+        path = ask_export_path(self, self.folder)
         if not path:
             return
-        if Path(path).suffix.lower() not in (*FORMATS, ".npz"):
-            path += chosen[chosen.index("*") + 1:chosen.index(")")]
         try:
             written = self.export(path)
         except (OSError, ValueError) as exc:
@@ -471,10 +342,7 @@ class SweepPanel(QWidget):
     # ---- drawing ----------------------------------------------------------------------------
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.message.setText(text)
-        self.message.setToolTip(f"The sweep file, saved after every finished run: {self.path}"
-                                if self.path is not None else "")
-        self.message.setStyleSheet("QLabel { color: #e05050; font-weight: bold; }" if error else "")
+        self.buttons.say(text, error, self.path)
 
     def _show_buttons(self) -> None:
         running, results = self.running, self.results
@@ -512,7 +380,8 @@ class SweepPanel(QWidget):
         if running:
             new = done - self._done_at_start
             elapsed = self._elapsed()
-            left = f", about {elapsed / new * (total - done):.0f} s left" if new else self._left_before_first(elapsed)
+            left = (f", about {elapsed / new * (total - done):.0f} s left" if new else
+                    self.timing.time_left(results.config, self.jobs.value(), results.pending(), elapsed))
             # Short: beside the buttons of a 1024-pixel screen; the tooltip names the file.
             training = len(self.pool.processes())
             self._say(f"{training} run{'s' if training != 1 else ''} training, each in its own process: "
@@ -553,23 +422,9 @@ class SweepPanel(QWidget):
             config = self.sweep_config()
         except ConfigError:
             return ""
-        timing = self.timing.timing(config, self.jobs.value())
-        if timing is None:
-            return "Timing a few steps of each cell on this machine…" if self.timing.measuring else ""
         cells = self.results.pending() if self._resumable(config) else None
-        seconds = estimate_seconds(config, timing, self.jobs.value(), cells)
-        runs = len(cells) if cells is not None else len(config.cells())
-        return (f"{runs} run{'s' if runs != 1 else ''}, {say_duration(seconds)} on this machine "
-                f"(timed here, {self.jobs.value()} at a time).")
+        return self.timing.describe(config, self.jobs.value(), cells)
 
-    def _left_before_first(self, elapsed: float) -> str:
-        """Before the first run finishes: the time left from the timing measured before Start."""
-        config = self.results.config
-        timing = self.timing.timing(config, self.jobs.value())
-        if timing is None:
-            return ""
-        left = estimate_seconds(config, timing, self.jobs.value(), self.results.pending()) - elapsed
-        return f", {say_duration(left)} left" if left > 0 else ""
 
     def _show_summary(self) -> None:
         """What is swept, in words the room reads: the running sweep's cells, lengths, seeds and
@@ -589,84 +444,24 @@ class SweepPanel(QWidget):
         self.summary.setText(f"{text} · {estimate}" if estimate else text)
 
     def _draw(self) -> None:
-        results = self.results
-        for curve in self.curves:
-            self.figure.remove_curve(curve)
-        self.curves = []
-        self.figure.data = {}
-        if results is None:
-            self.figure.refresh_key()
-            self.table.clear()
-            self.table.setRowCount(0)
-            self.table.setColumnCount(0)
+        if self.results is None:
+            self.chart.clear()
             self._draw_axis()
             return
-        config = results.config
-        lengths = results.seq_lens.astype(float)
-        success = results.success
-        self.figure.data = {"seq_lens": results.seq_lens, "success": success}
-        for index, label in enumerate(config.labels):
-            colour = model_colour(index)
-            curve = self.figure.curve(colour, name=label)
-            shown = ~np.isnan(success[index])
-            # Later lines thinner, with smaller markers: where two cells score the same, both show.
-            size = max(6, round(self.style.font_px * (1.1 - 0.25 * index)))
-            curve.setSymbol(SYMBOLS[index % len(SYMBOLS)])
-            curve.setSymbolSize(size)
-            curve.setSymbolBrush(colour)
-            curve.setSymbolPen(pg.mkPen(colour))
-            curve.setPen(pg.mkPen(colour, width=max(1, self.style.line_width + 1 - index)))
-            if shown.any():
-                curve.setData(lengths[shown] * dodge_factor(config.seq_lens, index, len(config.models)),
-                              success[index][shown])
-            self.curves.append(curve)
-        self.figure.refresh_key()
-        self._draw_axis(config.seq_lens)
-        self.figure.set_caption(
-            f"{config.task} task, {config.steps} steps per run, {config.seeds} seeds per point. A run learned when "
-            f"its final loss (mean of its last 5% of steps) is below {config.threshold.describe()}. Every run: "
-            f"{shared_settings(config)}, in a process of its own.")
-        self._fill_table(results)
-
-    def _draw_axis(self, lengths: tuple[int, ...] | None = None) -> None:
-        """T's axis labelled with the lengths swept: the sweep's, or before one the form's (what
-        Start would run), never pyqtgraph's 2..9 of an empty plot."""
-        if lengths is None:
-            if self.results is not None:
-                lengths = self.results.config.seq_lens
-            else:
-                try:
-                    lengths = parse_lengths("T", self.lengths.text())
-                except ConfigError:
-                    return
-        ordered = sorted(lengths)
-        self.figure.plot.getAxis("bottom").setTicks([[(math.log10(t), str(int(t))) for t in ordered]])
-        self.figure.plot.setXRange(math.log10(ordered[0]) - MARGIN, math.log10(ordered[-1]) + MARGIN, padding=0)
-
-    def _fill_table(self, results: SweepResults) -> None:
-        config = results.config
-        self.table.setRowCount(len(config.models) + 1)
-        self.table.setColumnCount(len(config.seq_lens))
-        self.table.setHorizontalHeaderLabels([f"T = {t}" for t in config.seq_lens])
-        self.table.setVerticalHeaderLabels([*config.labels, "learned if loss <"])
-        for row, label in enumerate(config.labels):
-            for column, length in enumerate(config.seq_lens):
-                finished, learned = results.done[row, column], results.learned[row, column]
-                text = f"{learned.sum()}/{finished.sum()} learned" if finished.any() else "-"
-                item = QTableWidgetItem(text)
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                losses = ", ".join(f"seed {seed}: {'not run' if not done else f'{loss:.3g}'}"
-                                   for seed, (done, loss) in enumerate(zip(finished, results.final_loss[row, column],
-                                                                           strict=True)))
-                item.setToolTip(f"{label} at T = {length}, final loss (learned below "
-                                f"{results.threshold[column]:.3g}): {losses}")
-                self.table.setItem(row, column, item)
-        for column, threshold in enumerate(results.threshold):
-            item = QTableWidgetItem(f"{threshold:.3g}")
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            item.setToolTip(f"memoryless loss at this T: {results.baseline[column]:.3g}")
-            self.table.setItem(len(config.models), column, item)
+        self.chart.draw(self.results, self.style)
         self._fit_table()
+
+    def _draw_axis(self) -> None:
+        """T's axis labelled with the lengths swept: the sweep's, or before one the form's (what
+        Start would run)."""
+        if self.results is not None:
+            lengths = self.results.config.seq_lens
+        else:
+            try:
+                lengths = parse_lengths("T", self.lengths.text())
+            except ConfigError:
+                return
+        self.chart.draw_axis(lengths)
 
     # ---- style ------------------------------------------------------------------------------
 
@@ -677,16 +472,12 @@ class SweepPanel(QWidget):
 
     def _fit_table(self) -> None:
         """The table shows every row, and the progress bar its text, at the font of the moment."""
-        self.progress.setFixedWidth(self.fontMetrics().horizontalAdvance("9999 of 9999 runs") + 24)
-        self.table.resizeRowsToContents()
-        height = self.table.horizontalHeader().height() + 2 * self.table.frameWidth()
-        height += sum(self.table.rowHeight(row) for row in range(self.table.rowCount()))
-        self.table.setFixedHeight(height)
+        self.buttons.fit_progress(self)
+        self.chart.fit_table()
 
     def apply_style(self, style: PlotStyle) -> None:
         self.style = style
-        self.graphics.setBackground(style.theme.background)
-        self.figure.apply_style(style)
+        self.chart.apply_style(style)
         self._draw()
         self.reproduction.apply_style(style)
 
@@ -694,33 +485,3 @@ class SweepPanel(QWidget):
         """Presentation mode: the figure, the table and Start/Stop; the form stays at the desk."""
         for widget in self.desk_only:
             widget.setVisible(not lecture)
-
-
-def dodge_factor(lengths: tuple[int, ...], index: int, count: int) -> float:
-    """The factor model ``index`` of ``count`` is drawn at (its T times this, on the log axis):
-    the models spread about T, ``DODGE`` of the axis's width apart."""
-    span = math.log10(max(lengths) / min(lengths)) + 2 * MARGIN
-    return 10 ** (DODGE * span * (index - (count - 1) / 2))
-
-
-def shared_settings(config: SweepConfig) -> str:
-    """What every run of ``config`` shares besides the grid, in a few words."""
-    text = f"H = {config.hidden}, batch {config.batch}, Adam {config.lr:g}, clipping {config.clip:g}"
-    return text + (f", distance {config.distance}" if config.task in ("names", "reviews") else "")
-
-
-def _named(message: str, path: str | Path) -> str:
-    """A reader's message with the file named by its name, not its whole path (one short line)."""
-    return message.replace(str(path), Path(path).name)
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _spin(low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setToolTip(tip)
-    return spin

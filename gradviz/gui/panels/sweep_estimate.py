@@ -150,3 +150,23 @@ class SweepTimer(QObject):
         if self._folder is not None:
             self._folder.cleanup()
             self._folder = None
+
+    def describe(self, config: SweepConfig, jobs: int, cells: list[tuple[int, int, int]] | None = None) -> str:
+        """How long the runs ``cells`` (default: all) of ``config`` take on this machine, or that
+        they are being timed; empty when neither."""
+        timing = self.timing(config, jobs)
+        if timing is None:
+            return "Timing a few steps of each cell on this machine…" if self.measuring else ""
+        seconds = estimate_seconds(config, timing, jobs, cells)
+        runs = len(cells) if cells is not None else len(config.cells())
+        return (f"{runs} run{'s' if runs != 1 else ''}, {say_duration(seconds)} on this machine "
+                f"(timed here, {jobs} at a time).")
+
+    def time_left(self, config: SweepConfig, jobs: int, cells: list[tuple[int, int, int]], elapsed: float) -> str:
+        """Before a sweep's first run finishes: ", about N s left" from the timing measured before
+        Start, ``elapsed`` seconds in; empty if there is none."""
+        timing = self.timing(config, jobs)
+        if timing is None:
+            return ""
+        left = estimate_seconds(config, timing, jobs, cells) - elapsed
+        return f", {say_duration(left)} left" if left > 0 else ""

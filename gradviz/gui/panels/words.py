@@ -72,7 +72,20 @@ class WordGradientView(QWidget):
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         layout.addWidget(self.caption)
+        self._build_word_plot(layout)
+        self._build_gate_plot(layout)
 
+        self.text = QTextBrowser()
+        self.text.setOpenExternalLinks(False)
+        # The review is read, not scrolled: the box is as high as its text (``_fit_text``), the
+        # plots take what is left.
+        self.text.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        layout.addWidget(self.text, 0)
+        self.apply_style(self.style)
+
+    def _build_word_plot(self, layout: QVBoxLayout) -> None:
+        """The gradient reaching each word, a dot per word, and the deciding word's marker."""
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -88,6 +101,8 @@ class WordGradientView(QWidget):
         self.plot.addItem(self.marker, ignoreBounds=True)
         layout.addWidget(self.plot, PLOT_STRETCH)
 
+    def _build_gate_plot(self, layout: QVBoxLayout) -> None:
+        """Below it, the gates' means per word (gated cells only) and their key above it."""
         self.gate_plot = pg.PlotWidget()
         self.gate_plot.setMenuEnabled(False)
         self.gate_plot.hideButtons()
@@ -109,15 +124,6 @@ class WordGradientView(QWidget):
         self.gate_key.setVisible(False)
         layout.addWidget(self.gate_key)
         layout.addWidget(self.gate_plot, GATE_STRETCH)
-
-        self.text = QTextBrowser()
-        self.text.setOpenExternalLinks(False)
-        # The review is read, not scrolled: the box is as high as its text (``_fit_text``), the
-        # plots take what is left.
-        self.text.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
-        self.text.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        layout.addWidget(self.text, 0)
-        self.apply_style(self.style)
 
     # ---- style --------------------------------------------------------------------------
 

@@ -16,7 +16,8 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 from gradviz.config import RunConfig
 from gradviz.gui.plots import rows
 from gradviz.gui.plots.base import Panel
-from gradviz.gui.plots.column import HEADER_GAP_PX, ModelColumn
+from gradviz.gui.plots.column import ModelColumn
+from gradviz.gui.plots.header import HEADER_GAP_PX
 from gradviz.gui.plots.ranges import shared_ranges
 from gradviz.gui.theme import PlotStyle
 from gradviz.session.frames import Frame

@@ -1,4 +1,4 @@
-"""Axis ranges and colour levels shared by every model's column, so columns compare at a
+"""Axis ranges, log ticks and colour levels shared by every model's column, so columns compare at a
 glance: the same height on two gradient plots means the same gradient. A model that diverged
 gets ranges of its own."""
 
@@ -11,6 +11,11 @@ import numpy as np
 from gradviz.plotmath import decade_levels
 from gradviz.session.frames import Frame, last_finite_profile
 from gradviz.session.headline import has_diverged
+
+LOG_LABELS = 6  # at most about this many labels on a log axis
+# Fixed colour levels: sigmoid gates live in [0, 1], tanh outputs in [-1, 1].
+GATE_LEVELS = {name: (0.0, 1.0) for name in ("forget", "input", "output", "update", "reset")}
+GATE_LEVELS.update({name: (-1.0, 1.0) for name in ("cell", "new")})
 
 
 def finite_logs(arrays: list[np.ndarray]) -> np.ndarray:
@@ -96,3 +101,40 @@ def stepped_range(values: np.ndarray, step: float, low: float | None = None, hig
         return (0.0, 1.0)
     bottom, top = math.floor(min(ends) / step) * step, math.ceil(max(ends) / step) * step
     return (bottom, top) if top > bottom else (bottom, bottom + step)
+
+
+def nice_upper(value: float) -> float:
+    """The smallest of 10, 20, 50, 100, 200, 500, ... at or above ``value`` (at least 10)."""
+    value = max(float(value), 10.0)
+    decade = 10.0 ** math.floor(math.log10(value))
+    for factor in (1.0, 2.0, 5.0, 10.0):
+        if factor * decade >= value:
+            return factor * decade
+    return 10.0 * decade
+
+
+def log_ticks(low: float, high: float, most: int = LOG_LABELS) -> list[list[tuple[float, str]]]:
+    """Tick labels for a log10 axis: 1-3-10 steps over a few decades, every k-th decade over
+    many (a diverged loss spans 30), never pyqtgraph's crowded minor labels; about ``most``
+    labels at most (a short plot holds fewer)."""
+    span = high - low
+    factors = (1, 3) if 2 * span <= most else (1,)
+    stride = max(1, math.ceil(span / most))
+    ticks = []
+    for decade in range(math.floor(low), math.ceil(high) + 1):
+        if decade % stride:
+            continue
+        for factor in factors:
+            value = math.log10(factor) + decade
+            if low <= value <= high:
+                ticks.append((value, f"{factor * 10.0 ** decade:g}"))
+    return [ticks, []]
+
+
+def gate_levels(name: str, values: np.ndarray) -> tuple[float, float]:
+    """Fixed levels for bounded gates; symmetric levels for C_t and h_t."""
+    if name in GATE_LEVELS:
+        return GATE_LEVELS[name]
+    finite = values[np.isfinite(values)]
+    top = max(float(np.abs(finite).max()) if finite.size else 1.0, 1e-6)
+    return (0.0, top) if finite.size and finite.min() >= 0 else (-top, top)
