@@ -248,6 +248,8 @@ def test_rows_plan_keeps_priority_and_floors():
     assert heights["gradient"] >= heights["loss"] >= floor.main and heights["gates"] >= floor.other
     squeezed = rows.plan(500, overheads, order, True, floor, 4)
     assert list(squeezed) == ["loss", "gradient"]  # the third gives way, the two never do
+    featured = rows.plan(500, overheads, rows.priority("gates", True, 500, featured="gates"), True, floor, 4)
+    assert list(featured) == ["gradient", "gates"]  # a lesson's highlighted third plot before the loss
     desk = rows.plan(2000, overheads, rows.priority("history", False, 800), False, rows.floors(False, 1080), 4)
     assert list(desk) == list(rows.ROWS)
 

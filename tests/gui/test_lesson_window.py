@@ -157,3 +157,36 @@ def test_a_scene_in_presentation_is_readable(qtbot, lesson_window, theme, size):
     for plot in (p for p in report["plots"] if p["visible"]):
         assert plot["rect"][3] >= (main if plot["kind"] in ("gradient", "loss") else other), plot
     assert [t for t in report["texts"] if t["px"] * 50 < size[1]] == []
+
+
+GATES_SCENE = """
+title = "Gates"
+
+[[scene]]
+title = "The forget gate"
+preset = "vanishing"
+settings = { seq_len = 6, hidden = 4 }
+third_plot = "gates"
+highlight = "gates"
+caption = "The gates."
+"""
+
+
+def test_the_plot_a_scene_highlights_keeps_its_place_at_1024_and_is_named_whole(qtbot, make_window, tmp_path):
+    # At 1024x768 in presentation only two rows fit: the scene about the forget gate showed the
+    # gradient and the loss and dropped its highlighted gates plot; and at 1280x800 the gate's
+    # name in the x label ("timestep t · forget gate f_t") ran off the window.
+    path = tmp_path / "gates.toml"
+    path.write_text(GATES_SCENE, encoding="utf-8")
+    window = make_window()
+    lesson = attach(window, find_lesson(str(path)), 1)
+    qtbot.waitUntil(lambda: lesson.ready, timeout=60000)
+    report = _report(qtbot, window, (1024, 768), presentation=True)
+    shown = {plot["kind"] for plot in report["plots"] if plot["visible"]}
+    assert {"gradient", "gates"} <= shown
+    lstm = window.board.columns[1]
+    assert lstm.gates.x_label == "timestep t"
+    assert lstm.gate_map.bar_label == "forget gate f_t" and lstm.gate_map.bar_short == "f_t"
+    _press(qtbot, window, Qt.Key.Key_Escape)  # the lecturer's own layout again: the loss before the third plot
+    report = _report(qtbot, window, (1024, 768), presentation=True)
+    assert {plot["kind"] for plot in report["plots"] if plot["visible"]} >= {"gradient", "loss"}

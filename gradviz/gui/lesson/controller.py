@@ -107,6 +107,8 @@ class LessonController(QObject):
         self.active = False
         self.blank.hide()
         self.panel.hide()
+        self.window.board.featured = None  # the lecturer's own layout again
+        self.window.board.arrange()
         self.window.statusBar().showMessage(f"Left the lesson at scene {self.number}: L returns to it", 6000)
 
     def resume(self) -> None:
@@ -117,6 +119,7 @@ class LessonController(QObject):
             self.enter(self.number)
         else:
             self.active = True
+            self._highlight(self.scene.highlight)
             self.refresh_panel()
 
     def refresh_panel(self) -> None:
@@ -154,6 +157,10 @@ class LessonController(QObject):
     def _highlight(self, name: str) -> None:
         """Outline the scene's plot in every column (the others lose theirs)."""
         colour = "#f0b000"
+        board = self.window.board
+        if board.featured != name:
+            board.featured = name
+            board.arrange()
         for column in self.window.board.columns:
             for kind, panel in column.panels.items():
                 panel.plot.vb.setBorder(pg.mkPen(colour, width=3) if kind == name else None)

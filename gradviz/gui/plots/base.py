@@ -371,6 +371,7 @@ class Heatmap:
     def __init__(self, panel: Panel, colour_map: str, bar_label: str, value_name: str, bar_short: str = ""):
         self.panel = panel
         self.bar_label, self.bar_short = bar_label, bar_short
+        self.room: float | None = None  # the bar's length at the last arrangement
         self.image = pg.ImageItem(axisOrder="row-major")
         self.values = np.zeros((0, 0), dtype=np.float32)
         self.rect = QRectF(0, 0, 1, 1)
@@ -414,7 +415,8 @@ class Heatmap:
     def set_bar_label(self, room: float | None = None) -> None:
         """The colour bar's label, shortened or left out where the bar is shorter than it."""
         font = pixel_font(self.style.font_px)
-        text = self.bar_label if room is None else fitting_label(font, room, self.bar_label, self.bar_short)
+        self.room = room if room is not None else self.room
+        text = self.bar_label if self.room is None else fitting_label(font, self.room, self.bar_label, self.bar_short)
         self.bar.axis.setLabel(text, color=self.style.theme.foreground, **{"font-size": f"{self.style.font_px}px"})
         self.bar.axis.showLabel(bool(text))
 

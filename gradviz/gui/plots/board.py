@@ -63,6 +63,7 @@ class PlotBoard(QWidget):
         self.current_panel: Panel | None = None  # the last plot clicked: what "Copy plot" copies
         self._turn = 0  # the column draw_pending serves first
         self.extra = "history"  # the lecturer's third plot (after the gradient profile and the loss)
+        self.featured: str | None = None  # the plot a lesson's scene highlights: kept before the loss
         self.screen_height = 1080  # the screen presentation mode fills: its floors scale with it
         self._arranging = False
         self._arrange_timer = QTimer(self)
@@ -171,10 +172,13 @@ class PlotBoard(QWidget):
             grid = self.columns[0].graphics.ci.layout
             margins = grid.getContentsMargins()
             available = min(column.graphics.viewport().height() for column in self.columns) - margins[1] - margins[3]
-            order = rows.priority(self.extra, lecture, width)
+            order = rows.priority(self.extra, lecture, width, self.featured)
             beside = "metric" if not lecture and width >= METRIC_MIN_COLUMN else None
             if lecture and width >= rows.SIDE_BY_SIDE_MIN_WIDTH:
-                beside = order.pop()  # the third plot beside the loss: both get a lecture's height
+                # The third plot beside the loss, both at a lecture's height (wherever a featured
+                # plot put it in the order: the loss beside itself crashed Qt).
+                beside = next(row for row in reversed(order) if row not in ("gradient", "loss"))
+                order.remove(beside)
             floor = rows.floors(lecture, self.screen_height)
             if lecture and beside is None:
                 # Stacked under the two, the third plot is worth its place only with its axis

@@ -196,10 +196,11 @@ class ModelColumn(ColumnPlots):
         title = (GATE_TITLES.get(gate, gate), self.style.theme.foreground, self.style.font_px)
         if title != self._gate_title:  # a new label re-lays the axis out: only when it changes
             self._gate_title = title
-            # Named under the plot, in the x label's line: a title row above it cost a
-            # projector's third plot its place at 1024x768.
-            self.gates.x_label = f"timestep t · {title[0]}"
-            self.gates.set_axis_labels()
+            # Named along the colour bar, its symbol alone where the bar is short: a title row
+            # above the plot cost a projector's third plot its place at 1024x768, and in the x
+            # label's line ("timestep t · hidden state h_t") it ran off the window at 1280x800.
+            self.gate_map.bar_label, self.gate_map.bar_short = title[0], title[0].split()[-1]
+            self.gate_map.set_bar_label()
         self.gate_map.value_name = GATE_TITLES.get(gate, gate)
         self.gate_map.set(values, QRectF(0.5, -0.5, values.shape[1], values.shape[0]), gate_levels(gate, values))
         self._set_range(self.gates, "y", (-0.5, values.shape[0] - 0.5))

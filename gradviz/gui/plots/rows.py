@@ -59,10 +59,13 @@ def _between(lines: float, values: tuple[float, ...]) -> float:
     return values[-1] * lines / points[-1][0]
 
 
-def priority(extra: str, presentation: bool, width: float) -> list[str]:
-    """The rows in the order a lecture needs them; ``extra`` is the lecturer's pick."""
+def priority(extra: str, presentation: bool, width: float, featured: str | None = None) -> list[str]:
+    """The rows in the order a lecture needs them; ``extra`` is the lecturer's pick. A third
+    plot ``featured`` (the one a lesson's scene highlights) goes before the loss in
+    presentation: at 1024x768 only two rows fit, and the scene speaks of that plot."""
     if presentation:
-        return ["gradient", "loss", extra if extra in LECTURE_EXTRAS else "history"]
+        third = extra if extra in LECTURE_EXTRAS else "history"
+        return ["gradient", third, "loss"] if featured == third else ["gradient", "loss", third]
     order = ["loss", "gradient", extra] + [row for row in EXTRA_VIEWS if row != extra]
     if width < DIAGNOSTICS_MIN_WIDTH and extra != "diagnostics":
         order.remove("diagnostics")
