@@ -30,7 +30,10 @@ def test_the_issues_copy_task_is_measured_one_batch_copy_at_a_time_within_the_es
     assert chunk // 64 == 1  # one copy of the batch per chunk, not 16 (1024 sequences: ~8.5 GB)
     estimate = budget.estimate_run(config)
     assert estimate.measures == chunk * budget.sequence_bytes("lstm", 128, 1, steps) <= budget.MEASURE_BYTES
-    assert estimate.total >= estimate.measures + estimate.parameters + estimate.history
+    # Measured: peak RSS 1.43 GB with C, against an estimate of 1.06 GB when the step's graph and
+    # C's chunks were counted as one (the larger of the two): the allocator keeps C's memory.
+    assert estimate.total == estimate.activations + estimate.measures + estimate.parameters + estimate.history
+    assert estimate.total + budget.PROCESS_BYTES >= 1.43e9
 
 
 def test_the_trainer_asks_for_chunks_the_estimate_holds(monkeypatch) -> None:
