@@ -105,3 +105,17 @@ def test_the_deciding_word_is_always_labelled(view):
         gaps = np.diff(positions)
         assert gaps.min() >= view.tick_stride  # its neighbours made room: no labels overprint
         assert view.marker.isVisible() and view.marker.value() == marked + 1.0
+
+
+@pytest.mark.parametrize(("probabilities", "verdict"), [((0.501, 0.499), "at chance"), ((0.46, 0.54), "at chance"),
+                                                        ((0.9, 0.1), "right"), ((0.2, 0.8), "wrong")])
+def test_a_prediction_at_chance_is_not_called_right(probabilities, verdict):
+    # The walk saw "predicts positive (p = 0.50), truth positive: right" for an RNN at chance.
+    from gradviz.engine.text_reports import WordGradients, WordReport
+    from gradviz.gui.panels.reviews import describe
+
+    words = WordGradients(tokens=TOKENS, grad_norms=np.ones(len(TOKENS)), grad_c=None, gates={}, label=0,
+                          probabilities=np.array(probabilities))
+    report = WordReport(step=1, example=0, labels=["tanh RNN"], words=[words], classes=("positive", "negative"),
+                        decisive=None)
+    assert describe(report, 0).endswith(f"truth positive: {verdict}")

@@ -75,11 +75,16 @@ def shared_logs(report: WordReport) -> np.ndarray:
     return finite_logs([words.grad_norms for words in report.words])
 
 
+CHANCE_MARGIN = 0.05  # a top probability this close to 1/classes is a guess, right or wrong
+
+
 def describe(report: WordReport, index: int) -> str:
     """One model's line: its prediction for the review against the truth."""
     words = report.words[index]
     predicted, truth = report.classes[words.predicted], report.classes[words.label]
     verdict = "right" if words.predicted == words.label else "wrong"
+    if words.probabilities[words.predicted] < 1 / len(words.probabilities) + CHANCE_MARGIN:
+        verdict = "at chance"  # a coin flip that lands on the truth is not a model that knows it
     text = (f"<b>{html.escape(report.labels[index])}</b>: predicts <b>{predicted}</b> "
             f"(p = {words.probabilities[words.predicted]:.2f}), truth {truth}: {verdict}")
     if report.decisive is not None and 0 <= report.decisive < len(words.tokens):
