@@ -43,3 +43,25 @@ def test_a_paused_trainer_shows_no_rate_in_the_status_bar(qtbot):
     status.show_state(RUNNING)
     status.show_frame(150, 58.0)
     assert status.rate_label.text().strip().startswith("58 steps/s")
+
+
+def test_the_preset_box_at_1024_pixels_shows_whole_words_and_its_tooltip_the_whole_title(qtbot, make_window):
+    """At 1024 px the box cut its title: "Vanishing gradients: ta"."""
+    from gradviz.presets import load_preset, preset_names
+
+    window = make_window()
+    window.resize(1008, 730)  # a 1024x768 screen's window, inside the window manager's frame
+    qtbot.wait(50)
+    box = window.preset_box
+    room = box._text_room()[1]  # the style's text field: the box less its arrow and margins
+    assert room < box.fontMetrics().horizontalAdvance(load_preset("vanishing").title)  # too narrow for it
+    metrics = box.fontMetrics()
+    for name in preset_names():
+        window.toolbar.show_preset(name)
+        title = load_preset(name).title
+        shown = box.shown_text()
+        assert metrics.horizontalAdvance(shown) <= room, (shown, room)
+        assert shown == title or shown == title.split(":")[0] or shown.endswith("\u2026"), shown
+        assert title in box.toolTip()
+    window.toolbar.show_preset("vanishing")
+    assert box.shown_text() in ("Vanishing gradients", "Vanishing gradients: tanh RNN vs LSTM")
