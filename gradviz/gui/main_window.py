@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.session.show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
+        if not self.files.confirm_discard():  # as a preset or quitting would: a run worth keeping
+            return
         self.session.reset(config)
         self.controls.set_config(config)
         self.settings.setValue("last_config", config.to_json())

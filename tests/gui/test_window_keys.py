@@ -65,3 +65,65 @@ def test_the_preset_box_at_1024_pixels_shows_whole_words_and_its_tooltip_the_who
         assert title in box.toolTip()
     window.toolbar.show_preset("vanishing")
     assert box.shown_text() in ("Vanishing gradients", "Vanishing gradients: tanh RNN vs LSTM")
+
+
+ORIGINAL_QUESTION = QMessageBox.question  # before the ``answers`` fixture replaces it
+
+
+def test_r_asks_before_it_throws_away_a_run_worth_keeping_and_cancel_keeps_it(qtbot, make_window, answers):
+    from tests.gui.conftest import paused_after, steps_done
+
+    window = make_window()  # a custom run (no preset): worth a question once it has trained
+    qtbot.keyClick(window, Qt.Key.Key_R)  # nothing trained yet: nothing to lose, no question
+    qtbot.waitUntil(lambda: window.session.building_since is None, timeout=30000)
+    assert answers["questions"] == []
+    paused_after(qtbot, window, 3)
+    trained = steps_done(window)
+    answers["answer"] = QMessageBox.StandardButton.Cancel
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert len(answers["questions"]) == 1
+    assert f"It trained {trained} steps with settings you chose." in answers["questions"][0]
+    assert window.session.building_since is None and steps_done(window) == trained  # kept
+    answers["answer"] = QMessageBox.StandardButton.Discard
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert len(answers["questions"]) == 2
+    qtbot.waitUntil(lambda: window.session.building_since is None and steps_done(window) == 0, timeout=30000)
+
+
+def test_the_question_counts_the_steps_when_it_opens_not_at_the_last_paint(qtbot, make_window, answers):
+    window = make_window()
+    window.timer.stop()  # no paint (and no poll) between the training and the question
+    window.session.start()
+    qtbot.wait(3000)  # it trains, and what it sends waits in the queue (the session reads it on a poll)
+    assert window.session.steps_done == 0
+    assert not window.files.confirm_discard() or answers["questions"]
+    assert len(answers["questions"]) == 1 and "with settings you chose" in answers["questions"][0]
+    window.timer.start()
+
+
+def test_the_open_question_follows_the_run_training_behind_it(qtbot, make_window, monkeypatch):
+    import re
+
+    from PySide6.QtCore import QTimer
+
+    window = make_window(autostart=True)
+    qtbot.waitUntil(lambda: window.session.steps_done >= 2, timeout=30000)
+    monkeypatch.setattr(QMessageBox, "question", ORIGINAL_QUESTION)  # the real question box
+    seen: list[str] = []
+
+    def look() -> None:
+        box = next(b for b in window.findChildren(QMessageBox) if b.isVisible())
+        seen.append(box.text())
+        if len(seen) < 4:
+            QTimer.singleShot(700, look)
+        else:
+            box.button(QMessageBox.StandardButton.Cancel).click()
+
+    QTimer.singleShot(200, look)
+    try:
+        assert not window.files.confirm_discard()
+    finally:
+        window.ask_before_discard = False  # pytest-qt closes the window before the fixtures' teardown
+    counts = [int(re.search(r"trained (\d+) steps?", text)[1]) for text in seen]
+    assert counts[-1] > counts[0], seen
+    assert counts[-1] <= window.session.steps_done
