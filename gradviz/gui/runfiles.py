@@ -19,7 +19,6 @@ from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
 
-
 DISCARD_TITLE = "Unsaved run"
 QUESTION_REFRESH_MS = 500
 
