@@ -96,6 +96,9 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     Command("description", "Description", "toggle_description", "Open or close the description above the plots",
             "D", "&View", help="open or close the description"),
+    Command("equations", "Equations", "toggle_equations", "Show or hide the equations with their live values "
+            "beside the plots, in presentation mode too", "Q", "&View", checkable=True,
+            help="the equations with their live values, beside the plots (in presentation mode too)"),
     Command("connectivity", "Which step teaches which", "step_views.show_connectivity",
             "Train one step, pause, and show for each model how much gradient the loss at each output "
             "step sends back to each earlier timestep (itemized gradients)", "C", "&View",

@@ -127,3 +127,37 @@ def test_the_open_question_follows_the_run_training_behind_it(qtbot, make_window
     counts = [int(re.search(r"trained (\d+) steps?", text)[1]) for text in seen]
     assert counts[-1] > counts[0], seen
     assert counts[-1] <= window.session.steps_done
+
+
+def test_q_shows_the_equations_with_live_values_where_the_room_sees_them(qtbot, make_window):
+    """Presentation mode hides the settings dock and its equations: Q shows them beside the
+    plots, at the projector's text size, whole (nothing to scroll) at 1024x768 and 1280x800."""
+    from gradviz.gui.theme import lecture_text_px
+    from tests.gui.conftest import small_config, train_and_pause
+
+    window = make_window(small_config())  # the default demo's shape: a tanh RNN and an LSTM
+    pane = window.central.equations
+    train_and_pause(qtbot, window, 4)
+    assert not pane.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Q)  # at the desk too
+    assert pane.isVisible() and window.equations_action.isChecked()
+    assert "measured gain" in pane.panel.toPlainText()
+    window.full_screen = False  # offscreen: the window stands for the screen
+    window.toggle_presentation()
+    for width, height in ((1024, 768), (1280, 800)):
+        window.resize(width, height)
+        qtbot.waitUntil(lambda h=height: window.presentation_room.styled_height == window.height(), timeout=5000)
+        window.paint_now()
+        qtbot.wait(50)
+        assert not window.settings_dock.isVisible() and pane.isVisible()
+        assert pane.panel.font().pixelSize() == lecture_text_px(window.height()) >= 16
+        text = pane.panel.toPlainText()
+        assert "tanh RNN" in text and "LSTM" in text and "measured gain" in text
+        assert "mean f" in text  # live values, not the equations alone
+        assert pane.panel.horizontalScrollBar().maximum() == 0  # no line cut at the side
+        right = pane.mapTo(window, pane.rect().bottomRight())
+        assert right.x() <= window.width() and right.y() <= window.height()
+        assert window.board.width() >= 0.55 * window.width()  # the plots keep most of the screen
+        assert pane.panel.verticalScrollBar().maximum() == 0  # whole: nothing below the screen's edge
+    qtbot.keyClick(window, Qt.Key.Key_Q)
+    assert not pane.isVisible() and not window.equations_action.isChecked()
