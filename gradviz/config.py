@@ -39,7 +39,7 @@ class ConfigError(ValueError):
 def setting(default: Any = dataclasses.MISSING, *, doc: str, label: str = "", tip: str = "",
             bounds: tuple[float, float] | None = None, choices: tuple[str, ...] | None = None,
             when: dict[str, tuple] | None = None, hidden_otherwise: bool = False, live: bool = False,
-            factory: Any = None) -> Any:
+            at_minimum: str = "", factory: Any = None) -> Any:
     """A dataclass field with everything the app says and checks about it, read as data
     (``dataclasses.fields(cls)[i].metadata``), never parsed from source:
 
@@ -50,10 +50,12 @@ def setting(default: Any = dataclasses.MISSING, *, doc: str, label: str = "", ti
     - ``when``: the other settings (of the same form) under which it applies, as allowed values
       ({"kind": ("lstm",)}: LSTM only); otherwise its field is greyed out, or hidden with
       ``hidden_otherwise``;
-    - ``live``: applied between training steps; otherwise it waits for Reset.
+    - ``live``: applied between training steps; otherwise it waits for Reset;
+    - ``at_minimum``: what the lowest value means when it is no amount ("not rescaled" for a
+      spectral radius of 0), said in the form's field in place of the number.
     """
     metadata = {"doc": doc, "label": label, "tip": tip or doc, "bounds": bounds, "choices": choices,
-                "when": when or {}, "hidden_otherwise": hidden_otherwise, "live": live}
+                "when": when or {}, "hidden_otherwise": hidden_otherwise, "live": live, "at_minimum": at_minimum}
     if factory is not None:
         return field(default_factory=factory, metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -88,7 +90,7 @@ class ModelConfig:
             "identity W_hh with zero biases (IRNN, Le et al. 2015), or 1997: every weight in [-0.1, 0.1] and "
             "the LSTM's input gates biased shut, -3 and -6 (Hochreiter and Schmidhuber 1997).")
     spectral_radius: float = setting(
-        0.0, label="Spectral radius", bounds=(0.0, 10.0),
+        0.0, label="Spectral radius", bounds=(0.0, 10.0), at_minimum="not rescaled",
         doc="If > 0, W_hh (each gate block) is rescaled to this spectral radius after init.",
         tip="Rescale W_hh to this largest |eigenvalue| (0 = leave it): below 1 the product "
             "of Jacobians shrinks (vanishing), above 1 it can grow (exploding).")
@@ -116,12 +118,12 @@ class TrainConfig:
     momentum: float = setting(0.9, label="Momentum", bounds=(0.0, 0.999), live=True, when={"optimizer": ("sgd",)},
                               doc="SGD momentum.", tip="SGD momentum (applies live).")
     clip: float = setting(
-        1.0, label="Clip norm", bounds=(0.0, 1e6), live=True,
+        1.0, label="Clip norm", bounds=(0.0, 1e6), live=True, at_minimum="off",
         doc="Gradient-norm clipping threshold (Pascanu et al. 2013); 0 turns clipping off.",
         tip="Gradient-norm clipping threshold, 0 = off: rescale the gradient when its norm exceeds it "
             "(Pascanu et al. 2013). Applies live.")
     tbptt: int = setting(
-        0, label="Truncate BPTT k", bounds=(0, 10000), live=True,
+        0, label="Truncate BPTT k", bounds=(0, 10000), live=True, at_minimum="full BPTT",
         doc="Truncated BPTT window k (gradient flows back at most k steps); 0 = full BPTT.",
         tip="Truncated BPTT window k, 0 = full BPTT: the chain rule stops k steps back. Applies live.")
 

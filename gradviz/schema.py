@@ -38,6 +38,7 @@ class Setting:
     when: tuple[tuple[str, tuple], ...] = ()  # (other field, allowed values): where it applies
     hidden_otherwise: bool = False  # where it does not apply its row hides (else it is greyed out)
     live: bool = False  # applied between training steps (else on Reset)
+    at_minimum: str = ""  # the form's words for the lowest value, where it is no amount ("not rescaled")
 
     def applies(self, values: dict[str, Any]) -> bool:
         """Whether the setting applies when the other settings of its form are ``values``."""
@@ -60,7 +61,8 @@ def settings() -> tuple[Setting, ...]:
         meta = field.metadata
         found.append(Setting(section, name, flat, type(default), default, meta["doc"], meta["choices"],
                              meta["bounds"], meta["label"] or flat.replace("_", " ").capitalize(), meta["tip"],
-                             tuple(meta["when"].items()), meta["hidden_otherwise"], meta["live"]))
+                             tuple(meta["when"].items()), meta["hidden_otherwise"], meta["live"],
+                             meta.get("at_minimum", "")))
     return tuple(found)
 
 

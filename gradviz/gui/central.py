@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from gradviz.config import RunConfig
+from gradviz.gui.panels.equations_pane import EquationsPane
 from gradviz.gui.panels.explanation import DescriptionBar
 from gradviz.gui.panels.settings_layout import SettingsLayout  # polish
 from gradviz.presets import Preset
@@ -57,7 +58,11 @@ class Central(QWidget):
         self.banner.setStyleSheet(BANNER_STYLE)
         self.banner.setVisible(False)
         layout.addWidget(self.banner)
-        layout.addWidget(self._build_views(board, reviews, sweep), 1)
+        middle = QHBoxLayout()
+        middle.addWidget(self._build_views(board, reviews, sweep), 1)
+        self.equations = EquationsPane()  # Q: the equations beside the plots, where the room sees them
+        middle.addWidget(self.equations)
+        layout.addLayout(middle, 1)
         layout.addLayout(self._build_history_row())
 
     def _build_views(self, board: QWidget, reviews: QWidget, sweep: QWidget) -> QTabWidget:
@@ -86,6 +91,10 @@ class Central(QWidget):
         row.addWidget(self.history_slider, 1)
         row.addWidget(self.live_button)
         return row
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self.equations.fit(self.width())
 
     def size_views(self) -> None:
         """Only the tab on show sets the window's minimum size: the Words tab's table, sized

@@ -39,6 +39,7 @@ class Command:
     enabled_when: Callable | None = None  # f(window) -> bool, asked on every change of the run's state
     help: str | None = None  # the F1 line, when it should say more (or less) than ``text``
     argument: object = None  # handed to the handler when not None (a preset's name)
+    more_keys: tuple[str, ...] = ()  # further keys for it ("?" beside F1), named in the F1 line
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,9 @@ COMMANDS: tuple[Command | Submenu, ...] = (
             help="third plot: history heatmap / gates (/ gate means / norms at the desk)"),
     Command("description", "Description", "toggle_description", "Open or close the description above the plots",
             "D", "&View", help="open or close the description"),
+    Command("equations", "Equations", "toggle_equations", "Show or hide the equations with their live values "
+            "beside the plots, in presentation mode too", "Q", "&View", checkable=True,
+            help="the equations with their live values, beside the plots (in presentation mode too)"),
     Command("connectivity", "Which step teaches which", "step_views.show_connectivity",
             "Train one step, pause, and show for each model how much gradient the loss at each output "
             "step sends back to each earlier timestep (itemized gradients)", "C", "&View",
@@ -109,7 +113,7 @@ COMMANDS: tuple[Command | Submenu, ...] = (
     Submenu("Backward pass length", "&View", 0, "step_views.fill_speed_menu"),
     Submenu("Theme", "&View", 0, "presentation_room.fill_theme_menu"),
     Command("shortcuts", "Keyboard shortcuts", "show_shortcuts", "List the shortcuts", "F1", "&Help",
-            help="this list"),
+            help="this list", more_keys=("?",)),  # "?" is where a new user looks for help
     Command("about", "About gradviz", "show_about", "What gradviz is", menu="&Help"),
 )
 
@@ -153,7 +157,7 @@ class CommandSet:
     def _action(self, command: Command) -> QAction:
         action = QAction(command.text, self.window)
         if command.keys:
-            action.setShortcut(QKeySequence(command.keys))
+            action.setShortcuts([QKeySequence(keys) for keys in (command.keys, *command.more_keys)])
         action.setToolTip(f"{command.tip} ({command.keys})" if command.keys else command.tip)
         action.setStatusTip(command.tip)
         action.setCheckable(command.checkable)
@@ -198,7 +202,8 @@ class CommandSet:
 
     def shortcut_lines(self) -> list[str]:
         """The F1 list: every command with keys, then the presets by number."""
-        lines = [f"{c.keys}: {c.help or c.text}" for menu in (*HELP_ORDER, None) for c in self.commands
+        lines = [f"{c.keys}: {c.help or c.text}" + "".join(f" (also {keys})" for keys in c.more_keys)
+                 for menu in (*HELP_ORDER, None) for c in self.commands
                  if isinstance(c, Command) and c.keys and c.menu == menu]
         presets = [f"{c.keys}: {c.text}" for c in self.commands if isinstance(c, Command) and c.menu == "&Presets"
                    and c.keys]

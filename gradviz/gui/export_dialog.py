@@ -97,14 +97,21 @@ class ExportDialog(QDialog):
         self.theme.setEnabled(figure)
         self.scale.setEnabled(suffix == "png")  # a vector figure has no resolution
 
+    def allowed_types(self) -> list[str]:
+        """The file types (suffixes) that apply to what is chosen now."""
+        types = self.file_type.model()
+        return [suffix for index, (_, suffix) in enumerate(FILE_TYPES) if types.item(index).isEnabled()]
+
     def _save(self) -> None:
         suffix = self.file_type.currentData()
         default = str(Path(self.folder) / f"gradviz-{self.target.currentData().replace(':', '-')}.{suffix}")
-        path, _ = QFileDialog.getSaveFileName(self, "Export to", default, f"{suffix.upper()} (*.{suffix})")
+        filters = ";;".join(f"{text} (*.{kind})" for text, kind in FILE_TYPES if kind in self.allowed_types())
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", default, filters,
+                                              f"{self.file_type.currentText()} (*.{suffix})")
         if not path:
             return
-        if not path.lower().endswith("." + suffix):
-            path += "." + suffix
+        path, suffix = file_and_type(path, suffix, self.allowed_types())
+        self.file_type.setCurrentIndex(self.file_type.findData(suffix))  # remembered as the type written
         for combo, key in self._remembered():
             self.settings.setValue(SETTINGS + key, combo.currentData())
         # Written when the run's arrays arrive (never waited for here): the status bar says when,
@@ -112,3 +119,16 @@ class ExportDialog(QDialog):
         self.window_.start_export(self.target.currentData(), path, self.scale.currentData(),
                                   figure_format=self.figure_format.currentData(), theme=self.theme.currentData())
         self.accept()
+
+
+def file_and_type(path: str, chosen: str, allowed: list[str]) -> tuple[str, str]:
+    """The file to write and its type, from the name typed and the type chosen: a typed
+    extension that names a type that applies is that type ("fig.svg" with PNG chosen writes an
+    SVG); another known type's extension is replaced by the chosen one ("fig.svg" for the
+    window, a PNG only, is "fig.png"), and any other name gets the chosen one added."""
+    typed = Path(path).suffix.lower().lstrip(".")
+    if typed in allowed:
+        return path, typed
+    if typed in {kind for _, kind in FILE_TYPES}:
+        return str(Path(path).with_suffix("." + chosen)), chosen
+    return f"{path}.{chosen}", chosen

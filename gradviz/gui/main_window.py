@@ -236,6 +236,8 @@ class MainWindow(QMainWindow):
         except ConfigError as exc:
             self.session.show_banner(f"Cannot reset: {exc}. Nothing was changed.")
             return
+        if not self.files.confirm_discard():  # as a preset or quitting would: a run worth keeping
+            return
         self.session.reset(config)
         self.controls.set_config(config)
         self.settings.setValue("last_config", config.to_json())
@@ -270,6 +272,11 @@ class MainWindow(QMainWindow):
 
     def toggle_description(self) -> None:
         self.description.toggle()
+
+    def toggle_equations(self) -> None:
+        """Q: the equations beside the plots (the dock's are hidden in presentation mode)."""
+        self.equations_action.setChecked(self.central.equations.toggle())
+        self.paint_now()
 
     # ---- style and presentation -------------------------------------------------------------
 
@@ -328,6 +335,7 @@ class MainWindow(QMainWindow):
         self.tabs.set_text_mode(config)
         self.explanation.clear()  # its numbers were the old run's; the next frame brings the new
         self.explanation.html = ""
+        self.central.equations.clear()
         self.frame_version = -1
 
     def _on_banner(self, text: str | None) -> None:
@@ -394,6 +402,7 @@ class MainWindow(QMainWindow):
         config = self.board.config
         self.board.show_frame(frame, self.session.baseline, spread)
         self.explanation.show_frame(frame, config)  # panels: the equations of the run on show
+        self.central.equations.show_frame(frame, config)
 
     def paint_now(self) -> None:
         """Paint everything at once: the newest frame (all columns), or the step looked back at."""

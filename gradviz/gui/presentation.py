@@ -101,6 +101,8 @@ class Presentation:
         window.board.apply_style(style)
         window.sweep.apply_style(style)
         window.explanation.set_font_size(style.font_px)
+        window.central.equations.set_font_size(style.font_px)  # Q's pane: the room reads it
+        window.central.equations.fit(window.central.width())
         window.reviews.apply_style(style)  # panels: the word views follow the style too
         window.paint_now()
         window.board.arrange()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradviz.config import ConfigError, RunConfig
@@ -17,6 +18,9 @@ from gradviz.gui.recent import RecentRuns
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
+
+DISCARD_TITLE = "Unsaved run"
+QUESTION_REFRESH_MS = 500
 
 
 class RunFiles:
@@ -87,18 +91,36 @@ class RunFiles:
         self.save_run(ask=True)
 
     def confirm_discard(self) -> bool:
-        """Ask before the run is thrown away, when the session says it holds work worth keeping."""
+        """Ask before the run is thrown away (Reset, a preset, another file, quitting), when the
+        session says it holds work worth keeping. The steps it names are counted when the
+        question opens, and again while it is open: the run may train on behind it."""
         window = self.window
         if not window.ask_before_discard or window.session.saving is not None:
             return True  # (a save in progress is finished before the window closes)
-        reason = window.session.work_to_keep()
-        if reason is None:
+        window.session.poll()  # what the trainer sent since the last paint: its steps now
+        if window.session.work_to_keep() is None:
             return True
-        answer = QMessageBox.question(
-            window, "Unsaved run", f"The current run has not been saved. {reason} Discard it?",
-            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
-        )
+        follow = QTimer(window)
+        follow.setInterval(QUESTION_REFRESH_MS)
+        follow.timeout.connect(lambda: self._say_what_is_lost(DISCARD_TITLE))
+        follow.start()
+        try:
+            answer = QMessageBox.question(window, DISCARD_TITLE, self._discard_question(),
+                                          QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel)
+        finally:
+            follow.stop()
+            follow.deleteLater()
         return answer == QMessageBox.StandardButton.Discard
+
+    def _discard_question(self) -> str:
+        reason = self.window.session.work_to_keep() or ""
+        return f"The current run has not been saved. {reason} Discard it?"
+
+    def _say_what_is_lost(self, title: str) -> None:
+        """The open question's count, as it is now (the paint timer polls the session meanwhile)."""
+        for box in self.window.findChildren(QMessageBox):
+            if box.isVisible() and box.windowTitle() == title and box.text() != self._discard_question():
+                box.setText(self._discard_question())
 
     # ---- configurations ---------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from gradviz.session.protocol import DEAD
+from gradviz.session.protocol import RUNNING
 
 SILENT_S = 5.0  # a running trainer silent this long is said to be not answering
 
@@ -37,11 +37,13 @@ class StatusRoom:
 
     def show_state(self, state: str) -> None:
         self.state_label.setText(f"  {state}  ")
-        if state == DEAD:  # no frame will say so: the last one still has the old rate
+        if state != RUNNING:  # paused, idle or dead: no frame may come (looking back shows none) to say so
             self.rate_label.setText(f"  0 steps/s · {self.fps:.0f} fps  ")
 
     def show_frame(self, steps_done: int, steps_per_second: float) -> None:
-        if self._session_of().trainer_state == DEAD:  # the frame repainted is the last one, with its old rate
+        # A frame painted while not running (the paused step, a dead trainer's last frame) may
+        # carry the rate of the steps before it: a trainer that is not training has no rate.
+        if self._session_of().trainer_state != RUNNING:
             steps_per_second = 0.0
         self.step_label.setText(f"  step {steps_done}  ")
         self.rate_label.setText(f"  {steps_per_second:.0f} steps/s · {self.fps:.0f} fps  ")

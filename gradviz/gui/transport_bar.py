@@ -9,8 +9,8 @@ window decides (a preset switch may be refused, see ``show_preset``).
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QToolBar
+from PySide6.QtGui import QAction, QFontMetrics
+from PySide6.QtWidgets import QComboBox, QLabel, QSlider, QStyle, QStyleOptionComboBox, QStylePainter, QToolBar
 
 from gradviz.gui.plots.column_plots import GATE_TITLES
 from gradviz.gui.plots.rows import EXTRA_VIEWS, LECTURE_EXTRAS
@@ -28,6 +28,57 @@ def delay_for(value: int) -> float:
     return 0.0 if value >= 100 else SLOWEST_DELAY_S * (0.002 / SLOWEST_DELAY_S) ** (value / 100)
 
 
+PRESET_TIP = "Load a preset: it resets and starts training"
+
+
+def fitted_title(title: str, metrics: QFontMetrics, room: int) -> str:
+    """``title`` as it fits in ``room`` pixels: whole, else its name before the colon
+    ("Vanishing gradients"), else that cut at the end with an ellipsis (never mid-word
+    without one: "Vanishing gradients: ta" read as a typo)."""
+    if metrics.horizontalAdvance(title) <= room:
+        return title
+    name = title.split(":")[0].strip()
+    if metrics.horizontalAdvance(name) <= room:
+        return name
+    return metrics.elidedText(name, Qt.TextElideMode.ElideRight, room)
+
+
+class PresetBox(QComboBox):
+    """The preset box: its title fitted to the box's width (``fitted_title``), the whole title
+    in its tooltip and its list."""
+
+    def __init__(self):
+        super().__init__()
+        self.currentIndexChanged.connect(self._tell_title)
+
+    def _text_room(self) -> tuple[QStyleOptionComboBox, int]:
+        option = QStyleOptionComboBox()
+        self.initStyleOption(option)
+        field = self.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, option,
+                                            QStyle.SubControl.SC_ComboBoxEditField, self)
+        return option, field.width()
+
+    def shown_text(self) -> str:
+        """The words the box shows now."""
+        option, room = self._text_room()
+        return fitted_title(self.currentText(), self.fontMetrics(), room)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        painter = QStylePainter(self)
+        option, room = self._text_room()
+        painter.drawComplexControl(QStyle.ComplexControl.CC_ComboBox, option)
+        option.currentText = fitted_title(option.currentText, self.fontMetrics(), room)
+        painter.drawControl(QStyle.ControlElement.CE_ComboBoxLabel, option)
+
+    def showPopup(self) -> None:  # noqa: N802 - Qt's name
+        self.view().setMinimumWidth(self.view().sizeHintForColumn(0) + 24)  # the list shows whole titles
+        super().showPopup()
+
+    def _tell_title(self) -> None:
+        title = self.currentText()
+        self.setToolTip(f"{title}. {PRESET_TIP}" if title else PRESET_TIP)
+
+
 class TransportBar(QToolBar):
     """The toolbar under the menus; presentation mode hides it (the keys stay)."""
 
@@ -43,10 +94,9 @@ class TransportBar(QToolBar):
         for action in buttons:
             self.addAction(action)
         self.addSeparator()
-        self.preset_box = QComboBox()
+        self.preset_box = PresetBox()
         for name in preset_names():
             self.preset_box.addItem(load_preset(name).title, name)
-        self.preset_box.setToolTip("Load a preset: it resets and starts training")
         self.preset_box.activated.connect(lambda index: self.presetChosen.emit(self.preset_box.itemData(index)))
         self.addWidget(self.preset_box)
         # Long preset titles would push the rest of the bar off a 1024-pixel screen (whose window

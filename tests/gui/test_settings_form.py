@@ -199,3 +199,23 @@ def test_a_setting_is_greyed_out_or_hidden_where_its_fields_metadata_says_it_doe
     panel.set_config(dataclasses.replace(config, task=TaskConfig(name="text", data="reviews.csv")))
     assert panel.data_row.isVisibleTo(panel) and panel.vocab_size.isVisibleTo(panel)
     assert not panel.seq_len.isVisibleTo(panel)  # a file's T is its max length
+
+
+def test_a_setting_at_its_no_amount_minimum_says_what_it_means_not_zero(qtbot):
+    """A spectral radius of 0 is "not rescaled" (as the equations panel says), not a radius of 0.00."""
+    import dataclasses
+
+    config = small_config()
+    config = dataclasses.replace(config, models=tuple(
+        dataclasses.replace(setup, model=dataclasses.replace(setup.model, spectral_radius=0.0))
+        for setup in config.models))
+    panel = ControlPanel(config)
+    qtbot.addWidget(panel)
+    by_name = {setting.name: setting for setting in settings()}
+    radius = panel.forms[0].fields[by_name["spectral_radius"]]
+    assert radius.value() == 0.0
+    assert radius.text() == "not rescaled"
+    radius.setValue(0.9)
+    assert radius.text() == "0.90" and panel.forms[0].setup().model.spectral_radius == 0.9
+    radius.setValue(0.0)
+    assert radius.text() == "not rescaled" and panel.config().models[0].model.spectral_radius == 0.0

@@ -130,6 +130,8 @@ def make_field(setting: Setting) -> QWidget:
             widget.setRange(low, high)
             widget.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
         widget.setKeyboardTracking(False)  # emit when the user is done typing, not per digit
+        if setting.at_minimum:  # a spectral radius of 0 is "not rescaled", not a radius of 0.00
+            widget.setSpecialValueText(setting.at_minimum)
     else:
         widget = QLineEdit()
         widget.setMinimumWidth(60)
