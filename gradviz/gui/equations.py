@@ -164,7 +164,7 @@ def radius_line(view: ModelView, setup: ModelSetup) -> str:
     radius setting did: 0 is "not rescaled", not a radius of 0."""
     wanted = setup.model.spectral_radius
     setting = (f"rescaled to {wanted:g} at initialisation" if wanted > 0
-               else "not rescaled (the Spectral radius setting is 0)")
+               else "not rescaled (the Spectral radius setting)")
     probes = view.latest.probes if view.latest is not None else None
     if setup.model.kind != "rnn":
         return f"W_hh's gate blocks {setting}" if wanted > 0 else ""
