@@ -105,14 +105,14 @@ def process_facts() -> dict[str, str]:
 
     from gradviz.forkserver import START_ENV, start_method
     from gradviz.presets import DEFAULT_PRESET, load_preset
-    from gradviz.threads import THREADS_ENV, WAIT_POLICY_ENV, torch_threads
+    from gradviz.threads import POLICY_ENV, SPIN_ENV, THREADS_ENV, WAIT_POLICY_ENV, thread_policy, torch_threads
 
     demo = load_preset(DEFAULT_PRESET).config
-    chosen = [f"{name}={os.environ[name]}" for name in (START_ENV, THREADS_ENV, WAIT_POLICY_ENV, "OMP_NUM_THREADS")
-              if name in os.environ]
+    names = (START_ENV, POLICY_ENV, THREADS_ENV, WAIT_POLICY_ENV, SPIN_ENV, "OMP_NUM_THREADS")
+    chosen = [f"{name}={os.environ[name]}" for name in names if name in os.environ]
     return {"start method": f"{start_method()} (the trainer and the sweep's runs are child processes)",
-            "threads": f"torch {torch.get_num_threads()} here; the default demo's trainer "
-                       f"{torch_threads(demo, reserve=1)}" + (f"; {', '.join(chosen)}" if chosen else "")}
+            "threads": f"torch {torch.get_num_threads()} here; policy {thread_policy()}; the default demo's "
+                       f"trainer {torch_threads(demo, reserve=1)}" + (f"; {', '.join(chosen)}" if chosen else "")}
 
 
 def facts() -> dict[str, str]:

@@ -18,10 +18,11 @@ are too small to split. So:
     LSTM with H=64 or H=128 on an idle machine (measured 1.1-1.6x), not for the demo;
   - ``adaptive``: as ``cores``, and while training, about once a second, as many threads as
     the cores other processes leave free, at least one (``Governor``: Linux's /proc/stat;
-    elsewhere it stays at ``cores``'s count);
-- ``OMP_WAIT_POLICY=PASSIVE`` (idle threads sleep instead of spinning) for every process that
-  trains; it must be in the environment before torch loads OpenMP, that is before
-  ``import torch`` in the process itself and in the fork server (which its children inherit);
+    elsewhere, with no governor, ``one``'s counts);
+- idle OpenMP threads spin about ten microseconds, then sleep (``set_wait_policy``:
+  ``OMP_WAIT_POLICY=PASSIVE`` and libgomp's ``GOMP_SPINCOUNT``) for every process that trains;
+  it must be in the environment before torch loads OpenMP, that is before ``import torch`` in
+  the process itself and in the fork server (which its children inherit);
 - ``GRADVIZ_TRAINER_THREADS=N`` overrides the count, bounded by the cores (a larger value would
   start that many threads per pool, thousands, for nothing).
 
@@ -43,6 +44,8 @@ POLICY_ENV = "GRADVIZ_THREAD_POLICY"
 POLICIES = ("one", "cores", "adaptive")
 DEFAULT_POLICY = "adaptive"  # docs/PERFORMANCE.md: scripts/busy_bench.py measures each one
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
+SPIN_ENV = "GOMP_SPINCOUNT"
+SPIN_COUNT = "1000"  # libgomp's spins before a thread sleeps (its default is 300,000: about 3 ms)
 # The gate product batch x hidden x (gates x hidden) below which a second thread buys nothing:
 # an LSTM with H=128 at batch 64 is 64 * 128 * 512 = 4.2 M multiply-adds per time step.
 SMALL_WORK = 8 * 2**20
@@ -121,6 +124,10 @@ def torch_threads(config: RunConfig | None = None, cores: int | None = None, res
         policy = thread_policy(environ)
     except ConfigError:
         policy = DEFAULT_POLICY
+    if policy == "adaptive" and not can_govern():
+        # No governor to give up a contested thread (no /proc/stat): the one-thread counts, which
+        # keep a busy laptop's cost within 1.5x without it.
+        policy = "one"
     work = 0 if config is None else gate_work(config)
     if policy != "one":
         return 1 if work <= MULTI_WORK else max(1, cores - reserve)
@@ -132,9 +139,20 @@ def torch_threads(config: RunConfig | None = None, cores: int | None = None, res
 
 
 def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
-    """Idle OpenMP threads sleep (PASSIVE) unless the user chose otherwise. Call it before torch
-    is imported: OpenMP reads the variable once, when torch loads it."""
-    (os.environ if environ is None else environ).setdefault(WAIT_POLICY_ENV, "PASSIVE")
+    """Idle OpenMP threads spin briefly, then sleep, unless the user chose otherwise. Call it
+    before torch is imported: OpenMP reads the variables once, when torch loads it.
+
+    PASSIVE alone (sleep at once) made 2 threads 2.5-3x slower on an idle machine than OpenMP's
+    default (LSTM H=64: 4.4 s against 1.5 s for 200 steps): every one of a step's thousands of
+    small operations woke a sleeping thread. libgomp (Linux) takes ``GOMP_SPINCOUNT`` over the
+    wait policy: ``SPIN_COUNT`` spins (microseconds) keep it as fast as spinning alone (1.7 s),
+    while beside a busy process it is far cheaper than the default's 3 ms of spinning (5.5 s
+    against 7.5 s; PASSIVE 2.8 s), and the adaptive policy gives up the contested thread anyway.
+    Other OpenMP runtimes (macOS, Windows) ignore it and keep PASSIVE."""
+    environ = os.environ if environ is None else environ
+    if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included
+        environ[WAIT_POLICY_ENV] = "PASSIVE"
+        environ.setdefault(SPIN_ENV, SPIN_COUNT)
 
 
 def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> None:
@@ -152,8 +170,13 @@ def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> Non
         adaptive = thread_policy(environ) == "adaptive" and threads_override(environ) is None
     except ConfigError:
         adaptive = False
-    if adaptive and threads > 1 and Path(PROC_STAT).exists():
+    if adaptive and threads > 1 and can_govern():
         _governor = Governor(threads, torch.set_num_threads)
+
+
+def can_govern() -> bool:
+    """Whether the adaptive policy's governor can read the machine's load (Linux)."""
+    return Path(PROC_STAT).exists()
 
 
 def tick() -> None:

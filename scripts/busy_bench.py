@@ -13,7 +13,8 @@ end). Policies:
 - ``old``: torch's defaults before issue 20 (a thread per core, OpenMP's own waiting), alone only
   unless ``--old-busy``: the reference for "alone, no slower than before";
 - ``one``, ``cores``, ``adaptive``: ``gradviz.threads``'s policies (``GRADVIZ_THREAD_POLICY``),
-  each with ``OMP_WAIT_POLICY=PASSIVE``; ``cores`` is "2 threads + PASSIVE" for H >= 64 here.
+  each with its waiting (``threads.set_wait_policy``: PASSIVE, and libgomp's short spin);
+  ``cores`` is 2 threads for H >= 64 here.
 
 A ``GRADVIZ_TRAINER_THREADS`` set when this script starts reaches the children of every policy
 but ``old`` (the table's threads column says what they used). It prints the seconds alone, each
@@ -87,7 +88,8 @@ def child(policy: str, repeat: int, argv: list[str]) -> int:
 
 def one_cell(policy: str, case: str, steps: int, repeat: int) -> tuple[float, int]:
     """Median seconds of ``repeat`` runs of ``case`` under ``policy``, and the threads it ended with."""
-    drop = ("OMP_WAIT_POLICY", "GRADVIZ_THREAD_POLICY") + (("GRADVIZ_TRAINER_THREADS",) if policy == "old" else ())
+    drop = ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "GRADVIZ_THREAD_POLICY")
+    drop += ("GRADVIZ_TRAINER_THREADS",) if policy == "old" else ()
     env = {key: value for key, value in os.environ.items() if key not in drop}
     env["PYTHONPATH"] = str(ROOT)
     env["GRADVIZ_THREAD_POLICY"] = "cores" if policy == "old" else policy  # old: no governor either

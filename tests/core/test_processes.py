@@ -364,7 +364,7 @@ def test_sigkill_to_gradviz_sweep_leaves_no_run_and_no_fork_server(tmp_path: Pat
 
 
 def _report_environment(connection) -> None:
-    connection.send((os.environ.get("OMP_WAIT_POLICY"), "torch" in sys.modules))
+    connection.send((os.environ.get("OMP_WAIT_POLICY"), os.environ.get("GOMP_SPINCOUNT"), "torch" in sys.modules))
     connection.close()
 
 
@@ -373,14 +373,16 @@ def test_children_load_openmp_with_the_passive_wait_policy(monkeypatch) -> None:
     """OMP_WAIT_POLICY must be in the environment before torch loads OpenMP: the fork server
     and a spawned child both start with it (the server imports torch only after)."""
     monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
     chosen = context()
     receive, send = chosen.Pipe(duplex=False)
     child = chosen.Process(target=_report_environment, args=(send,))
     child.start()
     send.close()
-    policy, _ = receive.recv()
+    policy, spins, _ = receive.recv()
     child.join(30)
     assert policy == "PASSIVE" and os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    assert spins == os.environ["GOMP_SPINCOUNT"] == "1000"  # libgomp: a short spin, then sleep
 
 
 def test_child_targets_and_their_arguments_can_be_sent_to_a_spawned_process() -> None:

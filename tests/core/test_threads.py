@@ -246,3 +246,27 @@ def test_a_huge_override_starts_no_more_threads_than_cores(monkeypatch) -> None:
         trainer.stop()
     # torch's pool (the cores), the main thread, the parent watch, the queues' feeder: never thousands.
     assert threads <= core_count() + 8, threads
+
+
+def test_the_wait_policy_spins_briefly_unless_the_user_chose_one() -> None:
+    from gradviz.threads import SPIN_ENV, WAIT_POLICY_ENV, set_wait_policy
+
+    # PASSIVE alone made 2 threads 2.5-3x slower on an idle machine (docs/PERFORMANCE.md).
+    environ: dict[str, str] = {}
+    set_wait_policy(environ)
+    assert environ == {WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
+    set_wait_policy(environ)  # again (the fork server's context): unchanged
+    assert environ == {WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
+    theirs = {WAIT_POLICY_ENV: "ACTIVE"}
+    set_wait_policy(theirs)
+    assert theirs == {WAIT_POLICY_ENV: "ACTIVE"}  # GOMP_SPINCOUNT would override their choice
+
+
+def test_without_a_governor_the_adaptive_policy_counts_as_one(monkeypatch) -> None:
+    from gradviz import threads
+
+    monkeypatch.setattr(threads, "can_govern", lambda: False)  # macOS, Windows: no /proc/stat
+    for config in (lstm(64), lstm(128), lstm(512)):
+        assert torch_threads(config, cores=8, environ={POLICY_ENV: "adaptive"}) == \
+            torch_threads(config, cores=8, environ={POLICY_ENV: "one"})
+    assert torch_threads(lstm(64), cores=8, environ={POLICY_ENV: "cores"}) == 8  # cores is not adaptive
