@@ -37,7 +37,7 @@ NOT_MODEL_TENSORS = {
     ("tasks/textdata.py", "tolist"): 2,  # numpy word counts of a text file
     ("session/frames.py", "tolist"): 1,  # numpy arrays of a saved run / shared memory
     ("gui/panels/words.py", "tolist"): 3,  # numpy colours
-    ("gui/export_dialog.py", "item"): 3,  # Qt model items
+    ("gui/export_dialog.py", "item"): 4,  # Qt model items
     ("gui/panels/reproduction.py", "tolist"): 1,  # numpy lengths read from a reproduction file
 }
 
