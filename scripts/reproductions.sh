@@ -2,7 +2,7 @@
 # Re-measure every number of docs/REPRODUCTIONS.md with gradviz itself, one reproduction at a
 # time, and time each (run it alone: the counts of sequences and the losses do not depend on the
 # machine's load, the times do). Writes reproduce-NAME.json and docs-ready figures in ./repro/.
-# About 45 minutes on a shared 2-core machine. scripts/table7_ablation.sh has the Table 7
+# 3 minutes alone on a 2-core machine (2026-12-07); about 45 minutes beside other work. scripts/table7_ablation.sh has the Table 7
 # ablations (which factor matters).
 set -e
 cd "$(dirname "$0")/.."
