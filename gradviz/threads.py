@@ -126,7 +126,7 @@ def torch_threads(config: RunConfig | None = None, cores: int | None = None, res
         policy = DEFAULT_POLICY
     if policy == "adaptive" and not can_govern():
         # No governor to give up a contested thread (no /proc/stat): the one-thread counts, which
-        # keep a busy laptop's cost within 1.5x without it.
+        # need none (beside one busy process 0.95-1.08x their time alone, docs/PERFORMANCE.md).
         policy = "one"
     work = 0 if config is None else gate_work(config)
     if policy != "one":

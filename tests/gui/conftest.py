@@ -83,6 +83,17 @@ def train_and_pause(qtbot, window, steps: int = 6):
     return window
 
 
+def export_dialog_on(qtbot, window, folder, target: str, file_type: str):
+    """The export dialog of ``window`` saving into ``folder``, with ``target`` and ``file_type`` chosen."""
+    from gradviz.gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(window, window.board, str(folder), window.settings)
+    qtbot.addWidget(dialog)
+    dialog.target.setCurrentIndex(dialog.target.findData(target))
+    dialog.file_type.setCurrentIndex(dialog.file_type.findData(file_type))
+    return dialog
+
+
 @pytest.fixture
 def answers(monkeypatch):
     """What the window's question boxes answer (Discard unless a test says otherwise)."""

@@ -1,7 +1,7 @@
 """The Export dialog's file name: an extension the user typed chooses the file type (a walk
 typed "fig.svg" with PNG chosen and got "fig.svg.png")."""
 
-from tests.gui.conftest import train_and_pause
+from tests.gui.conftest import export_dialog_on, train_and_pause
 
 FIGURES = ["png", "svg", "pdf", "csv", "npz"]
 
@@ -21,13 +21,8 @@ def test_a_typed_extension_of_a_type_that_applies_is_that_type():
 def test_exporting_fig_svg_with_png_chosen_writes_an_svg_named_fig_svg(qtbot, make_window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from gradviz.gui.export_dialog import ExportDialog
-
     window = train_and_pause(qtbot, make_window())
-    dialog = ExportDialog(window, window.board, str(tmp_path), window.settings)
-    qtbot.addWidget(dialog)
-    dialog.target.setCurrentIndex(dialog.target.findData("gradient"))
-    dialog.file_type.setCurrentIndex(dialog.file_type.findData("png"))
+    dialog = export_dialog_on(qtbot, window, tmp_path, "gradient", "png")
     out = tmp_path / "fig.svg"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *args, **kwargs: (str(out), ""))
     dialog._save()

@@ -11,7 +11,7 @@ from PySide6.QtSvg import QSvgRenderer
 
 from gradviz.plotmath import log10_or_nan
 from gradviz.session.protocol import PAUSED
-from tests.gui.conftest import small_config, steps_done, train_and_pause, trainer_arrays
+from tests.gui.conftest import export_dialog_on, small_config, steps_done, train_and_pause, trainer_arrays
 
 
 def test_presentation_mode_doubles_fonts_thickens_lines_and_hides_the_panel(qtbot, make_window):
@@ -76,13 +76,8 @@ def test_csv_and_npz_hold_the_plotted_data(qtbot, make_window, tmp_path):
 def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from gradviz.gui.export_dialog import ExportDialog
-
     window = train_and_pause(qtbot, make_window())
-    dialog = ExportDialog(window, window.board, str(tmp_path), window.settings)
-    qtbot.addWidget(dialog)
-    dialog.target.setCurrentIndex(dialog.target.findData("gradient"))
-    dialog.file_type.setCurrentIndex(dialog.file_type.findData("svg"))
+    dialog = export_dialog_on(qtbot, window, tmp_path, "gradient", "svg")
     assert not dialog.scale.isEnabled() and dialog.figure_format.isEnabled()
     dialog.file_type.setCurrentIndex(dialog.file_type.findData("png"))
     assert dialog.scale.isEnabled()
@@ -100,6 +95,8 @@ def test_export_dialog_greys_out_what_does_not_apply_and_remembers(qtbot, make_w
     qtbot.waitUntil(lambda: out.exists(), timeout=20000)
     assert out.read_bytes().startswith(b"%PDF")
     assert window.statusBar().currentMessage() == f"Exported {out}"  # the trainer answered: nothing to add
+
+    from gradviz.gui.export_dialog import ExportDialog
 
     again = ExportDialog(window, window.board, str(tmp_path), window.settings)
     qtbot.addWidget(again)

@@ -52,14 +52,18 @@ caption = "The fourth scene."
 """
 
 
-@pytest.fixture
-def lesson_window(qtbot, make_window, tmp_path):
-    path = tmp_path / "small.toml"
-    path.write_text(LESSON, encoding="utf-8")
+def open_lesson(qtbot, make_window, path, text: str):
+    """A window on the lesson ``text`` (written to ``path``), its first scene ready."""
+    path.write_text(text, encoding="utf-8")
     window = make_window()
     controller = attach(window, find_lesson(str(path)), 1)
     qtbot.waitUntil(lambda: controller.ready, timeout=60000)
     return window, controller
+
+
+@pytest.fixture
+def lesson_window(qtbot, make_window, tmp_path):
+    return open_lesson(qtbot, make_window, tmp_path / "small.toml", LESSON)
 
 
 def _press(qtbot, window, *keys) -> None:
@@ -176,11 +180,7 @@ def test_the_plot_a_scene_highlights_keeps_its_place_at_1024_and_is_named_whole(
     # At 1024x768 in presentation only two rows fit: the scene about the forget gate showed the
     # gradient and the loss and dropped its highlighted gates plot; and at 1280x800 the gate's
     # name in the x label ("timestep t · forget gate f_t") ran off the window.
-    path = tmp_path / "gates.toml"
-    path.write_text(GATES_SCENE, encoding="utf-8")
-    window = make_window()
-    lesson = attach(window, find_lesson(str(path)), 1)
-    qtbot.waitUntil(lambda: lesson.ready, timeout=60000)
+    window, _ = open_lesson(qtbot, make_window, tmp_path / "gates.toml", GATES_SCENE)
     report = _report(qtbot, window, (1024, 768), presentation=True)
     shown = {plot["kind"] for plot in report["plots"] if plot["visible"]}
     assert {"gradient", "gates"} <= shown

@@ -161,7 +161,7 @@ class LessonController(QObject):
         if board.featured != name:
             board.featured = name
             board.arrange()
-        for column in self.window.board.columns:
+        for column in board.columns:
             for kind, panel in column.panels.items():
                 panel.plot.vb.setBorder(pg.mkPen(colour, width=3) if kind == name else None)
 

@@ -82,11 +82,12 @@ def describe(report: WordReport, index: int) -> str:
     """One model's line: its prediction for the review against the truth."""
     words = report.words[index]
     predicted, truth = report.classes[words.predicted], report.classes[words.label]
+    confidence = words.probabilities[words.predicted]
     verdict = "right" if words.predicted == words.label else "wrong"
-    if words.probabilities[words.predicted] < 1 / len(words.probabilities) + CHANCE_MARGIN:
+    if confidence < 1 / len(words.probabilities) + CHANCE_MARGIN:
         verdict = "at chance"  # a coin flip that lands on the truth is not a model that knows it
     text = (f"<b>{html.escape(report.labels[index])}</b>: predicts <b>{predicted}</b> "
-            f"(p = {words.probabilities[words.predicted]:.2f}), truth {truth}: {verdict}")
+            f"(p = {confidence:.2f}), truth {truth}: {verdict}")
     if report.decisive is not None and 0 <= report.decisive < len(words.tokens):
         back = len(words.tokens) - 1 - report.decisive
         text += (f" · the deciding word <u>{html.escape(words.tokens[report.decisive])}</u> is {back} words "
