@@ -45,7 +45,7 @@ from gradviz.bench_stats import CHILD_MARK, INSIGHT_WINDOW, lstm_index
 from gradviz.boundary import host_scalar, synchronize
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run
-from gradviz.engine.trainer import make_optimizer
+from gradviz.engine.learner import make_optimizer
 from gradviz.models import SequenceModel
 from gradviz.probes.history import RunHistory
 from gradviz.tasks import Task
@@ -119,10 +119,10 @@ def instrumented_over_fused(kind: str, batch: int, seq_len: int, hidden: int, de
                             rounds: int = 5) -> dict[str, float]:
     """A fully recorded gradviz step over a torch.nn step, same weights, same batch."""
     run = Run(case_config(kind, batch, seq_len, hidden, device))
-    trainer, task = run.trainers[0], run.task
+    learner, task = run.learners[0], run.task
     x, y = task.generate(batch, torch.Generator().manual_seed(0), run.device)
-    reference = FusedReference(trainer.model, trainer.train, task)
-    ours, theirs = alternate(lambda: trainer.step(x, y, record=True), lambda: reference.step(x, y), rounds, run.device)
+    reference = FusedReference(learner.model, learner.train, task)
+    ours, theirs = alternate(lambda: learner.step(x, y, record=True), lambda: reference.step(x, y), rounds, run.device)
     return _ratio(ours, theirs)
 
 
@@ -134,7 +134,7 @@ def training_over_fused(kind: str, batch: int, seq_len: int, hidden: int, device
     run = Run(config)
     history = RunHistory(1)
     task, every = run.task, config.record_every
-    reference = FusedReference(run.trainers[0].model, run.trainers[0].train, task)
+    reference = FusedReference(run.learners[0].model, run.learners[0].train, task)
     generator = torch.Generator().manual_seed(config.seed)
 
     def ours() -> None:
@@ -228,19 +228,19 @@ def long_sequence(kind: str, seq_len: int, batch: int = 64, hidden: int = 64, de
     (device memory on CUDA, resident memory growth on the CPU)."""
     run = Run(case_config(kind, batch, seq_len, hidden, device))
     x, y = run.task.generate(batch, torch.Generator().manual_seed(0), run.device)
-    trainer = run.trainers[0]
+    learner = run.learners[0]
     # Memory first, on the first recorded step, before any step has left freed memory behind
     # for it to reuse (and with the sampling thread, which would colour a timing).
     if run.device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(run.device)
         base = torch.cuda.memory_allocated(run.device)
-        trainer.step(x, y, record=True)
+        learner.step(x, y, record=True)
         synchronize(run.device)
         peak = (torch.cuda.max_memory_allocated(run.device) - base) / 2**20
     else:
-        peak = peak_growth_mb(lambda: trainer.step(x, y, record=True))
-    trainer.step(x, y, record=False)  # warm-up of the fused path (the recorded one just ran)
-    fused, recorded = alternate(lambda: trainer.step(x, y, record=False), lambda: trainer.step(x, y, record=True),
+        peak = peak_growth_mb(lambda: learner.step(x, y, record=True))
+    learner.step(x, y, record=False)  # warm-up of the fused path (the recorded one just ran)
+    fused, recorded = alternate(lambda: learner.step(x, y, record=False), lambda: learner.step(x, y, record=True),
                                 rounds=1, device=run.device, warmup=0)
     return {"recorded_s": recorded[0], "fused_s": fused[0], "peak_mb": peak}
 

@@ -48,7 +48,7 @@ def measure(kind: str, task: str, seq_len: int, batch: int, hidden: int, repeats
         step = time.perf_counter() - started
         x, y = run.task.generate(batch, generator, run.device)
         started = time.perf_counter()
-        rows = connectivity(run.trainers[0].model, run.task, x, y).matrix.shape[1]
+        rows = connectivity(run.learners[0].model, run.task, x, y).matrix.shape[1]
         synchronize(run.device)
         if repeat:
             step_times.append(step)

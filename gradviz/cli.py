@@ -348,10 +348,10 @@ def _print_evaluation(run) -> None:
         return
 
     where = "the test split" if run.task.name == "text" else "a fixed generated set"
-    for label, trainer in zip(run.labels, run.trainers, strict=True):
-        if trainer.diverged:
+    for label, learner in zip(run.labels, run.learners, strict=True):
+        if learner.diverged:
             continue
-        evaluation = evaluate_model(trainer.model, run.task)
+        evaluation = evaluate_model(learner.model, run.task)
         print(f"\n{label} on {where} ({evaluation.total} reviews):")
         print(evaluation.table())
 

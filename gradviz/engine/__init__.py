@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gradviz.engine.device import DeviceError, choose_device, describe_device
+    from gradviz.engine.learner import Learner
     from gradviz.engine.run import Run, RunControl
-    from gradviz.engine.trainer import ModelTrainer
 
 _HOMES = {
     "DeviceError": "device", "choose_device": "device", "describe_device": "device",
-    "Run": "run", "RunControl": "run", "ModelTrainer": "trainer",
+    "Run": "run", "RunControl": "run", "Learner": "trainer",
 }
 
-__all__ = ["DeviceError", "ModelTrainer", "Run", "RunControl", "choose_device", "describe_device"]
+__all__ = ["DeviceError", "Learner", "Run", "RunControl", "choose_device", "describe_device"]
 
 
 def __getattr__(name: str):

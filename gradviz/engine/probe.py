@@ -21,7 +21,7 @@ from gradviz.models import LayerTrace, build_model
 from gradviz.probes.causes import classify, cut_by_truncation, cut_by_zero_jacobian, zero_jacobian_cause
 from gradviz.probes.gradients import norms_over_time
 from gradviz.probes.jacobian import zero_jacobian
-from gradviz.probes.measure import probe_tensors
+from gradviz.probes.reduce import probe_tensors
 
 
 def probe_arrays(config: RunConfig, model_index: int = 0) -> dict[str, np.ndarray]:

@@ -29,12 +29,12 @@ def word_report(run: Run, example: int) -> WordReport:
     task = run.task
     example = example % max(1, example_count(task))
     ids, label = task.example(example)  # type: ignore[attr-defined]
-    words = [word_gradients(trainer.model, task, ids, label) for trainer in run.trainers]
+    words = [word_gradients(learner.model, task, ids, label) for learner in run.learners]
     decisive = getattr(task, "decisive_position", None)  # synthetic reviews (unpadded): the word's index
     return WordReport(run.step, example, run.labels, words, tuple(task.classes), decisive)  # type: ignore[attr-defined]
 
 
 def evaluation_report(run: Run) -> EvaluationReport:
     """Every model of ``run`` on its task's held-out set."""
-    evaluations = [evaluate_model(trainer.model, run.task) for trainer in run.trainers]
+    evaluations = [evaluate_model(learner.model, run.task) for learner in run.learners]
     return EvaluationReport(run.step, run.labels, evaluations)

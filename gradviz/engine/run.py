@@ -23,8 +23,8 @@ from gradviz.engine.device import (
     prepare_device,
     prepare_thread,
 )
+from gradviz.engine.learner import Learner
 from gradviz.engine.solved import SolvedTracker
-from gradviz.engine.trainer import ModelTrainer
 from gradviz.probes.records import StepRecord
 from gradviz.tasks import Task, task_from_config
 from gradviz.tasks.textdata import Progress
@@ -77,7 +77,7 @@ class Run:
         self.config = config
         prepare_device(self.device)
         self.task = build_task(config, progress)  # progress: reading a text task's file
-        self.trainers = [ModelTrainer(setup, self.task, config.seed, self.device) for setup in config.models]
+        self.learners = [Learner(setup, self.task, config.seed, self.device) for setup in config.models]
         # Batches come from their own seeded CPU generator: the same on every device.
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0
@@ -90,7 +90,7 @@ class Run:
 
     def train_step(self, record: bool | None = None, extras: frozenset[str] = frozenset()) -> StepRecord:
         """One step for every model on one shared batch; records probes every record_every,
-        and at once when ``extras`` asks for more of this step (``ModelTrainer.step``)."""
+        and at once when ``extras`` asks for more of this step (``Learner.step``)."""
         if extras:
             record = True
         if record is None:
@@ -102,9 +102,9 @@ class Run:
         x, y = self.task.generate(self.config.task.batch, self.generator, self.device)
         sample = self.config.probe_sample
         models = []
-        for label, trainer in zip(self.labels, self.trainers, strict=True):
+        for label, learner in zip(self.labels, self.learners, strict=True):
             try:
-                models.append(trainer.step(x, y, record, sample, extras))
+                models.append(learner.step(x, y, record, sample, extras))
             except RuntimeError as exc:  # NotImplementedError and torch's OutOfMemoryError too
                 during = f"{label}'s {'recorded' if record else 'fused'} step {self.step}"
                 fault = device_fault(exc, self.device, during)
@@ -112,7 +112,7 @@ class Run:
                     raise
                 raise fault from exc
         result = StepRecord(self.step, tuple(models))
-        self.solved.after_step(result, self.trainers)  # issue 23: solved_at_sequences
+        self.solved.after_step(result, self.learners)  # issue 23: solved_at_sequences
         self.step += 1
         return result
 
@@ -139,14 +139,14 @@ class Run:
         ]
         if not names:
             return None
-        going_on = [t for t in self.trainers if not t.diverged]
+        going_on = [t for t in self.learners if not t.diverged]
         rest = "; the others train on" if going_on else ""
         return f"diverged at step {record.step}: {', '.join(names)}{rest}"
 
     @property
     def all_diverged(self) -> bool:
-        return all(trainer.diverged for trainer in self.trainers)
+        return all(learner.diverged for learner in self.learners)
 
     def set_train(self, index: int, train: TrainConfig) -> None:
         """Apply learning rate / clipping / optimiser changes to model ``index`` between steps."""
-        self.trainers[index].set_train(train)
+        self.learners[index].set_train(train)

@@ -72,7 +72,7 @@ class SolvedTracker:
         if len(values) == len(self.solved_at):
             self.solved_at = values
 
-    def after_step(self, record: StepRecord, trainers) -> None:
+    def after_step(self, record: StepRecord, learners) -> None:
         """Note the step's training metrics; every ``every`` steps, check the candidates."""
         if not self.enabled:
             return
@@ -82,13 +82,13 @@ class SolvedTracker:
         if (record.step + 1) % self.every:
             return
         seen = (record.step + 1) * self.batch
-        for index, trainer in enumerate(trainers):
+        for index, learner in enumerate(learners):
             candidate = self._best[index] >= GATE_METRIC
             self._best[index] = 0.0
-            if not candidate or trainer.diverged or not math.isnan(self.solved_at[index]):
+            if not candidate or learner.diverged or not math.isnan(self.solved_at[index]):
                 continue
-            batches = held_out_batches(self.task, self.device, trainer.model.config.hidden)
-            if count_outside_tolerance(trainer.model, self.task, batches) == 0:
+            batches = held_out_batches(self.task, self.device, learner.model.config.hidden)
+            if count_outside_tolerance(learner.model, self.task, batches) == 0:
                 self.solved_at[index] = float(seen)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.io.atomic import atomic_write, check_output
-from gradviz.probes.measured import BackwardWave
+from gradviz.probes.extras import BackwardWave
 
 COLOURS = ("#D55E00", "#0072B2", "#009E73")  # model 1, 2, 3: the app's colours (gui/theme.py)
 HOLD_SECONDS = 1.5  # the finished wave stays on screen before a GIF loops

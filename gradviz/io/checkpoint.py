@@ -32,7 +32,7 @@ class CheckpointError(ValueError):
 
 def state_arrays(run: Run) -> dict[str, np.ndarray]:
     arrays = {"state/step": np.int64(run.step), "state/generator": host_array(run.generator.get_state())}
-    for m, trainer in enumerate(run.trainers):
+    for m, trainer in enumerate(run.learners):
         prefix = f"state/model{m}/"
         for name, param in trainer.model.torch_parameter_names().items():
             arrays[f"{prefix}param/{name}"] = host_array(param)
@@ -50,7 +50,7 @@ def restore_run(config: RunConfig, arrays: dict[str, np.ndarray], progress: Prog
         raise CheckpointError("this run file has no model state, so training cannot continue from it")
     run = Run(config, progress)
     try:
-        for m, trainer in enumerate(run.trainers):
+        for m, trainer in enumerate(run.learners):
             prefix = f"state/model{m}/"
             with torch.no_grad():
                 for name, param in trainer.model.torch_parameter_names().items():

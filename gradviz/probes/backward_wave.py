@@ -22,8 +22,8 @@ from torch import Tensor
 
 from gradviz.boundary import host_arrays, spectral_norms
 from gradviz.models import SequenceModel
+from gradviz.probes.extras import BackwardWave
 from gradviz.probes.gradients import norms_over_time
-from gradviz.probes.measured import BackwardWave
 from gradviz.tasks import Task
 
 # The LSTM's and GRU's factors are one path's (the gradient also arrives through h_t, so the gain

@@ -34,8 +34,8 @@ from torch import Tensor
 
 from gradviz.boundary import flush_subnormal, host_array
 from gradviz.models import SequenceModel
+from gradviz.probes.extras import Connectivity
 from gradviz.probes.gradients import sample_norms
-from gradviz.probes.measured import Connectivity
 from gradviz.tasks import MANY_TO_ONE, Task
 
 

@@ -2,7 +2,7 @@
 
     papers.py   the four reproductions (table7, bengio1994, le2015, pascanu2013): what each
                 paper found, the runs that measure it here, and how a run is scored
-    measure.py  one run (an arm of a reproduction, one seed), trained by the ordinary engine
+    scoring.py  one run (an arm of a reproduction, one seed), trained by the ordinary engine
     results.py  a reproduction's file: every finished run, saved after each (resume), and
                 the paper's number beside gradviz's (median and range over seeds)
     plot.py     its figure: every seed, the median and the paper's number, per arm

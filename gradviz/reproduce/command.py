@@ -80,8 +80,8 @@ def command_reproduce(args: argparse.Namespace) -> int:
 
 
 def _reproduce(chosen, args: argparse.Namespace, out: Path) -> int:
-    from gradviz.reproduce.measure import train_and_score
     from gradviz.reproduce.results import ReproductionFileError, ReproductionResults
+    from gradviz.reproduce.scoring import train_and_score
     from gradviz.threads import apply_threads, torch_threads
 
     if out.exists() and not args.force:

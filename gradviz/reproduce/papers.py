@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
-from gradviz.reproduce.measure import FINAL_LOSS, SOLVED
+from gradviz.reproduce.scoring import FINAL_LOSS, SOLVED
 
 TABLE7_SEQUENCES = 74_000  # Hochreiter & Schmidhuber 1997, Table 7: T = 100
 TABLE7_CAP = 4 * TABLE7_SEQUENCES  # a run not solved by 4x the paper counts as not solved

@@ -16,9 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.io.atomic import atomic_write
-from gradviz.reproduce.measure import SOLVED
 from gradviz.reproduce.papers import SUCCESS
 from gradviz.reproduce.results import ReproductionResults
+from gradviz.reproduce.scoring import SOLVED
 from gradviz.sweep.plot import FORMATS
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradviz.reproduce.measure import SOLVED
 from gradviz.reproduce.papers import SUCCESS
 from gradviz.reproduce.results import ReproductionResults
+from gradviz.reproduce.scoring import SOLVED
 
 SUCCESS_AGAINST_T = ("bengio1994",)  # reproductions whose paper plots success against the span T
 

@@ -2,7 +2,7 @@
 that puts the paper's number beside gradviz's.
 
 The file is JSON (``gradviz-reproduction/1``), written atomically after each run: the name, and
-per run its arm, seed, the exact RunConfig it trained and what it measured. Running the same
+per run its arm, seed, the exact RunConfig it trained and what it scored. Running the same
 command again resumes it: a run whose arm, seed and config are already there is not trained
 again; a file whose runs were made with other settings is refused, never mixed in.
 """
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from gradviz.config import ConfigError, RunConfig
-from gradviz.reproduce.measure import SOLVED, Measured
 from gradviz.reproduce.papers import SUCCESS, TABLE7_SEQUENCES, Reproduction
+from gradviz.reproduce.scoring import SOLVED, RunScore
 
 FORMAT = "gradviz-reproduction/1"
 MAX_FILE_BYTES = 16 * 2**20  # a reproduction of 1000 seeds is well under 1 MB
@@ -37,7 +37,7 @@ class ReproductionResults:
     def __init__(self, reproduction: Reproduction, seeds: int) -> None:
         self.reproduction = reproduction
         self.seeds = seeds
-        self.runs: dict[Run, Measured] = {}
+        self.runs: dict[Run, RunScore] = {}
         self.extra: list[dict] = []  # runs of the file beyond these seeds: kept, not shown
 
     def pending(self) -> list[Run]:
@@ -49,8 +49,8 @@ class ReproductionResults:
     def total(self) -> int:
         return self.seeds * len(self.reproduction.arms)
 
-    def record(self, run: Run, measured: Measured) -> None:
-        self.runs[run] = measured
+    def record(self, run: Run, score: RunScore) -> None:
+        self.runs[run] = score
 
     def config(self, run: Run) -> RunConfig:
         arm, seed = run
@@ -60,7 +60,7 @@ class ReproductionResults:
 
     def to_json(self) -> str:
         runs = [{"arm": self.reproduction.arms[arm].label, "seed": seed, "config": self.config((arm, seed)).to_dict(),
-                 **measured.to_dict()} for (arm, seed), measured in sorted(self.runs.items())]
+                 **score.to_dict()} for (arm, seed), score in sorted(self.runs.items())]
         data = {"format": FORMAT, "name": self.reproduction.name, "quick": self.reproduction.quick,
                 "runs": runs + self.extra}
         return json.dumps(data, indent=1, allow_nan=True)
@@ -129,8 +129,8 @@ class ReproductionResults:
             arm, seed = labels[item["arm"]], item["seed"]
             if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
                 raise TypeError("seed")
-            measured = Measured(**{name: item[name] for name in Measured.__dataclass_fields__})
-            for name, value in measured.to_dict().items():
+            score = RunScore(**{name: item[name] for name in RunScore.__dataclass_fields__})
+            for name, value in score.to_dict().items():
                 if isinstance(value, bool) != (name == "diverged") or not isinstance(value, (int, float)):
                     raise TypeError(name)
             stored = RunConfig.from_dict(item["config"])
@@ -142,7 +142,7 @@ class ReproductionResults:
         if stored != self.config((arm, seed)):
             raise ReproductionFileError(f"{path} was made with other settings ({item['arm']}, seed {seed}); "
                                         "use --force to start over or another --out")
-        self.runs[(arm, seed)] = measured
+        self.runs[(arm, seed)] = score
 
     # ---- the summary -------------------------------------------------------------------
 

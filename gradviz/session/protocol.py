@@ -92,7 +92,7 @@ class Evaluate:
     """Score every model on the held-out set (answered by Evaluated)."""
 
 
-# What ``Measure`` can ask of one step beyond its probes (``engine.trainer.ModelTrainer.step``):
+# What ``Measure`` can ask of one step beyond its probes (``engine.learner.Learner.step``):
 # the backward pass (``probes.backward_wave``) and which output step teaches which timestep
 # (``probes.connectivity``).
 WAVE, CONNECTIVITY = "wave", "connectivity"

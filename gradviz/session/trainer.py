@@ -165,10 +165,10 @@ class TrainerLoop:
             case p.Evaluate():
                 self._report("evaluate")
             case p.SetTrain(index=index, train=train) if self.run_ is not None:
-                if index < len(self.run_.trainers):
+                if index < len(self.run_.learners):
                     self.run_.set_train(index, train)
-                    trainer = self.run_.trainers[index]
-                    self.emit(p.TrainApplied(index, trainer.train, trainer.optimizer.param_groups[0]["lr"]))
+                    learner = self.run_.learners[index]
+                    self.emit(p.TrainApplied(index, learner.train, learner.optimizer.param_groups[0]["lr"]))
             case p.SetDelay(seconds=seconds):
                 self._delay = max(0.0, seconds)
 
@@ -309,7 +309,7 @@ class TrainerLoop:
         extras, self._extras = frozenset(self._extras), set()
         record = self.run_.train_step(record=True if force_record else None, extras=extras)
         for what in extras:
-            self.emit(p.Measured(what, record.step, tuple(trainer.measured[what] for trainer in self.run_.trainers)))
+            self.emit(p.Measured(what, record.step, tuple(learner.measured[what] for learner in self.run_.learners)))
         self.history.add(record)
         self._version += 1
         return record

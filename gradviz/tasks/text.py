@@ -5,7 +5,7 @@
   before the end. Nothing else says anything about the label, so a model scores above
   chance (50%) only if its memory spans ``distance`` steps: the vanishing gradient in words.
 - ``TextFileTask`` ("text") trains on the user's labelled file (IMDB's CSV, say) loaded by
-  ``gradviz.io.textdata``; batches are sampled from its training split, evaluation uses the
+  ``gradviz.tasks.textdata``; batches are sampled from its training split, evaluation uses the
   held-out test split.
 
 Both feed token ids, not one-hot vectors: ``x`` is (T, B) int64 and the model's

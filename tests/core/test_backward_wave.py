@@ -21,7 +21,7 @@ def test_the_wave_is_the_training_probe_and_the_gates_are_its_factors() -> None:
     config = RunConfig(task=TaskConfig(name="adding", seq_len=9, batch=8), models=setups, seed=3)
     run = Run(config)
     x, y = run.task.generate(8, torch.Generator().manual_seed(3))  # the run's first batch
-    waves = [backward_wave(trainer.model, run.task, x, y) for trainer in run.trainers]
+    waves = [backward_wave(learner.model, run.task, x, y) for learner in run.learners]
     record = run.train_step(record=True)
     rnn, lstm, gru = (model.probes for model in record.models)
     np.testing.assert_allclose(waves[0].arrival, rnn.grad_h[-1], rtol=1e-5)

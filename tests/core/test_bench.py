@@ -33,12 +33,12 @@ def one_torch_thread(monkeypatch):
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
 def test_the_fused_reference_trains_the_same_function(kind: str) -> None:
     run = Run(bench.case_config(kind, 4, 7, 5, "cpu"))
-    trainer = run.trainers[0]
-    reference = bench.FusedReference(trainer.model, trainer.train, run.task)
+    learner = run.learners[0]
+    reference = bench.FusedReference(learner.model, learner.train, run.task)
     generator = torch.Generator().manual_seed(0)
     for _ in range(3):  # same weights, same batch, same optimiser: the same losses step by step
         x, y = run.task.generate(4, generator)
-        ours = trainer.step(x, y, record=True).loss
+        ours = learner.step(x, y, record=True).loss
         assert reference.step(x, y) == pytest.approx(ours, rel=1e-5)
 
 

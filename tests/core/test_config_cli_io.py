@@ -389,7 +389,7 @@ def test_a_run_with_one_diverged_model_saves(tmp_path: Path) -> None:
         device="cpu",
     )
     run, history = short_history(config, 30)
-    assert run.trainers[0].diverged and not run.trainers[1].diverged
+    assert run.learners[0].diverged and not run.learners[1].diverged
     saved = load_run(save_run(tmp_path / "r.npz", config, history, (1 / 6, 0.0)))
     steps = saved.arrays["step"]
     np.testing.assert_array_equal(steps, np.arange(0, 30, 2))

@@ -95,9 +95,9 @@ def test_the_one_row_of_a_many_to_one_task_is_the_training_probe() -> None:
     config = RunConfig(task=TaskConfig(name="adding", seq_len=12, batch=16), models=(model,), seed=4)
     run = Run(config)
     x, y = run.task.generate(16, torch.Generator().manual_seed(4))
-    before = [p.detach().clone() for p in run.trainers[0].model.parameters()]
-    matrix = connectivity(run.trainers[0].model, run.task, x, y).matrix
-    assert all(torch.equal(a, b) for a, b in zip(before, run.trainers[0].model.parameters(), strict=True))
+    before = [p.detach().clone() for p in run.learners[0].model.parameters()]
+    matrix = connectivity(run.learners[0].model, run.task, x, y).matrix
+    assert all(torch.equal(a, b) for a, b in zip(before, run.learners[0].model.parameters(), strict=True))
     probes = run.train_step(record=True).models[0].probes  # the first batch: the same x, y
     assert matrix.shape == (1, 1, 12)
     np.testing.assert_allclose(matrix[0, 0], probes.grad_h[-1], rtol=1e-4)

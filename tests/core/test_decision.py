@@ -167,7 +167,7 @@ def test_the_step_factor_is_the_norm_of_the_autograd_jacobian(kind: str) -> None
         device="cpu",
     )
     run = Run(config)
-    model = run.trainers[0].model
+    model = run.learners[0].model
     x, _ = run.task.generate(3, torch.Generator().manual_seed(0))
     _, _, traces = model(x, observe=True)
     layer0 = jacobian_layers(host_arrays(jacobian_inputs(model, traces)))[0]

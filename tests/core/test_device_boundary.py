@@ -127,8 +127,8 @@ def _count_host_copies(monkeypatch) -> tuple[list, list]:
         transfers.append(len(tensors))
         return boundary.host_scalars(*tensors)
 
-    monkeypatch.setattr("gradviz.engine.trainer.host_arrays", host_arrays)
-    monkeypatch.setattr("gradviz.engine.trainer.host_scalars", host_scalars)
+    monkeypatch.setattr("gradviz.engine.learner.host_arrays", host_arrays)
+    monkeypatch.setattr("gradviz.engine.learner.host_scalars", host_scalars)
     return stray, transfers
 
 
@@ -260,7 +260,7 @@ def test_a_fault_mid_run_becomes_a_device_fault(monkeypatch) -> None:
     def lacking(*args, **kwargs):
         raise NotImplementedError("The operator 'aten::_foreach_norm' is not currently implemented for the MPS device.")
 
-    monkeypatch.setattr(run.trainers[0], "step", lacking)
+    monkeypatch.setattr(run.learners[0], "step", lacking)
     with pytest.raises(DeviceFault, match="no implementation of _foreach_norm during LSTM's recorded step 0"):
         run.train_step(record=True)
 

@@ -31,7 +31,7 @@ def setup(kind: str = "lstm", hidden: int = 8, label: str | None = None, **train
 
 
 def parameters(run: Run, index: int = 0) -> list[torch.Tensor]:
-    return [p.detach().clone() for p in run.trainers[index].model.parameters()]
+    return [p.detach().clone() for p in run.learners[index].model.parameters()]
 
 
 def distance(a: list[torch.Tensor], b: list[torch.Tensor]) -> float:
@@ -53,15 +53,15 @@ def test_same_config_gives_bit_identical_losses() -> None:
 def test_compared_models_see_identical_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     config = config_of(setup("rnn"), setup("lstm"), setup("gru"), seed=5, record_every=3)
     run = Run(config)
-    seen: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in run.trainers]
-    for index, trainer in enumerate(run.trainers):
-        original = trainer.step
+    seen: list[list[tuple[torch.Tensor, torch.Tensor]]] = [[] for _ in run.learners]
+    for index, learner in enumerate(run.learners):
+        original = learner.step
 
         def spy(x, y, record, sample=0, extras=frozenset(), _original=original, _seen=seen[index]):
             _seen.append((x.clone(), y.clone()))
             return _original(x, y, record, sample)
 
-        monkeypatch.setattr(trainer, "step", spy)
+        monkeypatch.setattr(learner, "step", spy)
     for _ in run.steps(6):
         pass
 
@@ -81,13 +81,13 @@ def test_set_train_changes_the_learning_rate_between_steps() -> None:
     run = Run(config_of(setup("gru", optimizer="adam", lr=0.01)))
     run.train_step()
     run.set_train(0, TrainConfig(optimizer="adam", lr=0.002))
-    assert [group["lr"] for group in run.trainers[0].optimizer.param_groups] == [0.002]
-    state = run.trainers[0].optimizer.state
+    assert [group["lr"] for group in run.learners[0].optimizer.param_groups] == [0.002]
+    state = run.learners[0].optimizer.state
     run.train_step()
-    assert run.trainers[0].optimizer.state is state  # same optimiser: its moments are kept
+    assert run.learners[0].optimizer.state is state  # same optimiser: its moments are kept
 
     run.set_train(0, TrainConfig(optimizer="sgd", lr=0.05, momentum=0.5))
-    optimizer = run.trainers[0].optimizer
+    optimizer = run.learners[0].optimizer
     assert isinstance(optimizer, torch.optim.SGD)
     assert optimizer.param_groups[0]["lr"] == 0.05 and optimizer.param_groups[0]["momentum"] == 0.5
 

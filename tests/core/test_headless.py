@@ -83,7 +83,7 @@ def test_the_core_imports_and_trains_without_qt() -> None:
         if path.name != "__main__.py"
     }
     assert set(imported) == expected - {"gradviz"}
-    assert "gradviz.engine.trainer" in imported and "gradviz.cli" in imported
+    assert "gradviz.engine.learner" in imported and "gradviz.cli" in imported
     assert "the app needs PySide6 and pyqtgraph" in result.stderr
     assert "Traceback" not in result.stderr
 

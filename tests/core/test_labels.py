@@ -58,7 +58,7 @@ def test_dead_relus_cut_the_chain_and_are_named_so() -> None:
                        models=(ModelSetup("relu", ModelConfig(kind="rnn", nonlinearity="relu", hidden=8)),),
                        record_every=1, device="cpu")
     run = Run(config)
-    rnn = run.trainers[0].model.rnn
+    rnn = run.learners[0].model.rnn
     with torch.no_grad():
         rnn.bias_hh_l0.fill_(-1e3)  # every unit off at every step: h_t = 0, ReLU' = 0
     probes = run.train_step(record=True).models[0].probes

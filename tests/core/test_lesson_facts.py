@@ -72,7 +72,7 @@ def check_backward_pass_is_the_measured_profile() -> None:
     """The animation (B) is the gradient of one real backward pass, from t = 50 back to t = 1, both models."""
     run = presets.preset_run("vanishing", (0, 1))
     x, y = run.task.generate(8, torch.Generator().manual_seed(11))
-    waves = [backward_wave(trainer.model, run.task, x, y) for trainer in run.trainers]
+    waves = [backward_wave(learner.model, run.task, x, y) for learner in run.learners]
     assert [len(wave.arrival) for wave in waves] == [50, 50] and [w.path for w in waves] == ["h", "c"]
     for wave in waves:
         assert np.all(np.isfinite(wave.arrival)) and wave.arrival[-1] > 0
@@ -162,7 +162,7 @@ def check_gru_step_is_the_lecture_equation() -> None:
 
 def check_gru_has_three_blocks_to_the_lstms_four() -> None:
     run = presets.preset_run("copy", (0, 1))
-    gru, lstm = (trainer.model.rnn for trainer in run.trainers)
+    gru, lstm = (learner.model.rnn for learner in run.learners)
     assert (gru.mode, lstm.mode) == ("GRU", "LSTM") and gru.hidden_size == lstm.hidden_size
     hidden = gru.hidden_size
     assert gru.weight_hh_l0.shape[0] == 3 * hidden and lstm.weight_hh_l0.shape[0] == 4 * hidden

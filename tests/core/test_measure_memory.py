@@ -12,7 +12,7 @@ import torch
 
 from gradviz import budget
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig
-from gradviz.engine import trainer as engine_trainer
+from gradviz.engine import learner as engine_trainer
 from gradviz.engine.run import Run
 from gradviz.probes.connectivity import connectivity
 
@@ -53,7 +53,7 @@ def test_the_trainer_asks_for_chunks_the_estimate_holds(monkeypatch) -> None:
 def test_a_smaller_chunk_gives_the_same_matrix() -> None:
     run = Run(lstm_run("copy", 6, 8, 4))
     x, y = run.task.generate(4, torch.Generator().manual_seed(3), run.device)
-    model = run.trainers[0].model
+    model = run.learners[0].model
     whole = connectivity(model, run.task, x, y, max_sequences=1024).matrix
     chunked = connectivity(model, run.task, x, y, max_sequences=4).matrix  # one copy per chunk
     np.testing.assert_allclose(chunked, whole, rtol=1e-5, equal_nan=True)

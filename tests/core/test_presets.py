@@ -92,9 +92,9 @@ def same_training(name: str) -> None:
     assert first == second
     run = preset_run(name, (0, 1))
     seen = []
-    for trainer in run.trainers:
-        original = trainer.step
-        trainer.step = lambda x, *args, _step=original: (seen.append(x), _step(x, *args))[1]
+    for learner in run.learners:
+        original = learner.step
+        learner.step = lambda x, *args, _step=original: (seen.append(x), _step(x, *args))[1]
     run.train_step(record=False)
     assert seen[0] is seen[1]
 
@@ -381,8 +381,8 @@ def test_hochreiter1997_the_adding_problem_as_they_defined_it() -> None:
 def test_hochreiter1997_the_cell_is_theirs() -> None:
     model = load_preset("hochreiter1997").config.models[0].model
     assert (model.kind, model.forget_gate, model.hidden, model.init) == ("lstm", False, 4, "1997")
-    trainer = preset_run("hochreiter1997", (0,)).trainers[0]
-    rnn, head = trainer.model.rnn, trainer.model.head
+    learner = preset_run("hochreiter1997", (0,)).learners[0]
+    rnn, head = learner.model.rnn, learner.model.head
     assert rnn.bias_ih_l0[:4].tolist() == [-3.0, -3.0, -6.0, -6.0]  # the input gates, shut
     others = [rnn.weight_ih_l0, rnn.weight_hh_l0, rnn.bias_ih_l0[4:], rnn.bias_hh_l0, head.weight, head.bias]
     assert all(float(weight.detach().abs().max()) <= 0.1 for weight in others)

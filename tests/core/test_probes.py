@@ -132,7 +132,7 @@ def first_batch(config: RunConfig) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def weights_of(run: Run) -> dict[str, np.ndarray]:
-    return {n: p.detach().cpu().numpy().copy() for n, p in run.trainers[0].model.torch_parameter_names().items()}
+    return {n: p.detach().cpu().numpy().copy() for n, p in run.learners[0].model.torch_parameter_names().items()}
 
 
 KINDS = ["rnn", "lstm", "gru"]
@@ -231,7 +231,7 @@ def test_parameter_gradient_norms_are_taken_before_clipping(kind: str) -> None:
     assert record.grad_norm == pytest.approx(total, rel=1e-5)
     assert record.loss == pytest.approx(ref["loss"], rel=1e-6)
     # ... and the update itself was clipped: SGD without momentum moves lr * clip.
-    clipped = [p.grad for p in run.trainers[0].model.parameters()]
+    clipped = [p.grad for p in run.learners[0].model.parameters()]
     assert torch.linalg.vector_norm(torch.cat([g.flatten() for g in clipped])).item() == pytest.approx(0.01, rel=1e-5)
     after = weights_of(run)
     step = math.sqrt(sum(float(((after[n] - weights[n]).astype(np.float64) ** 2).sum()) for n in weights))

@@ -11,7 +11,7 @@ import pytest
 
 from gradviz.cli import main
 from gradviz.io.filelock import FileLock
-from gradviz.reproduce import measure
+from gradviz.reproduce import scoring
 from gradviz.reproduce.papers import REPRODUCTIONS, reproduction
 from gradviz.reproduce.results import describe
 
@@ -52,7 +52,7 @@ def test_quick_le2015_prints_the_paper_beside_gradviz_and_resumes(tmp_path: Path
 
 def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path: Path, capsys, monkeypatch) -> None:
     out = tmp_path / "p.json"
-    real = measure.train_and_score
+    real = scoring.train_and_score
     calls = []
 
     def interrupted_second(*args, **kwargs):
@@ -61,13 +61,13 @@ def test_ctrl_c_keeps_finished_runs_and_the_same_command_resumes(tmp_path: Path,
             raise KeyboardInterrupt
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(measure, "train_and_score", interrupted_second)
+    monkeypatch.setattr(scoring, "train_and_score", interrupted_second)
     code, _, err = cli(capsys, "reproduce", "pascanu2013", "--quick", "--seeds", "1", "--quiet", "--out", out)
     assert code == 130
     assert err.strip().splitlines() == [f"gradviz: interrupted; 1 of 4 runs are kept in {out} (run the same "
                                         "command again to resume)"]
     assert len(json.loads(out.read_text())["runs"]) == 1
-    monkeypatch.setattr(measure, "train_and_score", real)
+    monkeypatch.setattr(scoring, "train_and_score", real)
     plot = tmp_path / "p.png"
     code, stdout, err = cli(capsys, "reproduce", "pascanu2013", "--quick", "--seeds", "1", "--quiet", "--out", out,
                             "--plot", plot)
@@ -120,12 +120,12 @@ def test_a_run_made_with_other_settings_is_not_mixed_in(tmp_path: Path, capsys) 
 
 def test_median_and_range_over_seeds_in_words() -> None:
     solved = np.array([121_536.0, math.nan, 98_304.0])
-    assert describe(solved, measure.SOLVED, "table7") == (
+    assert describe(solved, scoring.SOLVED, "table7") == (
         "median 121,536 sequences (solved: 98,304 to 121,536) over 3 seeds, solved in 2 of 3, "
         "within 148,000 (2x the paper) in 2 of 3")
-    assert describe(np.array([math.nan, math.nan, 5.0]), measure.SOLVED).startswith("median: not solved")
+    assert describe(np.array([math.nan, math.nan, 5.0]), scoring.SOLVED).startswith("median: not solved")
     losses = np.array([0.08, math.inf, 0.02])
-    assert describe(losses, measure.FINAL_LOSS) == (
+    assert describe(losses, scoring.FINAL_LOSS) == (
         "final loss median 0.08x baseline (range 0.02x baseline to 0.08x baseline) over 3 seeds, diverged in 1 of 3")
-    assert "learned (below 0.1x) in 2 of 3" in describe(np.array([0.05, 0.5, 0.01]), measure.FINAL_LOSS,
+    assert "learned (below 0.1x) in 2 of 3" in describe(np.array([0.05, 0.5, 0.01]), scoring.FINAL_LOSS,
                                                         "bengio1994")

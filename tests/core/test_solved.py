@@ -110,7 +110,7 @@ def test_the_run_is_checked_against_held_out_sequences_not_its_batches() -> None
     assert math.isfinite(solved) and solved == (run.step) * 64
     # Right then: every held-out sequence within 0.04.
     batches = held_out_batches(run.task, run.device)
-    assert count_outside_tolerance(run.trainers[0].model, run.task, batches) == 0
+    assert count_outside_tolerance(run.learners[0].model, run.task, batches) == 0
 
 
 def test_tasks_without_a_tolerance_write_no_field(tmp_path: Path, capsys) -> None:
@@ -163,7 +163,7 @@ def test_live_frames_carry_solved_at_and_a_continued_run_keeps_it() -> None:
     assert math.isnan(frame_from_history(history, config, latest, 0, 1, "done", 0.0).models[0].solved_at)
     frame = frame_from_history(history, config, latest, 0, 1, "done", 0.0, [4096.0])
     assert frame.models[0].solved_at == 4096.0
-    run.solved.restore(np.array([4096.0]))  # what the window's trainer does with a reopened run
+    run.solved.restore(np.array([4096.0]))  # what the window's learner does with a reopened run
     assert run.solved.solved_at == [4096.0] and run.solved.reported() == [4096.0]
     run.solved.restore(np.array([1.0, 2.0]))  # another run's length: ignored
     assert run.solved.solved_at == [4096.0]

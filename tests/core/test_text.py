@@ -347,7 +347,7 @@ def test_text_run_trains_records_and_evaluates_on_the_test_split(imdb_file: Path
     probes = records[0].models[1].probes
     assert probes is not None and probes.grad_h.shape == (1, 9)
     assert "embedding.weight" in probes.param_grad_norms
-    evaluation = evaluate_model(run.trainers[0].model, run.task)
+    evaluation = evaluate_model(run.learners[0].model, run.task)
     assert evaluation.total == 2 and evaluation.classes == ("negative", "positive")
     # The same config builds the same task again without reading the file twice.
     assert task_from_config(run.config.task, run.config.seed).dataset is run.task.dataset
@@ -355,7 +355,7 @@ def test_text_run_trains_records_and_evaluates_on_the_test_split(imdb_file: Path
 
 def test_word_gradients_leave_out_padding_and_match_the_readout(imdb_file: Path) -> None:
     run = Run(text_config(imdb_file, vocab_size=50))
-    model = run.trainers[1].model
+    model = run.learners[1].model
     ids, label = run.task.example(0)
     words = word_gradients(model, run.task, ids, label)
     real = ids[ids != PAD]
@@ -371,7 +371,7 @@ def test_word_gradients_leave_out_padding_and_match_the_readout(imdb_file: Path)
 
 def test_word_gradients_on_every_device_equal_the_float64_ones(imdb_file: Path, device: str) -> None:
     run = Run(text_config(imdb_file, vocab_size=50))
-    model = run.trainers[1].model
+    model = run.learners[1].model
     ids, label = run.task.example(0)
     reference = word_gradients(copy.deepcopy(model).double(), run.task, ids, label)
     words = word_gradients(model.to(device), run.task, ids, label)
@@ -443,16 +443,16 @@ def test_padding_is_left_out_of_the_recorded_gradients_and_gate_means(tmp_path: 
     # Reviews of 1 to 6 words padded on the left to 9: early steps are mostly padding.
     rows = [(" ".join(["great"] * (1 + i % 6)), "positive" if i % 2 else "negative") for i in range(20)]
     run = Run(text_config(write_csv(tmp_path / "short.csv", rows)))
-    trainer = run.trainers[1]
+    learner = run.learners[1]
     x, y = run.task.generate(4, torch.Generator().manual_seed(3))
-    record = trainer.step(x, y, record=True)
+    record = learner.step(x, y, record=True)
     mask = (x != PAD).numpy()  # (T, B)
     grad_h = record.probes.grad_h[-1]
     assert np.all(np.isnan(grad_h[~mask.any(axis=1)]))  # no real word at t: no value, not a 0
     assert np.all(np.isfinite(grad_h[mask.any(axis=1)]))
     # Independently: the same step's total dL/dh_t, norms averaged over the real words only.
     fresh = Run(text_config(write_csv(tmp_path / "short.csv", rows)))
-    model = fresh.trainers[1].model
+    model = fresh.learners[1].model
     outputs, _, traces = model(x, observe=True)
     # Each sequence's own loss (the probe is per sequence, not per batch): B times the batch mean.
     loss = fresh.task.loss(model.head(fresh.task.readout(outputs)), y) * x.shape[1]
@@ -474,8 +474,8 @@ def test_reports_show_a_review_through_every_model_and_score_them(imdb_file: Pat
     report = word_report(run, 3)  # wraps into the two held-out reviews
     assert report.example == 1 and report.labels == ["tanh RNN", "LSTM"] and report.decisive is None
     ids, label = run.task.example(1)
-    for words, trainer in zip(report.words, run.trainers, strict=True):
-        alone = word_gradients(trainer.model, run.task, ids, label)
+    for words, learner in zip(report.words, run.learners, strict=True):
+        alone = word_gradients(learner.model, run.task, ids, label)
         np.testing.assert_array_equal(words.grad_norms, alone.grad_norms)
     scores = evaluation_report(run)
     assert [e.total for e in scores.evaluations] == [2, 2]

@@ -29,8 +29,8 @@ def test_key_c_draws_the_connectivity_of_the_step_it_trains(qtbot, make_window, 
 
     x, y = before.task.generate(COPY.task.batch, before.generator, before.device)
     steps = before.task.total_steps
-    for index, trainer in enumerate(before.trainers):
-        expected = log10_or_nan(connectivity(trainer.model, before.task, x, y).matrix[-1])
+    for index, learner in enumerate(before.learners):
+        expected = log10_or_nan(connectivity(learner.model, before.task, x, y).matrix[-1])
         drawn = window.connectivity.images[index]
         assert drawn.shape == (steps, steps)  # copy: a loss at every step
         np.testing.assert_allclose(drawn, expected, rtol=1e-5, atol=1e-6)  # NaN where t > s, alike

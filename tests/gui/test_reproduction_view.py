@@ -16,16 +16,16 @@ from gradviz.cli import main
 from gradviz.gui.panels.reproduction import log_ticks
 from gradviz.gui.panels.sweep import SweepPanel
 from gradviz.gui.settings import AppSettings
-from gradviz.reproduce.measure import Measured
 from gradviz.reproduce.papers import SUCCESS, TABLE7_SEQUENCES, reproduction
 from gradviz.reproduce.results import ReproductionResults
+from gradviz.reproduce.scoring import RunScore
 
 
 def written(path: Path, name: str, values: dict[tuple[int, int], float], quick: bool = True) -> Path:
     """A reproduction file written by the reproduce package itself, with these scores."""
     results = ReproductionResults(reproduction(name, quick), 1 + max(seed for _, seed in values))
     for run, value in values.items():
-        results.record(run, Measured(value, 0.01, 0.17, False, 10, 640, 1.0))
+        results.record(run, RunScore(value, 0.01, 0.17, False, 10, 640, 1.0))
     results.save(path)
     return path
 

@@ -53,8 +53,8 @@ def test_words_tab_shows_the_review_as_the_models_see_it(qtbot, make_window, tmp
                     timeout=20000)
     report, run = window.reviews.report, trainer_run(qtbot, window, tmp_path / "run.npz")
     ids, label = run.task.example(3)
-    for view, trainer in zip(window.reviews.views, run.trainers, strict=True):
-        alone = word_gradients(trainer.model, run.task, ids, label)
+    for view, learner in zip(window.reviews.views, run.learners, strict=True):
+        alone = word_gradients(learner.model, run.task, ids, label)
         assert view.tokens == alone.tokens == run.task.tokens(ids.tolist())
         np.testing.assert_allclose(view.data["log10_grad"], np.log10(alone.grad_norms), rtol=1e-6)
         # Its own colour scale, holding at least its own words (steady: it may be wider).
@@ -74,7 +74,7 @@ def test_evaluation_table_matches_the_core(qtbot, make_window, tmp_path):
     qtbot.keyClick(window, Qt.Key.Key_E)
     qtbot.waitUntil(lambda: window.reviews.evaluation is not None, timeout=30000)
     run = trainer_run(qtbot, window, tmp_path / "run.npz")
-    expected = [evaluate_model(trainer.model, run.task) for trainer in run.trainers]
+    expected = [evaluate_model(learner.model, run.task) for learner in run.learners]
     shown = window.reviews.evaluation.evaluations
     for got, want in zip(shown, expected, strict=True):
         np.testing.assert_array_equal(got.confusion, want.confusion)

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from gradviz.config import TaskConfig
 from gradviz.gui.theme import GRADIENT_MAP, PlotStyle, model_colour
 from gradviz.plotmath import GRADIENT_DECADES, decade_levels, log10_or_nan
-from gradviz.probes.measured import Connectivity
+from gradviz.probes.extras import Connectivity
 from gradviz.tasks import CopyTask, make_task
 
 

@@ -24,9 +24,9 @@ from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle, model_colour
 from gradviz.palette import OKABE_ITO
 from gradviz.reproduce import points
-from gradviz.reproduce.measure import SOLVED
 from gradviz.reproduce.papers import SUCCESS
 from gradviz.reproduce.results import ReproductionFileError, ReproductionResults
+from gradviz.reproduce.scoring import SOLVED
 from gradviz.sweep.plot import FORMATS
 
 PAPER_COLOUR = OKABE_ITO[5]  # orange: no model's colour

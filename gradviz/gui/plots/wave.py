@@ -24,7 +24,7 @@ from PySide6.QtGui import QColor
 from gradviz.gui.plots.base import Panel
 from gradviz.gui.theme import PlotStyle
 from gradviz.plotmath import log10_or_nan
-from gradviz.probes.measured import BackwardWave
+from gradviz.probes.extras import BackwardWave
 
 TICK_MS = 30
 HOLD_S = 2.0  # the finished wave stays this long before the plot is the live one again

@@ -15,8 +15,8 @@ from gradviz.models import SequenceModel, build_model
 from gradviz.probes.backward_wave import BackwardWave, backward_wave
 from gradviz.probes.causes import cut_by_truncation, zero_jacobian_cause
 from gradviz.probes.connectivity import Connectivity, connectivity
-from gradviz.probes.measure import probe_tensors, probes_from_host, reduce_on_device
 from gradviz.probes.records import ModelRecord
+from gradviz.probes.reduce import probe_tensors, probes_from_host, reduce_on_device
 from gradviz.tasks import Task
 
 
@@ -28,11 +28,11 @@ def make_optimizer(params, train: TrainConfig) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=train.lr)
 
 
-# What a step can measure beyond its probes (``ModelTrainer.step``'s ``extras``), by name.
-MEASURES = {"wave": backward_wave, "connectivity": connectivity}
+# What a step can measure beyond its probes (``Learner.step``'s ``extras``), by name.
+EXTRAS = {"wave": backward_wave, "connectivity": connectivity}
 
 
-class ModelTrainer:
+class Learner:
     """Trains one ``SequenceModel`` with back-propagation through time.
 
     Steps that record nothing use torch's fused kernel on the same weights; recorded steps run
@@ -83,7 +83,7 @@ class ModelTrainer:
                 bound = measure_sequences(spec.kind, spec.hidden, spec.layers, x.shape[0], x.shape[1])
                 self.measured[what] = connectivity(model, self.task, x, y, self.train.tbptt, max_sequences=bound)
             else:
-                self.measured[what] = MEASURES[what](model, self.task, x, y, self.train.tbptt)
+                self.measured[what] = EXTRAS[what](model, self.task, x, y, self.train.tbptt)
         outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
         prediction = model.head(self.task.readout(outputs))
         loss = self.task.loss(prediction, y)

@@ -21,7 +21,7 @@ FINAL_LOSS = "final_loss"  # the mean loss of the last 5% of steps, over the bas
 
 
 @dataclass(frozen=True)
-class Measured:
+class RunScore:
     """What one run measured. ``value`` is the score (sequences, or final loss / baseline):
     NaN when never solved, inf when diverged."""
 
@@ -38,7 +38,7 @@ class Measured:
 
 
 def train_and_score(config: RunConfig, steps: int, score: str,
-                    progress: Callable[[int, int], None] | None = None) -> Measured:
+                    progress: Callable[[int, int], None] | None = None) -> RunScore:
     """Train ``config``'s one model up to ``steps`` steps and score it; ``progress(done,
     steps)`` is called now and then (a progress line)."""
     from gradviz.engine import Run
@@ -65,5 +65,5 @@ def train_and_score(config: RunConfig, steps: int, score: str,
         value = run.solved.solved_at[0]
     else:
         value = math.inf if diverged else final / baseline
-    return Measured(value, final, baseline, diverged, done, done * config.task.batch,
+    return RunScore(value, final, baseline, diverged, done, done * config.task.batch,
                     time.perf_counter() - started)
