@@ -70,6 +70,9 @@ class StepViews:
         if self.connectivity is None:
             self.connectivity = ConnectivityDialog(window)
             self.connectivity.again.connect(self.show_connectivity)
+            # A window of its own takes the keyboard: without the window's actions, Space, 1-8,
+            # R or Ctrl+E would do nothing while it has the focus.
+            self.connectivity.addActions(list(window.commands.actions.values()))
         if not window.session.ask_connectivity():
             window.statusBar().showMessage("Which step teaches which is measured on a live run, not a replay", 4000)
             return

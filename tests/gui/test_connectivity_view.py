@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from gradviz.config import TaskConfig
 from gradviz.plotmath import log10_or_nan
 from gradviz.probes.connectivity import connectivity
-from gradviz.session.protocol import PAUSED
+from gradviz.session.protocol import PAUSED, RUNNING
 from tests.gui.conftest import small_config, steps_done, trainer_run
 
 COPY = dataclasses.replace(small_config(), task=TaskConfig("copy", seq_len=5, batch=4))  # a loss at every step
@@ -43,3 +43,17 @@ def test_key_c_draws_the_connectivity_of_the_step_it_trains(qtbot, make_window, 
     window.connectivity.again_button.click()  # one more step, measured
     qtbot.waitUntil(lambda: len(arrived) == 2 and window.connectivity.step == arrived[1], timeout=30000)
     assert arrived[1] == arrived[0] + 1
+
+
+def test_the_windows_keys_work_while_the_connectivity_window_has_the_focus(qtbot, make_window):
+    """Found in a walk: with C's window in front, Space, 1-8, R and Ctrl+E did nothing."""
+    window = make_window(config=COPY, autostart=True)
+    qtbot.waitUntil(lambda: steps_done(window) >= 2, timeout=30000)
+    qtbot.keyClick(window, Qt.Key.Key_C)  # trains one step and pauses
+    qtbot.waitUntil(lambda: window.connectivity is not None and window.connectivity.step >= 0, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.trainer_state == PAUSED, timeout=10000)
+    dialog = window.connectivity
+    dialog.activateWindow()
+    qtbot.waitUntil(lambda: dialog.isActiveWindow(), timeout=5000)
+    qtbot.keyClick(dialog, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.session.trainer_state == RUNNING, timeout=10000)
