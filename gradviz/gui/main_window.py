@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
 
     def next_extra_view(self) -> None:
         """H: the next choice of third plot (history and gates only, in presentation mode)."""
+        self.tabs.show_training_tab()
         self.toolbar.next_extra(self.board.extra, self.presentation)
 
     def toggle_description(self) -> None:

@@ -38,6 +38,7 @@ class StepViews:
         if not window.session.ask_wave():
             window.statusBar().showMessage("The backward pass is shown for a live run, not a replay", 4000)
             return
+        window.tabs.show_training_tab()  # the pass is drawn over the gradient plots
         window.statusBar().showMessage("Measuring the backward pass of one step...", 3000)
 
     def wave_ready(self, step: int, waves: list) -> None:

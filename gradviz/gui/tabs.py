@@ -6,7 +6,7 @@ it shows (the words are measured only while they are on screen).
 from __future__ import annotations
 
 from gradviz.config import RunConfig
-from gradviz.gui.central import SWEEP_TAB, WORDS_TAB
+from gradviz.gui.central import SWEEP_TAB, TRAINING_TAB, WORDS_TAB
 from gradviz.session.protocol import RUNNING
 
 
@@ -35,6 +35,10 @@ class Tabs:
     def show_sweep_tab(self) -> None:
         """T: between the training plots and the trainability map."""
         self.window.central.toggle_tab(SWEEP_TAB)
+
+    def show_training_tab(self) -> None:
+        """The training plots in front: what B and H change is drawn there."""
+        self.window.views.setCurrentIndex(TRAINING_TAB)
 
     def view_changed(self, index: int) -> None:
         window, session = self.window, self.window.session

@@ -91,3 +91,17 @@ def test_file_menu_exports_the_backward_pass_it_asks_a_path_for(qtbot, make_wind
     assert asked, "the menu must ask where to write the animation"
     window.wave_export.wait()
     assert target.read_bytes().startswith(b"GIF8")
+
+
+def test_b_and_h_bring_the_training_plots_to_the_front(qtbot, make_window):
+    """Found in a walk: on the sweep tab, B paused training and drew its pass on a hidden tab,
+    and H changed a plot nobody could see."""
+    from gradviz.gui.central import SWEEP_TAB, TRAINING_TAB
+
+    window = make_window()
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=30000)
+    for key in (Qt.Key.Key_B, Qt.Key.Key_H):
+        window.views.setCurrentIndex(SWEEP_TAB)
+        qtbot.keyClick(window, key)
+        assert window.views.currentIndex() == TRAINING_TAB, key
