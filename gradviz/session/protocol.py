@@ -22,7 +22,10 @@ IDLE, RUNNING, PAUSED, DIVERGED, FAILED, DEAD = "idle", "running", "paused", "di
 
 @dataclass(frozen=True)
 class Start:
-    """Train continuously."""
+    """Train continuously; with ``until`` > 0, pause once ``until`` steps are done (in the
+    trainer, exactly: the window's view of the step count lags by a frame or more)."""
+
+    until: int = 0
 
 
 @dataclass(frozen=True)

@@ -321,8 +321,9 @@ class Session:
         self.follow_live()
         self.trainer.send(p.Pause() if self.trainer_state == p.RUNNING else p.Start())
 
-    def start(self) -> None:
-        self.trainer.send(p.Start())
+    def start(self, until: int = 0) -> None:
+        """Train on; with ``until``, pause at exactly that many steps (a lesson's scene)."""
+        self.trainer.send(p.Start(until))
 
     def pause(self) -> None:
         self.trainer.send(p.Pause())

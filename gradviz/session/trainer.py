@@ -75,6 +75,7 @@ class TrainerLoop:
         self._stepping = 0  # single steps asked for and not yet trained
         self._extras: set[str] = set()  # what the next step measures beyond its probes (B, C)
         self._start_after_reset = False
+        self._until = 0  # pause once the run has this many steps (0: train on)
         self.run_: Run | None = None
         self.history: RunHistory | None = None
         self.baseline = None
@@ -103,6 +104,9 @@ class TrainerLoop:
                     self._last_step_at = now
                     if record.newly_diverged:
                         self._on_diverged(record)
+                    if self._until and self.state == p.RUNNING and self.run_.step >= self._until:
+                        self._until = 0
+                        self._set_state(p.PAUSED)
                     self._offer_frame()
                     if self.state == p.RUNNING and self._delay:
                         self._take_commands(self._delay)
@@ -134,17 +138,22 @@ class TrainerLoop:
 
     def _apply(self, command) -> None:
         match command:
-            case p.Start() if self.state in (p.IDLE, p.PAUSED):
-                self._set_state(p.RUNNING)
+            case p.Start(until=until) if self.state in (p.IDLE, p.PAUSED):
+                self._until = until
+                if not until or self.run_ is None or self.run_.step < until:
+                    self._set_state(p.RUNNING)
             case p.Pause() if self.state == p.RUNNING:
+                self._until = 0
                 self._set_state(p.PAUSED)
             case p.Step() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
+                self._until = 0
                 if self.state == p.RUNNING:
                     self._set_state(p.PAUSED)
                 self._stepping += 1
             case p.Reset(config=config, start=start):
                 # Built at once, so that a start queued right behind it finds the new run.
                 self._start_after_reset = start
+                self._until = 0
                 self._build(config)
             case p.Restore(config=config, arrays=arrays):
                 self._pending_config = None

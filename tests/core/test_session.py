@@ -92,6 +92,24 @@ def test_live_pause_step_replay_and_back(sessions):
     assert not torch.cuda.is_initialized()  # training happened elsewhere: no CUDA context here
 
 
+def test_start_until_pauses_at_exactly_that_step(sessions):
+    """A lesson's "train to step N" ran on a window timer and stopped 30-40 steps late (74 for 40)."""
+    session = sessions()
+    session.start(until=40)
+    wait(session, lambda: session.trainer_state == p.PAUSED and session.steps_done >= 40)
+    time.sleep(0.3)
+    session.poll()
+    assert session.steps_done == 40 and session.trainer_state == p.PAUSED
+    session.start()  # a plain start trains on past it
+    wait(session, lambda: session.steps_done > 45)
+    session.pause()
+    wait(session, lambda: session.trainer_state == p.PAUSED)
+    session.start(until=10)  # already past: nothing to train
+    time.sleep(0.3)
+    session.poll()
+    assert session.trainer_state == p.PAUSED
+
+
 def test_an_opened_run_that_does_not_fit_is_refused_and_nothing_changes(sessions, tmp_path):
     session = sessions()
     session.step()

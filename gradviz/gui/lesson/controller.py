@@ -183,12 +183,11 @@ class LessonController(QObject):
             if scene.view == "words" and session.text_mode:
                 self.window.views.setCurrentIndex(TABS["words"])
             if scene.run_to > 0:
-                session.start()
+                session.start(until=scene.run_to)  # the trainer pauses there, to the step
                 self.pending = "train"
                 return
             self._finish(scene)
         elif self.pending == "train" and session.steps_done >= scene.run_to:
-            session.pause()
             self._finish(scene)
 
     def _finish(self, scene: Scene) -> None:
