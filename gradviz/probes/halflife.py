@@ -23,6 +23,15 @@ apart, it shows their range and says "unsteady" instead of one number.
 ``measured_gain`` is the factor the gradient really takes per step back: the geometric mean
 of |dl/dh_t| / |dl/dh_{t+1}| over the profile's usable neighbours. The Jacobian's norm
 (``jacobian.py``) only bounds it.
+
+Only a measurable gradient counts, in the fit and in the gain: a finite value at least float32's
+smallest normal number (``FLOAT32_FLOOR``, 1.18e-38). Below it a gradient is 0 on the CPU
+(subnormals are flushed) and a few units of the last place elsewhere: a ratio of two such values
+is no gain, and steps there say only that the gradient reached the floor.
+
+What a header quotes beside the gain (``agreeing_decay``) is made from the same measurements, so
+the two never contradict: the range of the recent records' gains where they disagree
+("unsteady"), two regimes where the gain lies between their factors, else the gain's own rate.
 """
 
 from __future__ import annotations
@@ -40,6 +49,16 @@ REGIME_GAIN = 0.2  # two lines must leave at most this fraction of one line's sq
 REGIME_CONTRAST = 1.0  # ... and differ by at least 10x (log10 1) over the shorter regime
 RECENT_RECORDS = 5  # the header quotes the median of this many recent records
 UNSTEADY_DECADES = 1.0  # recent records further apart than this at the profile's far end: a range
+FLOAT32_FLOOR = float(np.finfo(np.float32).tiny)  # 1.18e-38: below it a gradient is not measurable
+REGIME_TOLERANCE = 0.02  # a gain within 2% of the range of two regimes' factors lies between them
+
+
+def measurable(profile: np.ndarray) -> np.ndarray:
+    """Bool, like ``profile``: finite and at least float32's smallest normal number (a gain can
+    be measured from it; below it, 0 or subnormal, the gradient is at the floor)."""
+    profile = np.asarray(profile, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(profile) & (profile >= FLOAT32_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -124,10 +143,10 @@ def _best_break(t: np.ndarray, y: np.ndarray) -> int | None:
 
 
 def fit_decay(profile: np.ndarray, usable: np.ndarray | None = None) -> Decay:
-    """Fit a profile over its steps with a positive, finite norm (and ``usable``, say inside
-    the truncation window); see the module docstring."""
+    """Fit a profile over its steps with a measurable norm (and ``usable``, say inside the
+    truncation window); see the module docstring."""
     profile = np.asarray(profile, dtype=np.float64)
-    keep = np.isfinite(profile) & (profile > 0)
+    keep = measurable(profile)
     if usable is not None:
         keep &= np.asarray(usable, dtype=bool)
     t = np.nonzero(keep)[0].astype(np.float64)
@@ -217,10 +236,10 @@ def unsteady_spread(half_lives: np.ndarray, span: int, recent: int = RECENT_RECO
 
 def measured_gains(profiles: np.ndarray, usable: np.ndarray | None = None) -> np.ndarray:
     """(N,) for (N, T) profiles: the geometric mean of p[t] / p[t+1] over the neighbours t, t+1
-    that are both usable (positive, finite, and ``usable``): the factor the gradient really
-    took per step back, on average over the profile. NaN where no two neighbours are usable."""
+    that are both usable (measurable, and ``usable``): the factor the gradient really took per
+    step back, on average over the profile. NaN where no two neighbours are usable."""
     profiles = np.atleast_2d(np.asarray(profiles, dtype=np.float64))
-    keep = np.isfinite(profiles) & (profiles > 0)
+    keep = measurable(profiles)
     if usable is not None:
         keep &= np.asarray(usable, dtype=bool)
     logs = np.log(np.where(keep, profiles, 1.0))
@@ -255,3 +274,57 @@ def stable_decay(
         return Decay(far)
     near = np.asarray(near_half_lives, dtype=np.float64)[-recent:][two]
     return Decay(far, float(np.median(near)), int(np.median(steps[two])))
+
+
+def gain_half_life(gain: float, span: int = 0) -> float:
+    """The half-life of a gain per step back (log 2 / -log gain: negative when it grows), ``inf``
+    (flat) where followed over ``span`` timesteps it changes the gradient less than 1.25x; NaN
+    for no gain."""
+    if not np.isfinite(gain) or gain <= 0:
+        return math.nan
+    decades = abs(math.log10(gain))
+    if decades * max(span - 1, 1) < FLAT_CHANGE:
+        return math.inf
+    return math.log10(2.0) / -math.log10(gain)
+
+
+def _between(gain: float, decay: Decay) -> bool:
+    """Does ``gain`` lie between the factors of the two regimes of ``decay`` (to 2%)?"""
+    low, high = sorted(per_step_factor(value) for value in (decay.half_life, decay.near_half_life))
+    return low * (1 - REGIME_TOLERANCE) <= gain <= high * (1 + REGIME_TOLERANCE)
+
+
+def agreeing_decay(fitted: Decay, gains: np.ndarray, span: int, recent: int = RECENT_RECORDS) -> Decay:
+    """What a header quotes beside the gain of the same records (the median of the recent
+    ``gains``), made from the same measurements so that the two cannot contradict:
+
+    - where the recent gains, followed over ``span`` timesteps, predict gradients more than
+      ``UNSTEADY_DECADES`` apart: "unsteady", their range (the quoted gain lies inside it);
+    - two regimes of ``fitted`` (``stable_decay``'s) where the gain lies between their factors:
+      the average of a steep and a gentle part lies between them;
+    - else the rate of the gain itself ("falls 10x every 8 timesteps back" beside "gain x0.75").
+
+    ``fitted`` as it is where the latest record has no gain (no two measurable neighbours)."""
+    gains = np.asarray(gains, dtype=np.float64)[-recent:]
+    if not gains.size or not np.isfinite(gains[-1]) or math.isnan(fitted.half_life):
+        return fitted
+    half_lives = np.array([gain_half_life(gain) for gain in gains])
+    spread = unsteady_spread(half_lives, span, recent)
+    if spread is not None:
+        return Decay(fitted.half_life, spread=spread)
+    gain = float(np.median(gains[np.isfinite(gains)]))
+    if fitted.near_steps and fitted.spread is None and _between(gain, fitted):
+        return fitted
+    return Decay(gain_half_life(gain, span))
+
+
+def floor_step(profile: np.ndarray, at_floor: np.ndarray) -> int | None:
+    """The timestep (t = 1 ... T) nearest the loss where the gradient, followed back, is at the
+    floor: the last step of ``at_floor`` (underflowed: 0 or subnormal) with a measurable step
+    after it; None where it never reaches the floor."""
+    profile = np.asarray(profile, dtype=np.float64)
+    below = np.asarray(at_floor, dtype=bool) & ~measurable(profile)
+    seen = np.logical_or.accumulate(measurable(profile)[::-1])[::-1]  # a measurable step at or after t
+    after = np.append(seen[1:], False)
+    steps = np.nonzero(below & after)[0]
+    return int(steps[-1]) + 1 if steps.size else None

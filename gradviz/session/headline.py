@@ -5,9 +5,11 @@ numbers a room reads on the projector are the numbers a headless run prints:
 
 - the loss, the mean over the last ``plotmath.RECENT_STEPS`` steps, against the task's memoryless
   baseline ("below", "at" or "above" it);
-- how the decision gradient changes per timestep back: the median half-life of the recent
-  records, two regimes where most of them had two, their range where they disagree
-  ("unsteady"), through C_t for an LSTM;
+- how the decision gradient changes per timestep back, through C_t for an LSTM, in agreement
+  with the gain beside it (``halflife.agreeing_decay``): the range of the recent records' gains
+  where they disagree ("unsteady"), two regimes where most of them had two and the gain lies
+  between them, else the gain's own rate; and where it reaches float32's floor (below
+  1.18e-38 no gain is measured: those steps are only "at the floor");
 - why steps are empty: underflow, saturation (a zero Jacobian), truncation or overflow, never
   lumped together;
 - the mean forget gate of an LSTM;
@@ -28,9 +30,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.plotmath import recent_loss, verdict
-from gradviz.probes.causes import COUNTED, TRUNCATED, UNDERFLOW, count
-from gradviz.probes.halflife import RECENT_RECORDS, describe_decay, measured_gains, stable_decay
-from gradviz.session.frames import ModelView
+from gradviz.probes.causes import COUNTED, FINITE, TRUNCATED, UNDERFLOW, count
+from gradviz.probes.halflife import (
+    RECENT_RECORDS,
+    agreeing_decay,
+    describe_decay,
+    floor_step,
+    measured_gains,
+    stable_decay,
+)
+from gradviz.session.frames import ModelView, ShownProfile
 
 
 @dataclass(frozen=True)
@@ -53,14 +62,16 @@ def loss_verdict(losses: np.ndarray, baseline_loss: float) -> str | None:
 
 
 def quoted_decay(view: ModelView):
-    """The decay a header quotes: the median of the recent records (one record is one batch,
-    and the number should hold still while the picture does), their range where they disagree,
-    else the latest record's."""
+    """The decay a header quotes: from the recent records (one record is one batch, and the
+    number should hold still while the picture does), in agreement with the gain quoted beside
+    it (``halflife.agreeing_decay``); else the latest record's."""
     history = view.history
     if len(history.get("half_life", ())):
         span = view.latest.probes.grad_h.shape[1] if view.latest is not None and view.latest.probes else 0
-        return stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"),
-                            span=span)
+        fitted = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"),
+                              span=span)
+        gains = recorded_gains(view)
+        return agreeing_decay(fitted, gains, span) if len(gains) == len(history["half_life"]) else fitted
     return view.latest.probes.decay
 
 
@@ -90,6 +101,26 @@ def describe_gain(gain: float) -> str:
     return f"gain x{gain:.3g} per step back"
 
 
+def headline_profile(view: ModelView) -> np.ndarray | None:
+    """The latest record's profile the decay and the gain are measured on: C_t's for an LSTM,
+    the top layer's h_t's otherwise."""
+    probes = view.latest.probes if view.latest is not None else None
+    if probes is None:
+        return None
+    grads = probes.grad_c if view.kind == "lstm" and probes.grad_c is not None else probes.grad_h
+    return np.asarray(grads)[-1]
+
+
+def floor_fact(view: ModelView, causes: np.ndarray) -> str | None:
+    """"reaches the float32 floor at t = 23" where the latest profile, followed back from the
+    loss, underflows (to 0, or below float32's smallest normal) after measurable steps."""
+    profile = headline_profile(view)
+    if profile is None or causes.shape != profile.shape:
+        return None
+    step = floor_step(profile, (causes == UNDERFLOW) | (causes == FINITE))
+    return f"reaches the float32 floor at t = {step}" if step is not None else None
+
+
 def gradient_facts(view: ModelView) -> list[str]:
     """The gradient's facts from the latest record and the recorded history of one model."""
     probes = view.latest.probes if view.latest is not None else None
@@ -99,10 +130,14 @@ def gradient_facts(view: ModelView) -> list[str]:
     path = "through C_t, " if probes.grad_c is not None else ""
     facts = [path + describe_decay(decay)]
     causes = probes.grad_cause if probes.grad_cause is not None else np.empty(0, np.int8)
+    floor = floor_fact(view, causes)
     for cause, words in COUNTED.items():
         steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
-        if steps:
-            facts.append(f"{steps} step{'s' if steps != 1 else ''} {words}")
+        counted = f"{steps} step{'s' if steps != 1 else ''} {words}"
+        if cause == UNDERFLOW and floor is not None:  # "reaches the float32 floor at t = 24: 24 steps ..."
+            facts.append(f"{floor}: {counted}" if steps else floor)
+        elif steps:
+            facts.append(counted)
     if "forget" in probes.gate_means:
         facts.append(f"mean f_t {float(np.mean(probes.gate_means['forget'][-1])):.2f}")
     gain = quoted_gain(view)
@@ -111,10 +146,15 @@ def gradient_facts(view: ModelView) -> list[str]:
     return facts
 
 
-def has_diverged(view: ModelView, losses: np.ndarray) -> bool:
-    """Has the model diverged? Its last loss is not finite, recorded step or not (records come
-    every k steps; the diverging step itself is often not one of them), or its record says so."""
-    return bool((view.latest is not None and view.latest.diverged) or (len(losses) and not np.isfinite(losses[-1])))
+def has_diverged(view: ModelView, losses: np.ndarray, grad_norms: np.ndarray | None = None) -> bool:
+    """Has the model diverged? Its last loss (or gradient norm before clipping: a run of one model
+    stops at the step whose gradient overflowed, its loss still finite) is not finite, recorded
+    step or not (records come every k steps; the diverging step itself is often not one of
+    them), or its record says so."""
+    overflowed = grad_norms is not None and len(grad_norms) == len(losses) and len(losses) and \
+        not np.isfinite(grad_norms[-1])
+    return bool((view.latest is not None and view.latest.diverged) or (len(losses) and not np.isfinite(losses[-1]))
+                or overflowed)
 
 
 def divergence_fact(losses: np.ndarray, grad_norms: np.ndarray | None, steps: np.ndarray | None) -> str:
@@ -126,6 +166,24 @@ def divergence_fact(losses: np.ndarray, grad_norms: np.ndarray | None, steps: np
     what = "the gradient norm" if not bad_loss[first] else "the loss"
     at = f" at step {int(steps[first])}" if steps is not None and len(steps) == len(losses) and first >= 0 else ""
     return f"{what} overflowed (inf/NaN){at}"
+
+
+def diverged_note(divergence: str, shown: ShownProfile | None) -> str:
+    """What a diverged model's gradient plot says beside what it draws: when it diverged and
+    what overflowed (``divergence_fact``), and which record is drawn, with why its empty steps
+    are empty ("step 30, its last finite record: 49 steps saturated (tanh' = 0)")."""
+    lines = [f"Diverged: {divergence}."]
+    if shown is None:
+        return lines[0] + " No finite record to draw."
+    carried = int(np.count_nonzero(np.isfinite(shown.grad_h) & (shown.grad_h > 0)))
+    parts = [f"{carried} step{'s' if carried != 1 else ''} with a gradient"]
+    if shown.causes is not None:
+        for cause, words in COUNTED.items():
+            steps = count(shown.causes, cause)
+            if steps:
+                parts.append(f"{steps} {words}")
+    lines.append(f"Drawn: step {shown.step}, its last finite record: {', '.join(parts)}.")
+    return "\n".join(lines)
 
 
 def describe_solved(solved_at: float) -> str | None:
@@ -147,7 +205,7 @@ def headline(view: ModelView, losses: np.ndarray, baseline_loss: float,
     solved = describe_solved(view.solved_at)
     if solved is not None:
         facts.append(solved)
-    diverged = has_diverged(view, losses)
+    diverged = has_diverged(view, losses, grad_norms)
     if diverged:
         facts.append(divergence_fact(np.asarray(losses), grad_norms, steps))
     else:

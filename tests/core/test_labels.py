@@ -6,6 +6,8 @@ half-life is shown as a range."""
 from __future__ import annotations
 
 import math
+import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -145,3 +147,113 @@ def test_gradviz_train_counts_no_underflow_in_the_exploding_preset(preset, tmp_p
     assert list(steps) == [0, 10, 20, 30]
     assert np.all(arrays["model0/underflow_steps"] == 0)
     assert np.all([count(row, SATURATED) >= 45 for row in arrays["model0/grad_cause"][1:]])
+
+
+# ---- the header's rate agrees with its gain and with the plotted profile (issue 22 walk) ---------
+
+RATE = re.compile(r"(shrinks|grows) x([\d.e+-]+) per timestep back|(halves|doubles) every ([\d.e+-]+) timesteps back"
+                  r"|(falls|grows) 10x every ([\d.e+-]+) timesteps back")
+
+
+def claimed_factors(text: str) -> list[float]:
+    """Every per-step factor the header's decay sentence states ("x0.64 to x0.68", "halves
+    every 4.5 timesteps back" -> 2^(-1/4.5), "is flat" -> 1)."""
+    sentence = text.split(" · ")[1] if " · " in text else text
+    unsteady = re.search(r"unsteady: x([\d.e+-]+) to x([\d.e+-]+)", sentence)
+    if unsteady:
+        return [float(unsteady[1]), float(unsteady[2])]
+    factors = [1.0] * (sentence.count("flat"))
+    for match in RATE.finditer(sentence):
+        if match[1]:
+            factors.append(float(match[2]))
+        elif match[3]:
+            factors.append(2.0 ** ((1 if match[3] == "doubles" else -1) / float(match[4])))
+        else:
+            factors.append(10.0 ** ((1 if match[5] == "grows" else -1) / float(match[6])))
+    return factors
+
+
+def assert_rate_agrees_with_gain(text: str, plotted_gain: float, span: int) -> None:
+    """The decay sentence and the gain beside it: a range contains the gain (and the gain of the
+    profile on screen, one of the recent records), one rate is the gain's own (to its 2 or 3
+    digits), two regimes enclose it, "flat" changes it less than 1.25x over the span."""
+    gain = float(re.search(r"gain x([\d.e+-]+) per step back", text)[1])
+    factors = claimed_factors(text)
+    assert factors, text
+    low, high = min(factors), max(factors)
+    slack = 0.03  # the sentence rounds to 2 or 3 digits
+    if "unsteady" in text:
+        assert low * (1 - slack) <= gain <= high * (1 + slack), text
+        assert low * (1 - slack) <= plotted_gain <= high * (1 + slack), (text, plotted_gain)
+    elif factors == [1.0]:
+        assert abs(math.log10(gain)) * (span - 1) < math.log10(1.25) + 0.01, text
+    else:
+        assert low * (1 - slack) <= gain <= high * (1 + slack), text
+
+
+def synthetic_view(profiles: list[np.ndarray], causes: np.ndarray) -> SimpleNamespace:
+    """A tanh RNN's view whose records carry ``profiles`` (T,), the latest with ``causes``."""
+    from gradviz.probes.halflife import fit_decay
+
+    fits = [fit_decay(profile) for profile in profiles]
+    history = {"step": np.arange(len(profiles)) * 10, "grad_h": np.stack(profiles)[:, None, :],
+               "half_life": np.array([fit.half_life for fit in fits]),
+               "near_half_life": np.array([fit.near_half_life for fit in fits]),
+               "near_steps": np.array([fit.near_steps for fit in fits]),
+               "grad_cause": np.stack([causes] * len(profiles))}
+    probes = SimpleNamespace(grad_h=np.stack([profiles[-1]]), grad_c=None, grad_cause=causes, gate_means={},
+                             underflow_steps=count(causes, UNDERFLOW), decay=fits[-1], top_grad_h=profiles[-1])
+    return SimpleNamespace(history=history, latest=SimpleNamespace(probes=probes, diverged=False), kind="rnn",
+                           solved_at=math.nan, label="tanh RNN")
+
+
+def test_a_gradient_at_the_float32_floor_gives_no_gain_and_no_unsteady_range() -> None:
+    """A gradient that falls 10x per step back from the loss to float32's floor (1.18e-38) and
+    wobbles there (subnormals and zeros, as a device that keeps subnormals gives them): the
+    header measures its rate only on the measurable steps and says where it reached the floor."""
+    steps = 50
+    t = np.arange(steps)
+    rng = np.random.default_rng(0)
+    profiles = []
+    for _ in range(5):
+        profile = 10.0 ** -(steps - 1 - t).astype(np.float64)  # 1 at t = T, 10x less per step back
+        floor = profile < 1.1754944e-38  # t = 1 ... 12 (1e-38 is below the smallest normal)
+        profile[floor] = 10.0 ** rng.uniform(-45, -39, floor.sum())  # subnormal wobble ...
+        profile[rng.choice(np.flatnonzero(floor), 3, replace=False)] = 0.0  # ... and flushed zeros
+        profiles.append(profile)
+    causes = np.where(profiles[-1] == 0, UNDERFLOW, FINITE).astype(np.int8)
+    view = synthetic_view(profiles, causes)
+    text = headline(view, np.full(20, 0.2), 1 / 6).text()
+    assert "unsteady" not in text, text
+    assert "the gradient shrinks x0.1 per timestep back" in text and "gain x0.1 per step back" in text, text
+    assert "reaches the float32 floor at t = 12" in text, text
+    assert_rate_agrees_with_gain(text, 0.1, steps)
+
+
+def test_the_default_demo_header_agrees_with_its_gain_and_the_plotted_profile() -> None:
+    """Every record of the default demo's first 400 steps: the tanh RNN's and the LSTM's rate
+    (a range, one rate, two regimes or flat) agrees with the gain beside it and with the gain of
+    the profile the gradient plot draws; the walk saw "unsteady x0.76 to x0.97 · gain x0.757"
+    beside a straight line of x0.75 per step."""
+    from gradviz.presets import load_preset
+    from gradviz.probes.halflife import measured_gain
+    from gradviz.session.headline import headline_profile
+
+    config = load_preset("vanishing").config
+    run = Run(config)
+    history = RunHistory(len(config.models))
+    latest = [None] * len(config.models)
+    baseline = run.task.baseline().loss
+    checked = 0
+    for record in run.steps(400):
+        history.add(record)
+        latest = [m if m.probes is not None else old for m, old in zip(record.models, latest, strict=True)]
+        if record.models[0].probes is None or record.step < 50:
+            continue
+        frame = frame_from_history(history, config, latest, 0, run.step, "done", 0.0)
+        for index, view in enumerate(frame.models):
+            text = headline(view, frame.scalars["loss"][:, index], baseline).text()
+            plotted = measured_gain(headline_profile(view))
+            assert_rate_agrees_with_gain(text, plotted, config.task.seq_len)
+            checked += 1
+    assert checked == 2 * 35

@@ -140,3 +140,37 @@ def test_saturation_is_named_in_header_and_hover_not_underflow(qtbot) -> None:
     assert column._describe_profile(1.0, 0.0).endswith("none (saturated: tanh' = 0)")
     step = float(column.history.data["step"][-1])
     assert column._describe_history(1.0, step).endswith("saturated: tanh' = 0")
+
+
+def test_the_exploding_presets_diverged_model_says_so_beside_its_one_dot(qtbot) -> None:
+    """The exploding preset's unclipped RNN: after its divergence its gradient plot draws one dot
+    (step 30, its last finite record: every other step saturated). The plot says when it
+    diverged and why the rest is empty, beside the dot, inside the plot (a lone dot said nothing)."""
+    from gradviz.presets import load_preset
+
+    config = load_preset("exploding").config
+    (unclipped, clipped), frame = columns_after(config, 40, qtbot)
+    unclipped.show()
+    qtbot.waitExposed(unclipped)
+    profile = unclipped.gradient.data["log10_grad_h"]
+    drawn = np.flatnonzero(np.isfinite(profile))
+    assert list(drawn) == [len(profile) - 1]  # one dot, at t = T
+    note = unclipped.diverged_note
+    text = note.text()
+    assert text.startswith("Diverged: the ") and "overflowed (inf/NaN) at step 31." in text, text
+    assert not clipped.diverged_note.text()
+    saturated = int(np.count_nonzero(frame.models[0].history["grad_cause"][3] == 5))  # the step-30 record
+    assert f"Drawn: step 30, its last finite record: 1 step with a gradient, {saturated} saturated (tanh' = 0)." \
+        in text and saturated == 49, text
+    # Beside the dot, in the plot as the board sets it up (x from 1 to T): the note's right
+    # end left of the dot, the dot within its height, the whole note inside the plot.
+    from PySide6.QtCore import QPointF
+
+    unclipped.set_timesteps(len(profile))
+    unclipped.gradient.plot.setYRange(profile[-1] - 1.5, profile[-1] + 1.5, padding=0)
+    qtbot.wait(50)
+    vb = unclipped.gradient.plot.vb
+    box, plot = note.item.sceneBoundingRect(), vb.sceneBoundingRect()
+    dot = vb.mapViewToScene(QPointF(len(profile), profile[-1]))
+    assert box.right() < dot.x() and box.top() <= dot.y() <= box.bottom(), (box, dot)
+    assert plot.contains(box), (box, plot)

@@ -22,7 +22,7 @@ from gradviz.plotmath import finite_or_nan, log10_or_nan
 from gradviz.probes.causes import TRUNCATED
 from gradviz.probes.records import Probes
 from gradviz.session.frames import ModelView, ShownProfile, last_finite_profile
-from gradviz.session.headline import has_diverged, headline, recorded_gains
+from gradviz.session.headline import diverged_note, divergence_fact, has_diverged, headline, recorded_gains
 from gradviz.tasks import Baseline
 
 # Names callers import from here (the board, the transport bar, the layout report, tests).
@@ -38,6 +38,7 @@ class ModelColumn(ColumnPlots):
         self.gate = "forget"
         self._drawn_probes: tuple[int, bool] | None = None
         self._diverged = False  # the model diverged: its gradient plot shows its last finite profile
+        self._divergence = ""  # what overflowed, and when (``headline.divergence_fact``)
         self._drawn_history: tuple = (-1, -1)
         self._probe_work: tuple | None = None  # (view, ranges, clip) not drawn yet
         self._gate_title: tuple | None = None
@@ -68,7 +69,9 @@ class ModelColumn(ColumnPlots):
         recorded probes too unless ``defer_probes`` (then ``draw_probes`` does them later)."""
         self._show_scalars(scalars, baseline)
         losses = scalars["loss"][:, self.index] if len(scalars.get("step", ())) else np.empty(0)
-        self._diverged = has_diverged(view, losses)
+        norms = scalars["grad_norm"][:, self.index] if len(losses) and "grad_norm" in scalars else None
+        self._diverged = has_diverged(view, losses, norms)
+        self._divergence = divergence_fact(losses, norms, scalars.get("step")) if self._diverged else ""
         self._set_log_range(self.loss, ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
         upper = nice_upper(steps_done)
@@ -186,7 +189,18 @@ class ModelColumn(ColumnPlots):
         if shown is not None and shown.causes is not None:
             self.gradient.data["cause"] = shown.causes
         self._show_cut(shown.causes if shown is not None else None, len(timesteps))
+        self._show_divergence(shown, profile)
         self.gradient.refresh_key()
+
+    def _show_divergence(self, shown, profile: np.ndarray) -> None:
+        """A diverged model's plot says so beside the newest value it draws (often one dot: its
+        last finite record, every other step saturated), and why the rest is empty."""
+        if not self._diverged:
+            self.diverged_note.hide()
+            return
+        drawn = np.flatnonzero(np.isfinite(profile))
+        at = (float(drawn[-1] + 1), float(profile[drawn[-1]])) if drawn.size else (float(len(profile)), 0.0)
+        self.diverged_note.show(diverged_note(self._divergence, shown), at)
 
     def _show_gate(self, probes: Probes, timesteps: np.ndarray) -> None:
         """The gate chosen (or the cell's first) of one sequence: a unit x timestep heatmap."""
@@ -352,6 +366,7 @@ class ModelColumn(ColumnPlots):
         self.gate_map.clear()
         self.cut_region.setVisible(False)
         self.cut_label.setVisible(False)
+        self.diverged_note.hide()
         self.header.setText("")
         self._ranges.clear()
         self._baseline = None

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from gradviz.gui.plots.base import Heatmap, HoverReadout, Panel, clearance, pixel_font
 from gradviz.gui.plots.header import HEADER_GAP_PX, HeaderLabel
+from gradviz.gui.plots.note import PlotNote
 from gradviz.gui.plots.ranges import log_ticks
 from gradviz.gui.theme import GATE_MAP, GRADIENT_MAP, PlotStyle, model_colour
 from gradviz.probes.causes import TRUNCATED, describe_cause
@@ -175,6 +176,7 @@ class ColumnPlots(QWidget):
         self.gradient.plot.addItem(self.cut_label, ignoreBounds=True)
         self.gradient.plot.vb.sigResized.connect(self._place_cut_label)
         self.gradient.plot.vb.sigYRangeChanged.connect(self._place_cut_label)
+        self.diverged_note = PlotNote(self.gradient.plot)  # a diverged model: when, and why one dot
 
     def _build_heatmaps(self) -> None:
         """Rows 3 and 4: the gradient's history, one sequence's gate, and the gates' means."""
@@ -241,6 +243,7 @@ class ColumnPlots(QWidget):
         self.cut_label.setColor(style.theme.foreground)
         self.cut_label.setFont(pixel_font(style.font_px))
         self._place_cut_label()
+        self.diverged_note.apply_style(style)
 
     # ---- rows -------------------------------------------------------------------------------
 
