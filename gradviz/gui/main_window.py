@@ -275,8 +275,11 @@ class MainWindow(QMainWindow):
         self.description.toggle()
 
     def toggle_equations(self) -> None:
-        """Q: the equations beside the plots (the dock's are hidden in presentation mode)."""
-        self.equations_action.setChecked(self.central.equations.toggle())
+        """Q: the equations beside the plots (the dock's are hidden in presentation mode, and at
+        the desk while the pane shows them: the same equations once)."""
+        shown = self.central.equations.toggle()
+        self.equations_action.setChecked(shown)
+        self.explanation.setVisible(not shown)
         self.paint_now()
 
     # ---- style and presentation -------------------------------------------------------------

@@ -161,3 +161,26 @@ def test_q_shows_the_equations_with_live_values_where_the_room_sees_them(qtbot, 
         assert pane.panel.verticalScrollBar().maximum() == 0  # whole: nothing below the screen's edge
     qtbot.keyClick(window, Qt.Key.Key_Q)
     assert not pane.isVisible() and not window.equations_action.isChecked()
+
+
+def test_with_the_equations_pane_open_at_the_desk_the_equations_show_once(qtbot, make_window):
+    """Q at the desk showed the pane beside the plots while the settings dock still showed the
+    same equations below the form: twice on one screen. The pane shows them, the dock gives the
+    form its room, and closing the pane brings the dock's back."""
+    from tests.gui.conftest import small_config, train_and_pause
+
+    window = make_window(small_config())
+    train_and_pause(qtbot, window, 4)
+    pane, dock_equations = window.central.equations, window.explanation
+    assert window.settings_dock.isVisible() and dock_equations.isVisible() and not pane.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_Q)
+    window.paint_now()
+    shown = [panel for panel in (pane.panel, dock_equations) if panel.isVisible()]
+    assert shown == [pane.panel] and "measured gain" in pane.panel.toPlainText()
+    assert window.settings_dock.isVisible()  # the form stays
+    window.full_screen = False
+    window.toggle_presentation()
+    window.toggle_presentation()  # back at the desk, the pane still open: still once
+    assert [panel for panel in (pane.panel, dock_equations) if panel.isVisible()] == [pane.panel]
+    qtbot.keyClick(window, Qt.Key.Key_Q)
+    assert dock_equations.isVisible() and not pane.isVisible()

@@ -40,7 +40,9 @@ def diverged(frame: Frame) -> list[bool]:
     losses = frame.scalars.get("loss")
     if losses is None:
         losses = np.empty((0, len(frame.models)))
-    return [has_diverged(view, losses[:, index]) for index, view in enumerate(frame.models)]
+    norms = frame.scalars.get("grad_norm")
+    return [has_diverged(view, losses[:, index], norms[:, index] if norms is not None else None)
+            for index, view in enumerate(frame.models)]
 
 
 def shared_ranges(frame: Frame, baseline_loss: float) -> list[dict[str, tuple[float, float]]]:
