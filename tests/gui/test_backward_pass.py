@@ -105,3 +105,34 @@ def test_b_and_h_bring_the_training_plots_to_the_front(qtbot, make_window):
         window.views.setCurrentIndex(SWEEP_TAB)
         qtbot.keyClick(window, key)
         assert window.views.currentIndex() == TRAINING_TAB, key
+
+
+def test_the_finished_waves_label_covers_none_of_its_markers(qtbot, make_window):
+    """The label at the wave's front sat above the front at t = 1, over the markers of t = 2, 3,
+    ... (the wave rises towards the loss): the lesson's scene 2 at every size. It goes where it
+    covers no marker, inside the plot, at the desk and in presentation."""
+    from PySide6.QtCore import QPointF
+
+    window = make_window()
+    window.resize(1280, 800)
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
+    for presentation in (False, True):
+        if window.presentation != presentation:
+            window.full_screen = False
+            window.toggle_presentation()
+            qtbot.wait(100)
+        window.wave_animation._started -= 100.0  # the whole wave, then held
+        window.wave_animation._tick()
+        window.wave_animation._hold.stop()
+        waves = window.session.last_wave.per_model
+        for overlay, wave in zip(window.wave_animation.overlays, waves, strict=True):
+            overlay.show(wave, wave.steps)  # again, in this mode's sizes
+            vb = overlay.panel.plot.vb
+            ts, logs = overlay.curve.getData()
+            box = overlay.label.sceneBoundingRect()
+            radius = overlay.curve.opts["symbolSize"] / 2
+            covered = [t for t, v in zip(ts, logs, strict=True) if np.isfinite(v)
+                       and box.adjusted(-radius, -radius, radius, radius).contains(vb.mapViewToScene(QPointF(t, v)))]
+            assert covered == [], (presentation, overlay.label.toPlainText(), covered)
+            assert vb.sceneBoundingRect().contains(box), presentation

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from gradviz.gui.plots.base import Panel
@@ -76,10 +76,49 @@ class WaveOverlay:
             words = f"0 (underflow) · {words}"
             value = self.panel.plot.viewRange()[1][0]
         self.label.setText(words)
-        # Above the front, sliding from its left end (at t = 1) to its right end (at t = T), so
-        # that a label narrower than the plot never leaves it, whatever the font.
-        self.label.setAnchor((front / max(wave.steps - 1, 1), 1.0))
-        self.label.setPos(float(steps[front]), float(value))
+        self.place_label(steps, logs, front, float(value))
+
+    def place_label(self, steps: np.ndarray, logs: np.ndarray, front: int, value: float) -> None:
+        """Beside the front, where it covers none of the wave's markers: above it first (its
+        anchor sliding from the label's left end at t = 1 to its right end at t = T, so that it
+        never leaves the plot), then below it, then in a corner of the plot; the placement that
+        covers the fewest markers where none is free. The wave rises towards the loss, so above
+        the front at t = 1 sat on the markers of t = 2, 3, ... (the lesson's scene 2)."""
+        vb = self.panel.plot.vb
+        slide = front / max(len(steps) - 1, 1)
+        (left, right), (low, high) = vb.viewRange()
+        x, y = float(steps[front]), value
+        inset_x = 6 * (right - left) / max(vb.width(), 1.0)  # the corners: 6 px in from the edges
+        inset_y = 6 * (high - low) / max(vb.height(), 1.0)
+        left, right, low, high = left + inset_x, right - inset_x, low + inset_y, high - inset_y
+        candidates = [((slide, 1.0), (x, y)), ((slide, 0.0), (x, y)), ((0.0, 0.0), (left, high)),
+                      ((1.0, 0.0), (right, high)), ((0.0, 1.0), (left, low)), ((1.0, 1.0), (right, low))]
+        drawn = np.isfinite(logs)
+        markers = [vb.mapViewToScene(QPointF(float(t), float(v)))
+                   for t, v in zip(steps[drawn], logs[drawn], strict=True)]
+        radius = self.curve.opts["symbolSize"] / 2 + 2
+        area = vb.sceneBoundingRect()
+        best = None
+        for anchor, at in candidates:
+            box = self._box_at(anchor, at)
+            if not area.contains(box):
+                continue
+            covered = sum(1 for point in markers if box.adjusted(-radius, -radius, radius, radius).contains(point))
+            if best is None or covered < best[0]:
+                best = (covered, anchor, at)
+            if covered == 0:
+                break
+        anchor, at = (best[1], best[2]) if best is not None else candidates[0]
+        self.label.setAnchor(anchor)
+        self.label.setPos(*at)
+
+    def _box_at(self, anchor: tuple[float, float], at: tuple[float, float]) -> QRectF:
+        """The label's rectangle in scene pixels were it anchored at ``anchor`` on the data point
+        ``at`` (a TextItem keeps its size in pixels, whatever the view's scale)."""
+        size = self.label.textItem.boundingRect()
+        point = self.panel.plot.vb.mapViewToScene(QPointF(*at))
+        return QRectF(point.x() - anchor[0] * size.width(), point.y() - anchor[1] * size.height(),
+                      size.width(), size.height())
 
     def clear(self) -> None:
         if self.shown:
