@@ -1,6 +1,6 @@
 """The ``gradviz`` command: the app with no subcommand, headless work with one.
 
-    gradviz [--preset NAME] [--screenshot FILE --steps N --size WxH [--presentation] [--theme T] [--layout J]]
+    gradviz [--preset NAME] [--presentation] [--screenshot FILE --steps N --size WxH [--theme T] [--layout J]]
     gradviz train ...    train with a progress bar and write a run file
     gradviz probe ...    measure one step at initialisation and write it to an npz
     gradviz sweep ...    success rate against sequence length for each cell (gradviz/sweep/)
@@ -77,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--force", action="store_true", help="overwrite the --screenshot file if it exists")
     parser.add_argument("--steps", type=int, default=300, help="steps before --screenshot")
     parser.add_argument("--size", default="1920x1080", help="window size for --screenshot")
-    parser.add_argument("--presentation", action="store_true", help="--screenshot in presentation mode (F5)")
+    parser.add_argument("--presentation", action="store_true",
+                        help="open in presentation mode (F5: full screen, large text), a lesson too; "
+                             "with --screenshot, the picture in it")
     parser.add_argument("--theme", choices=("dark", "light"), help="--screenshot in this theme")
     parser.add_argument("--layout", type=Path, help="with --screenshot: write where every plot and text is (JSON)")
     # -- lesson (gradviz/lesson/) --
@@ -550,8 +552,8 @@ def command_app(args: argparse.Namespace) -> int:
             check_output(args.screenshot, force=args.force, what="--screenshot")
         except OutputError as exc:
             raise UsageError(str(exc)) from None
-    elif args.layout or args.presentation or args.theme:
-        raise UsageError("--layout, --presentation and --theme go with --screenshot")
+    elif args.layout or args.theme:
+        raise UsageError("--layout and --theme go with --screenshot")
     # The app opens on the default preset unless a preset or a config file says otherwise.
     if args.preset:
         _check_preset_name(args.preset)

@@ -72,9 +72,10 @@ def run_app(
     layout: Path | None = None,
     lesson=None,
 ) -> int:
-    """Open the window (training at once); with ``screenshot``, save it after ``steps`` and exit,
-    at ``size`` (the screen it stands for), in presentation mode and ``theme`` if asked, and
-    with ``layout`` write the layout report of that moment."""
+    """Open the window (training at once), in presentation mode if asked (full screen); with
+    ``screenshot``, save it after ``steps`` and exit, at ``size`` (the screen it stands for), in
+    presentation mode and ``theme`` if asked, and with ``layout`` write the layout report of
+    that moment."""
     started = time.monotonic()
     warm_up()  # the trainers' fork server imports torch while the window is built
     app = application(offscreen=screenshot is not None)
@@ -88,8 +89,9 @@ def run_app(
     window = open_window(chosen.config if chosen else config, chosen, started, splash=screenshot is None,
                          size=size, theme=theme, autostart=lesson is None)
     window.ask_before_discard = screenshot is None
-    if screenshot is not None and presentation:
-        window.full_screen = False  # the picture stands for a screen of --size: fill that
+    if presentation:  # F5 at once: a lecturer's --lesson rnn --presentation, or a picture in it
+        if screenshot is not None:
+            window.full_screen = False  # the picture stands for a screen of --size: fill that
         window.toggle_presentation()
     # -- lesson --
     if lesson is not None:

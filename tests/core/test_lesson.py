@@ -124,3 +124,22 @@ def test_export_slides_writes_each_scene_as_png_and_text(tmp_path, capsys):
     assert (folder / "scene-01.txt").read_text() == "1. Only\n\nA caption.\n\nQuestion: Why?\n\nAnswer: Because.\n"
     assert main(["lesson", str(lesson), "--export-slides", str(folder)]) == 2  # no overwriting unasked
     assert "--force" in capsys.readouterr().err
+
+
+def test_presentation_opens_the_lesson_or_the_app_in_presentation_mode(monkeypatch, capsys):
+    """`gradviz --lesson rnn --presentation` was refused ("--presentation goes with
+    --screenshot"), where a lecturer expects the lesson in presentation mode: the window opens
+    in it, a lesson's or the plain app's; --theme and --layout still need --screenshot."""
+    import gradviz.gui.app as app
+
+    calls = []
+    monkeypatch.setattr(app, "run_app", lambda *args, **kwargs: calls.append(kwargs) or 0)
+    assert main(["--lesson", "rnn", "--presentation"]) == 0
+    assert calls[-1]["presentation"] is True and calls[-1]["screenshot"] is None
+    lesson, scene = calls[-1]["lesson"]
+    assert lesson.name == "rnn" and scene == 1
+    assert main(["--presentation", "--preset", "exploding"]) == 0
+    assert calls[-1]["presentation"] is True and calls[-1]["lesson"] is None and calls[-1]["preset"] == "exploding"
+    assert main(["--lesson", "rnn"]) == 0 and calls[-1]["presentation"] is False
+    assert main(["--theme", "light"]) == 2 and "--theme go with --screenshot" in capsys.readouterr().err
+    assert len(calls) == 3

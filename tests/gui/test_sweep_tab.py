@@ -4,6 +4,8 @@ leave no process behind; mistakes start nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyqtgraph as pg
 import pytest
@@ -245,3 +247,24 @@ def test_the_estimate_is_measured_here_and_holds(qtbot, make_window):
                   for curve in panel.curves]
         sizes = [curve.opts["symbolSize"] for curve in panel.curves]
         assert abs(points[0].x() - points[1].x()) >= sum(sizes) / 2
+
+
+@pytest.mark.parametrize("size", [(1024, 768), (1280, 800), (1920, 1080)])
+def test_the_sweep_figures_x_label_keeps_room_above_its_caption_in_presentation(qtbot, make_window, size):
+    """The lesson's scene 8 (presentation, the shipped sweep): the x-axis title sat 2 px above
+    the figure's caption, which presentation mode keeps here (the training plots hide theirs)."""
+    from gradviz.lesson.library import lesson_dir
+
+    window = make_window()
+    window.full_screen = False
+    window.toggle_presentation()
+    window.resize(*size)
+    assert window.sweep.open_file(Path(str(lesson_dir() / "rnn-sweep.npz")))
+    window.show_sweep_tab()
+    qtbot.waitUntil(lambda: window.presentation_room.styled_height == window.height(), timeout=5000)
+    qtbot.wait(100)
+    figure = window.sweep.chart.figure
+    assert figure.caption.isVisible()
+    title = figure.plot.getAxis("bottom").label.sceneBoundingRect()
+    caption = figure.caption.item.mapRectToScene(figure.caption.item.boundingRect())
+    assert caption.top() - title.bottom() >= 6, (title, caption)

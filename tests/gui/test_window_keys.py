@@ -184,3 +184,31 @@ def test_with_the_equations_pane_open_at_the_desk_the_equations_show_once(qtbot,
     assert [panel for panel in (pane.panel, dock_equations) if panel.isVisible()] == [pane.panel]
     qtbot.keyClick(window, Qt.Key.Key_Q)
     assert dock_equations.isVisible() and not pane.isVisible()
+
+
+def test_the_presentation_flag_opens_the_lesson_window_in_presentation_mode(qtbot, qapp, monkeypatch):
+    """`gradviz --lesson rnn --presentation`: the window a lecturer gets is in presentation mode
+    (full screen, the dock hidden) with the lesson attached, before its event loop runs."""
+    import gradviz.gui.app as app_module
+    from gradviz.lesson import find_lesson
+
+    seen = []
+
+    class Loop:
+        """The application, whose event loop only looks at the window and returns."""
+
+        def __getattr__(self, name):
+            return getattr(qapp, name)
+
+        def exec(self):
+            window = next(w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow" and w.isVisible())
+            seen.append((window.presentation, window.isFullScreen(), window.settings_dock.isVisible(),
+                         getattr(window, "lesson", None) is not None))
+            window.ask_before_discard = False
+            window.close()
+            return 0
+
+    monkeypatch.setattr(app_module, "application", lambda offscreen=False: Loop())
+    assert app_module.run_app(presentation=True, lesson=(find_lesson("rnn"), 1)) == 0
+    presentation, full_screen, dock, lesson = seen[0]
+    assert presentation and full_screen and not dock and lesson

@@ -273,7 +273,7 @@ class Panel(pg.GraphicsLayout):
         clear = clearance(style)
         self.layout.setContentsMargins(0, 0 if self.key is not None else clear, 0, 0)
         self.layout.setRowSpacing(0, clear)
-        self.layout.setRowSpacing(1, 0 if style.lecture else 6)
+        self.show_caption(self.caption.shown)
         self.set_caption(self.caption_text)
         for item, colour, role, pen_style in self._curves:
             self._pen(item, colour, role, pen_style)
@@ -282,6 +282,13 @@ class Panel(pg.GraphicsLayout):
         if self.key is not None:
             self.key.html_text = None
             self.refresh_key()
+
+    def show_caption(self, shown: bool) -> None:
+        """Show or hide the caption; a hidden one takes no room. A shown one keeps at least 6 px
+        under the x label, which pyqtgraph draws about a third of a line past the axis's bottom
+        (the sweep's caption in presentation mode sat 2 px under it: the lesson's scene 8)."""
+        self.caption.set_shown(shown)
+        self.layout.setRowSpacing(1, 6 + math.ceil(0.35 * self.style.font_px) if shown else 0)
 
     def set_caption(self, text: str) -> None:
         """The caption under the plot, in the style's colour and size."""

@@ -234,7 +234,7 @@ class ColumnPlots(QWidget):
         self.header.setMinimumHeight(0)  # measured again at the new size
         self.header.setMaximumHeight(16777215)
         for panel in self.panels.values():
-            panel.caption.set_shown(not style.lecture)  # the key and the lecturer say it
+            panel.show_caption(not style.lecture)  # the key and the lecturer say it
         shade = QColor(style.theme.muted)
         shade.setAlpha(60)
         self.cut_region.setBrush(pg.mkBrush(shade))
