@@ -186,13 +186,16 @@ def test_with_the_equations_pane_open_at_the_desk_the_equations_show_once(qtbot,
     assert dock_equations.isVisible() and not pane.isVisible()
 
 
-def test_the_presentation_flag_opens_the_lesson_window_in_presentation_mode(qtbot, qapp, monkeypatch):
+def test_the_presentation_flag_opens_the_lesson_window_in_presentation_mode(qtbot, qapp, monkeypatch, tmp_path):
     """`gradviz --lesson rnn --presentation`: the window a lecturer gets is in presentation mode
     (full screen, the dock hidden) with the lesson attached, before its event loop runs."""
+    from PySide6.QtCore import QEvent, QSettings
+
     import gradviz.gui.app as app_module
+    import gradviz.gui.main_window as main_window
     from gradviz.lesson import find_lesson
 
-    seen = []
+    seen, windows = [], []
 
     class Loop:
         """The application, whose event loop only looks at the window and returns."""
@@ -202,13 +205,18 @@ def test_the_presentation_flag_opens_the_lesson_window_in_presentation_mode(qtbo
 
         def exec(self):
             window = next(w for w in qapp.topLevelWidgets() if type(w).__name__ == "MainWindow" and w.isVisible())
+            windows.append(window)
             seen.append((window.presentation, window.isFullScreen(), window.settings_dock.isVisible(),
                          getattr(window, "lesson", None) is not None))
             window.ask_before_discard = False
             window.close()
             return 0
 
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    monkeypatch.setattr(main_window, "user_settings", lambda: settings)  # not the user's own
     monkeypatch.setattr(app_module, "application", lambda offscreen=False: Loop())
     assert app_module.run_app(presentation=True, lesson=(find_lesson("rnn"), 1)) == 0
     presentation, full_screen, dock, lesson = seen[0]
     assert presentation and full_screen and not dock and lesson
+    windows[0].deleteLater()  # the lesson's key filter on the application goes with its window
+    qapp.sendPostedEvents(None, QEvent.Type.DeferredDelete)
