@@ -19,8 +19,9 @@ are too small to split. So:
   - ``adaptive``: as ``cores``, and while training, about once a second, as many threads as
     the cores other processes leave free, at least one (``Governor``: Linux's /proc/stat;
     elsewhere, with no governor, ``one``'s counts);
-- idle OpenMP threads spin about ten microseconds, then sleep (``set_wait_policy``:
-  ``OMP_WAIT_POLICY=PASSIVE`` and libgomp's ``GOMP_SPINCOUNT``) for every process that trains;
+- idle OpenMP threads spin about ten microseconds (a hundred under the adaptive policy's
+  governor), then sleep (``set_wait_policy``: ``OMP_WAIT_POLICY=PASSIVE`` and libgomp's
+  ``GOMP_SPINCOUNT``) for every process that trains;
   it must be in the environment before torch loads OpenMP, that is before ``import torch`` in
   the process itself and in the fork server (which its children inherit);
 - ``GRADVIZ_TRAINER_THREADS=N`` overrides the count, bounded by the cores (a larger value would
@@ -46,6 +47,10 @@ DEFAULT_POLICY = "adaptive"  # docs/PERFORMANCE.md: scripts/busy_bench.py measur
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 SPIN_ENV = "GOMP_SPINCOUNT"
 SPIN_COUNT = "1000"  # libgomp's spins before a thread sleeps (its default is 300,000: about 3 ms)
+# With the adaptive policy's governor (Linux), which gives up the contested thread beside busy
+# processes, idle threads may spin longer: about 100 us bridges the gap between two of a
+# step's operations, so an idle machine wakes no sleeping thread (docs/PERFORMANCE.md).
+GOVERNED_SPIN_COUNT = "10000"
 # The gate product batch x hidden x (gates x hidden) below which a second thread buys nothing:
 # an LSTM with H=128 at batch 64 is 64 * 128 * 512 = 4.2 M multiply-adds per time step.
 SMALL_WORK = 8 * 2**20
@@ -147,12 +152,22 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     small operations woke a sleeping thread. libgomp (Linux) takes ``GOMP_SPINCOUNT`` over the
     wait policy: ``SPIN_COUNT`` spins (microseconds) keep it as fast as spinning alone (1.7 s),
     while beside a busy process it is far cheaper than the default's 3 ms of spinning (5.5 s
-    against 7.5 s; PASSIVE 2.8 s), and the adaptive policy gives up the contested thread anyway.
+    against 7.5 s; PASSIVE 2.8 s). Where the adaptive policy's governor gives up the contested
+    thread, ``GOVERNED_SPIN_COUNT``: 1000 spins still made 2 threads 1.25x slower alone than
+    the default (scripts/busy_bench.py, LSTM H=64 and H=128), 10,000 1.06x.
     Other OpenMP runtimes (macOS, Windows) ignore it and keep PASSIVE."""
     environ = os.environ if environ is None else environ
     if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included
         environ[WAIT_POLICY_ENV] = "PASSIVE"
-        environ.setdefault(SPIN_ENV, SPIN_COUNT)
+        environ.setdefault(SPIN_ENV, GOVERNED_SPIN_COUNT if _governed(environ) else SPIN_COUNT)
+
+
+def _governed(environ: Mapping[str, str]) -> bool:
+    """Whether training here will have the adaptive policy's governor (before any thread count)."""
+    try:
+        return thread_policy(environ) == "adaptive" and threads_override(environ) is None and can_govern()
+    except ConfigError:
+        return False
 
 
 def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> None:

@@ -249,17 +249,36 @@ def test_a_huge_override_starts_no_more_threads_than_cores(monkeypatch) -> None:
 
 
 def test_the_wait_policy_spins_briefly_unless_the_user_chose_one() -> None:
-    from gradviz.threads import SPIN_ENV, WAIT_POLICY_ENV, set_wait_policy
+    from gradviz.threads import POLICY_ENV, SPIN_ENV, WAIT_POLICY_ENV, set_wait_policy
 
     # PASSIVE alone made 2 threads 2.5-3x slower on an idle machine (docs/PERFORMANCE.md).
-    environ: dict[str, str] = {}
+    environ: dict[str, str] = {POLICY_ENV: "cores"}
     set_wait_policy(environ)
-    assert environ == {WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
+    assert environ == {POLICY_ENV: "cores", WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
     set_wait_policy(environ)  # again (the fork server's context): unchanged
-    assert environ == {WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
+    assert environ == {POLICY_ENV: "cores", WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
     theirs = {WAIT_POLICY_ENV: "ACTIVE"}
     set_wait_policy(theirs)
     assert theirs == {WAIT_POLICY_ENV: "ACTIVE"}  # GOMP_SPINCOUNT would override their choice
+
+
+def test_the_governed_policy_spins_longer_and_only_where_it_governs(monkeypatch) -> None:
+    """With the adaptive policy's governor (Linux) idle threads spin about 100 us: with 1000
+    spins 2 threads were 1.25x slower alone than OpenMP's default, with 10,000 1.06x; beside busy
+    processes the governor gives the contested thread up (docs/PERFORMANCE.md)."""
+    import gradviz.threads as threads
+
+    monkeypatch.setattr(threads, "can_govern", lambda: True)
+    governed: dict[str, str] = {}
+    threads.set_wait_policy(governed)  # the default policy is adaptive
+    assert governed[threads.SPIN_ENV] == threads.GOVERNED_SPIN_COUNT == "10000"
+    forced = {threads.THREADS_ENV: "2"}  # a fixed count has no governor
+    threads.set_wait_policy(forced)
+    assert forced[threads.SPIN_ENV] == threads.SPIN_COUNT
+    monkeypatch.setattr(threads, "can_govern", lambda: False)  # macOS, Windows
+    ungoverned: dict[str, str] = {}
+    threads.set_wait_policy(ungoverned)
+    assert ungoverned[threads.SPIN_ENV] == threads.SPIN_COUNT == "1000"
 
 
 def test_without_a_governor_the_adaptive_policy_counts_as_one(monkeypatch) -> None:
