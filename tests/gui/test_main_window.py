@@ -94,6 +94,21 @@ def test_reset_clears_and_applies_structural_changes(qtbot, make_window):
     assert not window.controls.pending.isVisibleTo(window.controls)
 
 
+def test_a_reset_takes_the_old_runs_training_steps_off_the_history_axis(qtbot, make_window):
+    """Found in a walk: after Reset the history heatmap's axis still ran to the old run's 4000 steps."""
+    from gradviz.gui.plots.ranges import nice_upper
+
+    window = make_window(autostart=True)
+    _wait_steps(qtbot, window, 60)
+    history = window.board.columns[0].history.plot.vb
+    qtbot.waitUntil(lambda: history.viewRange()[1][1] >= nice_upper(50), timeout=20000)
+    window.session.reset(window.board.config, start=False)
+    qtbot.waitUntil(lambda: window.session.frame is not None and window.session.frame.steps_done == 0, timeout=20000)
+    window.paint_now()
+    qtbot.waitUntil(lambda: history.viewRange()[1][1] == nice_upper(1), timeout=10000)
+    assert history.viewRange()[1][0] == 0.0
+
+
 def test_learning_rate_and_clipping_apply_live(qtbot, make_window):
     window = make_window()
     form = window.controls.forms[0]

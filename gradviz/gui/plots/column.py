@@ -251,7 +251,8 @@ class ModelColumn(ColumnPlots):
     def _show_history(self, view: ModelView, levels: tuple[float, float], clip: float) -> None:
         """Everything over training: the gradient's heatmap, the norms, the gain, the half-life."""
         steps = view.history.get("step", np.empty(0))
-        if len(steps) == 0:
+        if len(steps) == 0:  # a new run: none of the old run's training steps on the axis
+            self._set_range(self.history, "y", (0.0, nice_upper(1)))
             return
         self._show_history_map(view, steps, levels)
         self._show_norms(view, steps, clip)
