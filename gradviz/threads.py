@@ -153,8 +153,9 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     wait policy: ``SPIN_COUNT`` spins (microseconds) keep it as fast as spinning alone (1.7 s),
     while beside a busy process it is far cheaper than the default's 3 ms of spinning (5.5 s
     against 7.5 s; PASSIVE 2.8 s). Where the adaptive policy's governor gives up the contested
-    thread, ``GOVERNED_SPIN_COUNT``: 1000 spins still made 2 threads 1.25x slower alone than
-    the default (scripts/busy_bench.py, LSTM H=64 and H=128), 10,000 1.06x.
+    thread, ``GOVERNED_SPIN_COUNT``: measured in one run with the governor, LSTM H=128 alone
+    took 1.16x the default's time with 1000 spins and 1.03x with 10,000, and beside busy
+    processes the three were alike (docs/PERFORMANCE.md).
     Other OpenMP runtimes (macOS, Windows) ignore it and keep PASSIVE."""
     environ = os.environ if environ is None else environ
     if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included

@@ -13,7 +13,8 @@ end). Policies:
 - ``old``: torch's defaults before issue 20 (a thread per core, OpenMP's own waiting), alone only
   unless ``--old-busy``: the reference for "alone, no slower than before";
 - ``one``, ``cores``, ``adaptive``: ``gradviz.threads``'s policies (``GRADVIZ_THREAD_POLICY``),
-  each with its waiting (``threads.set_wait_policy``: PASSIVE, and libgomp's short spin);
+  each with its waiting (``threads.set_wait_policy``: PASSIVE, and libgomp's short spin, ten
+  times longer under ``adaptive``'s governor);
   ``cores`` is 2 threads for H >= 64 here.
 
 A ``GRADVIZ_TRAINER_THREADS`` set when this script starts reaches the children of every policy

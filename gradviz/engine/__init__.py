@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "DeviceError": "device", "choose_device": "device", "describe_device": "device",
-    "Run": "run", "RunControl": "run", "Learner": "trainer",
+    "Run": "run", "RunControl": "run", "Learner": "learner",
 }
 
 __all__ = ["DeviceError", "Learner", "Run", "RunControl", "choose_device", "describe_device"]

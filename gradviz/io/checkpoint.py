@@ -32,14 +32,14 @@ class CheckpointError(ValueError):
 
 def state_arrays(run: Run) -> dict[str, np.ndarray]:
     arrays = {"state/step": np.int64(run.step), "state/generator": host_array(run.generator.get_state())}
-    for m, trainer in enumerate(run.learners):
+    for m, learner in enumerate(run.learners):
         prefix = f"state/model{m}/"
-        for name, param in trainer.model.torch_parameter_names().items():
+        for name, param in learner.model.torch_parameter_names().items():
             arrays[f"{prefix}param/{name}"] = host_array(param)
-        for index, state in trainer.optimizer.state_dict()["state"].items():
+        for index, state in learner.optimizer.state_dict()["state"].items():
             for key, value in state.items():
                 arrays[f"{prefix}optim/{index}/{key}"] = host_array(torch.as_tensor(value))
-        arrays[f"{prefix}diverged"] = np.bool_(trainer.diverged)
+        arrays[f"{prefix}diverged"] = np.bool_(learner.diverged)
     return arrays
 
 
@@ -50,24 +50,24 @@ def restore_run(config: RunConfig, arrays: dict[str, np.ndarray], progress: Prog
         raise CheckpointError("this run file has no model state, so training cannot continue from it")
     run = Run(config, progress)
     try:
-        for m, trainer in enumerate(run.learners):
+        for m, learner in enumerate(run.learners):
             prefix = f"state/model{m}/"
             with torch.no_grad():
-                for name, param in trainer.model.torch_parameter_names().items():
+                for name, param in learner.model.torch_parameter_names().items():
                     saved = arrays[f"{prefix}param/{name}"]
                     if saved.shape != tuple(param.shape):
                         expected = tuple(param.shape)
                         raise CheckpointError(f"{prefix}param/{name} has shape {saved.shape}, expected {expected}")
                     param.copy_(torch.from_numpy(np.ascontiguousarray(saved)))
-            optim = trainer.optimizer.state_dict()
+            optim = learner.optimizer.state_dict()
             state: dict[int, dict[str, torch.Tensor]] = {}
             for key, value in arrays.items():
                 if key.startswith(prefix + "optim/"):
                     index, name = key[len(prefix) + 6 :].split("/", 1)
                     state.setdefault(int(index), {})[name] = torch.from_numpy(np.array(value))
             optim["state"] = state
-            trainer.optimizer.load_state_dict(optim)
-            trainer.diverged = bool(arrays.get(f"{prefix}diverged", False))
+            learner.optimizer.load_state_dict(optim)
+            learner.diverged = bool(arrays.get(f"{prefix}diverged", False))
         run.generator.set_state(torch.from_numpy(np.array(arrays["state/generator"], dtype=np.uint8)))
         run.step = int(arrays["state/step"])
     except KeyError as exc:

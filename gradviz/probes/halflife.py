@@ -3,7 +3,7 @@
 A profile is a gradient norm per timestep, t = 1 (earliest) ... T (nearest the loss). Its
 half-life is the number of timesteps over which it halves going back: positive when the
 gradient vanishes, negative when it grows going back (exploding), ``inf`` when it is flat,
-``nan`` when fewer than two steps carry a usable (positive, finite) value.
+``nan`` when fewer than two steps carry a measurable value (below).
 
 Three things make the number trustworthy:
 
@@ -16,9 +16,11 @@ Three things make the number trustworthy:
   a fall, say), the half-life is the one of the part further back, which memory has to
   cross, and the nearer part is reported beside it.
 
-A header quotes the median of the recent records, unless they disagree: where the recent
-half-lives predict gradients at the far end of the profile more than ``UNSTEADY_DECADES``
-apart, it shows their range and says "unsteady" instead of one number.
+A header quotes a rate made from the same measurements as the gain beside it
+(``agreeing_decay``): the recent records' gains, their range ("unsteady") where followed over
+the profile they predict gradients more than ``UNSTEADY_DECADES`` apart, else the gain's own
+rate (or the fit's two regimes where the gain lies between them). The half-life plot draws
+each record's fitted half-life, which may differ from the header's rate.
 
 ``measured_gain`` is the factor the gradient really takes per step back: the geometric mean
 of |dl/dh_t| / |dl/dh_{t+1}| over the profile's usable neighbours. The Jacobian's norm
@@ -308,7 +310,7 @@ def agreeing_decay(fitted: Decay, gains: np.ndarray, span: int, recent: int = RE
     gains = np.asarray(gains, dtype=np.float64)[-recent:]
     if not gains.size or not np.isfinite(gains[-1]) or math.isnan(fitted.half_life):
         return fitted
-    half_lives = np.array([gain_half_life(gain) for gain in gains])
+    half_lives = np.array([gain_half_life(gain, span) for gain in gains])
     spread = unsteady_spread(half_lives, span, recent)
     if spread is not None:
         return Decay(fitted.half_life, spread=spread)

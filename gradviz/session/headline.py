@@ -36,6 +36,7 @@ from gradviz.probes.halflife import (
     agreeing_decay,
     describe_decay,
     floor_step,
+    measurable,
     measured_gains,
     stable_decay,
 )
@@ -133,7 +134,7 @@ def gradient_facts(view: ModelView) -> list[str]:
     floor = floor_fact(view, causes)
     for cause, words in COUNTED.items():
         steps = count(causes, cause) if causes.size else (probes.underflow_steps if cause == UNDERFLOW else 0)
-        counted = f"{steps} step{'s' if steps != 1 else ''} {words}"
+        counted = counted_steps(steps, words)
         if cause == UNDERFLOW and floor is not None:  # "reaches the float32 floor at t = 24: 24 steps ..."
             facts.append(f"{floor}: {counted}" if steps else floor)
         elif steps:
@@ -144,6 +145,11 @@ def gradient_facts(view: ModelView) -> list[str]:
     if np.isfinite(gain):
         facts.append(describe_gain(gain))
     return facts
+
+
+def counted_steps(steps: int, words: str) -> str:
+    """"1 step saturated", "49 steps saturated"."""
+    return f"{steps} step{'s' if steps != 1 else ''} {words}"
 
 
 def has_diverged(view: ModelView, losses: np.ndarray, grad_norms: np.ndarray | None = None) -> bool:
@@ -175,13 +181,11 @@ def diverged_note(divergence: str, shown: ShownProfile | None) -> str:
     lines = [f"Diverged: {divergence}."]
     if shown is None:
         return lines[0] + " No finite record to draw."
-    carried = int(np.count_nonzero(np.isfinite(shown.grad_h) & (shown.grad_h > 0)))
-    parts = [f"{carried} step{'s' if carried != 1 else ''} with a gradient"]
+    carried = int(np.count_nonzero(measurable(shown.grad_h)))  # at or above float32's smallest normal
+    parts = [counted_steps(carried, "with a gradient")]
     if shown.causes is not None:
-        for cause, words in COUNTED.items():
-            steps = count(shown.causes, cause)
-            if steps:
-                parts.append(f"{steps} {words}")
+        parts += [counted_steps(count(shown.causes, cause), words) for cause, words in COUNTED.items()
+                  if count(shown.causes, cause)]
     lines.append(f"Drawn: step {shown.step}, its last finite record: {', '.join(parts)}.")
     return "\n".join(lines)
 

@@ -105,7 +105,6 @@ class TrainerLoop:
                     if record.newly_diverged:
                         self._on_diverged(record)
                     if self._until and self.state == p.RUNNING and self.run_.step >= self._until:
-                        self._until = 0
                         self._set_state(p.PAUSED)
                     self._offer_frame()
                     if self.state == p.RUNNING and self._delay:
@@ -138,22 +137,22 @@ class TrainerLoop:
 
     def _apply(self, command) -> None:
         match command:
-            case p.Start(until=until) if self.state in (p.IDLE, p.PAUSED):
-                self._until = until
+            case p.Start(until=until) if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
                 if not until or self.run_ is None or self.run_.step < until:
                     self._set_state(p.RUNNING)
+                    self._until = until
+                elif self.state == p.RUNNING:  # already there
+                    self._set_state(p.PAUSED)
             case p.Pause() if self.state == p.RUNNING:
-                self._until = 0
                 self._set_state(p.PAUSED)
             case p.Step() if self.state in (p.IDLE, p.PAUSED, p.RUNNING):
-                self._until = 0
                 if self.state == p.RUNNING:
                     self._set_state(p.PAUSED)
                 self._stepping += 1
             case p.Reset(config=config, start=start):
                 # Built at once, so that a start queued right behind it finds the new run.
                 self._start_after_reset = start
-                self._until = 0
+                self._until = 0  # a new run: no old run's "train to N" (it may stay RUNNING)
                 self._build(config)
             case p.Restore(config=config, arrays=arrays):
                 self._pending_config = None
@@ -336,6 +335,8 @@ class TrainerLoop:
         self.emit(p.RunFailed(readable(exc)))
 
     def _set_state(self, state: str) -> None:
+        if state != p.RUNNING:
+            self._until = 0  # a "train to N" ends with the running that it bounds
         if state != self.state:
             self.state = state
             self._version += 1

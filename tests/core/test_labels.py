@@ -261,3 +261,16 @@ def test_the_default_demo_header_agrees_with_its_gain_and_the_plotted_profile() 
             assert_rate_agrees_with_gain(text, plotted, config.task.seq_len)
             checked += 1
     assert checked == 2 * 35
+
+
+def test_close_gains_are_steady_and_an_unsteady_range_is_the_gains_own() -> None:
+    """Review: gains of x0.79 and x0.81 on T = 50 (half a decade apart at t = 1) read
+    "unsteady: x0.79 to x1": a gain within 0.8-1.25 counted as flat without the span."""
+    from gradviz.probes.halflife import Decay, agreeing_decay, gain_half_life, per_step_factor
+
+    fitted = Decay(gain_half_life(0.8, 50))
+    steady = agreeing_decay(fitted, np.array([0.79, 0.81, 0.8]), span=50)
+    assert steady.spread is None and per_step_factor(steady.half_life) == pytest.approx(0.8)
+    unsteady = agreeing_decay(fitted, np.array([0.5, 0.9, 0.7]), span=50)
+    assert unsteady.spread is not None
+    assert sorted(per_step_factor(value) for value in unsteady.spread) == pytest.approx([0.5, 0.9])

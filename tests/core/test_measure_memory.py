@@ -12,7 +12,7 @@ import torch
 
 from gradviz import budget
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig
-from gradviz.engine import learner as engine_trainer
+from gradviz.engine import learner as engine_learner
 from gradviz.engine.run import Run
 from gradviz.probes.connectivity import connectivity
 
@@ -43,7 +43,7 @@ def test_the_trainer_asks_for_chunks_the_estimate_holds(monkeypatch) -> None:
         asked["max_sequences"], asked["shape"] = max_sequences, tuple(x.shape[:2])
         raise RuntimeError("measured")  # the chunk size is all this test needs
 
-    monkeypatch.setattr(engine_trainer, "connectivity", spy)
+    monkeypatch.setattr(engine_learner, "connectivity", spy)
     run = Run(lstm_run("copy", 500, 128, 64))
     with pytest.raises(RuntimeError, match="measured"):
         run.train_step(record=True, extras=frozenset({"connectivity"}))

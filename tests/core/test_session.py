@@ -101,9 +101,12 @@ def test_start_until_pauses_at_exactly_that_step(sessions):
     session.poll()
     assert session.steps_done == 40 and session.trainer_state == p.PAUSED
     session.start()  # a plain start trains on past it
-    wait(session, lambda: session.steps_done > 45)
-    session.pause()
-    wait(session, lambda: session.trainer_state == p.PAUSED)
+    wait(session, lambda: session.steps_done > 45 and session.trainer_state == p.RUNNING)
+    session.start(until=150)  # asked while running: it bounds the running
+    wait(session, lambda: session.trainer_state == p.PAUSED and session.steps_done >= 150)
+    time.sleep(0.3)
+    session.poll()
+    assert session.steps_done == 150
     session.start(until=10)  # already past: nothing to train
     time.sleep(0.3)
     session.poll()

@@ -160,7 +160,7 @@ def test_the_exploding_presets_diverged_model_says_so_beside_its_one_dot(qtbot) 
     assert text.startswith("Diverged: the ") and "overflowed (inf/NaN) at step 31." in text, text
     assert not clipped.diverged_note.text()
     saturated = int(np.count_nonzero(frame.models[0].history["grad_cause"][3] == 5))  # the step-30 record
-    assert f"Drawn: step 30, its last finite record: 1 step with a gradient, {saturated} saturated (tanh' = 0)." \
+    assert f"Drawn: step 30, its last finite record: 1 step with a gradient, {saturated} steps saturated (tanh' = 0)." \
         in text and saturated == 49, text
     # Beside the dot, in the plot as the board sets it up (x from 1 to T): the note's right
     # end left of the dot, the dot within its height, the whole note inside the plot.

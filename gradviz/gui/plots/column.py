@@ -16,6 +16,7 @@ from PySide6.QtCore import QRectF
 
 from gradviz.gui.plots.column_plots import FACTOR_CAPTIONS, GATE_TITLES, PANEL_NAMES, ColumnPlots
 from gradviz.gui.plots.header import FACT_SEPARATOR, HEADER_GAP_PX, HeaderLabel, unbroken_symbols
+from gradviz.gui.plots.note import DIVERGED_COLOUR
 from gradviz.gui.plots.ranges import gate_levels, log_ticks, nice_upper, stepped_range
 from gradviz.gui.theme import GATE_COLOURS, OKABE_ITO, PlotStyle
 from gradviz.plotmath import finite_or_nan, log10_or_nan
@@ -332,7 +333,7 @@ class ModelColumn(ColumnPlots):
         facts = headline(view, losses, baseline.loss, norms, steps)
         parts = [f"<span style='color:{self.colour}; font-size:{self.style.header_px}px'><b>{view.label}</b></span>"]
         facts_html = [html.escape(fact) for fact in facts.facts]
-        diverged = ["<span style='color:#ff5555'><b>DIVERGED</b></span>"] if facts.diverged else []
+        diverged = [f"<span style='color:{DIVERGED_COLOUR}'><b>DIVERGED</b></span>"] if facts.diverged else []
         text = FACT_SEPARATOR.join(parts + facts_html + diverged)
         if text != self.header.text():
             shown = FACT_SEPARATOR.join(parts + [unbroken_symbols(fact) for fact in facts_html] + diverged)
