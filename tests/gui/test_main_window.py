@@ -109,6 +109,23 @@ def test_a_reset_takes_the_old_runs_training_steps_off_the_history_axis(qtbot, m
     assert history.viewRange()[1][0] == 0.0
 
 
+def test_the_loss_of_one_step_is_a_dot_not_an_empty_plot(qtbot, make_window):
+    """Found in the lesson's walk: a scene at initialisation (one step) showed an empty loss plot
+    beside a header quoting that loss: one point draws no line."""
+    window = make_window()
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=30000)
+    window.paint_now()
+    column = window.board.columns[0]
+    qtbot.waitUntil(lambda: column.loss_curve.opts["symbol"] == "o", timeout=10000)
+    x, y = column.loss_curve.getData()
+    assert len(x) == 1 and np.isfinite(y[0])
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 2, timeout=30000)
+    window.paint_now()
+    qtbot.waitUntil(lambda: column.loss_curve.opts["symbol"] is None, timeout=10000)  # a line from two
+
+
 def test_learning_rate_and_clipping_apply_live(qtbot, make_window):
     window = make_window()
     form = window.controls.forms[0]

@@ -310,6 +310,16 @@ class Panel(pg.GraphicsLayout):
     def _pen(self, item: pg.PlotDataItem, colour: str | None, role: str, pen_style: Qt.PenStyle) -> None:
         width = self.style.line_width if role == "main" else self.style.thin_width
         item.setPen(pg.mkPen(colour or self.style.theme.muted, width=width, style=pen_style))
+        # A curve of one point draws no line: ``mark_lone_point`` shows it as a dot of this look.
+        item.opts.update(symbolBrush=pg.mkBrush(colour or self.style.theme.muted), symbolPen=None,
+                         symbolSize=3 * width)
+
+    @staticmethod
+    def mark_lone_point(item: pg.PlotDataItem, values: np.ndarray) -> None:
+        """A dot where ``values`` has one finite point (a line needs two: the loss at step 0)."""
+        symbol = "o" if np.count_nonzero(np.isfinite(values)) == 1 else None
+        if item.opts["symbol"] != symbol:
+            item.setSymbol(symbol)
 
     def _line_pen(self, line: pg.InfiniteLine, colour: str | None, style: Qt.PenStyle) -> None:
         colour = colour or self.style.theme.muted

@@ -145,6 +145,8 @@ class ModelColumn(ColumnPlots):
         self.metric_panel.data = {"step": steps, "metric": metric, "baseline": np.full(len(steps), baseline.metric)}
         self.loss_curve.setData(steps, loss, connect="finite")
         self.metric_curve.setData(steps, metric, connect="finite")
+        self.loss.mark_lone_point(self.loss_curve, loss)
+        self.metric_panel.mark_lone_point(self.metric_curve, metric)
         if self._baseline != baseline:
             self._baseline = baseline
             self.baseline_line.setValue(math.log10(baseline.loss) if baseline.loss > 0 else 0)
