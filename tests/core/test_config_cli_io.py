@@ -267,6 +267,7 @@ def test_config_files_json_toml_and_nested(tmp_path: Path, capsys) -> None:
 
 def test_train_summary_describes_each_model_even_with_equal_labels(tmp_path: Path, capsys) -> None:
     from gradviz.probes import describe_half_life
+    from gradviz.probes.halflife import gain_half_life, measured_gains
 
     twins = RunConfig(
         task=TaskConfig(seq_len=30, batch=4),
@@ -281,8 +282,11 @@ def test_train_summary_describes_each_model_even_with_equal_labels(tmp_path: Pat
     lines = [line for line in stdout.splitlines() if line.startswith("  twin: ")]
     assert len(lines) == 2
     for line, index in zip(lines, (0, 1), strict=True):
-        # The window's header facts: the loss against the baseline, the half-life, ...
-        assert describe_half_life(float(arrays[f"model{index}/half_life"][-1])) in line and "baseline" in line
+        # The window's header facts: the loss against the baseline, the rate and the gain beside
+        # it (the rate is the gain's own: one record, so no range), ...
+        profile = arrays[f"model{index}/grad_c" if index else f"model{index}/grad_h"][-1][-1]  # top layer
+        half_life = gain_half_life(float(measured_gains(profile)[0]), 30)
+        assert describe_half_life(half_life) in line and "baseline" in line, line
     assert lines[0] != lines[1]
 
 
