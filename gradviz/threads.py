@@ -160,11 +160,12 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     environ = os.environ if environ is None else environ
     if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included
         environ[WAIT_POLICY_ENV] = "PASSIVE"
-        environ.setdefault(SPIN_ENV, GOVERNED_SPIN_COUNT if _governed(environ) else SPIN_COUNT)
+        environ.setdefault(SPIN_ENV, GOVERNED_SPIN_COUNT if governed(environ) else SPIN_COUNT)
 
 
-def _governed(environ: Mapping[str, str]) -> bool:
-    """Whether training here will have the adaptive policy's governor (before any thread count)."""
+def governed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether training here has the adaptive policy's governor (with more than one thread):
+    ``adaptive``, no ``GRADVIZ_TRAINER_THREADS``, and a machine whose load it can read."""
     try:
         return thread_policy(environ) == "adaptive" and threads_override(environ) is None and can_govern()
     except ConfigError:
@@ -181,13 +182,7 @@ def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> Non
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-    _governor = None
-    try:
-        adaptive = thread_policy(environ) == "adaptive" and threads_override(environ) is None
-    except ConfigError:
-        adaptive = False
-    if adaptive and threads > 1 and can_govern():
-        _governor = Governor(threads, torch.set_num_threads)
+    _governor = Governor(threads, torch.set_num_threads) if threads > 1 and governed(environ) else None
 
 
 def can_govern() -> bool:

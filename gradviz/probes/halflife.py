@@ -30,10 +30,6 @@ Only a measurable gradient counts, in the fit and in the gain: a finite value at
 smallest normal number (``FLOAT32_FLOOR``, 1.18e-38). Below it a gradient is 0 on the CPU
 (subnormals are flushed) and a few units of the last place elsewhere: a ratio of two such values
 is no gain, and steps there say only that the gradient reached the floor.
-
-What a header quotes beside the gain (``agreeing_decay``) is made from the same measurements, so
-the two never contradict: the range of the recent records' gains where they disagree
-("unsteady"), two regimes where the gain lies between their factors, else the gain's own rate.
 """
 
 from __future__ import annotations
@@ -290,6 +286,15 @@ def gain_half_life(gain: float, span: int = 0) -> float:
     return math.log10(2.0) / -math.log10(gain)
 
 
+def recent_gain(gains: np.ndarray, recent: int = RECENT_RECORDS) -> float:
+    """The gain a header quotes: the median over the ``recent`` records that have one; NaN if
+    none, or if the latest has none (no two neighbouring steps carry a gradient now)."""
+    gains = np.asarray(gains, dtype=np.float64)[-recent:]
+    if not gains.size or not np.isfinite(gains[-1]):
+        return math.nan
+    return float(np.median(gains[np.isfinite(gains)]))
+
+
 def _between(gain: float, decay: Decay) -> bool:
     """Does ``gain`` lie between the factors of the two regimes of ``decay`` (to 2%)?"""
     low, high = sorted(per_step_factor(value) for value in (decay.half_life, decay.near_half_life))
@@ -307,14 +312,13 @@ def agreeing_decay(fitted: Decay, gains: np.ndarray, span: int, recent: int = RE
     - else the rate of the gain itself ("falls 10x every 8 timesteps back" beside "gain x0.75").
 
     ``fitted`` as it is where the latest record has no gain (no two measurable neighbours)."""
-    gains = np.asarray(gains, dtype=np.float64)[-recent:]
-    if not gains.size or not np.isfinite(gains[-1]) or math.isnan(fitted.half_life):
+    gain = recent_gain(gains, recent)
+    if math.isnan(gain) or math.isnan(fitted.half_life):
         return fitted
-    half_lives = np.array([gain_half_life(gain, span) for gain in gains])
+    half_lives = np.array([gain_half_life(value, span) for value in np.asarray(gains, dtype=np.float64)[-recent:]])
     spread = unsteady_spread(half_lives, span, recent)
     if spread is not None:
         return Decay(fitted.half_life, spread=spread)
-    gain = float(np.median(gains[np.isfinite(gains)]))
     if fitted.near_steps and fitted.spread is None and _between(gain, fitted):
         return fitted
     return Decay(gain_half_life(gain, span))

@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
 from gradviz.config import RunConfig
 from gradviz.io.runfile import SavedRun
-from gradviz.probes.causes import PADDING
+from gradviz.probes.causes import PADDING, TRUNCATED
+from gradviz.probes.halflife import measured_gains
 from gradviz.probes.history import RunHistory
 from gradviz.probes.records import ModelRecord, Probes
 
@@ -35,6 +37,20 @@ class ModelView:
     history: dict[str, np.ndarray]  # PROBE_COLUMNS -> (N, ...)
     param_names: list[str]
     solved_at: float = math.nan  # training sequences when every held-out sequence was first right (engine/solved.py)
+
+    @cached_property
+    def recorded_gains(self) -> np.ndarray:
+        """(N,) measured gain per step back of every recorded profile (C_t's for an LSTM, the top
+        layer's h_t's otherwise), inside the truncation window. Once per frame: the header's
+        rate and gain, the equations and the factor plot all read it."""
+        history = self.history
+        grads = history.get("grad_c") if self.kind == "lstm" and len(history.get("grad_c", ())) \
+            else history.get("grad_h")
+        if grads is None or not len(grads):
+            return np.empty(0)
+        causes = history.get("grad_cause")
+        usable = causes != TRUNCATED if causes is not None and causes.shape == grads[:, -1].shape else None
+        return measured_gains(grads[:, -1], usable)
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.plotmath import recent_loss, verdict
-from gradviz.probes.causes import COUNTED, FINITE, TRUNCATED, UNDERFLOW, count
+from gradviz.probes.causes import COUNTED, FINITE, UNDERFLOW, count
 from gradviz.probes.halflife import (
     RECENT_RECORDS,
     agreeing_decay,
     describe_decay,
     floor_step,
     measurable,
-    measured_gains,
+    recent_gain,
     stable_decay,
 )
 from gradviz.session.frames import ModelView, ShownProfile
@@ -71,31 +71,14 @@ def quoted_decay(view: ModelView):
         span = view.latest.probes.grad_h.shape[1] if view.latest is not None and view.latest.probes else 0
         fitted = stable_decay(history["half_life"], history.get("near_half_life"), history.get("near_steps"),
                               span=span)
-        gains = recorded_gains(view)
+        gains = view.recorded_gains
         return agreeing_decay(fitted, gains, span) if len(gains) == len(history["half_life"]) else fitted
     return view.latest.probes.decay
 
 
-def recorded_gains(view: ModelView) -> np.ndarray:
-    """(N,) measured gain per step back of every recorded profile (C_t's for an LSTM, the top
-    layer's h_t's otherwise), inside the truncation window."""
-    history = view.history
-    grads = history.get("grad_c") if view.kind == "lstm" and len(history.get("grad_c", ())) else history.get("grad_h")
-    if grads is None or not len(grads):
-        return np.empty(0)
-    causes = history.get("grad_cause")
-    usable = causes != TRUNCATED if causes is not None and causes.shape == grads[:, -1].shape else None
-    return measured_gains(grads[:, -1], usable)
-
-
 def quoted_gain(view: ModelView, recent: int = RECENT_RECORDS) -> float:
-    """The gain a header quotes: the median over the recent records that have one; NaN if none,
-    or if the latest has none (no two neighbouring steps carry a gradient now)."""
-    gains = recorded_gains(view)[-recent:]
-    if not gains.size or not np.isfinite(gains[-1]):
-        return float("nan")
-    gains = gains[np.isfinite(gains)]
-    return float(np.median(gains)) if gains.size else float("nan")
+    """The gain a header quotes (``halflife.recent_gain`` of the view's recorded gains)."""
+    return recent_gain(view.recorded_gains, recent)
 
 
 def describe_gain(gain: float) -> str:
@@ -184,8 +167,8 @@ def diverged_note(divergence: str, shown: ShownProfile | None) -> str:
     carried = int(np.count_nonzero(measurable(shown.grad_h)))  # at or above float32's smallest normal
     parts = [counted_steps(carried, "with a gradient")]
     if shown.causes is not None:
-        parts += [counted_steps(count(shown.causes, cause), words) for cause, words in COUNTED.items()
-                  if count(shown.causes, cause)]
+        counts = {words: count(shown.causes, cause) for cause, words in COUNTED.items()}
+        parts += [counted_steps(steps, words) for words, steps in counts.items() if steps]
     lines.append(f"Drawn: step {shown.step}, its last finite record: {', '.join(parts)}.")
     return "\n".join(lines)
 

@@ -27,7 +27,7 @@ from gradviz.probes.causes import (
 )
 from gradviz.probes.halflife import describe_decay, stable_decay
 from gradviz.probes.history import RunHistory
-from gradviz.session.frames import frame_from_history
+from gradviz.session.frames import ModelView, frame_from_history
 from gradviz.session.headline import headline
 
 
@@ -195,7 +195,7 @@ def assert_rate_agrees_with_gain(text: str, plotted_gain: float, span: int) -> N
             (text, plotted_gain)
 
 
-def synthetic_view(profiles: list[np.ndarray], causes: np.ndarray) -> SimpleNamespace:
+def synthetic_view(profiles: list[np.ndarray], causes: np.ndarray) -> ModelView:
     """A tanh RNN's view whose records carry ``profiles`` (T,), the latest with ``causes``."""
     from gradviz.probes.halflife import fit_decay
 
@@ -207,8 +207,7 @@ def synthetic_view(profiles: list[np.ndarray], causes: np.ndarray) -> SimpleName
                "grad_cause": np.stack([causes] * len(profiles))}
     probes = SimpleNamespace(grad_h=np.stack([profiles[-1]]), grad_c=None, grad_cause=causes, gate_means={},
                              underflow_steps=count(causes, UNDERFLOW), decay=fits[-1], top_grad_h=profiles[-1])
-    return SimpleNamespace(history=history, latest=SimpleNamespace(probes=probes, diverged=False), kind="rnn",
-                           solved_at=math.nan, label="tanh RNN")
+    return ModelView("tanh RNN", "rnn", SimpleNamespace(probes=probes, diverged=False), history, [])
 
 
 def test_a_gradient_at_the_float32_floor_gives_no_gain_and_no_unsteady_range() -> None:

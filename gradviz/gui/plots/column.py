@@ -23,7 +23,7 @@ from gradviz.plotmath import finite_or_nan, log10_or_nan
 from gradviz.probes.causes import TRUNCATED
 from gradviz.probes.records import Probes
 from gradviz.session.frames import ModelView, ShownProfile, last_finite_profile
-from gradviz.session.headline import diverged_note, divergence_fact, has_diverged, headline, recorded_gains
+from gradviz.session.headline import diverged_note, divergence_fact, has_diverged, headline
 from gradviz.tasks import Baseline
 
 # Names callers import from here (the board, the transport bar, the layout report, tests).
@@ -308,7 +308,7 @@ class ModelColumn(ColumnPlots):
         radius = self._factor_series(view)  # (N, L)
         while len(self.radius_curves) < radius.shape[1]:
             self.radius_curves.append(self.spectral.curve(self.colour, role="thin", dashed=len(self.radius_curves) > 0))
-        gains = recorded_gains(view)
+        gains = view.recorded_gains
         self.spectral.data = {"step": steps, "gain": gains}
         self.gain_curve.setData(steps, finite_or_nan(gains), connect="finite")
         for layer, curve in enumerate(self.radius_curves):
