@@ -40,6 +40,12 @@ class ModelSeries:
     grad_cause: np.ndarray | None = None  # (N, T) why each top-layer grad_h is 0 or not finite (probes/causes.py)
 
     @property
+    def diverged(self) -> bool:
+        """Its training loss ended not finite (inf/NaN): its plots get scales of their own, as in
+        the window, or its 1e35 would flatten the other models' curves and blacken their maps."""
+        return bool(len(self.loss)) and not np.isfinite(self.loss[-1])
+
+    @property
     def factor(self) -> tuple[np.ndarray, str]:
         """(N, L) what multiplies this model's gradient per step back, and its name: rho(W_hh)
         for the vanilla RNN (a bound), the measured factor for gated cells (rho of one block

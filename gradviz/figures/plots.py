@@ -141,9 +141,14 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
     return data
 
 
-def gradient_levels(view: RunView) -> tuple[float, float]:
-    """Colour levels of the gradient history, shared by every model (as in the window)."""
-    return decade_levels([series.grad_h[:, -1] for series in view.models])
+def gradient_levels(view: RunView, m: int | None = None) -> tuple[float, float]:
+    """Colour levels of the gradient history: one set shared by every model that still trains,
+    and a set of its own for model ``m`` if it diverged (as in the window)."""
+    if m is not None and view.models[m].diverged:
+        chosen = [view.models[m]]
+    else:
+        chosen = [series for series in view.models if not series.diverged] or list(view.models)
+    return decade_levels([series.grad_h[:, -1] for series in chosen])
 
 
 def _colourbar(ax: Axes, image, label: str) -> None:
@@ -156,7 +161,7 @@ def _colourbar(ax: Axes, image, label: str) -> None:
 def draw_history(ax: Axes, view: RunView, m: int, theme: FigureTheme, colourbar: bool = True) -> dict:
     series = view.models[m]
     raw = np.asarray(series.grad_h[:, -1, :], dtype=np.float64)  # (N, T) top layer
-    low, high = gradient_levels(view)
+    low, high = gradient_levels(view, m)
     logs = log10_or_nan(raw)
     # As the window: underflow (exact 0) takes the bottom colour, inf the top, NaN stays empty.
     shown = np.where(raw == 0, low, np.where(np.isposinf(raw), high, logs))

@@ -91,13 +91,13 @@ def single_plot(view: RunView, kind: str, size: tuple[int, int], fmt: FigureForm
             fitting.title(ax.title, [view.models[m].label])
             if kind == "gates":  # gates and states have scales of their own: a bar under each
                 _colour_bar(figure, ax.images[0], ax, fitting, _row_titles(view, "gates", m), "bottom")
-        if kind == "history":  # one colour scale for every model: one bar under them all
-            _colour_bar(figure, axes[0].images[0], list(axes), fitting, [f"log10 {GRAD_H}", "log10"], "bottom")
+        if kind == "history":
+            _history_bars(figure, list(axes), view, models, fitting, [f"log10 {GRAD_H}", "log10"], "bottom")
         _ylabel(fitting, axes[0])
         for ax in axes[1:]:
             ax.set_ylabel("")  # the same quantity as the first plot's, which names it
         if kind in ("grad_norms", "gate_means"):
-            fitting.share_y(list(axes))  # the same height means the same value in every plot
+            fitting.share_y(_still_training(list(axes), view, models))  # one height, one value
         _legend_below(figure, axes, fitting)
     title = f"{plot.title}, step {view.step}"
     figure.suptitle(title, color=theme.foreground)
@@ -184,11 +184,11 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
             if r == 0:
                 ax.title.set_color(model_colour(m))
                 ax.title.set_fontweight("bold")
-        if row in ("loss", "gradient", "gate_means"):
-            fitting.share_y(axes)  # the same height means the same value in every column
-        if row == "history" and images:  # one colour scale for every model: one bar above the row
-            _colour_bar(figure, images[0], axes, fitting,
-                       [f"gradient history: log10 {GRAD_H}", f"history: log10 {GRAD_H}", f"log10 {GRAD_H}"])
+        if row in ("loss", "gradient", "gate_means"):  # one height, one value in every column
+            fitting.share_y(_still_training(axes, view, range(count)))
+        if row == "history" and images:
+            _history_bars(figure, axes, view, range(count), fitting,
+                          [f"gradient history: log10 {GRAD_H}", f"history: log10 {GRAD_H}", f"log10 {GRAD_H}"])
     if fmt.name != "screen":  # rows over one x axis: the lowest names it (no height to spare)
         for upper, lower in zip(row_axes, row_axes[1:], strict=False):
             if upper[0].get_xlabel() == lower[0].get_xlabel():
@@ -201,6 +201,25 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
                                      f"{task}: gradients at step {view.step}",
                                      f"T = {view.timesteps}, step {view.step}"])
     return figure, fitting
+
+
+def _still_training(axes: list, view: RunView, models) -> list:
+    """The plots of ``models`` that did not diverge: they share a scale; a diverged model's 1e35
+    would flatten theirs, so its plots keep their own (as in the window)."""
+    return [ax for ax, m in zip(axes, models, strict=True) if not view.models[m].diverged]
+
+
+def _history_bars(figure: Figure, axes: list, view: RunView, models, fitting: Fitting, titles: list[str],
+                  where: str = "top") -> None:
+    """The gradient history's colour bars: one for the models that still train (one scale), and
+    one of its own beside each model that diverged (``plots.gradient_levels``)."""
+    models = list(models)
+    shared = _still_training(axes, view, models)
+    if shared:
+        _colour_bar(figure, shared[0].images[0], shared, fitting, titles, where)
+    for ax, m in zip(axes, models, strict=True):
+        if view.models[m].diverged:
+            _colour_bar(figure, ax.images[0], ax, fitting, [f"{titles[-1]}, own scale", titles[-1]], where)
 
 
 def _colour_bar(figure: Figure, image, axes, fitting: Fitting, titles: list[str], where: str = "top") -> None:

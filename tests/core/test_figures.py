@@ -166,3 +166,24 @@ def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
     errors = capsys.readouterr().err.strip().splitlines()
     assert len(errors) == 4 and all(line.startswith("gradviz: error:") for line in errors)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_diverged_model_keeps_its_own_scales_and_leaves_the_others_readable(tmp_path):
+    """Found exporting the exploding preset: the unclipped RNN's 1e35 set the shared loss axis and
+    the history's one colour scale, so the clipped RNN's loss lay flat on the axis and its whole
+    history was black. As in the window, a diverged model's plots now have scales of their own."""
+    from gradviz.figures.plots import gradient_levels
+    from gradviz.figures.render import full_figure
+    from gradviz.figures.style import FIGURE_THEMES as THEMES
+    from gradviz.figures.style import FORMATS as STYLES
+
+    path = tmp_path / "exploding.npz"
+    assert main(["train", "--quiet", "--out", str(path), "--preset", "exploding", "--steps", "40"]) == 3  # diverged
+    view = run_view(load_run(path))
+    assert [series.diverged for series in view.models] == [True, False]
+    assert gradient_levels(view, 0)[1] > 30 > 20 > gradient_levels(view, 1)[1]  # 1e35 vs about 1e8
+    assert gradient_levels(view) == gradient_levels(view, 1)  # the shared scale: the models still training
+    figure, fitting = full_figure(view, STYLES["slide"].size, STYLES["slide"], THEMES["dark"])
+    owner = {id(entry.ax): entry.model for entry in fitting.plots}
+    shared = [{owner[id(ax)] for ax in group} for group in fitting.shared]
+    assert shared and all(view.models[0].label not in group for group in shared)
