@@ -35,10 +35,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 
-from gradviz.config import ConfigError, RunConfig
+from gradviz.config import ConfigError, ModelSetup, RunConfig
 
 THREADS_ENV = "GRADVIZ_TRAINER_THREADS"
 POLICY_ENV = "GRADVIZ_THREAD_POLICY"
@@ -46,6 +47,7 @@ POLICIES = ("one", "cores", "adaptive")
 DEFAULT_POLICY = "adaptive"  # docs/PERFORMANCE.md: scripts/busy_bench.py measures each one
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 SPIN_ENV = "GOMP_SPINCOUNT"
+OMP_THREADS_ENV = "OMP_NUM_THREADS"
 SPIN_COUNT = "1000"  # libgomp's spins before a thread sleeps (its default is 300,000: about 3 ms)
 # With the adaptive policy's governor (Linux), which gives up the contested thread beside busy
 # processes, idle threads may spin longer: about 100 us bridges the gap between two of a
@@ -161,6 +163,14 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included
         environ[WAIT_POLICY_ENV] = "PASSIVE"
         environ.setdefault(SPIN_ENV, GOVERNED_SPIN_COUNT if governed(environ) else SPIN_COUNT)
+    # Threads other than the one torch.set_num_threads ran in start with OpenMP's default count,
+    # a thread per core: there MKL's matrix products (which never ask torch) opened OpenMP
+    # teams of their own, a split step's part thread (engine/batchsplit.py) among them. With
+    # more OpenMP threads than cores, libgomp cuts every thread's spinning short, and the
+    # training thread's own team slept between operations: recorded steps at H=128 took 60-80
+    # ms instead of 35. One thread by default; ``apply_threads`` gives the training thread its
+    # count. A count the user set is theirs.
+    environ.setdefault(OMP_THREADS_ENV, "1")
 
 
 def governed(environ: Mapping[str, str] | None = None) -> bool:
@@ -172,13 +182,48 @@ def governed(environ: Mapping[str, str] | None = None) -> bool:
         return False
 
 
+# A fused step's batch is split into parts of at least this many sequences (fewer rows make
+# the matrix products too thin to pay).
+MIN_PART_ROWS = 16
+
+
+def batch_parts(config: RunConfig, setup: ModelSetup) -> int:
+    """Into how many parts a fused step of ``setup``'s model splits its batch, each part on a
+    thread of its own (``engine/batchsplit.py``): as many as ``apply_threads`` gave torch, for
+    models above ``MULTI_WORK`` (smaller ones gain nothing from a second thread), at least
+    ``MIN_PART_ROWS`` sequences a part; 1 (no split) before ``apply_threads`` was called.
+    Fixed for a run: the parts, and so the numbers, never change with the machine's load."""
+    work = config.task.batch * setup.model.hidden * GATES.get(setup.model.kind, 4) * setup.model.hidden
+    if _applied is None or _applied < 2 or work <= MULTI_WORK:
+        return 1
+    return max(1, min(_applied, config.task.batch // MIN_PART_ROWS))
+
+
+@contextmanager
+def one_op_thread() -> Iterator[None]:
+    """torch's operations on one thread inside (a split step's parts are the threads), the
+    count before restored after."""
+    import torch
+
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
 def apply_threads(threads: int, environ: Mapping[str, str] | None = None) -> None:
     """Give torch ``threads`` intra-op threads (torch is imported here if it was not). Under the
     ``adaptive`` policy, with more than one thread and no ``GRADVIZ_TRAINER_THREADS``, training
     steps (``tick``) then lower the count while other processes hold cores, and raise it back."""
-    global _governor
+    global _governor, _applied
     set_wait_policy()
     import torch
+
+    _applied = threads
 
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
@@ -256,3 +301,4 @@ def _own_cpu_seconds() -> float:
 
 
 _governor: Governor | None = None
+_applied: int | None = None  # the count apply_threads gave torch (None: never called)

@@ -2,7 +2,21 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(autouse=True)
+def _forget_thread_choice():
+    """A test that ran a command in-process (``gradviz train``) leaves the thread policy's
+    choice behind (gradviz.threads: the count, the governor, whether fused steps split): the
+    next test starts without it, as a fresh process would."""
+    yield
+    import gradviz.threads as threads
+
+    threads._applied = None
+    threads._governor = None
 
 
 def pytest_configure(config) -> None:

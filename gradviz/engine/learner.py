@@ -7,9 +7,11 @@ import math
 import torch
 from torch import Tensor
 
+from gradviz import threads
 from gradviz.boundary import host_arrays, host_scalars
 from gradviz.budget import measure_sequences
 from gradviz.config import ModelSetup, TrainConfig
+from gradviz.engine.batchsplit import BatchSplit
 from gradviz.engine.decision import recorded_gradients
 from gradviz.models import SequenceModel, build_model
 from gradviz.probes.backward_wave import BackwardWave, backward_wave
@@ -35,12 +37,13 @@ EXTRAS = {"wave": backward_wave, "connectivity": connectivity}
 class Learner:
     """Trains one ``SequenceModel`` with back-propagation through time.
 
-    Steps that record nothing use torch's fused kernel on the same weights; recorded steps run
+    Steps that record nothing use torch's fused kernel on the same weights (on the CPU, with
+    ``split_parts`` > 1, split over the batch: ``engine/batchsplit.py``); recorded steps run
     the observable loop and ask autograd, in the same backward pass, for the gradients of the
     parameters and of every h_t and c_t.
     """
 
-    def __init__(self, setup: ModelSetup, task: Task, seed: int, device: torch.device):
+    def __init__(self, setup: ModelSetup, task: Task, seed: int, device: torch.device, split_parts: int = 1):
         self.setup = setup
         self.task = task
         self.model: SequenceModel = build_model(
@@ -51,6 +54,9 @@ class Learner:
         self.params = self.model.torch_parameter_names()
         self.optimizer = make_optimizer(self.model.parameters(), self.train)
         self.diverged = False
+        # Fused steps on the CPU split over the batch, each part on a thread (engine/batchsplit.py).
+        can_split = split_parts > 1 and device.type == "cpu" and self.model.rnn.can_fuse
+        self.split = BatchSplit(split_parts, device) if can_split else None
         # What the last step measured beyond its probes, by name (``step``'s ``extras``).
         self.measured: dict[str, BackwardWave | Connectivity] = {}
 
@@ -84,13 +90,18 @@ class Learner:
                 self.measured[what] = connectivity(model, self.task, x, y, self.train.tbptt, max_sequences=bound)
             else:
                 self.measured[what] = EXTRAS[what](model, self.task, x, y, self.train.tbptt)
-        outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
-        prediction = model.head(self.task.readout(outputs))
-        loss = self.task.loss(prediction, y)
         params = self.params
         reduced: dict[str, Tensor] = {}
         cut = None
         self.optimizer.zero_grad(set_to_none=True)
+        if not record and self.split is not None:
+            with threads.one_op_thread():  # each part on one thread: no waits inside an operation
+                loss, prediction = self.split.backward(model, self.task, x, y, self.train.tbptt,
+                                                       list(params.values()))
+        else:
+            outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
+            prediction = model.head(self.task.readout(outputs))
+            loss = self.task.loss(prediction, y)
         if record:
             assert traces is not None
             states = probe_tensors(traces)  # (T, B, H) per layer: every timestep at once
@@ -113,7 +124,7 @@ class Learner:
             decision_steps = self.task.decision_steps()
             cut = cut_by_truncation(decision_steps, self.train.tbptt)
             reduced = reduce_on_device(model, traces, decision_grads, param_grads, sample, mask, all_grads)
-        else:
+        elif self.split is None:
             loss.backward()
         # The norm before clipping: what Pascanu et al. (2013) plot. Without clipping, only
         # the norm (clip_grad_norm_ would multiply every gradient by 1).

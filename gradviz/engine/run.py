@@ -77,7 +77,8 @@ class Run:
         self.config = config
         prepare_device(self.device)
         self.task = build_task(config, progress)  # progress: reading a text task's file
-        self.learners = [Learner(setup, self.task, config.seed, self.device) for setup in config.models]
+        self.learners = [Learner(setup, self.task, config.seed, self.device, threads.batch_parts(config, setup))
+                         for setup in config.models]
         # Batches come from their own seeded CPU generator: the same on every device.
         self.generator = torch.Generator().manual_seed(config.seed)
         self.step = 0

@@ -1,0 +1,97 @@
+"""A fused step split over the batch: each part's forward and backward on a thread of its own.
+
+Torch's intra-op threads split every operation of a step and wait for each other at its end:
+thousands of waits a step. Beside a busy program one of them runs late at every one of them,
+and a second thread costs more than it gives (docs/PERFORMANCE.md, "Threads on a busy
+machine"). Splitting the batch instead, each part's whole forward and backward on one thread
+(torch's own fused kernel, one intra-op thread each), waits once a step: measured with an LSTM
+at H = 128 (T = 50, B = 64) on 2 cores, as fast as 2 intra-op threads alone, and beside two
+busy processes 1.6-2.0x its time alone against 2.5x with one thread.
+
+Exact, not approximate: every task's loss is a mean over its target's elements
+(``Task.loss_terms``), so the batch's loss is the parts' losses weighted by their share of
+those terms, and its gradient the same sum of theirs; they are added in a fixed order, so a
+run gives the same numbers whichever thread finished first (to float32 rounding the numbers of
+the whole batch at once: tests/core/test_batch_split.py).
+
+Only fused steps on the CPU split; recorded steps (the observable loop and its probes) keep
+the whole batch. How many parts: ``gradviz.threads.batch_parts``, fixed for a run.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor, wait
+
+import torch
+from torch import Tensor
+
+from gradviz.engine.device import prepare_thread
+from gradviz.models import SequenceModel
+from gradviz.tasks import MANY_TO_ONE, Task
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None  # its size and itself
+
+
+def _workers(count: int) -> ThreadPoolExecutor:
+    """One pool for the process, grown when a run needs more threads (a Reset builds a new
+    run, never a new pool)."""
+    global _pool
+    if _pool is None or _pool[0] < count:
+        if _pool is not None:
+            _pool[1].shutdown(wait=False)
+        _pool = (count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gradviz-batch"))
+    return _pool[1]
+
+
+def batch_dim(task: Task) -> int:
+    """Where the batch is in the task's prediction and target: (B, ...) for one output per
+    sequence, (T, B, ...) for an output at every step. Inputs are always (T, B, ...)."""
+    return 0 if task.kind == MANY_TO_ONE else 1
+
+
+class BatchSplit:
+    """``parts`` threads for a model's fused steps: the calling thread takes the first part."""
+
+    def __init__(self, parts: int, device: torch.device):
+        if parts < 2:
+            raise ValueError(f"a batch split needs 2 parts or more, got {parts}")
+        self.parts = parts
+        self.device = device
+
+    def backward(self, model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt: int,
+                 params: list[torch.nn.Parameter]) -> tuple[Tensor, Tensor]:
+        """Set every parameter's ``grad`` to the gradient of the whole batch's loss; return
+        that loss and the prediction (detached), as one forward and ``backward`` would."""
+        dim = batch_dim(task)
+        xs = x.chunk(self.parts, dim=1)
+        ys = y.chunk(self.parts, dim=dim)
+        total_terms = task.loss_terms(y)
+
+        def part(index: int) -> tuple[Tensor, Tensor, tuple[Tensor | None, ...]]:
+            prepare_thread(self.device)  # flushing subnormals is per thread
+            outputs, _, _ = model(xs[index], observe=False, tbptt=tbptt)
+            prediction = model.head(task.readout(outputs))
+            share = task.loss_terms(ys[index]) / total_terms
+            loss = task.loss(prediction, ys[index]) * share
+            grads = torch.autograd.grad(loss, params, allow_unused=True)
+            return loss.detach(), prediction.detach(), grads
+
+        futures = [_workers(self.parts - 1).submit(part, index) for index in range(1, len(xs))]
+        try:
+            first = part(0)
+        finally:
+            wait(futures)  # never a part still running into the next step, even after an error
+        results = [first] + [future.result() for future in futures]
+        loss = results[0][0]
+        for other in results[1:]:
+            loss = loss + other[0]
+        for index, param in enumerate(params):
+            grads = [result[2][index] for result in results if result[2][index] is not None]
+            if not grads:
+                param.grad = None
+                continue
+            total = grads[0].clone()  # a fresh tensor: b_ih and b_hh may share one from autograd
+            for grad in grads[1:]:
+                total += grad
+            param.grad = total
+        return loss, torch.cat([result[1] for result in results], dim=dim)
