@@ -24,6 +24,12 @@ are too small to split. So:
   ``GOMP_SPINCOUNT``) for every process that trains;
   it must be in the environment before torch loads OpenMP, that is before ``import torch`` in
   the process itself and in the fork server (which its children inherit);
+- a fused step of a model above ``MULTI_WORK`` on the CPU splits its batch into as many parts as
+  the count, each part's forward and backward on a thread of its own with one intra-op thread
+  (``batch_parts``; ``engine/batchsplit.py``): one wait a step instead of one per operation, so
+  a busy neighbour delays a step once; recorded steps keep the whole batch and the count;
+- OpenMP's default count is one thread (``OMP_NUM_THREADS``): only the thread that trains gets
+  more, from ``apply_threads``;
 - ``GRADVIZ_TRAINER_THREADS=N`` overrides the count, bounded by the cores (a larger value would
   start that many threads per pool, thousands, for nothing).
 
