@@ -28,8 +28,6 @@ are too small to split. So:
   the count, each part's forward and backward on a thread of its own with one intra-op thread
   (``batch_parts``; ``engine/batchsplit.py``): one wait a step instead of one per operation, so
   a busy neighbour delays a step once; recorded steps keep the whole batch and the count;
-- OpenMP's default count is one thread (``OMP_NUM_THREADS``): only the thread that trains gets
-  more, from ``apply_threads``;
 - ``GRADVIZ_TRAINER_THREADS=N`` overrides the count, bounded by the cores (a larger value would
   start that many threads per pool, thousands, for nothing).
 
@@ -53,7 +51,6 @@ POLICIES = ("one", "cores", "adaptive")
 DEFAULT_POLICY = "adaptive"  # docs/PERFORMANCE.md: scripts/busy_bench.py measures each one
 WAIT_POLICY_ENV = "OMP_WAIT_POLICY"
 SPIN_ENV = "GOMP_SPINCOUNT"
-OMP_THREADS_ENV = "OMP_NUM_THREADS"
 SPIN_COUNT = "1000"  # libgomp's spins before a thread sleeps (its default is 300,000: about 3 ms)
 # With the adaptive policy's governor (Linux), which gives up the contested thread beside busy
 # processes, idle threads may spin longer: about 100 us bridges the gap between two of a
@@ -169,14 +166,6 @@ def set_wait_policy(environ: MutableMapping[str, str] | None = None) -> None:
     if WAIT_POLICY_ENV not in environ:  # a wait policy the user set is theirs, spin count included
         environ[WAIT_POLICY_ENV] = "PASSIVE"
         environ.setdefault(SPIN_ENV, GOVERNED_SPIN_COUNT if governed(environ) else SPIN_COUNT)
-    # Threads other than the one torch.set_num_threads ran in start with OpenMP's default count,
-    # a thread per core: there MKL's matrix products (which never ask torch) opened OpenMP
-    # teams of their own, a split step's part thread (engine/batchsplit.py) among them. With
-    # more OpenMP threads than cores, libgomp cuts every thread's spinning short, and the
-    # training thread's own team slept between operations: recorded steps at H=128 took 60-80
-    # ms instead of 35. One thread by default; ``apply_threads`` gives the training thread its
-    # count. A count the user set is theirs.
-    environ.setdefault(OMP_THREADS_ENV, "1")
 
 
 def governed(environ: Mapping[str, str] | None = None) -> bool:

@@ -39,7 +39,13 @@ def _workers(count: int) -> ThreadPoolExecutor:
     if _pool is None or _pool[0] < count:
         if _pool is not None:
             _pool[1].shutdown(wait=False)
-        _pool = (count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gradviz-batch"))
+        # Each part thread's own OpenMP and MKL counts at one (torch's setting is per thread
+        # there): MKL's products in a thread left at OpenMP's default (a thread per core) open
+        # teams of their own, and with more OpenMP threads than cores libgomp cuts every
+        # thread's spinning short: the training thread's recorded steps then took 2x as long.
+        # (It runs during a split step, when torch's count is already one.)
+        _pool = (count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gradviz-batch",
+                                           initializer=torch.set_num_threads, initargs=(1,)))
     return _pool[1]
 
 

@@ -116,3 +116,17 @@ def test_a_recorded_step_keeps_the_whole_batch(monkeypatch) -> None:
     monkeypatch.setattr(batchsplit.BatchSplit, "backward", lambda *args: pytest.fail("a recorded step split"))
     record = run.train_step(record=True)
     assert record.models[0].probes is not None
+
+
+def test_part_threads_set_their_own_torch_count_to_one(monkeypatch) -> None:
+    """torch's count is per thread in OpenMP and MKL: a part thread left at OpenMP's default
+    (a thread per core) had MKL open teams of its own, and libgomp then cut every thread's
+    spinning short (recorded steps at H=128 took 2x as long, docs/PERFORMANCE.md)."""
+    calls: list[tuple[int, bool]] = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(batchsplit, "_pool", None)  # a fresh pool, whose threads start now
+    monkeypatch.setattr(batchsplit.torch, "set_num_threads",
+                        lambda count: (calls.append((count, threading.current_thread() is threading.main_thread())),
+                                       real(count)))
+    trained(config(), parts=2, steps=1)
+    assert (1, False) in calls  # a part thread set its own count to one

@@ -249,19 +249,17 @@ def test_a_huge_override_starts_no_more_threads_than_cores(monkeypatch) -> None:
 
 
 def test_the_wait_policy_spins_briefly_unless_the_user_chose_one() -> None:
-    from gradviz.threads import OMP_THREADS_ENV, POLICY_ENV, SPIN_ENV, WAIT_POLICY_ENV, set_wait_policy
+    from gradviz.threads import POLICY_ENV, SPIN_ENV, WAIT_POLICY_ENV, set_wait_policy
 
     # PASSIVE alone made 2 threads 2.5-3x slower on an idle machine (docs/PERFORMANCE.md).
-    # OpenMP's default count is one thread: only the training thread gets more (apply_threads).
     environ: dict[str, str] = {POLICY_ENV: "cores"}
     set_wait_policy(environ)
-    ours = {POLICY_ENV: "cores", WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000", OMP_THREADS_ENV: "1"}
-    assert environ == ours
+    assert environ == {POLICY_ENV: "cores", WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
     set_wait_policy(environ)  # again (the fork server's context): unchanged
-    assert environ == ours
-    theirs = {WAIT_POLICY_ENV: "ACTIVE", OMP_THREADS_ENV: "4"}
+    assert environ == {POLICY_ENV: "cores", WAIT_POLICY_ENV: "PASSIVE", SPIN_ENV: "1000"}
+    theirs = {WAIT_POLICY_ENV: "ACTIVE"}
     set_wait_policy(theirs)
-    assert theirs == {WAIT_POLICY_ENV: "ACTIVE", OMP_THREADS_ENV: "4"}  # GOMP_SPINCOUNT would override theirs
+    assert theirs == {WAIT_POLICY_ENV: "ACTIVE"}  # GOMP_SPINCOUNT would override their choice
 
 
 def test_the_governed_policy_spins_longer_and_only_where_it_governs(monkeypatch) -> None:
