@@ -25,7 +25,8 @@ are too small to split. So:
   it must be in the environment before torch loads OpenMP, that is before ``import torch`` in
   the process itself and in the fork server (which its children inherit);
 - a fused step of a model above ``MULTI_WORK`` on the CPU splits its batch into as many parts as
-  the count, each part's forward and backward on a thread of its own with one intra-op thread
+  the count (at least ``MIN_PART_ROWS`` sequences a part), each part's forward and backward on
+  a thread of its own with one intra-op thread
   (``batch_parts``; ``engine/batchsplit.py``): one wait a step instead of one per operation, so
   a busy neighbour delays a step once; recorded steps keep the whole batch and the count;
 - ``GRADVIZ_TRAINER_THREADS=N`` overrides the count, bounded by the cores (a larger value would
@@ -63,6 +64,9 @@ SMALL_WORK = 8 * 2**20
 # is 1 M) the ``cores`` and ``adaptive`` policies give torch every core.
 MULTI_WORK = 2**19
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# A fused step's batch is split into parts of at least this many sequences (fewer rows make
+# the matrix products too thin to pay).
+MIN_PART_ROWS = 16
 
 
 def core_count() -> int:
@@ -109,10 +113,14 @@ def thread_policy(environ: Mapping[str, str] | None = None) -> str:
     return text
 
 
+def model_work(batch: int, setup: ModelSetup) -> int:
+    """Multiply-adds of one model's recurrent gate product per time step."""
+    return batch * setup.model.hidden * GATES.get(setup.model.kind, 4) * setup.model.hidden
+
+
 def gate_work(config: RunConfig) -> int:
     """Multiply-adds of the largest model's recurrent gate product per time step."""
-    return max(config.task.batch * setup.model.hidden * GATES.get(setup.model.kind, 4) * setup.model.hidden
-               for setup in config.models)
+    return max(model_work(config.task.batch, setup) for setup in config.models)
 
 
 def torch_threads(config: RunConfig | None = None, cores: int | None = None, reserve: int = 0,
@@ -177,18 +185,14 @@ def governed(environ: Mapping[str, str] | None = None) -> bool:
         return False
 
 
-# A fused step's batch is split into parts of at least this many sequences (fewer rows make
-# the matrix products too thin to pay).
-MIN_PART_ROWS = 16
-
-
 def batch_parts(config: RunConfig, setup: ModelSetup) -> int:
     """Into how many parts a fused step of ``setup``'s model splits its batch, each part on a
     thread of its own (``engine/batchsplit.py``): as many as ``apply_threads`` gave torch, for
     models above ``MULTI_WORK`` (smaller ones gain nothing from a second thread), at least
     ``MIN_PART_ROWS`` sequences a part; 1 (no split) before ``apply_threads`` was called.
-    Fixed for a run: the parts, and so the numbers, never change with the machine's load."""
-    work = config.task.batch * setup.model.hidden * GATES.get(setup.model.kind, 4) * setup.model.hidden
+    Fixed for a run: the parts, and so a fused step's numbers, never change with the machine's
+    load (the same machine and command give the same parts)."""
+    work = model_work(config.task.batch, setup)
     if _applied is None or _applied < 2 or work <= MULTI_WORK:
         return 1
     return max(1, min(_applied, config.task.batch // MIN_PART_ROWS))

@@ -5,14 +5,15 @@ thousands of waits a step. Beside a busy program one of them runs late at every 
 and a second thread costs more than it gives (docs/PERFORMANCE.md, "Threads on a busy
 machine"). Splitting the batch instead, each part's whole forward and backward on one thread
 (torch's own fused kernel, one intra-op thread each), waits once a step: measured with an LSTM
-at H = 128 (T = 50, B = 64) on 2 cores, as fast as 2 intra-op threads alone, and beside two
-busy processes 1.6-2.0x its time alone against 2.5x with one thread.
+at H = 128 (T = 50, B = 64) on 2 cores, a little faster than 2 intra-op threads alone, and
+beside two busy processes 1.7-2.0x its time alone against 2.1-2.5x without the split.
 
 Exact, not approximate: every task's loss is a mean over its target's elements
 (``Task.loss_terms``), so the batch's loss is the parts' losses weighted by their share of
 those terms, and its gradient the same sum of theirs; they are added in a fixed order, so a
-run gives the same numbers whichever thread finished first (to float32 rounding the numbers of
-the whole batch at once: tests/core/test_batch_split.py).
+step gives the same numbers whichever thread finished first, so a fused step's numbers never
+depend on the machine's load (to float32 rounding they are the whole batch's at once:
+tests/core/test_batch_split.py).
 
 Only fused steps on the CPU split; recorded steps (the observable loop and its probes) keep
 the whole batch. How many parts: ``gradviz.threads.batch_parts``, fixed for a run.
@@ -20,7 +21,8 @@ the whole batch. How many parts: ``gradviz.threads.batch_parts``, fixed for a ru
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from typing import NamedTuple
 
 import torch
 from torch import Tensor
@@ -55,6 +57,12 @@ def batch_dim(task: Task) -> int:
     return 0 if task.kind == MANY_TO_ONE else 1
 
 
+class PartResult(NamedTuple):
+    loss: Tensor  # the part's loss times its share of the batch's loss terms
+    prediction: Tensor
+    grads: tuple[Tensor | None, ...]  # of that weighted loss, per parameter (None: unused)
+
+
 class BatchSplit:
     """``parts`` threads for a model's fused steps: the calling thread takes the first part."""
 
@@ -64,35 +72,39 @@ class BatchSplit:
         self.parts = parts
         self.device = device
 
-    def backward(self, model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt: int,
-                 params: list[torch.nn.Parameter]) -> tuple[Tensor, Tensor]:
-        """Set every parameter's ``grad`` to the gradient of the whole batch's loss; return
-        that loss and the prediction (detached), as one forward and ``backward`` would."""
+    def gradients(self, model: SequenceModel, task: Task, x: Tensor, y: Tensor, tbptt: int,
+                  params: list[torch.nn.Parameter]) -> tuple[Tensor, Tensor]:
+        """Forward and backward of the whole batch, part by part: set every parameter's
+        ``grad`` to the gradient of the batch's loss; return that loss and the prediction
+        (detached), as one forward and ``loss.backward()`` would."""
         dim = batch_dim(task)
         xs = x.chunk(self.parts, dim=1)
         ys = y.chunk(self.parts, dim=dim)
         total_terms = task.loss_terms(y)
 
-        def part(index: int) -> tuple[Tensor, Tensor, tuple[Tensor | None, ...]]:
+        def part(index: int) -> PartResult:
             prepare_thread(self.device)  # flushing subnormals is per thread
             outputs, _, _ = model(xs[index], observe=False, tbptt=tbptt)
             prediction = model.head(task.readout(outputs))
-            share = task.loss_terms(ys[index]) / total_terms
-            loss = task.loss(prediction, ys[index]) * share
+            loss = task.loss(prediction, ys[index]) * (task.loss_terms(ys[index]) / total_terms)
             grads = torch.autograd.grad(loss, params, allow_unused=True)
-            return loss.detach(), prediction.detach(), grads
+            return PartResult(loss.detach(), prediction.detach(), grads)
 
-        futures = [_workers(self.parts - 1).submit(part, index) for index in range(1, len(xs))]
+        pool = _workers(self.parts - 1)
+        futures: list[Future[PartResult]] = []
         try:
+            futures = [pool.submit(part, index) for index in range(1, len(xs))]
             first = part(0)
         finally:
-            wait(futures)  # never a part still running into the next step, even after an error
+            # No part left running into the next step after an error (a second Ctrl-C here
+            # would leave one: harmless, a part writes nothing shared).
+            wait(futures)
         results = [first] + [future.result() for future in futures]
-        loss = results[0][0]
+        loss = results[0].loss
         for other in results[1:]:
-            loss = loss + other[0]
+            loss = loss + other.loss
         for index, param in enumerate(params):
-            grads = [result[2][index] for result in results if result[2][index] is not None]
+            grads = [result.grads[index] for result in results if result.grads[index] is not None]
             if not grads:
                 param.grad = None
                 continue
@@ -100,4 +112,4 @@ class BatchSplit:
             for grad in grads[1:]:
                 total += grad
             param.grad = total
-        return loss, torch.cat([result[1] for result in results], dim=dim)
+        return loss, torch.cat([result.prediction for result in results], dim=dim)

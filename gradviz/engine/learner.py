@@ -94,10 +94,11 @@ class Learner:
         reduced: dict[str, Tensor] = {}
         cut = None
         self.optimizer.zero_grad(set_to_none=True)
-        if not record and self.split is not None:
+        split_step = not record and self.split is not None
+        if split_step:  # forward and backward at once, part by part: the gradients are set
             with threads.one_op_thread():  # each part on one thread: no waits inside an operation
-                loss, prediction = self.split.backward(model, self.task, x, y, self.train.tbptt,
-                                                       list(params.values()))
+                loss, prediction = self.split.gradients(model, self.task, x, y, self.train.tbptt,
+                                                        list(params.values()))
         else:
             outputs, _, traces = model(x, observe=record, tbptt=self.train.tbptt)
             prediction = model.head(self.task.readout(outputs))
@@ -124,7 +125,7 @@ class Learner:
             decision_steps = self.task.decision_steps()
             cut = cut_by_truncation(decision_steps, self.train.tbptt)
             reduced = reduce_on_device(model, traces, decision_grads, param_grads, sample, mask, all_grads)
-        elif self.split is None:
+        elif not split_step:
             loss.backward()
         # The norm before clipping: what Pascanu et al. (2013) plot. Without clipping, only
         # the norm (clip_grad_norm_ would multiply every gradient by 1).

@@ -18,6 +18,7 @@ import traceback
 
 import numpy as np
 
+from gradviz.allocator import release_freed_memory
 from gradviz.boundary import release_cached_memory
 from gradviz.budget import MemoryRefused
 from gradviz.config import RunConfig
@@ -283,13 +284,17 @@ class TrainerLoop:
         # The new run's rate is its own: not the old run's, nor a first step that took the build's time.
         self._rate, self._last_step_at = 0.0, time.perf_counter()
         self._version += 1
-        if old is not None and old.device.type != "cpu":
-            # GPU memory (issue 20): the old run's weights and optimiser state stay until the
-            # new run is built (a refused Reset changes nothing), then go back to the device.
+        if old is not None:
+            # The old run's weights, optimiser state and history stay until the new run is built
+            # (a refused Reset changes nothing), then go back: to the GPU (issue 20), and on the
+            # CPU to the system (the allocator keeps what a run frees: gradviz/allocator.py).
             device = old.device
             del old
             gc.collect()
-            release_cached_memory(device)
+            if device.type == "cpu":
+                release_freed_memory()
+            else:
+                release_cached_memory(device)
 
     def _reset_event(self, restored: bool) -> p.RunReset:
         run = self.run_

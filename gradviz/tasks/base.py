@@ -70,7 +70,9 @@ class Task(ABC):
     def loss_terms(self, target: torch.Tensor) -> int:
         """How many terms the training loss averages over (every task's loss is a mean over the
         target's elements): the loss times this is the sum over the batch of each sequence's
-        own loss, the lecture's Loss = sum over t of Cost(y^_t, y_t)."""
+        own loss, the lecture's Loss = sum over t of Cost(y^_t, y_t). A fused step split over
+        the batch (engine/batchsplit.py) weights each part's loss by its share of these terms:
+        a task whose loss is not such a mean (a masked one) must say its own count here."""
         return target.numel()
 
     def decision_loss(self, prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor | None:

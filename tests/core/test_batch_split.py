@@ -16,8 +16,8 @@ from gradviz.tasks import GENERATED_TASKS
 
 
 def config(task: str = "adding", kind: str = "lstm", hidden: int = 64, batch: int = 64, tbptt: int = 0,
-           forget_gate: bool = True) -> RunConfig:
-    model = ModelConfig(kind=kind, hidden=hidden, forget_gate=forget_gate)
+           forget_gate: bool = True, layers: int = 1, nonlinearity: str = "tanh") -> RunConfig:
+    model = ModelConfig(kind=kind, hidden=hidden, forget_gate=forget_gate, layers=layers, nonlinearity=nonlinearity)
     setup = ModelSetup(kind.upper(), model, TrainConfig(tbptt=tbptt))
     return RunConfig(task=TaskConfig(task, seq_len=12, batch=batch), models=(setup,), device="cpu")
 
@@ -59,11 +59,34 @@ def test_a_split_step_is_the_whole_batch_step_on_every_task(task: str) -> None:
     assert_same_gradients(split, whole)
 
 
-@pytest.mark.parametrize(("kind", "tbptt", "parts"), [("gru", 0, 2), ("lstm", 5, 2), ("lstm", 0, 3)])
-def test_split_steps_agree_for_the_gru_truncation_and_uneven_parts(kind: str, tbptt: int, parts: int) -> None:
-    whole, _ = trained(config(kind=kind, tbptt=tbptt, batch=50), parts=1, steps=1)
-    split, _ = trained(config(kind=kind, tbptt=tbptt, batch=50), parts=parts, steps=1)  # 17 + 17 + 16 rows
+@pytest.mark.parametrize(("kind", "tbptt", "parts", "layers", "nonlinearity"), [
+    ("gru", 0, 2, 1, "tanh"), ("lstm", 5, 2, 1, "tanh"), ("lstm", 0, 3, 1, "tanh"),  # 17 + 17 + 16 rows
+    ("rnn", 0, 2, 2, "tanh"), ("rnn", 4, 2, 1, "relu"), ("gru", 5, 2, 2, "tanh"),
+])
+def test_split_steps_agree_for_every_kind_layers_truncation_and_uneven_parts(
+        kind: str, tbptt: int, parts: int, layers: int, nonlinearity: str) -> None:
+    hidden = 128 if kind == "rnn" else 64  # an RNN splits above MULTI_WORK too (128^2 x 64)
+    setting = dict(kind=kind, tbptt=tbptt, batch=50, layers=layers, nonlinearity=nonlinearity, hidden=hidden)
+    whole, _ = trained(config(**setting), parts=1, steps=1)
+    split, _ = trained(config(**setting), parts=parts, steps=1)
     assert_same_gradients(split, whole)
+
+
+def test_an_error_in_a_part_thread_reaches_the_step_and_leaves_no_part_running(monkeypatch) -> None:
+    run, _ = trained(config(), parts=2, steps=0)
+    model = run.learners[0].model
+    forward = type(model).forward
+
+    def failing(self, x, *args, **kwargs):
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("a part failed")
+        return forward(self, x, *args, **kwargs)
+
+    monkeypatch.setattr(type(model), "forward", failing)
+    before = torch.get_num_threads()
+    with pytest.raises(RuntimeError, match="a part failed"):
+        run.train_step(record=False)
+    assert torch.get_num_threads() == before  # restored by one_op_thread, error or not
 
 
 def test_a_split_run_gives_the_same_numbers_run_after_run() -> None:
@@ -113,7 +136,7 @@ def test_only_the_cpu_and_fused_models_split(monkeypatch) -> None:
 
 def test_a_recorded_step_keeps_the_whole_batch(monkeypatch) -> None:
     run, _ = trained(config(), parts=2, steps=0)
-    monkeypatch.setattr(batchsplit.BatchSplit, "backward", lambda *args: pytest.fail("a recorded step split"))
+    monkeypatch.setattr(batchsplit.BatchSplit, "gradients", lambda *args: pytest.fail("a recorded step split"))
     record = run.train_step(record=True)
     assert record.models[0].probes is not None
 
@@ -130,3 +153,4 @@ def test_part_threads_set_their_own_torch_count_to_one(monkeypatch) -> None:
                                        real(count)))
     trained(config(), parts=2, steps=1)
     assert (1, False) in calls  # a part thread set its own count to one
+    batchsplit._pool[1].shutdown()  # this test's pool, whose initializer is the recorder
