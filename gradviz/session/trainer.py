@@ -280,10 +280,7 @@ class TrainerLoop:
         if latest is not None:
             history.start_latest_from(latest)
         old, self.run_, self.history = self.run_, run, history
-        self.baseline = run.task.baseline()
-        # The new run's rate is its own: not the old run's, nor a first step that took the build's time.
-        self._rate, self._last_step_at = 0.0, time.perf_counter()
-        self._version += 1
+        self._rate = 0.0  # the new run's rate is its own, from its first step
         if old is not None:
             # The old run's weights, optimiser state and history stay until the new run is built
             # (a refused Reset changes nothing), then go back: to the GPU (issue 20), and on the
@@ -295,6 +292,10 @@ class TrainerLoop:
                 release_freed_memory()
             else:
                 release_cached_memory(device)
+        self.baseline = run.task.baseline()
+        # Timed from here: not a first step that took the build's (or the collection's) time.
+        self._last_step_at = time.perf_counter()
+        self._version += 1
 
     def _reset_event(self, restored: bool) -> p.RunReset:
         run = self.run_
