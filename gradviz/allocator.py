@@ -24,6 +24,7 @@ their own rules).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -38,9 +39,10 @@ USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP
 _kept = False
 
 
+@functools.cache
 def load_glibc() -> ctypes.CDLL | None:
     """The C library if it is glibc (it has mallopt and malloc_trim), with their signatures,
-    else None. (Only called on Linux: ``CDLL(None)`` raises TypeError on Windows.)"""
+    else None; loaded once. (Only called on Linux: ``CDLL(None)`` raises TypeError on Windows.)"""
     try:
         libc = ctypes.CDLL(None)
     except OSError:  # pragma: no cover - a platform without a C library to load

@@ -42,7 +42,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-FLOAT32_TINY = float(torch.finfo(torch.float32).tiny)  # 1.1754944e-38: smallest normal float32
+from gradviz.probes.causes import FLOAT32_TINY  # 1.1754944e-38: smallest normal float32
 
 
 def host_array(tensor: Tensor, dtype: np.dtype | type | None = None) -> np.ndarray:

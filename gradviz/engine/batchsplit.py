@@ -29,7 +29,7 @@ from torch import Tensor
 
 from gradviz.engine.device import prepare_thread
 from gradviz.models import SequenceModel
-from gradviz.tasks import MANY_TO_ONE, Task
+from gradviz.tasks import Task
 
 _pool: tuple[int, ThreadPoolExecutor] | None = None  # its size and itself
 
@@ -49,12 +49,6 @@ def _workers(count: int) -> ThreadPoolExecutor:
         _pool = (count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gradviz-batch",
                                            initializer=torch.set_num_threads, initargs=(1,)))
     return _pool[1]
-
-
-def batch_dim(task: Task) -> int:
-    """Where the batch is in the task's prediction and target: (B, ...) for one output per
-    sequence, (T, B, ...) for an output at every step. Inputs are always (T, B, ...)."""
-    return 0 if task.kind == MANY_TO_ONE else 1
 
 
 class PartResult(NamedTuple):
@@ -77,7 +71,7 @@ class BatchSplit:
         """Forward and backward of the whole batch, part by part: set every parameter's
         ``grad`` to the gradient of the batch's loss; return that loss and the prediction
         (detached), as one forward and ``loss.backward()`` would."""
-        dim = batch_dim(task)
+        dim = task.batch_dim
         xs = x.chunk(self.parts, dim=1)
         ys = y.chunk(self.parts, dim=dim)
         total_terms = task.loss_terms(y)

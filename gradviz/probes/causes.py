@@ -23,6 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
+# The precision policy's one underflow threshold, float32's smallest normal number (1.18e-38):
+# below it a gradient counts as 0 on every device (boundary.flush_subnormal) and no gain is
+# measured from it (halflife.measurable). Here, torch-free, for the window's process too.
+FLOAT32_TINY = float(np.finfo(np.float32).tiny)
+
 FINITE, UNDERFLOW, TRUNCATED, PADDING, OVERFLOW, SATURATED, DEAD_RELU, SATURATED_GATES = range(8)
 CAUSE_NAMES = {
     FINITE: "",

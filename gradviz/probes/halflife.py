@@ -27,7 +27,7 @@ of |dl/dh_t| / |dl/dh_{t+1}| over the profile's usable neighbours. The Jacobian'
 (``jacobian.py``) only bounds it.
 
 Only a measurable gradient counts, in the fit and in the gain: a finite value at least float32's
-smallest normal number (``FLOAT32_FLOOR``, 1.18e-38). Below it a gradient is 0 on the CPU
+smallest normal number (``FLOAT32_TINY``, 1.18e-38). Below it a gradient is 0 on the CPU
 (subnormals are flushed) and a few units of the last place elsewhere: a ratio of two such values
 is no gain, and steps there say only that the gradient reached the floor.
 """
@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gradviz.probes.causes import FLOAT32_TINY
+
 FLAT_CHANGE = math.log10(1.25)  # less change than this over the fitted span is "flat"
 SIGNIFICANCE = 2.0  # a slope within this many standard errors of 0 is "flat"
 MIN_REGIME = 6  # timesteps each regime must span
@@ -47,7 +49,6 @@ REGIME_GAIN = 0.2  # two lines must leave at most this fraction of one line's sq
 REGIME_CONTRAST = 1.0  # ... and differ by at least 10x (log10 1) over the shorter regime
 RECENT_RECORDS = 5  # the header quotes the median of this many recent records
 UNSTEADY_DECADES = 1.0  # recent records further apart than this at the profile's far end: a range
-FLOAT32_FLOOR = float(np.finfo(np.float32).tiny)  # 1.18e-38: below it a gradient is not measurable
 REGIME_TOLERANCE = 0.02  # a gain within 2% of the range of two regimes' factors lies between them
 
 
@@ -56,7 +57,7 @@ def measurable(profile: np.ndarray) -> np.ndarray:
     be measured from it; below it, 0 or subnormal, the gradient is at the floor)."""
     profile = np.asarray(profile, dtype=np.float64)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(profile) & (profile >= FLOAT32_FLOOR)
+        return np.isfinite(profile) & (profile >= FLOAT32_TINY)
 
 
 @dataclass(frozen=True)

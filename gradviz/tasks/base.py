@@ -95,6 +95,12 @@ class Task(ABC):
         """Select the hidden states the loss sees: (T, B, H) -> (B, H) or (T, B, H)."""
         return outputs[-1] if self.kind == MANY_TO_ONE else outputs
 
+    @property
+    def batch_dim(self) -> int:
+        """Where the batch is in a prediction (``readout``'s) and in the target: (B, ...) for one
+        output per sequence, (T, B, ...) for an output at every step. Inputs are (T, B, ...)."""
+        return 0 if self.kind == MANY_TO_ONE else 1
+
     @abstractmethod
     def generate(
         self, batch: int, generator: torch.Generator, device: torch.device | str = "cpu"
