@@ -37,11 +37,13 @@ Precision policy (the same on every device; docs/PERFORMANCE.md, "Precision poli
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from gradviz import workers
 from gradviz.probes.causes import FLOAT32_TINY  # 1.1754944e-38: smallest normal float32
 
 
@@ -129,9 +131,20 @@ def spectral_norms(matrices: Tensor) -> Tensor:
     """(...,) largest singular value of each (..., H, H) matrix: the square root of the largest
     eigenvalue of J^T J (a symmetric eigenproblem, 3-4x cheaper than the SVD on a CPU), in
     float32. On MPS, where ``eigvalsh`` depends on the torch version, on the CPU; the result
-    is on the device it was computed on."""
+    is on the device it was computed on. On the CPU the eigenproblems are split into parts,
+    one per torch thread, each on a thread of its own (``workers.py``): the same numbers, bit
+    for bit, as one call (each matrix is solved on its own either way)."""
     if matrices.device.type not in ("cpu", "cuda"):
         matrices = matrices.detach().cpu()
+    if matrices.device.type == "cpu" and matrices.dim() > 2:
+        flat = matrices.reshape(-1, *matrices.shape[-2:])
+        chunks = flat.chunk(workers.part_count(flat.shape[0]))
+        parts = workers.run_parts([partial(_largest_singular_values, chunk) for chunk in chunks])
+        return torch.cat(parts).reshape(matrices.shape[:-2])
+    return _largest_singular_values(matrices)
+
+
+def _largest_singular_values(matrices: Tensor) -> Tensor:
     gram = matrices.transpose(-1, -2) @ matrices
     return torch.linalg.eigvalsh(gram)[..., -1].clamp_min(0).sqrt()
 

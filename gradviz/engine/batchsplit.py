@@ -16,39 +16,22 @@ depend on the machine's load (to float32 rounding they are the whole batch's at 
 tests/core/test_batch_split.py).
 
 Only fused steps on the CPU split; recorded steps (the observable loop and its probes) keep
-the whole batch. How many parts: ``gradviz.threads.batch_parts``, fixed for a run.
+the whole batch. How many parts: ``gradviz.threads.batch_parts``, fixed for a run; the
+threads: ``gradviz.workers``.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from functools import partial
 from typing import NamedTuple
 
 import torch
 from torch import Tensor
 
+from gradviz import workers
 from gradviz.engine.device import prepare_thread
 from gradviz.models import SequenceModel
 from gradviz.tasks import Task
-
-_pool: tuple[int, ThreadPoolExecutor] | None = None  # its size and itself
-
-
-def _workers(count: int) -> ThreadPoolExecutor:
-    """One pool for the process, grown when a run needs more threads (a Reset builds a new
-    run, never a new pool)."""
-    global _pool
-    if _pool is None or _pool[0] < count:
-        if _pool is not None:
-            _pool[1].shutdown(wait=False)
-        # Each part thread's own OpenMP and MKL counts at one (torch's setting is per thread
-        # there): MKL's products in a thread left at OpenMP's default (a thread per core) open
-        # teams of their own, and with more OpenMP threads than cores libgomp cuts every
-        # thread's spinning short: the training thread's recorded steps then took 2x as long.
-        # (It runs during a split step, when torch's count is already one.)
-        _pool = (count, ThreadPoolExecutor(max_workers=count, thread_name_prefix="gradviz-batch",
-                                           initializer=torch.set_num_threads, initargs=(1,)))
-    return _pool[1]
 
 
 class PartResult(NamedTuple):
@@ -84,16 +67,7 @@ class BatchSplit:
             grads = torch.autograd.grad(loss, params, allow_unused=True)
             return PartResult(loss.detach(), prediction.detach(), grads)
 
-        pool = _workers(self.parts - 1)
-        futures: list[Future[PartResult]] = []
-        try:
-            futures = [pool.submit(part, index) for index in range(1, len(xs))]
-            first = part(0)
-        finally:
-            # No part left running into the next step after an error (a second Ctrl-C here
-            # would leave one: harmless, a part writes nothing shared).
-            wait(futures)
-        results = [first] + [future.result() for future in futures]
+        results = workers.run_parts([partial(part, index) for index in range(len(xs))])
         loss = results[0].loss
         for other in results[1:]:
             loss = loss + other.loss

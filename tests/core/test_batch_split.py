@@ -10,6 +10,7 @@ import pytest
 import torch
 
 import gradviz.threads as threads
+import gradviz.workers as workers
 from gradviz.config import ModelConfig, ModelSetup, RunConfig, TaskConfig, TrainConfig
 from gradviz.engine import Run, batchsplit
 from gradviz.tasks import GENERATED_TASKS
@@ -147,10 +148,10 @@ def test_part_threads_set_their_own_torch_count_to_one(monkeypatch) -> None:
     spinning short (recorded steps at H=128 took 2x as long, docs/PERFORMANCE.md)."""
     calls: list[tuple[int, bool]] = []
     real = torch.set_num_threads
-    monkeypatch.setattr(batchsplit, "_pool", None)  # a fresh pool, whose threads start now
-    monkeypatch.setattr(batchsplit.torch, "set_num_threads",
+    monkeypatch.setattr(workers, "_pool", None)  # a fresh pool, whose threads start now
+    monkeypatch.setattr(workers.torch, "set_num_threads",
                         lambda count: (calls.append((count, threading.current_thread() is threading.main_thread())),
                                        real(count)))
     trained(config(), parts=2, steps=1)
     assert (1, False) in calls  # a part thread set its own count to one
-    batchsplit._pool[1].shutdown()  # this test's pool, whose initializer is the recorder
+    workers._pool[1].shutdown()  # this test's pool, whose initializer is the recorder

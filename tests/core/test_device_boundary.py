@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 
@@ -99,6 +100,39 @@ def test_spectral_norms_in_float32_match_float64_svd() -> None:
     measured = boundary.spectral_norms(jacobians)
     expected = torch.linalg.matrix_norm(jacobians.double(), ord=2)
     np.testing.assert_allclose(measured.numpy(), expected.numpy(), rtol=1e-5)
+
+
+def test_spectral_norms_split_over_threads_give_the_same_numbers_bit_for_bit(monkeypatch) -> None:
+    """On the CPU the eigenproblems run in parts, one per torch thread, each part on a thread
+    of its own with one intra-op thread (workers.py); each matrix is solved on its own, so the
+    parts change nothing."""
+    generator = torch.Generator().manual_seed(1)
+    jacobians = torch.randn(5, 3, 32, 32, generator=generator)  # 15 matrices: uneven parts
+    ran_on: list[tuple[int, int]] = []
+    solve = boundary._largest_singular_values
+
+    def recording(chunk):
+        ran_on.append((threading.get_ident(), torch.get_num_threads()))
+        return solve(chunk)
+
+    monkeypatch.setattr(boundary, "_largest_singular_values", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        split = boundary.spectral_norms(jacobians)
+    finally:
+        torch.set_num_threads(before)
+    whole = solve(jacobians)
+    assert torch.equal(split, whole) and split.shape == (5, 3)
+    assert len(ran_on) == 2 and len({thread for thread, _ in ran_on}) == 2  # two threads
+    assert all(count == 1 for _, count in ran_on)  # each with one intra-op thread
+    torch.set_num_threads(1)
+    try:
+        ran_on.clear()
+        assert torch.equal(boundary.spectral_norms(jacobians), whole)
+        assert len(ran_on) == 1  # one torch thread: one part, no pool
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---- one transfer per step ---------------------------------------------------------------
