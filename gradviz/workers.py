@@ -72,5 +72,7 @@ def run_parts(parts: Sequence[Callable[[], Result]]) -> list[Result]:
 def part_count(items: int) -> int:
     """Into how many parts to split ``items`` independent pieces of CPU work: one per torch
     intra-op thread the calling thread has now (the thread policy's count, lowered by its
-    governor while other programs hold cores), at most one per item."""
+    governor while other programs hold cores), at most one per item. On a worker, whose own
+    count is one, that is one part: work split there runs on the worker itself, never waiting
+    on the pool it belongs to."""
     return max(1, min(torch.get_num_threads(), items))
