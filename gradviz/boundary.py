@@ -130,12 +130,14 @@ def spectral_radius(matrix: Tensor | np.ndarray) -> float:
 def spectral_norms(matrices: Tensor) -> Tensor:
     """(...,) largest singular value of each (..., H, H) matrix: the square root of the largest
     eigenvalue of J^T J (a symmetric eigenproblem, 3-4x cheaper than the SVD on a CPU), in
-    float32. On MPS, where ``eigvalsh`` depends on the torch version, on the CPU; the result
-    is on the device it was computed on. On the CPU the eigenproblems are split into parts,
-    one per torch thread, each on a thread of its own (``workers.py``): the same numbers, bit
-    for bit, as one call (each matrix is solved on its own either way)."""
+    float32, never differentiated. On MPS, where ``eigvalsh`` depends on the torch version, on
+    the CPU; the result is on the device it was computed on. On the CPU the eigenproblems are
+    split into parts, one per torch thread, each part on a thread of its own with one intra-op
+    thread (``workers.py``): every matrix is solved on one thread however many parts there
+    are, so the norms have the same bits whatever the machine's load."""
+    matrices = matrices.detach()
     if matrices.device.type not in ("cpu", "cuda"):
-        matrices = matrices.detach().cpu()
+        matrices = matrices.cpu()
     if matrices.device.type == "cpu" and matrices.dim() > 2:
         flat = matrices.reshape(-1, *matrices.shape[-2:])
         chunks = flat.chunk(workers.part_count(flat.shape[0]))

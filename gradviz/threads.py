@@ -200,8 +200,8 @@ def batch_parts(config: RunConfig, setup: ModelSetup) -> int:
 
 @contextmanager
 def one_op_thread() -> Iterator[None]:
-    """torch's operations on one thread inside (a split step's parts are the threads), the
-    count before restored after."""
+    """torch's operations on one thread inside (work split into parts, ``workers.py``: the
+    parts are the threads), the count before restored after."""
     import torch
 
     before = torch.get_num_threads()

@@ -14,6 +14,8 @@ import re
 
 import torch
 
+from gradviz import workers
+
 
 class DeviceError(RuntimeError):
     """The requested device is not available here; the message says what to do instead."""
@@ -78,7 +80,7 @@ def prepare_thread(device: torch.device) -> None:
     """The part of ``prepare_device`` that is per thread (flushing subnormals on the CPU): set
     it in the thread that trains, which need not be the one that set the device up."""
     if device.type == "cpu":
-        torch.set_flush_denormal(True)
+        workers.flush_subnormals(True)
 
 
 def full_float32_matmuls() -> None:
