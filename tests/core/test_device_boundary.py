@@ -128,7 +128,9 @@ def test_spectral_norms_have_the_same_bits_however_many_parts(monkeypatch) -> No
             measured = boundary.spectral_norms(jacobians)
             assert torch.get_num_threads() == threads_now
             assert torch.equal(measured, reference) and measured.shape == (5, 3), threads_now
-            assert len(ran_on) == threads_now and len({thread for thread, _ in ran_on}) == threads_now
+            assert len(ran_on) == threads_now  # one part per thread (a pool thread may take two)
+            here = [thread == threading.get_ident() for thread, _ in ran_on]
+            assert any(here) and (threads_now == 1 or not all(here))  # the caller and the pool
             assert all(count == 1 for _, count in ran_on)  # each part with one intra-op thread
     finally:
         torch.set_num_threads(before)
