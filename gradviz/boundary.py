@@ -43,7 +43,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from gradviz import workers
+from gradviz import threads, workers
 from gradviz.probes.causes import FLOAT32_TINY  # 1.1754944e-38: smallest normal float32
 
 
@@ -121,10 +121,13 @@ def release_cached_memory(device: torch.device) -> None:
 
 
 def spectral_radius(matrix: Tensor | np.ndarray) -> float:
-    """Largest absolute eigenvalue of a square matrix, on the CPU in float64."""
+    """Largest absolute eigenvalue of a square matrix, on the CPU in float64, on one intra-op
+    thread: LAPACK on two threads rounds differently, and the count follows the machine's load
+    under the adaptive thread policy."""
     host = torch.from_numpy(np.asarray(matrix, dtype=np.float64)) if isinstance(matrix, np.ndarray) \
         else matrix.detach().cpu().double()
-    return float(torch.linalg.eigvals(host).abs().max())
+    with threads.one_op_thread():
+        return float(torch.linalg.eigvals(host).abs().max())
 
 
 def spectral_norms(matrices: Tensor) -> Tensor:

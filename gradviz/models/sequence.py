@@ -15,6 +15,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from gradviz import threads
 from gradviz.config import ModelConfig
 from gradviz.models.cells import GATE_NAMES, LayerTrace
 from gradviz.models.init import initialise, initialise_head
@@ -82,7 +83,10 @@ class SequenceModel(nn.Module):
 def build_model(
     config: ModelConfig, input_size: int, output_size: int, seed: int, vocab_size: int | None = None
 ) -> SequenceModel:
-    """A freshly initialised model; the same seed gives the same weights on every device."""
-    with torch.random.fork_rng(devices=[]):
+    """A freshly initialised model; the same seed gives the same weights on every device, and
+    whatever torch's thread count: the model is built on one intra-op thread (an orthogonal
+    initialisation's QR on two threads rounds differently, so the window's trainer, ``gradviz
+    train`` and ``gradviz probe``, which have different counts, started from different W_hh)."""
+    with torch.random.fork_rng(devices=[]), threads.one_op_thread():
         torch.manual_seed(seed)
         return SequenceModel(config, input_size, output_size, vocab_size)

@@ -150,6 +150,41 @@ def test_same_seed_same_weights_different_seed_different():
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
+@pytest.mark.parametrize("config", [
+    ModelConfig(kind="rnn", hidden=128, init="orthogonal"),
+    ModelConfig(kind="lstm", hidden=128, init="orthogonal", spectral_radius=0.9),
+    ModelConfig(kind="gru", hidden=128, spectral_radius=1.1),
+], ids=["orthogonal", "orthogonal-radius", "radius"])
+def test_same_seed_same_weights_whatever_torchs_thread_count(config: ModelConfig) -> None:
+    """The window's trainer, ``gradviz train`` and ``gradviz probe`` run torch on different
+    thread counts (gradviz/threads.py): an orthogonal initialisation's QR on two threads
+    rounds differently from one, and so did W_hh, the weights every later number grows from."""
+    before = torch.get_num_threads()
+    built = {}
+    try:
+        for count in (1, 2, 3):
+            torch.set_num_threads(count)
+            built[count] = build_model(config, 2, 1, seed=3).state_dict()
+            assert torch.get_num_threads() == count
+    finally:
+        torch.set_num_threads(before)
+    for count in (2, 3):
+        assert all(torch.equal(built[1][name], built[count][name]) for name in built[1]), count
+
+
+def test_the_spectral_radius_has_the_same_bits_whatever_torchs_thread_count() -> None:
+    matrix = torch.randn(128, 128, generator=torch.Generator().manual_seed(0)) / 128**0.5
+    before = torch.get_num_threads()
+    try:
+        radii = set()
+        for count in (1, 2):
+            torch.set_num_threads(count)
+            radii.add(spectral_radius(matrix))
+    finally:
+        torch.set_num_threads(before)
+    assert len(radii) == 1
+
+
 def test_truncated_bptt_cuts_the_gradient_beyond_the_window():
     model = build_model(ModelConfig(kind="rnn", hidden=4), 1, 1, seed=0)
     x = torch.randn(22, 2, 1, requires_grad=True)
