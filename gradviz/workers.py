@@ -83,9 +83,9 @@ def run_parts(parts: Sequence[Callable[[], Result]]) -> list[Result]:
         if len(parts) == 1 or getattr(_local, "worker", False):
             return [part() for part in parts]
         try:
-            workers = pool(len(parts) - 1)
+            workers, flush = pool(len(parts) - 1), flushing()
             for part in parts[1:]:
-                futures.append(workers.submit(_in_mode, part, flushing()))
+                futures.append(workers.submit(_in_mode, part, flush))
             first = parts[0]()
         finally:
             # No part left running after an error (a second Ctrl-C here would leave one:
