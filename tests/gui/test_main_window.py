@@ -120,6 +120,16 @@ def test_the_loss_of_one_step_is_a_dot_not_an_empty_plot(qtbot, make_window):
     qtbot.waitUntil(lambda: column.loss_curve.opts["symbol"] == "o", timeout=10000)
     x, y = column.loss_curve.getData()
     assert len(x) == 1 and np.isfinite(y[0])
+    # The whole dot, not half of it: the plot's left edge lies left of it by more than its
+    # radius (before, the range began at step 0 itself), at the window's narrowest layout.
+    for size in ((1024, 768), (1920, 1080)):
+        window.resize(*size)
+        window.paint_now()
+        for panel, curve in ((column.loss, column.loss_curve), (column.metric_panel, column.metric_curve)):
+            view = panel.plot.vb
+            (left, right), _ = view.viewRange()
+            pixels_per_step = view.width() / (right - left)
+            assert (x[0] - left) * pixels_per_step > curve.opts["symbolSize"] / 2, (size, panel.name)
     window.step_once()
     qtbot.waitUntil(lambda: steps_done(window) == 2, timeout=30000)
     window.paint_now()

@@ -26,6 +26,10 @@ from gradviz.session.frames import ModelView, ShownProfile, last_finite_profile
 from gradviz.session.headline import diverged_note, divergence_fact, has_diverged, headline
 from gradviz.tasks import Baseline
 
+# The share of a training-step axis left of step 0 while step 0 is all there is: more than the
+# radius of the dot that shows it, at the narrowest plot width (tests/gui/test_main_window.py).
+LONE_POINT_ROOM = 0.04
+
 # Names callers import from here (the board, the transport bar, the layout report, tests).
 __all__ = ["FACT_SEPARATOR", "GATE_TITLES", "HEADER_GAP_PX", "PANEL_NAMES", "HeaderLabel", "ModelColumn",
            "log_ticks", "nice_upper", "unbroken_symbols"]
@@ -76,10 +80,13 @@ class ModelColumn(ColumnPlots):
         self._set_log_range(self.loss, ranges["loss"])
         steps_done = int(scalars["step"][-1]) + 1 if len(scalars.get("step", ())) else 1
         upper = nice_upper(steps_done)
+        # Step 0 alone is a dot at x = 0 (``mark_lone_point``): the range starts left of it, or
+        # the plot's edge would cut the dot in half.
+        span = (-LONE_POINT_ROOM * upper if steps_done == 1 else 0.0, upper)
         for panel in (self.loss, self.metric_panel, self.grad_norms, self.spectral, self.half_life):
-            if self._ranges.get((panel.name, "x")) != (0.0, upper) and panel in self.narrow:
+            if self._ranges.get((panel.name, "x")) != span and panel in self.narrow:
                 panel.plot.getAxis("bottom").setTickSpacing(upper / 2, upper / 10)  # two labels fit
-            self._set_range(panel, "x", (0.0, upper))
+            self._set_range(panel, "x", span)
         self._probe_work = (view, ranges, clip)  # the newest frame's replaces any not yet drawn
         if not defer_probes:
             self.draw_all_probes()
