@@ -99,6 +99,7 @@ class Presentation:
             widget.updateGeometry()
         window.board.screen_height = window.height()
         window.board.apply_style(style)
+        window.wave_animation.apply_style(style)  # a backward pass (B) on screen follows too
         window.sweep.apply_style(style)
         window.explanation.set_font_size(style.font_px)
         window.central.equations.set_font_size(style.font_px)  # Q's pane: the room reads it

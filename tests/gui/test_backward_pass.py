@@ -136,3 +136,33 @@ def test_the_finished_waves_label_covers_none_of_its_markers(qtbot, make_window)
                        and box.adjusted(-radius, -radius, radius, radius).contains(vb.mapViewToScene(QPointF(t, v)))]
             assert covered == [], (presentation, overlay.label.toPlainText(), covered)
             assert vb.sceneBoundingRect().contains(box), presentation
+
+
+def test_a_wave_on_screen_follows_a_theme_and_presentation_switch(qtbot, make_window):
+    """Found by reading: the wave's curve, markers and label took the style of the moment B
+    was pressed, so switching to the light theme meanwhile left a light curve on a light plot,
+    and F5 left the label at the desk's size."""
+    from PySide6.QtGui import QColor
+
+    window = make_window()  # the dark theme
+    qtbot.keyClick(window, Qt.Key.Key_B)
+    qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
+    window.wave_animation.finish_now()
+    window.wave_animation._hold.start(60_000)  # held on screen while the style changes
+    rnn, lstm = window.wave_animation.overlays
+    whole = rnn.drawn()
+    before = rnn.curve.opts["pen"].color().name()
+    window.set_theme("light")
+    theme = window.board.style.theme
+    assert before != QColor(theme.foreground).name()
+    for overlay in (rnn, lstm):
+        assert overlay.curve.opts["pen"].color().name() == QColor(theme.foreground).name()
+        assert overlay.curve.opts["symbolPen"].color().name() == QColor(theme.foreground).name()
+        assert overlay.label.fill.color().name() == QColor(theme.background).name()
+    desk_px = rnn.label.textItem.font().pixelSize()
+    window.full_screen = False
+    window.toggle_presentation()
+    qtbot.wait(100)
+    assert rnn.label.textItem.font().pixelSize() == window.board.style.header_px > desk_px
+    assert rnn.shown
+    np.testing.assert_array_equal(rnn.drawn(), whole)  # still the whole wave, redrawn

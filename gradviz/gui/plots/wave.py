@@ -155,6 +155,7 @@ class BackwardAnimation(QObject):
         self.overlays: list[WaveOverlay] = []
         self.waves: list[BackwardWave | None] = []
         self.step = -1
+        self._reached = 1  # timesteps of the backward pass drawn so far
         self._started = 0.0
         self._seconds = 3.0
         self._timer = QTimer(self)
@@ -182,13 +183,25 @@ class BackwardAnimation(QObject):
             self.stop()
             return
         progress = min(1.0, (time.perf_counter() - self._started) / self._seconds)
-        reached = max(1, math.ceil(progress * steps))
-        for overlay, wave in zip(self.overlays, self.waves, strict=False):
-            if wave is not None:
-                overlay.show(wave, min(reached, wave.steps))
+        self._draw(max(1, math.ceil(progress * steps)))
         if progress >= 1.0:
             self._timer.stop()
             self._hold.start(round(1000 * HOLD_S))
+
+    def _draw(self, reached: int) -> None:
+        self._reached = reached
+        for overlay, wave in zip(self.overlays, self.waves, strict=False):
+            if wave is not None:
+                overlay.show(wave, min(reached, wave.steps))
+
+    def apply_style(self, style: PlotStyle) -> None:
+        """A theme or presentation switch while a wave is shown: its curve, markers and label
+        follow at once, drawn again where the wave is (the curve kept the old theme's colour,
+        dark on dark after light to dark, and the label its old size)."""
+        for overlay in self.overlays:
+            overlay.apply_style(style)
+        if self.running:
+            self._draw(self._reached)
 
     def finish_now(self) -> None:
         """Jump to the whole wave (a screenshot, an export, a test)."""
