@@ -22,6 +22,18 @@ def log10_or_nan(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def last_finite_row(grads: np.ndarray, explained: np.ndarray | None = None) -> int | None:
+    """The newest row of ``grads`` (N, T: recorded steps' gradient norms per timestep) with no
+    overflow (inf or NaN where ``explained``, (N, T) bool, padding say, does not excuse it) and
+    some gradient: what a diverged model's gradient plot shows, in the window and in a figure
+    (its later rows are NaN, or decades of overflow with no story in them). None if none is."""
+    for row in range(len(grads) - 1, -1, -1):
+        fine = np.isfinite(grads[row]) if explained is None else np.isfinite(grads[row]) | explained[row]
+        if np.all(fine) and np.any(grads[row] > 0):
+            return row
+    return None
+
+
 GRADIENT_DECADES = 10.0  # a gradient colour scale spans this many decades below its top
 
 

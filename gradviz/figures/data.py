@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from gradviz.io.runfile import SavedRun
+from gradviz.plotmath import last_finite_row
+from gradviz.probes.causes import PADDING
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,13 @@ class ModelSeries:
     underflow_steps: int  # at the step shown: real underflow only
     truncated_steps: int  # at the step shown: cut by truncated BPTT
     grad_cause: np.ndarray | None = None  # (N, T) why each top-layer grad_h is 0 or not finite (probes/causes.py)
+    shown: int = -1  # the recorded step (a row of the (N, ...) arrays) the profile, gates and means are of
+
+    @property
+    def shown_step(self) -> int:
+        """The training step whose probes the gradient, gate and gate-mean plots show: the step
+        shown, or for a model that diverged before it, its last finite record (as the window)."""
+        return int(self.step[self.shown])
 
     @property
     def diverged(self) -> bool:
@@ -95,6 +104,7 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
     for m, setup in enumerate(saved.config.models):
         prefix = f"model{m}/"
         gate_names = [key[len(prefix) + 5:] for key in arrays if key.startswith(prefix + "gate/")]
+        shown = _shown_row(arrays, prefix, index)
         models.append(ModelSeries(
             label=setup.label,
             kind=setup.model.kind,
@@ -105,17 +115,18 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
             step=steps[: index + 1],
             grad_h=arrays[prefix + "grad_h"][: index + 1],
             grad_c=arrays[prefix + "grad_c"][: index + 1] if prefix + "grad_c" in arrays else None,
-            gates={name: arrays[f"{prefix}gate/{name}"][index] for name in gate_names},
-            gate_means={name: arrays[f"{prefix}mean/{name}"][index] for name in gate_names},
+            gates={name: arrays[f"{prefix}gate/{name}"][shown] for name in gate_names},
+            gate_means={name: arrays[f"{prefix}mean/{name}"][shown] for name in gate_names},
             param_names=[str(name) for name in arrays[prefix + "param_names"]],
             param_grad_norms=arrays[prefix + "param_grad_norms"][: index + 1],
             spectral_radius=arrays[prefix + "spectral_radius"][: index + 1],
             step_factor=arrays[prefix + "step_factor"][: index + 1] if prefix + "step_factor" in arrays else None,
             half_life=np.asarray(arrays[prefix + "half_life"][: index + 1], dtype=np.float64),
-            underflow_steps=int(arrays[prefix + "underflow_steps"][index]),
-            truncated_steps=int(arrays[prefix + "truncated_steps"][index]) if prefix + "truncated_steps" in arrays
+            underflow_steps=int(arrays[prefix + "underflow_steps"][shown]),
+            truncated_steps=int(arrays[prefix + "truncated_steps"][shown]) if prefix + "truncated_steps" in arrays
             else 0,
             grad_cause=arrays[prefix + "grad_cause"][: index + 1] if prefix + "grad_cause" in arrays else None,
+            shown=shown,
         ))
     title, loss_name, metric_name = task_names(saved)
     return RunView(
@@ -123,3 +134,15 @@ def run_view(saved: SavedRun, index: int = -1) -> RunView:
         baseline_loss=float(arrays["baseline"]), baseline_metric=float(arrays["baseline_metric"]),
         timesteps=int(models[0].grad_h.shape[-1]) if models else 0,
     )
+
+
+def _shown_row(arrays: dict[str, np.ndarray], prefix: str, index: int) -> int:
+    """The recorded step (row) whose probes a model's plots show at recorded step ``index``: that
+    one, unless its gradient is not finite (the model diverged by then) and an earlier one is."""
+    grads = arrays[prefix + "grad_h"][: index + 1, -1]  # (N, T) top layer
+    if np.all(np.isfinite(grads[-1])):
+        return index
+    causes = arrays.get(prefix + "grad_cause")
+    explained = causes[: index + 1] == PADDING if causes is not None else None
+    row = last_finite_row(grads, explained)
+    return index if row is None else row

@@ -116,9 +116,12 @@ def empty_steps(series) -> list[tuple[int, str]]:
     if series.grad_cause is None or not len(series.grad_cause):  # older files: two counts
         return [(n, CAUSE_NAMES[cause]) for n, cause in ((series.underflow_steps, UNDERFLOW),
                                                          (series.truncated_steps, TRUNCATED)) if n > 0]
-    causes = np.asarray(series.grad_cause[-1])
+    causes = np.asarray(series.grad_cause[series.shown])
     return [(int(np.count_nonzero(causes == cause)), name) for cause, name in CAUSE_NAMES.items()
             if cause not in (FINITE, PADDING) and np.count_nonzero(causes == cause)]
+
+
+SPARSE_POINTS = 3  # a profile of this few values (a saturated model's last steps) gets markers, as in the window
 
 
 def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
@@ -126,14 +129,21 @@ def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme
     t = np.arange(1, view.timesteps + 1)
     for m in models:
         series = view.models[m]
-        profile = _positive(series.grad_h[-1, -1])
+        profile = _positive(series.grad_h[series.shown, -1])
         empty = "".join(f", {steps} step{'s' if steps > 1 else ''} {why}" for steps, why in empty_steps(series))
-        ax.plot(t, profile, color=model_colour(m), label=f"{series.label} {GRAD_H}{empty}")
+        # A diverged model's last finite profile, named so; a few isolated values are no line.
+        last = f" at step {series.shown_step}, its last finite" if series.shown_step != view.step else ""
+        sparse = np.count_nonzero(np.isfinite(profile)) <= SPARSE_POINTS
+        # Dots are not clipped: one at t = T would lose its right half at the plot's edge.
+        ax.plot(t, profile, color=model_colour(m), marker="o" if sparse else None, clip_on=not sparse,
+                label=f"{series.label} {GRAD_H}{last}{empty}")
         data |= {f"{series.label}/t": t, f"{series.label}/grad_h": profile}
         if series.grad_c is not None:
-            cell = _positive(series.grad_c[-1, -1])
-            ax.plot(t, cell, color=model_colour(m), linestyle="--", label=f"{series.label} {GRAD_C}")
+            cell = _positive(series.grad_c[series.shown, -1])
+            ax.plot(t, cell, color=model_colour(m), linestyle="--", label=f"{series.label} {GRAD_C}{last}")
             data[f"{series.label}/grad_c"] = cell
+        if last:
+            data[f"{series.label}/step"] = np.array([series.shown_step])
     ax.set_yscale("log")
     ax.set_xlim(0.5, view.timesteps + 0.5)
     ax.set(xlabel="timestep t (1 = first input)", ylabel=f"{GRAD_H}, log scale")

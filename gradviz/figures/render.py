@@ -247,7 +247,16 @@ def _tidy(ax, keep_y: bool, legend: bool = False) -> None:
 
 
 def _row_titles(view: RunView, row: str, m: int) -> list[str]:
-    """A row's title in a cell, then shorter."""
+    """A row's title in a cell, then shorter; for a model that diverged before the step shown,
+    with the step its profile, gates and means are of (its last finite record)."""
+    titles = _plain_row_titles(view, row, m)
+    shown = view.models[m].shown_step
+    if row not in ("gradient", "gates", "gate_means") or shown == view.step:
+        return titles
+    return [f"{titles[0]}, step {shown}, its last finite", *(f"{title}, step {shown}" for title in titles)]
+
+
+def _plain_row_titles(view: RunView, row: str, m: int) -> list[str]:
     if row == "gates":
         gates = view.models[m].gates
         title = GATE_TITLES.get("forget" if "forget" in gates else next(iter(gates)), "gates")

@@ -50,9 +50,13 @@ def data_range(ax: Axes, axis: str = "y") -> tuple[float, float] | None:
 def limits(low: float, high: float, log: bool) -> tuple[float, float]:
     """Axis limits holding [low, high] with a small margin. On a log axis a bound goes out to
     its decade when that is within a tenth of the data's span (the gradient axis starts at the
-    data's decade, never below it)."""
+    data's decade, never below it). One value on a log axis (a saturated model's last finite
+    gradient) gets the decade it lies in: a margin of a few percent labelled every tick with the
+    same "2.6 x 10^35"."""
     if log:
         a, b = (round(x) if abs(x - round(x)) < 1e-6 else x for x in (math.log10(low), math.log10(high)))
+        if a == b:
+            return 10.0 ** (math.floor(a) if a != math.floor(a) else a - 1), 10.0 ** (math.floor(a) + 1)
         span = max(b - a, 0.25)
         pad = min(0.03 * span, 0.4)  # a margin, not decades of nothing
         below, above = a - math.floor(a), math.ceil(b) - b

@@ -17,6 +17,7 @@ import numpy as np
 
 from gradviz.config import RunConfig
 from gradviz.io.runfile import SavedRun
+from gradviz.plotmath import last_finite_row
 from gradviz.probes.causes import PADDING, TRUNCATED
 from gradviz.probes.halflife import measured_gains
 from gradviz.probes.history import RunHistory
@@ -181,11 +182,9 @@ def last_finite_profile(view: ModelView) -> ShownProfile | None:
     if grads is None or not len(grads):
         return None
     cells, causes = history.get("grad_c"), history.get("grad_cause")
-    for row in range(len(grads) - 1, -1, -1):
-        top = grads[row, -1]
-        cause = causes[row] if causes is not None and len(causes) == len(grads) else None
-        explained = cause == PADDING if cause is not None else np.zeros(top.shape, dtype=bool)
-        if np.all(np.isfinite(top) | explained) and np.any(top > 0):
-            cell = cells[row, -1] if cells is not None and len(cells) == len(grads) else None
-            return ShownProfile(int(history["step"][row]), top, cell, cause)
-    return None
+    causes = causes if causes is not None and len(causes) == len(grads) else None
+    row = last_finite_row(grads[:, -1], causes == PADDING if causes is not None else None)
+    if row is None:
+        return None
+    cell = cells[row, -1] if cells is not None and len(cells) == len(grads) else None
+    return ShownProfile(int(history["step"][row]), grads[row, -1], cell, causes[row] if causes is not None else None)

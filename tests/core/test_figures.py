@@ -168,6 +168,35 @@ def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_a_diverged_model_shows_its_last_finite_step_not_empty_plots(tmp_path):
+    """Found exporting the exploding preset past its divergence: at the last recorded step the
+    unclipped RNN's probes are NaN, and its gradient, hidden-state and gate-mean plots were
+    empty. As the window does, they show its last finite record and say which step that is."""
+    from gradviz.figures.render import full_figure
+    from gradviz.figures.style import FIGURE_THEMES, FORMATS
+
+    path = tmp_path / "exploding.npz"
+    assert main(["train", "--quiet", "--out", str(path), "--preset", "exploding", "--steps", "60"]) == 3
+    view = run_view(load_run(path))
+    diverged, clipped = view.models
+    assert diverged.diverged and not clipped.diverged and view.step == 50
+    assert diverged.shown_step < view.step and clipped.shown_step == view.step
+    assert not np.isfinite(diverged.grad_h[-1, -1]).all()  # what was drawn before
+    profile = diverged.grad_h[diverged.shown, -1]
+    assert np.isfinite(profile).all() and (profile > 0).any()
+    assert all(np.isfinite(values).all() for values in diverged.gates.values())
+    assert all(np.isfinite(values).all() for values in diverged.gate_means.values())
+    data = plot_data(view, "gradient")
+    np.testing.assert_array_equal(data[f"{diverged.label}/step"], [diverged.shown_step])
+    assert np.isfinite(data[f"{diverged.label}/grad_h"]).any()
+    figure, fitting = full_figure(view, FORMATS["screen"].size, FORMATS["screen"], FIGURE_THEMES["light"])
+    fitting.fit()
+    said = [ax.get_title() for ax in figure.axes] + [ax.get_xlabel() for ax in figure.axes]
+    at = f"step {diverged.shown_step}"
+    assert sum(at in text for text in said) >= 3, said  # the gradient, the hidden state, the gate means
+    assert not any(at in text for text in said if clipped.label in text)
+
+
 def test_a_diverged_model_keeps_its_own_scales_and_leaves_the_others_readable(tmp_path):
     """Found exporting the exploding preset: the unclipped RNN's 1e35 set the shared loss axis and
     the history's one colour scale, so the clipped RNN's loss lay flat on the axis and its whole
