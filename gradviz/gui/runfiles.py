@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gradviz.config import ConfigError, RunConfig
 from gradviz.gui.recent import RecentRuns
+from gradviz.io.atomic import unused_path
 from gradviz.io.configfile import ConfigFileError, read_config_file
 from gradviz.io.runfile import RunFileError, has_state, load_run
 from gradviz.presets import Preset, load_preset, preset_names, preset_of
@@ -79,13 +80,20 @@ class RunFiles:
         path = session.run_path
         # A dead trainer's run is saved without its weights: never over the file that has them.
         if ask or path is None or not session.trainer_alive:
-            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save run", str(self.folder() / "run.npz"),
+            chosen, _ = QFileDialog.getSaveFileName(self.window, "Save run", str(self.suggested_run_path()),
                                                     "gradviz runs (*.npz)")
             if not chosen:
                 return
             path = Path(chosen if chosen.endswith(".npz") else chosen + ".npz")
         # The file dialog asked before overwriting; saving again to the run's own file is expected.
         session.save(path, force=True)
+
+    def suggested_run_path(self) -> Path:
+        """What the save dialog offers: the preset's name (or "run") and the steps trained, in
+        the last folder used, never an existing file's name ("run.npz" each time invited
+        overwriting the last run)."""
+        session = self.window.session
+        return unused_path(self.folder(), f"{session.stock_name or 'run'}-step{session.steps_done}", ".npz")
 
     def save_run_as(self) -> None:
         self.save_run(ask=True)

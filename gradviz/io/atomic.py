@@ -43,6 +43,16 @@ class OutputError(OSError):
     """An output path that cannot be written; the message says why."""
 
 
+def unused_path(folder: str | os.PathLike, stem: str, suffix: str) -> Path:
+    """``folder/stem.suffix``, or ``stem-2``, ``stem-3``, ... where that name is taken: a name
+    to offer for a new file that never points at an existing one."""
+    path, number = Path(folder) / f"{stem}{suffix}", 1
+    while path.exists():
+        number += 1
+        path = Path(folder) / f"{stem}-{number}{suffix}"
+    return path
+
+
 def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], force: bool = False) -> Path:
     """Call ``write`` on a temporary file beside ``path``, then rename it into place.
 

@@ -80,3 +80,13 @@ def test_a_csv_growing_while_it_is_read_is_projected_at_its_real_size(tmp_path: 
     # Projected from the size now: at least what is already held, and growing with the file.
     projections = np.array([projected for _, _, projected in checks])
     assert (np.diff(projections) > 0).all()
+
+
+def test_a_name_offered_for_a_new_file_is_never_an_existing_files(tmp_path):
+    from gradviz.io.atomic import unused_path
+
+    assert unused_path(tmp_path, "run-step5", ".npz") == tmp_path / "run-step5.npz"
+    (tmp_path / "run-step5.npz").write_bytes(b"")
+    (tmp_path / "run-step5-2.npz").write_bytes(b"")
+    assert unused_path(tmp_path, "run-step5", ".npz") == tmp_path / "run-step5-3.npz"
+    assert unused_path(tmp_path, "run-step5", ".json") == tmp_path / "run-step5.json"

@@ -114,3 +114,30 @@ def test_a_failed_save_of_a_dead_trainers_run_is_said(qtbot, make_window, tmp_pa
     qtbot.waitUntil(lambda: window.session.saving is None, timeout=20000)
     assert window.banner.text() == f"Could not save {path}: [Errno 28] No space left on device"
     assert window.session.run_path is None and not path.exists()
+
+
+def test_the_save_dialog_offers_the_preset_and_step_never_an_existing_file(qtbot, make_window, tmp_path,
+                                                                            monkeypatch):
+    """It offered "run.npz" every time: the second save proposed overwriting the first run."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from gradviz.presets import load_preset
+
+    window = make_window()
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    window.settings.setValue("folder", str(folder))
+    window.step_once()
+    qtbot.waitUntil(lambda: steps_done(window) == 1, timeout=30000)
+    offered = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda parent, title, start, *args, **kwargs: (offered.append(start), "")[1:] + ("",))
+    window.files.save_run(ask=True)  # cancelled: nothing written
+    assert offered[-1] == str(folder / "run-step1.npz") and not list(folder.iterdir())
+    (folder / "run-step1.npz").write_bytes(b"a run saved before")
+    window.files.save_run(ask=True)
+    assert offered[-1] == str(folder / "run-step1-2.npz")
+    preset = load_preset("vanishing")
+    window.set_preset(preset, window.board.config)
+    window.files.save_run(ask=True)
+    assert offered[-1] == str(folder / f"{preset.name}-step1.npz")

@@ -9,19 +9,14 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from gradviz.io.atomic import atomic_write
+from gradviz.io.atomic import atomic_write, unused_path
 from gradviz.sweep.plot import FORMATS
 from gradviz.sweep.results import SweepResults
 
 
 def new_sweep_path(folder: Path) -> Path:
     """A file name in ``folder`` for a sweep started now, never one that exists."""
-    stem = f"sweep-{datetime.now():%Y%m%d-%H%M%S}"
-    path, number = folder / f"{stem}.npz", 1
-    while path.exists():  # two sweeps in one second: never the same file
-        number += 1
-        path = folder / f"{stem}-{number}.npz"
-    return path
+    return unused_path(folder, f"sweep-{datetime.now():%Y%m%d-%H%M%S}", ".npz")  # two in one second: two names
 
 
 def export_sweep(results: SweepResults, path: str | Path) -> Path:
