@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from matplotlib import rcParams
 from matplotlib.axes import Axes
+from matplotlib.transforms import blended_transform_factory
 
 from gradviz.figures.data import RunView
 from gradviz.figures.style import FigureTheme, model_colour
@@ -121,6 +122,8 @@ def empty_steps(series) -> list[tuple[int, str]]:
             if cause not in (FINITE, PADDING) and np.count_nonzero(causes == cause)]
 
 
+FLAT_LABEL = ": flat, no decay"  # a flat record's marks, after the model's name
+FLAT_MARK_DEPTH = 0.06  # a flat record's mark on the half-life plot: this share of its height below the top
 SPARSE_POINTS = 3  # a profile of this few values (a saturated model's last steps) gets markers, as in the window
 
 
@@ -263,11 +266,21 @@ def draw_spectral_radius(ax: Axes, view: RunView, models: list[int], theme: Figu
 
 def draw_half_life(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
     data = {}
-    for m in models:
+    along_top = blended_transform_factory(ax.transData, ax.transAxes)
+    for position, m in enumerate(models):
         series = view.models[m]
         values = finite_or_nan(series.half_life)
         ax.plot(series.step, values, color=model_colour(m), label=series.label)
-        data |= {f"{series.label}/step": series.step, f"{series.label}/half_life": values}
+        # A flat profile (half-life infinite: the LSTM's cell path once it has learned) has no
+        # point on the scale: marked along the top, as in the window, not left out.
+        flat = np.isposinf(np.asarray(series.half_life, dtype=np.float64))
+        if flat.any():
+            depth = FLAT_MARK_DEPTH * (position + 1)  # each model's row of marks: none hides another's
+            ax.plot(series.step[flat], np.full(np.count_nonzero(flat), 1 - depth), transform=along_top,
+                    color=model_colour(m), marker="^", linestyle="none", clip_on=False,
+                    label=f"{series.label}{FLAT_LABEL}")
+        data |= {f"{series.label}/step": series.step, f"{series.label}/half_life": values,
+                 f"{series.label}/flat": flat}
     steps = np.concatenate([view.models[m].step for m in models]).astype(np.float64)
     if steps.size and steps.max() > steps.min():  # every recorded step, defined half-life or not
         margin = 0.03 * (steps.max() - steps.min())

@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from gradviz.figures.data import RunView
 from gradviz.figures.fit import Fitting
 from gradviz.figures.layout import layout_report
-from gradviz.figures.plots import GATE_TITLES, GRAD_H, PLOTS, draw
+from gradviz.figures.plots import FLAT_LABEL, GATE_TITLES, GRAD_H, PLOTS, draw
 from gradviz.figures.style import FIGURE_THEMES, FORMATS, FigureFormat, FigureTheme, model_colour, rc_params
 from gradviz.io.atomic import atomic_write
 from gradviz.io.runfile import save_arrays
@@ -159,9 +159,10 @@ def full_figure(view: RunView, size: tuple[int, int], fmt: FigureFormat,
                     draw(ax, kind, view, [m], theme)
                     _tidy(ax, keep_y=False)
                     ax.set_xlabel("")  # the title says it: three small plots need the height
-                    ax.set_title(SHORT_TITLES[kind], fontsize="medium")
+                    titles = _diagnostic_titles(ax, kind)
+                    ax.set_title(titles[0], fontsize="medium")
                     fitting.plot(ax, kind, view.models[m].label)
-                    fitting.title(ax.title, [SHORT_TITLES[kind], SHORT_TITLES[kind].split(" (")[0]])
+                    fitting.title(ax.title, titles)
             continue
         axes = [figure.add_subplot(grid[r, m]) for m in range(count)]
         row_axes.append(axes)
@@ -244,6 +245,16 @@ def _tidy(ax, keep_y: bool, legend: bool = False) -> None:
         ax.set_ylabel("")
     if ax.get_xlabel().startswith("timestep"):
         ax.set_xlabel("timestep t")
+
+
+def _diagnostic_titles(ax, kind: str) -> list[str]:
+    """A small plot's title, then shorter; the half-life's says what its marks along the top
+    are where it has any (flat records: no key fits in these plots)."""
+    title = SHORT_TITLES[kind]
+    titles = [title, title.split(" (")[0]]
+    if kind == "half_life" and any(line.get_label().endswith(FLAT_LABEL) for line in ax.get_lines()):
+        titles = [f"{title}; \u25b2 flat", f"{titles[1]}; \u25b2 flat", titles[1]]
+    return titles
 
 
 def _row_titles(view: RunView, row: str, m: int) -> list[str]:

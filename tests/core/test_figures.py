@@ -168,6 +168,30 @@ def test_export_refuses_bad_input_in_one_line(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
+def test_flat_records_are_marked_on_the_half_life_plot(tiny_view):
+    """A flat profile's half-life is infinite: the line ended there, hiding the LSTM's result.
+    The records are marked along the top, named in the key, and written with the data."""
+    import dataclasses
+
+    from gradviz.figures.plots import FLAT_LABEL
+    from gradviz.figures.render import full_figure
+    from gradviz.figures.style import FIGURE_THEMES, FORMATS
+
+    lstm = tiny_view.models[1]
+    half_life = np.asarray(lstm.half_life, dtype=np.float64).copy()
+    half_life[1:] = np.inf
+    view = dataclasses.replace(tiny_view, models=(tiny_view.models[0], dataclasses.replace(lstm, half_life=half_life)))
+    data = plot_data(view, "half_life")
+    np.testing.assert_array_equal(data[f"{lstm.label}/flat"], np.isposinf(half_life))
+    assert np.isnan(data[f"{lstm.label}/half_life"][1:]).all()
+    figure, fitting = full_figure(view, FORMATS["screen"].size, FORMATS["screen"], FIGURE_THEMES["light"])
+    fitting.fit()
+    marked = [line for ax in figure.axes for line in ax.get_lines() if line.get_label().endswith(FLAT_LABEL)]
+    assert len(marked) == 1 and marked[0].get_label() == f"{lstm.label}{FLAT_LABEL}"
+    np.testing.assert_array_equal(marked[0].get_xdata(), lstm.step[1:])
+    assert "flat" in marked[0].axes.get_title()
+
+
 def test_a_diverged_model_shows_its_last_finite_step_not_empty_plots(tmp_path):
     """Found exporting the exploding preset past its divergence: at the last recorded step the
     unclipped RNN's probes are NaN, and its gradient, hidden-state and gate-mean plots were

@@ -50,6 +50,25 @@ def test_plots_hold_exactly_what_the_trainer_recorded(qtbot, make_window):
     assert "LSTM" in window.columns[1].header.text()
 
 
+def test_a_flat_gradient_is_marked_on_the_half_life_plot_not_left_out(qtbot, make_window):
+    """A flat profile has an infinite half-life (the LSTM's cell path once it has learned: the
+    lesson's result), which the plot left out: its line simply ended. Flat records are marked
+    along the plot's top, and the caption says what the marks are."""
+    from types import SimpleNamespace
+
+    window = make_window()
+    column = window.columns[1]
+    steps = np.array([0, 10, 20, 30, 40])
+    half_life = np.array([3.0, 39.0, np.inf, np.inf, np.nan])
+    column._show_half_life(SimpleNamespace(history={"half_life": half_life}), steps)
+    x, y = column.half_life_flat.xData, column.half_life_flat.yData  # as set (getData: the display's)
+    np.testing.assert_array_equal(x, [20, 30])
+    (_, _), (low, high) = column.half_life.plot.vb.viewRange()
+    assert np.all((high > y) & (y > high - 0.1 * (high - low))) and high >= 39.0  # along the top, inside
+    assert np.isnan(column.half_life_curve.yData[2:]).all()  # no value on the scale
+    assert "flat" in column.half_life.caption_text
+
+
 def test_gate_selector_switches_the_heatmap(qtbot, make_window):
     window = make_window()
     window.step_once()

@@ -29,6 +29,8 @@ from gradviz.tasks import Baseline
 # The share of a training-step axis left of step 0 while step 0 is all there is: more than the
 # radius of the dot that shows it, at the narrowest plot width (tests/gui/test_main_window.py).
 LONE_POINT_ROOM = 0.04
+# How far below the top of the half-life plot a flat record's mark sits, as a share of its range.
+FLAT_MARK_DEPTH = 0.06
 
 # Names callers import from here (the board, the transport bar, the layout report, tests).
 __all__ = ["FACT_SEPARATOR", "GATE_TITLES", "HEADER_GAP_PX", "PANEL_NAMES", "HeaderLabel", "ModelColumn",
@@ -325,15 +327,17 @@ class ModelColumn(ColumnPlots):
         self._set_range(self.spectral, "y", stepped_range(shown, 0.5, 0.0, 1.5))
 
     def _show_half_life(self, view: ModelView, steps: np.ndarray) -> None:
-        """The gradient's half-life in timesteps (negative: exploding)."""
+        """The gradient's half-life in timesteps (negative: exploding; flat: marked on top)."""
+        flat = np.isposinf(np.asarray(view.history["half_life"], dtype=np.float64))
         half = finite_or_nan(view.history["half_life"])
-        self.half_life.data = {"step": steps, "half_life": half}
+        self.half_life.data = {"step": steps, "half_life": half, "flat": flat}
         self.half_life_curve.setData(steps, half, connect="finite")
         half = half[np.isfinite(half)]
         # Negative half-lives are exploding gradients (doubling every |h| steps back): in range.
         low = -nice_upper(-half.min()) if half.size and half.min() < 0 else 0.0
         high = nice_upper(half.max()) if half.size and half.max() > 0 else 10.0
         self._set_range(self.half_life, "y", (low, high))
+        self.half_life_flat.setData(steps[flat], np.full(np.count_nonzero(flat), high - FLAT_MARK_DEPTH * (high - low)))
 
     def _show_header(self, view: ModelView, scalars: dict[str, np.ndarray], baseline: Baseline) -> None:
         steps = scalars.get("step", np.empty(0))
@@ -358,7 +362,7 @@ class ModelColumn(ColumnPlots):
         for panel in self.panels.values():
             panel.data = {}
         for curve in (self.loss_curve, self.metric_curve, self.profile_h, self.profile_c, self.half_life_curve,
-                      self.gain_curve):
+                      self.half_life_flat, self.gain_curve):
             curve.setData([], [])
         # The next model in this column may have other gates and parameters: its key must not
         # keep this one's names.

@@ -209,9 +209,13 @@ class ColumnPlots(QWidget):
         self.spectral.line(style=DOT).setValue(1.0)
         self.gain_curve = self.spectral.curve(colour)
         self.radius_curves: list[pg.PlotDataItem] = []
-        self.half_life = self._panel("half_life", "Gradient half-life, steps.", "training step",
-                                     "timesteps", "steps")
+        self.half_life = self._panel("half_life", "Gradient half-life, steps; \u25b2 on top: flat, no decay.",
+                                     "training step", "timesteps", "steps")
         self.half_life_curve = self.half_life.curve(colour, role="thin")
+        # Records whose profile is flat (an infinite half-life: the LSTM's cell path once it has
+        # learned) have no point on the scale: marks along the plot's top, not a gap.
+        self.half_life_flat = self.half_life.curve(colour, role="thin", pen_style=Qt.PenStyle.NoPen)
+        self.half_life_flat.setSymbol("t1")
         for position, panel in enumerate((self.grad_norms, self.spectral, self.half_life)):
             bottom.addItem(panel, 0, position)
         bottom.layout.setContentsMargins(0, 0, 0, 0)
