@@ -34,6 +34,10 @@ def last_finite_row(grads: np.ndarray, explained: np.ndarray | None = None) -> i
     return None
 
 
+# A flat record (infinite half-life) is marked this share of the half-life plot's height below
+# its top, in the window and in figures.
+FLAT_MARK_DEPTH = 0.06
+
 GRADIENT_DECADES = 10.0  # a gradient colour scale spans this many decades below its top
 
 

@@ -45,7 +45,8 @@ class ModelSeries:
     @property
     def shown_step(self) -> int:
         """The training step whose probes the gradient, gate and gate-mean plots show: the step
-        shown, or for a model that diverged before it, its last finite record (as the window)."""
+        shown, or, where that record's gradient is not finite (the model diverged before it),
+        its last finite record, as the window's gradient plot does."""
         return int(self.step[self.shown])
 
     @property

@@ -18,7 +18,7 @@ from matplotlib.transforms import blended_transform_factory
 from gradviz.figures.data import RunView
 from gradviz.figures.style import FigureTheme, model_colour
 from gradviz.palette import GATE_COLOURS, GATE_MAP, GRADIENT_MAP, OKABE_ITO
-from gradviz.plotmath import decade_levels, finite_or_nan, log10_or_nan
+from gradviz.plotmath import FLAT_MARK_DEPTH, decade_levels, finite_or_nan, log10_or_nan
 from gradviz.probes.causes import CAUSE_NAMES, FINITE, PADDING, TRUNCATED, UNDERFLOW
 
 GATE_TITLES = {
@@ -111,42 +111,48 @@ def draw_metric(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) 
     return data
 
 
-def empty_steps(series) -> list[tuple[int, str]]:
-    """(steps, cause name) for each cause that leaves timesteps of the plotted profile without a
-    gradient, named as the core names them (probes.causes); padding is not a loss of gradient."""
+def empty_steps(series, row: int | None = None) -> list[tuple[int, str]]:
+    """(steps, cause name) for each cause that leaves timesteps of the plotted profile (record
+    ``row``, by default the one the plots show) without a gradient, named as the core names them
+    (probes.causes); padding is not a loss of gradient."""
     if series.grad_cause is None or not len(series.grad_cause):  # older files: two counts
         return [(n, CAUSE_NAMES[cause]) for n, cause in ((series.underflow_steps, UNDERFLOW),
                                                          (series.truncated_steps, TRUNCATED)) if n > 0]
-    causes = np.asarray(series.grad_cause[series.shown])
+    causes = np.asarray(series.grad_cause[series.shown if row is None else row])
     return [(int(np.count_nonzero(causes == cause)), name) for cause, name in CAUSE_NAMES.items()
             if cause not in (FINITE, PADDING) and np.count_nonzero(causes == cause)]
 
 
 FLAT_LABEL = ": flat, no decay"  # a flat record's marks, after the model's name
-FLAT_MARK_DEPTH = 0.06  # a flat record's mark on the half-life plot: this share of its height below the top
 SPARSE_POINTS = 3  # a profile of this few values (a saturated model's last steps) gets markers, as in the window
 
 
 def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
     data = {}
     t = np.arange(1, view.timesteps + 1)
+    # Beside models still training, a diverged model's last finite profile (1e35, say) would set
+    # the one y axis and flatten theirs: it draws its last finite record alone or among diverged.
+    still = any(not view.models[m].diverged for m in models)
     for m in models:
         series = view.models[m]
-        profile = _positive(series.grad_h[series.shown, -1])
-        empty = "".join(f", {steps} step{'s' if steps > 1 else ''} {why}" for steps, why in empty_steps(series))
+        row = -1 if still and len(models) > 1 and series.diverged else series.shown
+        profile = _positive(series.grad_h[row, -1])
+        empty = "".join(f", {steps} step{'s' if steps > 1 else ''} {why}" for steps, why in empty_steps(series, row))
         # A diverged model's last finite profile, named so; a few isolated values are no line.
-        last = f" at step {series.shown_step}, its last finite" if series.shown_step != view.step else ""
+        shown_step = int(series.step[row])
+        last = f" at step {shown_step}, its last finite" if shown_step != view.step else ""
+        last = ", diverged: the full figure shows its last finite profile" if row != series.shown else last
         sparse = np.count_nonzero(np.isfinite(profile)) <= SPARSE_POINTS
         # Dots are not clipped: one at t = T would lose its right half at the plot's edge.
         ax.plot(t, profile, color=model_colour(m), marker="o" if sparse else None, clip_on=not sparse,
                 label=f"{series.label} {GRAD_H}{last}{empty}")
         data |= {f"{series.label}/t": t, f"{series.label}/grad_h": profile}
         if series.grad_c is not None:
-            cell = _positive(series.grad_c[series.shown, -1])
+            cell = _positive(series.grad_c[row, -1])
             ax.plot(t, cell, color=model_colour(m), linestyle="--", label=f"{series.label} {GRAD_C}{last}")
             data[f"{series.label}/grad_c"] = cell
-        if last:
-            data[f"{series.label}/step"] = np.array([series.shown_step])
+        if shown_step != view.step:
+            data[f"{series.label}/step"] = np.array([shown_step])
     ax.set_yscale("log")
     ax.set_xlim(0.5, view.timesteps + 0.5)
     ax.set(xlabel="timestep t (1 = first input)", ylabel=f"{GRAD_H}, log scale")
@@ -206,7 +212,10 @@ def draw_gates(ax: Axes, view: RunView, m: int, theme: FigureTheme, gate: str = 
     ax.set(xlabel="timestep t", ylabel="hidden unit")
     if colourbar:
         _colourbar(ax, image, GATE_TITLES.get(name, name))
-    return {"t": np.arange(1, view.timesteps + 1), "unit": np.arange(values.shape[0]), name: values}
+    data = {"t": np.arange(1, view.timesteps + 1), "unit": np.arange(values.shape[0]), name: values}
+    if series.shown_step != view.step:  # a diverged model's last finite record
+        data["step"] = np.array([series.shown_step])
+    return data
 
 
 def draw_gate_means(ax: Axes, view: RunView, m: int, theme: FigureTheme) -> dict:
@@ -219,6 +228,8 @@ def draw_gate_means(ax: Axes, view: RunView, m: int, theme: FigureTheme) -> dict
         colour = GATE_COLOURS.get(name, OKABE_ITO[position % len(OKABE_ITO)])
         ax.plot(t, means[-1], color=colour, label=GATE_TITLES.get(name, name))
         data[name] = np.asarray(means[-1])
+    if series.shown_step != view.step:  # a diverged model's last finite record
+        data["step"] = np.array([series.shown_step])
     ax.set_xlim(0.5, view.timesteps + 0.5)
     ax.set(xlabel="timestep t", ylabel="mean activation")
     _legend(ax, ncols=2)

@@ -86,9 +86,10 @@ def single_plot(view: RunView, kind: str, size: tuple[int, int], fmt: FigureForm
         for ax, m in zip(axes, models, strict=True):
             drawn = draw(ax, kind, view, [m], theme, colourbar=False)
             data |= {f"{view.models[m].label}/{key}": value for key, value in drawn.items()}
-            ax.set_title(view.models[m].label, color=model_colour(m), fontweight="bold")
+            titles = _model_titles(view, kind, m)
+            ax.set_title(titles[0], color=model_colour(m), fontweight="bold")
             fitting.plot(ax, kind, view.models[m].label)
-            fitting.title(ax.title, [view.models[m].label])
+            fitting.title(ax.title, titles)
             if kind == "gates":  # gates and states have scales of their own: a bar under each
                 _colour_bar(figure, ax.images[0], ax, fitting, _row_titles(view, "gates", m), "bottom")
         if kind == "history":
@@ -245,6 +246,16 @@ def _tidy(ax, keep_y: bool, legend: bool = False) -> None:
         ax.set_ylabel("")
     if ax.get_xlabel().startswith("timestep"):
         ax.set_xlabel("timestep t")
+
+
+def _model_titles(view: RunView, kind: str, m: int) -> list[str]:
+    """A per-model plot's title: the model, and for the plots of one record the step it is of
+    where that is not the figure's (a diverged model's last finite record)."""
+    series = view.models[m]
+    if kind in ("gates", "gate_means") and series.shown_step != view.step:
+        at = f"{series.label}, step {series.shown_step}"
+        return [f"{at}, its last finite", at]
+    return [series.label]
 
 
 def _diagnostic_titles(ax, kind: str) -> list[str]:

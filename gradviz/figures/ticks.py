@@ -51,8 +51,8 @@ def limits(low: float, high: float, log: bool) -> tuple[float, float]:
     """Axis limits holding [low, high] with a small margin. On a log axis a bound goes out to
     its decade when that is within a tenth of the data's span (the gradient axis starts at the
     data's decade, never below it). One value on a log axis (a saturated model's last finite
-    gradient) gets the decade it lies in: a margin of a few percent labelled every tick with the
-    same "2.6 x 10^35"."""
+    gradient) gets the decade it lies in, or the two around it where it is a power of 10: a
+    margin of a few percent labelled every tick with the same "2.6 x 10^35"."""
     if log:
         a, b = (round(x) if abs(x - round(x)) < 1e-6 else x for x in (math.log10(low), math.log10(high)))
         if a == b:

@@ -99,7 +99,6 @@ class Presentation:
             widget.updateGeometry()
         window.board.screen_height = window.height()
         window.board.apply_style(style)
-        window.wave_animation.apply_style(style)  # a backward pass (B) on screen follows too
         window.sweep.apply_style(style)
         window.explanation.set_font_size(style.font_px)
         window.central.equations.set_font_size(style.font_px)  # Q's pane: the room reads it
@@ -107,6 +106,8 @@ class Presentation:
         window.reviews.apply_style(style)  # panels: the word views follow the style too
         window.paint_now()
         window.board.arrange()
+        # A backward pass (B) on screen follows too, placed in the plots as they are laid out now.
+        window.wave_animation.apply_style(style)
 
     def resized(self) -> None:
         # Presentation text is a fraction of the screen's height: restyle when it changes

@@ -196,7 +196,7 @@ def test_a_diverged_model_shows_its_last_finite_step_not_empty_plots(tmp_path):
     """Found exporting the exploding preset past its divergence: at the last recorded step the
     unclipped RNN's probes are NaN, and its gradient, hidden-state and gate-mean plots were
     empty. As the window does, they show its last finite record and say which step that is."""
-    from gradviz.figures.render import full_figure
+    from gradviz.figures.render import full_figure, render
     from gradviz.figures.style import FIGURE_THEMES, FORMATS
 
     path = tmp_path / "exploding.npz"
@@ -210,7 +210,7 @@ def test_a_diverged_model_shows_its_last_finite_step_not_empty_plots(tmp_path):
     assert np.isfinite(profile).all() and (profile > 0).any()
     assert all(np.isfinite(values).all() for values in diverged.gates.values())
     assert all(np.isfinite(values).all() for values in diverged.gate_means.values())
-    data = plot_data(view, "gradient")
+    data = plot_data(view, "gradient", [0])  # its plot alone
     np.testing.assert_array_equal(data[f"{diverged.label}/step"], [diverged.shown_step])
     assert np.isfinite(data[f"{diverged.label}/grad_h"]).any()
     figure, fitting = full_figure(view, FORMATS["screen"].size, FORMATS["screen"], FIGURE_THEMES["light"])
@@ -219,6 +219,17 @@ def test_a_diverged_model_shows_its_last_finite_step_not_empty_plots(tmp_path):
     at = f"step {diverged.shown_step}"
     assert sum(at in text for text in said) >= 3, said  # the gradient, the hidden state, the gate means
     assert not any(at in text for text in said if clipped.label in text)
+    # One plot of both: the diverged model's 1e35 would set the one y axis and flatten the
+    # clipped model's decay; it is named, not drawn, and the clipped model's range is its own.
+    figure, data, _ = render(view, "gradient", FIGURE_THEMES["light"], FORMATS["screen"], FORMATS["screen"].plot_size)
+    (ax,) = figure.axes
+    assert ax.get_ylim()[1] < 1e10 and not np.isfinite(data[f"{diverged.label}/grad_h"]).any()
+    assert any("diverged" in text.get_text() for text in ax.get_legend().get_texts())
+    # Its own plot of one record says which step that is, in the title and in the data.
+    figure, data, _ = render(view, "gate_means", FIGURE_THEMES["light"], FORMATS["screen"],
+                             FORMATS["screen"].plot_size, models=[0])
+    assert at in figure.axes[0].get_title()
+    np.testing.assert_array_equal(data[f"{diverged.label}/step"], [diverged.shown_step])
 
 
 def test_a_diverged_model_keeps_its_own_scales_and_leaves_the_others_readable(tmp_path):

@@ -141,16 +141,27 @@ def test_the_finished_waves_label_covers_none_of_its_markers(qtbot, make_window)
 def test_a_wave_on_screen_follows_a_theme_and_presentation_switch(qtbot, make_window):
     """Found by reading: the wave's curve, markers and label took the style of the moment B
     was pressed, so switching to the light theme meanwhile left a light curve on a light plot,
-    and F5 left the label at the desk's size."""
+    and F5 left the label at the desk's size, placed for the desk's plots."""
     from PySide6.QtGui import QColor
 
     window = make_window()  # the dark theme
+    window.resize(1024, 768)
+    qtbot.wait(100)
     qtbot.keyClick(window, Qt.Key.Key_B)
     qtbot.waitUntil(lambda: window.wave_animation.running, timeout=30000)
     window.wave_animation.finish_now()
     window.wave_animation._hold.start(60_000)  # held on screen while the style changes
     rnn, lstm = window.wave_animation.overlays
     whole = rnn.drawn()
+    desk_px = rnn.label.textItem.font().pixelSize()
+    window.full_screen = False
+    window.toggle_presentation()
+    qtbot.wait(100)
+    assert rnn.label.textItem.font().pixelSize() == window.board.style.header_px > desk_px
+    assert rnn.shown
+    np.testing.assert_array_equal(rnn.drawn(), whole)  # still the whole wave, redrawn
+    for overlay in (rnn, lstm):  # placed in the plots as presentation lays them out, not as before
+        assert overlay.panel.plot.vb.sceneBoundingRect().contains(overlay.label.sceneBoundingRect())
     before = rnn.curve.opts["pen"].color().name()
     window.set_theme("light")
     theme = window.board.style.theme
@@ -159,10 +170,3 @@ def test_a_wave_on_screen_follows_a_theme_and_presentation_switch(qtbot, make_wi
         assert overlay.curve.opts["pen"].color().name() == QColor(theme.foreground).name()
         assert overlay.curve.opts["symbolPen"].color().name() == QColor(theme.foreground).name()
         assert overlay.label.fill.color().name() == QColor(theme.background).name()
-    desk_px = rnn.label.textItem.font().pixelSize()
-    window.full_screen = False
-    window.toggle_presentation()
-    qtbot.wait(100)
-    assert rnn.label.textItem.font().pixelSize() == window.board.style.header_px > desk_px
-    assert rnn.shown
-    np.testing.assert_array_equal(rnn.drawn(), whole)  # still the whole wave, redrawn

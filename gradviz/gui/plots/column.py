@@ -19,7 +19,7 @@ from gradviz.gui.plots.header import FACT_SEPARATOR, HEADER_GAP_PX, HeaderLabel,
 from gradviz.gui.plots.note import DIVERGED_COLOUR
 from gradviz.gui.plots.ranges import gate_levels, log_ticks, nice_upper, stepped_range
 from gradviz.gui.theme import GATE_COLOURS, OKABE_ITO, PlotStyle
-from gradviz.plotmath import finite_or_nan, log10_or_nan
+from gradviz.plotmath import FLAT_MARK_DEPTH, finite_or_nan, log10_or_nan
 from gradviz.probes.causes import TRUNCATED
 from gradviz.probes.records import Probes
 from gradviz.session.frames import ModelView, ShownProfile, last_finite_profile
@@ -29,8 +29,6 @@ from gradviz.tasks import Baseline
 # The share of a training-step axis left of step 0 while step 0 is all there is: more than the
 # radius of the dot that shows it, at the narrowest plot width (tests/gui/test_main_window.py).
 LONE_POINT_ROOM = 0.04
-# How far below the top of the half-life plot a flat record's mark sits, as a share of its range.
-FLAT_MARK_DEPTH = 0.06
 
 # Names callers import from here (the board, the transport bar, the layout report, tests).
 __all__ = ["FACT_SEPARATOR", "GATE_TITLES", "HEADER_GAP_PX", "PANEL_NAMES", "HeaderLabel", "ModelColumn",
