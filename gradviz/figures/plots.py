@@ -130,19 +130,23 @@ SPARSE_POINTS = 3  # a profile of this few values (a saturated model's last step
 def draw_gradient(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) -> dict:
     data = {}
     t = np.arange(1, view.timesteps + 1)
-    # Beside models still training, a diverged model's last finite profile (1e35, say) would set
-    # the one y axis and flatten theirs: it draws its last finite record alone or among diverged.
+    # Beside models still training, a diverged model draws the figure's step (NaN once it has
+    # diverged), not its last finite profile (1e35, say), which would set the one y axis and
+    # flatten theirs; alone or among diverged models, its last finite record.
     still = any(not view.models[m].diverged for m in models)
     for m in models:
         series = view.models[m]
-        row = -1 if still and len(models) > 1 and series.diverged else series.shown
+        row = len(series.step) - 1 if still and len(models) > 1 and series.diverged else series.shown
         profile = _positive(series.grad_h[row, -1])
         empty = "".join(f", {steps} step{'s' if steps > 1 else ''} {why}" for steps, why in empty_steps(series, row))
-        # A diverged model's last finite profile, named so; a few isolated values are no line.
         shown_step = int(series.step[row])
-        last = f" at step {shown_step}, its last finite" if shown_step != view.step else ""
-        last = ", diverged: the full figure shows its last finite profile" if row != series.shown else last
-        sparse = np.count_nonzero(np.isfinite(profile)) <= SPARSE_POINTS
+        if row != series.shown:
+            last = ", diverged: the full figure shows its last finite profile"
+        elif shown_step != view.step:  # its last finite profile, named so
+            last = f" at step {shown_step}, its last finite"
+        else:
+            last = ""
+        sparse = np.count_nonzero(np.isfinite(profile)) <= SPARSE_POINTS  # a few isolated values are no line
         # Dots are not clipped: one at t = T would lose its right half at the plot's edge.
         ax.plot(t, profile, color=model_colour(m), marker="o" if sparse else None, clip_on=not sparse,
                 label=f"{series.label} {GRAD_H}{last}{empty}")

@@ -246,6 +246,13 @@ def test_a_diverged_model_keeps_its_own_scales_and_leaves_the_others_readable(tm
     view = run_view(load_run(path))
     assert [series.diverged for series in view.models] == [True, False]
     assert gradient_levels(view, 0)[1] > 30 > 20 > gradient_levels(view, 1)[1]  # 1e35 vs about 1e8
+    # Its record at the step shown (30, before it diverged at 31) is finite and is what one plot
+    # of both draws for it: the key must not say it was left out.
+    from gradviz.figures.render import render
+
+    assert view.models[0].shown_step == view.step == 30
+    figure, _, _ = render(view, "gradient", THEMES["light"], STYLES["screen"], STYLES["screen"].plot_size)
+    assert not any("full figure" in text.get_text() for text in figure.axes[0].get_legend().get_texts())
     assert gradient_levels(view) == gradient_levels(view, 1)  # the shared scale: the models still training
     figure, fitting = full_figure(view, STYLES["slide"].size, STYLES["slide"], THEMES["dark"])
     owner = {id(entry.ax): entry.model for entry in fitting.plots}
