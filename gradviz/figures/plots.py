@@ -111,14 +111,14 @@ def draw_metric(ax: Axes, view: RunView, models: list[int], theme: FigureTheme) 
     return data
 
 
-def empty_steps(series, row: int | None = None) -> list[tuple[int, str]]:
+def empty_steps(series, row: int) -> list[tuple[int, str]]:
     """(steps, cause name) for each cause that leaves timesteps of the plotted profile (record
-    ``row``, by default the one the plots show) without a gradient, named as the core names them
-    (probes.causes); padding is not a loss of gradient."""
+    ``row``) without a gradient, named as the core names them (probes.causes); padding is not a
+    loss of gradient."""
     if series.grad_cause is None or not len(series.grad_cause):  # older files: two counts
         return [(n, CAUSE_NAMES[cause]) for n, cause in ((series.underflow_steps, UNDERFLOW),
                                                          (series.truncated_steps, TRUNCATED)) if n > 0]
-    causes = np.asarray(series.grad_cause[series.shown if row is None else row])
+    causes = np.asarray(series.grad_cause[row])
     return [(int(np.count_nonzero(causes == cause)), name) for cause, name in CAUSE_NAMES.items()
             if cause not in (FINITE, PADDING) and np.count_nonzero(causes == cause)]
 

@@ -248,14 +248,21 @@ def _tidy(ax, keep_y: bool, legend: bool = False) -> None:
         ax.set_xlabel("timestep t")
 
 
+ONE_RECORD = ("gradient", "gates", "gate_means")  # plots of the record shown, not of the history
+
+
+def _at_shown_step(titles: list[str], view: RunView, kind: str, m: int) -> list[str]:
+    """``titles`` (longest first), with the step a plot of one record is of where that is not
+    the figure's (a diverged model's last finite record)."""
+    shown = view.models[m].shown_step
+    if kind not in ONE_RECORD or shown == view.step:
+        return titles
+    return [f"{titles[0]}, step {shown}, its last finite", *(f"{title}, step {shown}" for title in titles)]
+
+
 def _model_titles(view: RunView, kind: str, m: int) -> list[str]:
-    """A per-model plot's title: the model, and for the plots of one record the step it is of
-    where that is not the figure's (a diverged model's last finite record)."""
-    series = view.models[m]
-    if kind in ("gates", "gate_means") and series.shown_step != view.step:
-        at = f"{series.label}, step {series.shown_step}"
-        return [f"{at}, its last finite", at]
-    return [series.label]
+    """A per-model plot's title: the model, and the step of a plot of one record (above)."""
+    return _at_shown_step([view.models[m].label], view, kind, m)
 
 
 def _diagnostic_titles(ax, kind: str) -> list[str]:
@@ -271,11 +278,7 @@ def _diagnostic_titles(ax, kind: str) -> list[str]:
 def _row_titles(view: RunView, row: str, m: int) -> list[str]:
     """A row's title in a cell, then shorter; for a model that diverged before the step shown,
     with the step its profile, gates and means are of (its last finite record)."""
-    titles = _plain_row_titles(view, row, m)
-    shown = view.models[m].shown_step
-    if row not in ("gradient", "gates", "gate_means") or shown == view.step:
-        return titles
-    return [f"{titles[0]}, step {shown}, its last finite", *(f"{title}, step {shown}" for title in titles)]
+    return _at_shown_step(_plain_row_titles(view, row, m), view, row, m)
 
 
 def _plain_row_titles(view: RunView, row: str, m: int) -> list[str]:
